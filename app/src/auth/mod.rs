@@ -1,0 +1,78 @@
+//! Signing in and out, and who is signed in. Passwords are hashed with argon2id; the
+//! session lives server-side (tower-sessions, our own SQL store) behind an HttpOnly cookie.
+
+use crate::error::AppError;
+use crate::ids::EmployeeId;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod password;
+#[cfg(feature = "ssr")]
+pub mod session;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+/// The signed-in employee as the UI sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Employee {
+    pub id: EmployeeId,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub permissions: Vec<String>,
+}
+
+impl Employee {
+    pub fn can(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+}
+
+/// Longest email and password we accept: enough for anyone, short enough to refuse junk.
+pub const MAX_EMAIL_LEN: usize = 254;
+pub const MAX_PASSWORD_LEN: usize = 256;
+
+#[server(endpoint = "login")]
+pub async fn login(email: String, password: String) -> Result<(), AppError> {
+    crate::error::with_status(async move {
+        let email = email.trim().to_lowercase();
+        if email.is_empty() || !email.contains('@') || email.len() > MAX_EMAIL_LEN {
+            return Err(AppError::validation("email", "Enter the email address you sign in with."));
+        }
+        if password.is_empty() || password.len() > MAX_PASSWORD_LEN {
+            return Err(AppError::validation("password", "Enter your password."));
+        }
+        let state = crate::state::AppState::current()?;
+        let candidate = store::credentials_by_email(&state.db, &email).await?;
+        // Verify against a fixed hash when the email is unknown, so timing does not tell
+        // whether an account exists.
+        let (employee_id, hash) = match candidate {
+            Some((id, hash, true)) => (Some(id), hash),
+            _ => (None, password::DUMMY_HASH.to_owned()),
+        };
+        let ok = password::verify(password, hash).await;
+        let Some(employee_id) = employee_id.filter(|_| ok) else {
+            tracing::info!("failed sign-in");
+            return Err(AppError::validation("password", "That email and password do not match."));
+        };
+        session::sign_in(employee_id).await?;
+        tracing::info!(employee = %employee_id, "signed in");
+        leptos_axum::redirect("/conversations");
+        Ok(())
+    }
+    .await)
+}
+
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    session::sign_out().await?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Who is signed in, or `None`. Used by the shell to draw the menu.
+#[server(endpoint = "current_employee")]
+pub async fn current_employee() -> Result<Option<Employee>, AppError> {
+    session::current_employee().await
+}

@@ -1,0 +1,94 @@
+//! Channels: the business's pages, accounts and numbers that leads write to.
+
+use crate::ids::ChannelId;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    Sandbox,
+    Messenger,
+    Instagram,
+    Whatsapp,
+    TwilioSms,
+}
+
+impl ChannelKind {
+    pub const ALL: [ChannelKind; 5] = [
+        ChannelKind::Sandbox,
+        ChannelKind::Messenger,
+        ChannelKind::Instagram,
+        ChannelKind::Whatsapp,
+        ChannelKind::TwilioSms,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Sandbox => "sandbox",
+            ChannelKind::Messenger => "messenger",
+            ChannelKind::Instagram => "instagram",
+            ChannelKind::Whatsapp => "whatsapp",
+            ChannelKind::TwilioSms => "twilio_sms",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The name employees know the provider by.
+    pub fn label(self) -> &'static str {
+        match self {
+            ChannelKind::Sandbox => "Sandbox",
+            ChannelKind::Messenger => "Messenger",
+            ChannelKind::Instagram => "Instagram",
+            ChannelKind::Whatsapp => "WhatsApp",
+            ChannelKind::TwilioSms => "SMS",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelStatus {
+    Connected,
+    SyncLost,
+    Disconnected,
+}
+
+impl ChannelStatus {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "connected" => ChannelStatus::Connected,
+            "sync_lost" => ChannelStatus::SyncLost,
+            _ => ChannelStatus::Disconnected,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Channel {
+    pub id: ChannelId,
+    pub kind: ChannelKind,
+    pub display_name: String,
+    pub status: ChannelStatus,
+    pub status_detail: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for kind in ChannelKind::ALL {
+            assert_eq!(ChannelKind::parse(kind.as_str()), Some(kind));
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+        }
+        assert_eq!(ChannelKind::parse("telegram"), None);
+    }
+}

@@ -1,0 +1,183 @@
+//! Conversations: one lead on one channel, the unit of the inbox.
+
+use crate::channels::{ChannelKind, ChannelStatus};
+use crate::error::AppError;
+use crate::ids::{ChannelId, ConversationId, MessageId};
+use crate::messages::Message;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod store;
+
+/// How many conversations one page of the list holds.
+pub const PAGE_SIZE: i64 = 50;
+/// How many messages opening a conversation loads.
+pub const THREAD_PAGE: i64 = 50;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    #[default]
+    Open,
+    Archived,
+}
+
+impl ConversationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationStatus::Open => "open",
+            ConversationStatus::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        if s == "archived" {
+            ConversationStatus::Archived
+        } else {
+            ConversationStatus::Open
+        }
+    }
+}
+
+/// One row of the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub id: ConversationId,
+    pub channel_id: ChannelId,
+    pub channel_kind: ChannelKind,
+    pub channel_name: String,
+    pub contact_name: String,
+    pub status: ConversationStatus,
+    pub last_message_at: i64,
+    pub preview: Option<String>,
+    pub preview_outbound: bool,
+    pub unread_count: i64,
+    pub awaiting_reply: bool,
+}
+
+/// Where the next page of the list starts (keyset pagination).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListCursor {
+    pub last_message_at: i64,
+    pub id: ConversationId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationPage {
+    pub items: Vec<ConversationSummary>,
+    pub next: Option<ListCursor>,
+}
+
+/// An open conversation: its header, its contact and its newest messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationDetail {
+    pub summary: ConversationSummary,
+    pub channel_status: ChannelStatus,
+    pub contact_external_id: String,
+    pub contact_username: Option<String>,
+    pub contact_phone: Option<String>,
+    pub archived_at: Option<i64>,
+    pub archived_by: Option<String>,
+    pub last_inbound_at: Option<i64>,
+    pub messages: Vec<Message>,
+    pub has_older: bool,
+}
+
+#[server(endpoint = "list_conversations")]
+pub async fn list_conversations(
+    status: ConversationStatus,
+    after: Option<ListCursor>,
+) -> Result<ConversationPage, AppError> {
+    crate::error::with_status(
+        async move {
+            let employee = crate::auth::session::require_permission("conversations").await?;
+            let state = crate::state::AppState::current()?;
+            Ok(store::list(&state.db, employee.id, status, after, PAGE_SIZE).await?)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "get_conversation")]
+pub async fn get_conversation(id: ConversationId) -> Result<ConversationDetail, AppError> {
+    crate::error::with_status(
+        async move {
+            let employee = crate::auth::session::require_permission("conversations").await?;
+            let state = crate::state::AppState::current()?;
+            Ok(store::detail(&state.db, employee.id, id, THREAD_PAGE).await?)
+        }
+        .await,
+    )
+}
+
+/// Older messages of a conversation, before `before`.
+#[server(endpoint = "older_messages")]
+pub async fn older_messages(id: ConversationId, before: MessageId) -> Result<(Vec<Message>, bool), AppError> {
+    crate::error::with_status(
+        async move {
+            let employee = crate::auth::session::require_permission("conversations").await?;
+            let state = crate::state::AppState::current()?;
+            store::ensure_access(&state.db, employee.id, id).await?;
+            Ok(crate::messages::store::recent(&state.db, id, Some(before), THREAD_PAGE).await?)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "archive_conversation")]
+pub async fn archive_conversation(id: ConversationId) -> Result<(), AppError> {
+    set_status(id, ConversationStatus::Archived).await
+}
+
+#[server(endpoint = "reopen_conversation")]
+pub async fn reopen_conversation(id: ConversationId) -> Result<(), AppError> {
+    set_status(id, ConversationStatus::Open).await
+}
+
+#[cfg(feature = "ssr")]
+async fn set_status(id: ConversationId, status: ConversationStatus) -> Result<(), AppError> {
+    crate::error::with_status(
+        async move {
+            let employee = crate::auth::session::require_permission("conversations").await?;
+            let state = crate::state::AppState::current()?;
+            let events = store::set_status(&state.db, employee.id, id, status).await?;
+            state.bus.publish(events);
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The employee has seen the conversation: its unread count drops to zero.
+#[server(endpoint = "mark_conversation_read")]
+pub async fn mark_conversation_read(id: ConversationId) -> Result<(), AppError> {
+    crate::error::with_status(
+        async move {
+            let employee = crate::auth::session::require_permission("conversations").await?;
+            let state = crate::state::AppState::current()?;
+            let events = store::mark_read(&state.db, employee.id, id).await?;
+            state.bus.publish(events);
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Whether anything the employee may see is unread or awaiting a reply: the red dot.
+#[server(endpoint = "inbox_needs_attention")]
+pub async fn inbox_needs_attention() -> Result<bool, AppError> {
+    crate::error::with_status(
+        async move {
+            let Some(employee) = crate::auth::session::current_employee().await? else {
+                return Ok(false);
+            };
+            if !employee.can("conversations") {
+                return Ok(false);
+            }
+            let state = crate::state::AppState::current()?;
+            Ok(store::needs_attention(&state.db, employee.id).await?)
+        }
+        .await,
+    )
+}

@@ -1,0 +1,322 @@
+//! Conversation rows. Every query that returns conversations joins `channel_access` on
+//! the acting employee, so nobody reads a conversation of a channel they may not use.
+
+use super::{ConversationDetail, ConversationPage, ConversationStatus, ConversationSummary, ListCursor};
+use crate::channels::{ChannelKind, ChannelStatus};
+use crate::events::{store as events, EventKind, LiveEvent};
+use crate::ids::{ChannelId, ConversationId, EmployeeId};
+use crate::store::{now_ms, Db, StoreError, StoreResult};
+use sqlx::{Row, SqliteConnection};
+
+/// Previews are cut to this many characters: the list shows one line.
+const PREVIEW_CHARS: usize = 140;
+
+const SUMMARY_COLUMNS: &str = "c.id, c.channel_id, ch.kind AS channel_kind, ch.display_name AS channel_name,
+       COALESCE(ct.name, ct.username, ct.phone, ct.external_id) AS contact_name,
+       c.status, c.last_message_at, c.unread_count, c.awaiting_reply,
+       m.body AS preview, m.direction AS preview_direction";
+
+const SUMMARY_FROM: &str = "FROM conversations c
+  JOIN channel_access a ON a.channel_id = c.channel_id AND a.employee_id = $1
+  JOIN channels ch ON ch.id = c.channel_id
+  JOIN contacts ct ON ct.id = c.contact_id
+  LEFT JOIN messages m ON m.id = c.last_message_id";
+
+fn preview_of(body: Option<String>) -> Option<String> {
+    body.map(|b| {
+        let one_line = b.split_whitespace().collect::<Vec<_>>().join(" ");
+        if one_line.chars().count() > PREVIEW_CHARS {
+            one_line.chars().take(PREVIEW_CHARS).collect::<String>() + "…"
+        } else {
+            one_line
+        }
+    })
+}
+
+fn row_to_summary(r: &sqlx::sqlite::SqliteRow) -> ConversationSummary {
+    ConversationSummary {
+        id: ConversationId(r.get("id")),
+        channel_id: ChannelId(r.get("channel_id")),
+        channel_kind: ChannelKind::parse(&r.get::<String, _>("channel_kind")).unwrap_or(ChannelKind::Sandbox),
+        channel_name: r.get("channel_name"),
+        contact_name: r.get("contact_name"),
+        status: ConversationStatus::parse(&r.get::<String, _>("status")),
+        last_message_at: r.get("last_message_at"),
+        preview: preview_of(r.get("preview")),
+        preview_outbound: r.get::<Option<String>, _>("preview_direction").as_deref() == Some("outbound"),
+        unread_count: r.get("unread_count"),
+        awaiting_reply: r.get::<i64, _>("awaiting_reply") != 0,
+    }
+}
+
+/// One page of the list, newest activity first: a single query.
+pub async fn list(
+    db: &Db,
+    employee: EmployeeId,
+    status: ConversationStatus,
+    after: Option<ListCursor>,
+    limit: i64,
+) -> StoreResult<ConversationPage> {
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM}
+          WHERE c.status = $2 AND (c.last_message_at < $3 OR (c.last_message_at = $3 AND c.id < $4))
+          ORDER BY c.last_message_at DESC, c.id DESC
+          LIMIT $5"
+    );
+    let (at, id) = after.map(|c| (c.last_message_at, c.id.0)).unwrap_or((i64::MAX, i64::MAX));
+    let rows = sqlx::query(&sql)
+        .bind(employee.0)
+        .bind(status.as_str())
+        .bind(at)
+        .bind(id)
+        .bind(limit + 1)
+        .fetch_all(&db.read)
+        .await?;
+    let mut items: Vec<ConversationSummary> = rows.iter().take(limit as usize).map(row_to_summary).collect();
+    let next = if rows.len() as i64 > limit {
+        items.last().map(|last| ListCursor {
+            last_message_at: last.last_message_at,
+            id: last.id,
+        })
+    } else {
+        None
+    };
+    items.shrink_to_fit();
+    Ok(ConversationPage { items, next })
+}
+
+/// The conversation with its newest messages, if the employee may see it.
+pub async fn detail(
+    db: &Db,
+    employee: EmployeeId,
+    id: ConversationId,
+    messages: i64,
+) -> StoreResult<ConversationDetail> {
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS}, ch.status AS channel_status, ct.external_id, ct.username, ct.phone,
+                c.archived_at, arch.name AS archived_by, c.last_inbound_at
+           {SUMMARY_FROM}
+           LEFT JOIN employees arch ON arch.id = c.archived_by
+          WHERE c.id = $2"
+    );
+    let row = sqlx::query(&sql)
+        .bind(employee.0)
+        .bind(id.0)
+        .fetch_optional(&db.read)
+        .await?
+        .ok_or(StoreError::NotFound("Conversation"))?;
+    let (messages, has_older) = crate::messages::store::recent(db, id, None, messages).await?;
+    Ok(ConversationDetail {
+        summary: row_to_summary(&row),
+        channel_status: ChannelStatus::parse(&row.get::<String, _>("channel_status")),
+        contact_external_id: row.get("external_id"),
+        contact_username: row.get("username"),
+        contact_phone: row.get("phone"),
+        archived_at: row.get("archived_at"),
+        archived_by: row.get("archived_by"),
+        last_inbound_at: row.get("last_inbound_at"),
+        messages,
+        has_older,
+    })
+}
+
+/// What a write needs to know about a conversation the employee may use.
+pub struct AccessibleConversation {
+    pub channel_id: ChannelId,
+    pub archived: bool,
+}
+
+/// The conversation if the employee may use its channel; `NotFound` otherwise, so that
+/// nothing tells them it exists.
+pub async fn require_access(
+    conn: &mut SqliteConnection,
+    employee: EmployeeId,
+    id: ConversationId,
+) -> StoreResult<AccessibleConversation> {
+    let row = sqlx::query(
+        "SELECT c.channel_id, c.status FROM conversations c
+           JOIN channel_access a ON a.channel_id = c.channel_id AND a.employee_id = $1
+          WHERE c.id = $2",
+    )
+    .bind(employee.0)
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound("Conversation"))?;
+    Ok(AccessibleConversation {
+        channel_id: ChannelId(row.get("channel_id")),
+        archived: row.get::<String, _>("status") == "archived",
+    })
+}
+
+pub async fn ensure_access(db: &Db, employee: EmployeeId, id: ConversationId) -> StoreResult<AccessibleConversation> {
+    let mut conn = db.read.acquire().await?;
+    require_access(&mut conn, employee, id).await
+}
+
+/// The conversation of a contact on a channel, created when new. Returns its id and
+/// whether it was archived.
+pub async fn upsert_for_contact(
+    conn: &mut SqliteConnection,
+    channel: ChannelId,
+    contact_id: i64,
+    now: i64,
+) -> StoreResult<(ConversationId, bool)> {
+    let existing: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, status FROM conversations WHERE channel_id = $1 AND contact_id = $2")
+            .bind(channel.0)
+            .bind(contact_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if let Some((id, status)) = existing {
+        return Ok((ConversationId(id), status == "archived"));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO conversations (channel_id, contact_id, status, last_message_at, created_at)
+         VALUES ($1, $2, 'open', $3, $3) RETURNING id",
+    )
+    .bind(channel.0)
+    .bind(contact_id)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((ConversationId(id), false))
+}
+
+/// Appends a `conversation_updated` event carrying the conversation's state.
+pub async fn status_event(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+    channel: ChannelId,
+) -> StoreResult<LiveEvent> {
+    let row = sqlx::query(
+        "SELECT c.status, c.archived_at, c.unread_count, c.awaiting_reply, e.name AS archived_by
+           FROM conversations c LEFT JOIN employees e ON e.id = c.archived_by WHERE c.id = $1",
+    )
+    .bind(id.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    let payload = serde_json::json!({
+        "status": row.get::<String, _>("status"),
+        "archived_at": row.get::<Option<i64>, _>("archived_at"),
+        "archived_by": row.get::<Option<String>, _>("archived_by"),
+        "unread_count": row.get::<i64, _>("unread_count"),
+        "awaiting_reply": row.get::<i64, _>("awaiting_reply") != 0,
+    });
+    events::append(conn, EventKind::ConversationUpdated, id, channel, payload).await
+}
+
+pub async fn audit(
+    conn: &mut SqliteConnection,
+    employee: Option<EmployeeId>,
+    action: &str,
+    conversation: ConversationId,
+    detail: Option<&str>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_entries (employee_id, action, conversation_id, detail, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(employee.map(|e| e.0))
+    .bind(action)
+    .bind(conversation.0)
+    .bind(detail)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Archives or reopens; a no-op (and no event) when it already is so.
+pub async fn set_status(
+    db: &Db,
+    employee: EmployeeId,
+    id: ConversationId,
+    status: ConversationStatus,
+) -> StoreResult<Vec<LiveEvent>> {
+    let mut tx = db.write.begin().await?;
+    let target = require_access(&mut tx, employee, id).await?;
+    if target.archived == (status == ConversationStatus::Archived) {
+        tx.commit().await?;
+        return Ok(Vec::new());
+    }
+    match status {
+        ConversationStatus::Archived => {
+            sqlx::query("UPDATE conversations SET status = 'archived', archived_at = $2, archived_by = $3 WHERE id = $1")
+                .bind(id.0)
+                .bind(now_ms())
+                .bind(employee.0)
+                .execute(&mut *tx)
+                .await?;
+            audit(&mut tx, Some(employee), "archived", id, None).await?;
+        }
+        ConversationStatus::Open => {
+            sqlx::query("UPDATE conversations SET status = 'open', archived_at = NULL, archived_by = NULL WHERE id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            audit(&mut tx, Some(employee), "reopened", id, None).await?;
+        }
+    }
+    let event = status_event(&mut tx, id, target.channel_id).await?;
+    tx.commit().await?;
+    Ok(vec![event])
+}
+
+/// Clears the unread count; a no-op (and no event) when nothing was unread.
+pub async fn mark_read(db: &Db, employee: EmployeeId, id: ConversationId) -> StoreResult<Vec<LiveEvent>> {
+    let mut tx = db.write.begin().await?;
+    let target = require_access(&mut tx, employee, id).await?;
+    let changed = sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1 AND unread_count > 0")
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+    if changed.rows_affected() == 0 {
+        tx.commit().await?;
+        return Ok(Vec::new());
+    }
+    let event = status_event(&mut tx, id, target.channel_id).await?;
+    tx.commit().await?;
+    Ok(vec![event])
+}
+
+/// Whether any open conversation the employee may see is unread or awaiting a reply.
+pub async fn needs_attention(db: &Db, employee: EmployeeId) -> StoreResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM conversations c
+           JOIN channel_access a ON a.channel_id = c.channel_id AND a.employee_id = $1
+          WHERE c.status = 'open' AND (c.unread_count > 0 OR c.awaiting_reply = 1)
+          LIMIT 1",
+    )
+    .bind(employee.0)
+    .fetch_optional(&db.read)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// The conversation of a contact, looked up by the contact's identity on a channel.
+pub async fn of_contact(db: &Db, channel: ChannelId, external_id: &str) -> StoreResult<Option<ConversationId>> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
+          WHERE ct.channel_id = $1 AND ct.external_id = $2",
+    )
+    .bind(channel.0)
+    .bind(external_id)
+    .fetch_optional(&db.read)
+    .await?;
+    Ok(id.map(ConversationId))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previews_fold_whitespace_and_cut_long_text() {
+        assert_eq!(preview_of(Some("a\n\nb  c".into())).unwrap(), "a b c");
+        let long = "x".repeat(500);
+        let cut = preview_of(Some(long)).unwrap();
+        assert_eq!(cut.chars().count(), PREVIEW_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(preview_of(None), None);
+    }
+}

@@ -1,0 +1,22 @@
+//! Confab's Leptos app: pages, components, `#[server]` functions and the types that cross
+//! the wire. Server-only code (store, auth, live events) sits behind the `ssr` feature;
+//! browser-only code behind `hydrate`.
+
+pub mod auth;
+pub mod channels;
+pub mod conversations;
+pub mod error;
+pub mod events;
+pub mod ids;
+pub mod messages;
+pub mod sandbox;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod demo;
+#[cfg(feature = "ssr")]
+pub mod state;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+pub use ui::{shell, App};

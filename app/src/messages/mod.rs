@@ -1,0 +1,196 @@
+//! Messages: what leads and employees write, and where each of ours stands on its way.
+
+use crate::error::AppError;
+use crate::ids::{ConversationId, MessageId};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod store;
+
+/// The most characters a reply may have (every provider takes at least this many).
+pub const MAX_BODY_CHARS: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        if s == "outbound" {
+            Direction::Outbound
+        } else {
+            Direction::Inbound
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    /// An inbound message.
+    Received,
+    /// Ours, waiting for the sender.
+    Pending,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Received => "received",
+            MessageStatus::Pending => "pending",
+            MessageStatus::Sent => "sent",
+            MessageStatus::Delivered => "delivered",
+            MessageStatus::Read => "read",
+            MessageStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "pending" => MessageStatus::Pending,
+            "sent" => MessageStatus::Sent,
+            "delivered" => MessageStatus::Delivered,
+            "read" => MessageStatus::Read,
+            "failed" => MessageStatus::Failed,
+            _ => MessageStatus::Received,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub direction: Direction,
+    pub body: String,
+    pub status: MessageStatus,
+    /// Why a failed message failed, in words for the employee.
+    pub error: Option<String>,
+    pub sender_name: Option<String>,
+    /// UTC epoch milliseconds.
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+/// A reply's text, checked: not blank, at most [`MAX_BODY_CHARS`] characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageBody(String);
+
+impl MessageBody {
+    pub fn parse(text: &str) -> Result<Self, AppError> {
+        let trimmed = text.trim_end();
+        let trimmed = trimmed.trim_start_matches(['\n', '\r']);
+        if trimmed.trim().is_empty() {
+            return Err(AppError::validation("body", "Write a message before sending."));
+        }
+        let chars = trimmed.chars().count();
+        if chars > MAX_BODY_CHARS {
+            return Err(AppError::validation(
+                "body",
+                format!(
+                    "This message has {chars} characters; the limit is {MAX_BODY_CHARS}. Shorten it or split it in two."
+                ),
+            ));
+        }
+        Ok(MessageBody(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Queues a reply in a conversation; the sender delivers it. Sending in an archived
+/// conversation reopens it.
+#[server(endpoint = "send_message")]
+pub async fn send_message(conversation_id: ConversationId, body: String) -> Result<Message, AppError> {
+    crate::error::with_status(
+        async move {
+            let employee = crate::auth::session::require_permission("conversations").await?;
+            let body = MessageBody::parse(&body)?;
+            let state = crate::state::AppState::current()?;
+            let (message, events) = store::queue_outbound(&state.db, &employee, conversation_id, &body).await?;
+            state.bus.publish(events);
+            state.outbox.notify_one();
+            Ok(message)
+        }
+        .await,
+    )
+}
+
+/// Sends a failed message again.
+#[server(endpoint = "retry_message")]
+pub async fn retry_message(message_id: MessageId) -> Result<(), AppError> {
+    crate::error::with_status(
+        async move {
+            let employee = crate::auth::session::require_permission("conversations").await?;
+            let state = crate::state::AppState::current()?;
+            let events = store::retry_failed(&state.db, &employee, message_id).await?;
+            state.bus.publish(events);
+            state.outbox.notify_one();
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_keeps_inner_line_breaks() {
+        let body = MessageBody::parse("Hello\nsecond line\n").unwrap();
+        assert_eq!(body.as_str(), "Hello\nsecond line");
+    }
+
+    #[test]
+    fn blank_bodies_are_refused() {
+        for text in ["", "   ", "\n\n", " \t\n"] {
+            assert!(MessageBody::parse(text).is_err(), "{text:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn the_limit_counts_characters_not_bytes() {
+        let at_limit = "é".repeat(MAX_BODY_CHARS);
+        assert!(MessageBody::parse(&at_limit).is_ok());
+        let over = "a".repeat(MAX_BODY_CHARS + 1);
+        match MessageBody::parse(&over) {
+            Err(AppError::Validation { field, message }) => {
+                assert_eq!(field, "body");
+                assert!(message.contains("1001"), "{message}");
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in [
+            MessageStatus::Received,
+            MessageStatus::Pending,
+            MessageStatus::Sent,
+            MessageStatus::Delivered,
+            MessageStatus::Read,
+            MessageStatus::Failed,
+        ] {
+            assert_eq!(MessageStatus::parse(s.as_str()), s);
+        }
+    }
+}

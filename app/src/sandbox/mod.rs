@@ -1,0 +1,214 @@
+//! The sandbox channel: a built-in lead simulator. `/sandbox` plays the lead; what the
+//! lead writes is posted to `POST /webhooks/sandbox/{channel}` and travels the same
+//! inbound path as a provider's webhook.
+
+use crate::error::AppError;
+use crate::ids::{ChannelId, MessageId};
+use crate::messages::MAX_BODY_CHARS;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What the simulator posts to the sandbox webhook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SandboxWebhook {
+    /// The lead wrote a message. `message_id` is the simulator's own id, so a retried
+    /// post is recognised and stored once.
+    Message {
+        lead_id: String,
+        name: String,
+        message_id: String,
+        text: String,
+    },
+    /// The lead has seen everything we sent up to `watermark` (UTC ms).
+    Read { lead_id: String, watermark: i64 },
+}
+
+pub const MAX_LEAD_NAME_CHARS: usize = 80;
+
+fn valid_token(s: &str) -> bool {
+    (8..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl SandboxWebhook {
+    /// Checks every field; the error says which one is wrong.
+    pub fn validate(&self) -> Result<(), AppError> {
+        match self {
+            SandboxWebhook::Message {
+                lead_id,
+                name,
+                message_id,
+                text,
+            } => {
+                if !valid_token(lead_id) {
+                    return Err(AppError::validation("lead_id", "lead_id must be 8–64 letters, digits, - or _."));
+                }
+                if !valid_token(message_id) {
+                    return Err(AppError::validation(
+                        "message_id",
+                        "message_id must be 8–64 letters, digits, - or _.",
+                    ));
+                }
+                let name_chars = name.trim().chars().count();
+                if name_chars == 0 || name_chars > MAX_LEAD_NAME_CHARS {
+                    return Err(AppError::validation(
+                        "name",
+                        format!("Give the lead a name of 1 to {MAX_LEAD_NAME_CHARS} characters."),
+                    ));
+                }
+                if text.trim().is_empty() {
+                    return Err(AppError::validation("text", "Write a message before sending."));
+                }
+                if text.chars().count() > MAX_BODY_CHARS {
+                    return Err(AppError::validation(
+                        "text",
+                        format!("A message may have at most {MAX_BODY_CHARS} characters."),
+                    ));
+                }
+                Ok(())
+            }
+            SandboxWebhook::Read { lead_id, watermark } => {
+                if !valid_token(lead_id) {
+                    return Err(AppError::validation("lead_id", "lead_id must be 8–64 letters, digits, - or _."));
+                }
+                if *watermark < 0 {
+                    return Err(AppError::validation("watermark", "watermark must be a UTC time in milliseconds."));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A sandbox channel the simulator can write to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxChannel {
+    pub id: ChannelId,
+    pub name: String,
+}
+
+/// One message as the lead sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadMessage {
+    pub id: MessageId,
+    pub from_lead: bool,
+    pub body: String,
+    pub created_at: i64,
+    pub sender_name: Option<String>,
+}
+
+/// The sandbox channels (public: the simulator needs no account).
+#[server(endpoint = "sandbox_channels")]
+pub async fn sandbox_channels() -> Result<Vec<SandboxChannel>, AppError> {
+    let state = crate::state::AppState::current()?;
+    let channels = crate::channels::store::of_kind(&state.db, crate::channels::ChannelKind::Sandbox).await?;
+    Ok(channels
+        .into_iter()
+        .map(|c| SandboxChannel {
+            id: c.id,
+            name: c.display_name,
+        })
+        .collect())
+}
+
+/// What the lead `lead_id` has exchanged on a sandbox channel: their messages and the
+/// replies the channel has delivered to them (not those still being sent).
+#[server(endpoint = "sandbox_thread")]
+pub async fn sandbox_thread(channel_id: ChannelId, lead_id: String) -> Result<Vec<LeadMessage>, AppError> {
+    crate::error::with_status(
+        async move {
+            if !valid_token(&lead_id) {
+                return Err(AppError::validation("lead_id", "lead_id must be 8–64 letters, digits, - or _."));
+            }
+            let state = crate::state::AppState::current()?;
+            let channel = crate::channels::store::by_id(&state.db, channel_id)
+                .await?
+                .filter(|c| c.kind == crate::channels::ChannelKind::Sandbox)
+                .ok_or_else(|| AppError::NotFound("Sandbox channel".into()))?;
+            let Some(conversation) =
+                crate::conversations::store::of_contact(&state.db, channel.id, &lead_id).await?
+            else {
+                return Ok(Vec::new());
+            };
+            let (messages, _) = crate::messages::store::recent(&state.db, conversation, None, 200).await?;
+            Ok(messages
+                .into_iter()
+                .filter(|m| !matches!(m.status, crate::messages::MessageStatus::Pending | crate::messages::MessageStatus::Failed))
+                .map(|m| LeadMessage {
+                    id: m.id,
+                    from_lead: m.direction == crate::messages::Direction::Inbound,
+                    body: m.body,
+                    created_at: m.created_at,
+                    sender_name: m.sender_name,
+                })
+                .collect())
+        }
+        .await,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(text: &str) -> SandboxWebhook {
+        SandboxWebhook::Message {
+            lead_id: "lead-12345678".into(),
+            name: "Maria".into(),
+            message_id: "msg-12345678".into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn a_good_message_passes() {
+        assert!(message("Hi! Do you fix phones?").validate().is_ok());
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let too_long = "a".repeat(MAX_BODY_CHARS + 1);
+        for (hook, field) in [
+            (message(""), "text"),
+            (message(&too_long), "text"),
+            (
+                SandboxWebhook::Message {
+                    lead_id: "x".into(),
+                    name: "M".into(),
+                    message_id: "msg-12345678".into(),
+                    text: "hi".into(),
+                },
+                "lead_id",
+            ),
+            (
+                SandboxWebhook::Message {
+                    lead_id: "lead-12345678".into(),
+                    name: " ".into(),
+                    message_id: "msg-12345678".into(),
+                    text: "hi".into(),
+                },
+                "name",
+            ),
+            (
+                SandboxWebhook::Message {
+                    lead_id: "lead-12345678".into(),
+                    name: "M".into(),
+                    message_id: "'; DROP TABLE x".into(),
+                    text: "hi".into(),
+                },
+                "message_id",
+            ),
+        ] {
+            match hook.validate() {
+                Err(AppError::Validation { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("expected {field} to be refused, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let json = r#"{"type":"message","lead_id":"lead-12345678","name":"M","message_id":"msg-12345678","text":"hi","admin":true}"#;
+        assert!(serde_json::from_str::<SandboxWebhook>(json).is_err());
+    }
+}

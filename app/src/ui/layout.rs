@@ -1,0 +1,83 @@
+//! The employee area's frame: the side menu (with the Conversations red dot) and the page.
+
+use crate::auth::{current_employee, Logout};
+use crate::conversations::inbox_needs_attention;
+use crate::ui::live::{provide_live, use_live};
+use crate::ui::time::provide_mounted;
+use leptos::prelude::*;
+use leptos_router::components::Outlet;
+use leptos_router::hooks::use_location;
+
+#[component]
+pub fn EmployeeArea() -> impl IntoView {
+    provide_mounted();
+    provide_live();
+    let employee = Resource::new(|| (), |_| current_employee());
+    view! {
+        <div class="app">
+            <SideMenu/>
+            <div class="app-main">
+                <Transition fallback=|| ()>
+                    {move || employee.get().map(|result| match result {
+                        Ok(Some(_)) => ().into_any(),
+                        Ok(None) => view! { <leptos_router::components::Redirect path="/login"/> }.into_any(),
+                        Err(err) => view! { <p class="banner banner-error">{err.to_string()}</p> }.into_any(),
+                    })}
+                </Transition>
+                <Outlet/>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn SideMenu() -> impl IntoView {
+    let live = use_live();
+    let attention = Resource::new(move || live.version.get(), |_| inbox_needs_attention());
+    let employee = Resource::new(|| (), |_| current_employee());
+    let logout = ServerAction::<Logout>::new();
+    let location = use_location();
+    let in_conversations = move || location.pathname.get().starts_with("/conversations");
+    view! {
+        <nav class="side-menu" aria-label="Main">
+            <a class="brand" href="/conversations">
+                <span class="brand-mark" aria-hidden="true">"C"</span>
+                <span class="menu-label">"Confab"</span>
+            </a>
+            <a href="/conversations" class="menu-item" class:active=in_conversations aria-current=move || in_conversations().then_some("page")>
+                <span class="menu-icon" aria-hidden="true">
+                    <svg viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z" opacity=".9"/></svg>
+                </span>
+                <span class="menu-label">"Conversations"</span>
+                <Transition fallback=|| ()>
+                    {move || attention.get().and_then(|r| r.ok()).filter(|needs| *needs).map(|_| view! {
+                        <span class="red-dot" data-testid="red-dot" title="Unread or unanswered conversations">
+                            <span class="visually-hidden">"Unread or unanswered conversations"</span>
+                        </span>
+                    })}
+                </Transition>
+            </a>
+            <a href="/sandbox" target="_blank" class="menu-item">
+                <span class="menu-icon" aria-hidden="true">
+                    <svg viewBox="0 0 24 24" width="20" height="20"><circle cx="12" cy="8" r="4" fill="currentColor"/><path fill="currentColor" d="M4 21a8 8 0 0 1 16 0z"/></svg>
+                </span>
+                <span class="menu-label">"Sandbox lead ↗"</span>
+            </a>
+            <div class="menu-spacer"></div>
+            <Transition fallback=|| ()>
+                {move || employee.get().and_then(|r| r.ok()).flatten().map(|e| view! {
+                    <div class="menu-employee" title=e.email.clone()>
+                        <span class="avatar small">{crate::ui::text::initials(&e.name)}</span>
+                        <span class="menu-label">{e.name.clone()}<br/><small>{e.role.clone()}</small></span>
+                    </div>
+                })}
+            </Transition>
+            <ActionForm action=logout attr:class="menu-logout">
+                <button type="submit" class="menu-item">
+                    <span class="menu-icon" aria-hidden="true">"⎋"</span>
+                    <span class="menu-label">"Sign out"</span>
+                </button>
+            </ActionForm>
+        </nav>
+    }
+}

@@ -1,0 +1,72 @@
+//! The screens: the HTML shell, the router, and one module per page.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+pub mod inbox;
+pub mod layout;
+pub mod live;
+pub mod login;
+pub mod sandbox;
+pub mod text;
+pub mod time;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1, interactive-widget=resizes-content"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/confab.css"/>
+        <Title text="Confab"/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=login::LoginPage/>
+                <Route path=path!("/sandbox") view=sandbox::SandboxPage/>
+                <ParentRoute path=path!("") view=layout::EmployeeArea>
+                    <Route path=path!("") view=|| view! { <Redirect path="/conversations"/> }/>
+                    <ParentRoute path=path!("conversations") view=inbox::InboxPage>
+                        <Route path=path!("") view=inbox::NoConversationSelected/>
+                        <Route path=path!(":id") view=inbox::ConversationPane/>
+                    </ParentRoute>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="centered-page">
+            <div class="card">
+                <h1>"Page not found"</h1>
+                <p>"There is nothing at this address. "<a href="/conversations">"Go to Conversations"</a></p>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,13 @@
+//! The `confab` server: settings, boot, the plain axum routes (SSE, webhooks, health),
+//! the channel providers and the background workers. Pages and server functions come
+//! from the `app` crate.
+
+pub mod channels;
+pub mod cli;
+pub mod error;
+pub mod middleware;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+pub mod workers;

@@ -1,0 +1,100 @@
+//! Request guards that apply to every route: pages need a session, state-changing requests
+//! must come from our own origin, and every response carries basic security headers.
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+/// Pages anyone may open; everything else needs a signed-in employee.
+fn is_public_page(path: &str) -> bool {
+    matches!(path, "/login" | "/sandbox" | "/health")
+}
+
+/// Paths that are not pages: server functions and APIs check their own access.
+fn is_not_a_page(path: &str) -> bool {
+    path.starts_with("/api/")
+        || path.starts_with("/webhooks/")
+        || path.starts_with("/pkg/")
+        || path.starts_with("/sandbox/")
+        // static assets from public/ (favicon.svg, …)
+        || path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+}
+
+/// Sends page requests without a session to the sign-in page, and signed-in employees
+/// away from it.
+pub async fn require_session_for_pages(session: Session, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if request.method() != Method::GET || is_not_a_page(&path) {
+        return next.run(request).await;
+    }
+    let signed_in = app::auth::session::employee_id_of(&session).await.is_some();
+    if path == "/login" && signed_in {
+        return Redirect::to("/conversations").into_response();
+    }
+    if is_public_page(&path) || signed_in {
+        return next.run(request).await;
+    }
+    Redirect::to("/login").into_response()
+}
+
+/// Leptos server functions do no Origin check by design: refuse state-changing requests
+/// that a browser marks as coming from another site. Webhooks come from providers and
+/// carry their own signatures.
+pub async fn same_origin_only(request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || request.uri().path().starts_with("/webhooks/") {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if !matches!(site, "same-origin" | "none") {
+            return forbidden_cross_site();
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
+        if origin == "null" || origin_host != host {
+            return forbidden_cross_site();
+        }
+    }
+    next.run(request).await
+}
+
+fn forbidden_cross_site() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        axum::Json(serde_json::json!({
+            "code": "cross_site",
+            "message": "This request came from another site and was refused."
+        })),
+    )
+        .into_response()
+}
+
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_and_non_pages_are_told_apart() {
+        assert!(is_public_page("/login"));
+        assert!(is_public_page("/sandbox"));
+        assert!(!is_public_page("/conversations"));
+        assert!(is_not_a_page("/api/send_message"));
+        assert!(is_not_a_page("/pkg/confab.wasm"));
+        assert!(is_not_a_page("/favicon.svg"));
+        assert!(!is_not_a_page("/conversations/12"));
+    }
+}

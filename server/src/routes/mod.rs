@@ -1,0 +1,24 @@
+//! Plain axum routes (those that are not server functions).
+
+use app::state::AppState;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub mod events;
+pub mod health;
+pub mod sandbox;
+pub mod webhooks;
+
+/// The largest webhook body we read; larger ones get 413 before parsing.
+pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/events", get(events::stream))
+        .route("/sandbox/events", get(sandbox::lead_stream))
+        .route(
+            "/webhooks/{kind}/{channel_id}",
+            post(webhooks::receive).layer(axum::extract::DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)),
+        )
+        .route("/health", get(health::health))
+}

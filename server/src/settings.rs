@@ -1,0 +1,129 @@
+//! Typed settings from the environment, each checked with a message that says how to fix it.
+
+use std::net::SocketAddr;
+
+#[derive(Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub addr: SocketAddr,
+    /// Where providers and browsers reach Confab (webhook URLs, secure cookies).
+    pub public_url: String,
+    /// Seed demo data into an empty database.
+    pub demo: bool,
+    /// Where the built site (pkg/, assets) is served from.
+    pub site_root: String,
+    /// Leptos's environment: DEV or PROD.
+    pub leptos_env: String,
+}
+
+impl std::fmt::Debug for Settings {
+    // The database URL may hold a password: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("addr", &self.addr)
+            .field("public_url", &self.public_url)
+            .field("demo", &self.demo)
+            .field("site_root", &self.site_root)
+            .finish()
+    }
+}
+
+/// The URL with any password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_lookup(var)
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let database_url = get("CONFAB_DATABASE_URL").unwrap_or_else(|| "sqlite://data/confab.db".into());
+        app::store::Backend::from_url(&database_url).map_err(|e| e.to_string())?;
+        let addr_text = get("CONFAB_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let addr: SocketAddr = addr_text
+            .parse()
+            .map_err(|_| format!("CONFAB_ADDR '{addr_text}' is not an address like 127.0.0.1:3000"))?;
+        let public_url = match get("CONFAB_PUBLIC_URL") {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                url.trim_end_matches('/').to_owned()
+            }
+            Some(url) => return Err(format!("CONFAB_PUBLIC_URL '{url}' must start with http:// or https://")),
+            None => format!("http://{addr}"),
+        };
+        let demo = match get("CONFAB_DEMO").as_deref() {
+            None | Some("1" | "true" | "yes") => true,
+            Some("0" | "false" | "no") => false,
+            Some(other) => return Err(format!("CONFAB_DEMO '{other}' must be true or false")),
+        };
+        Ok(Settings {
+            database_url,
+            addr,
+            public_url,
+            demo,
+            site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            leptos_env: get("LEPTOS_ENV").unwrap_or_else(|| "DEV".into()),
+        })
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_sane() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.database_url, "sqlite://data/confab.db");
+        assert_eq!(s.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.public_url, "http://127.0.0.1:3000");
+        assert!(s.demo);
+        assert!(!s.secure_cookies());
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_variable_named() {
+        assert!(settings(&[("CONFAB_ADDR", "nope")]).unwrap_err().contains("CONFAB_ADDR"));
+        assert!(settings(&[("CONFAB_PUBLIC_URL", "ftp://x")]).unwrap_err().contains("CONFAB_PUBLIC_URL"));
+        assert!(settings(&[("CONFAB_DATABASE_URL", "mysql://x")]).unwrap_err().contains("CONFAB_DATABASE_URL"));
+        assert!(settings(&[("CONFAB_DEMO", "maybe")]).unwrap_err().contains("CONFAB_DEMO"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        let s = settings(&[("CONFAB_DATABASE_URL", "postgres://confab:s3cret@db/confab")]).unwrap();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(printed.contains("confab:***@db"));
+    }
+
+    #[test]
+    fn https_public_url_means_secure_cookies() {
+        assert!(settings(&[("CONFAB_PUBLIC_URL", "https://inbox.example.com/")]).unwrap().secure_cookies());
+    }
+}

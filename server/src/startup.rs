@@ -1,0 +1,147 @@
+//! Builds the whole application from settings: database, demo data, routes, workers.
+//! `Application::build` binds the port first, so tests can ask for port 0.
+
+use crate::middleware;
+use crate::settings::Settings;
+use app::auth::session::SqlSessionStore;
+use app::events::bus::EventBus;
+use app::state::AppState;
+use app::store::Db;
+use axum::Router;
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pub state: AppState,
+    port: u16,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Store(#[from] app::store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn leptos_options(settings: &Settings) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("confab")
+        .site_root(settings.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.addr)
+        .env(if settings.leptos_env.eq_ignore_ascii_case("prod") || settings.leptos_env.eq_ignore_ascii_case("production") {
+            leptos::config::Env::PROD
+        } else {
+            leptos::config::Env::DEV
+        })
+        .build()
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let db = Db::connect(&settings.database_url).await?;
+        if settings.demo && app::demo::seed_if_empty(&db).await? {
+            tracing::info!(
+                "Demo data created. Sign in as {} / {} (owner) or {} / {} (agent).",
+                app::demo::OWNER_EMAIL,
+                app::demo::OWNER_PASSWORD,
+                app::demo::AGENT_EMAIL,
+                app::demo::AGENT_PASSWORD
+            );
+        }
+        let listener = TcpListener::bind(settings.addr).await.map_err(|source| StartupError::Bind {
+            addr: settings.addr.to_string(),
+            source,
+        })?;
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            leptos_options: leptos_options(&settings),
+            db: db.clone(),
+            bus: EventBus::default(),
+            outbox: Arc::new(tokio::sync::Notify::new()),
+        };
+        let router = router(state.clone(), &settings);
+        Ok(Self {
+            listener,
+            router,
+            state,
+            port,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, with the workers running beside it.
+    pub async fn run_until_stopped(self) -> Result<(), std::io::Error> {
+        let sender = tokio::spawn(crate::workers::sender::run(self.state.clone()));
+        let sessions = tokio::spawn(crate::workers::prune_sessions(SqlSessionStore::new(self.state.db.clone())));
+        tracing::info!("Confab is ready at http://{}", self.listener.local_addr()?);
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        sender.abort();
+        sessions.abort();
+        self.state.db.close().await;
+        served
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            term.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+/// The whole HTTP surface: pages and server functions (Leptos), plain routes, static files.
+pub fn router(state: AppState, settings: &Settings) -> Router {
+    let routes = generate_route_list(app::App);
+    let sessions = SessionManagerLayer::new(SqlSessionStore::new(state.db.clone()))
+        .with_name("confab_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(settings.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(14)));
+    let context_state = state.clone();
+    Router::new()
+        .merge(crate::routes::router())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || leptos::prelude::provide_context(context_state.clone()),
+            {
+                let options = state.leptos_options.clone();
+                move || app::shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn(middleware::require_session_for_pages))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(middleware::same_origin_only))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
