@@ -16,7 +16,9 @@ pub const AGENT_PASSWORD: &str = "confab-agent";
 
 /// Whether the database has never been set up (no employee at all).
 pub async fn is_empty(db: &Db) -> StoreResult<bool> {
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM employees").fetch_one(&db.read).await?;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM employees")
+        .fetch_one(&db.read)
+        .await?;
     Ok(count == 0)
 }
 
@@ -25,10 +27,21 @@ pub async fn seed_if_empty(db: &Db) -> StoreResult<bool> {
     if !is_empty(db).await? {
         return Ok(false);
     }
-    let owner_role = employees::create_role(db, "Owner", &["conversations", "settings", "documents"], true).await?;
-    let agent_role = employees::create_role(db, "Agent", &["conversations", "documents"], false).await?;
-    let owner = employees::create_employee(db, OWNER_EMAIL, "Olivia Owner", OWNER_PASSWORD, owner_role).await?;
-    let agent = employees::create_employee(db, AGENT_EMAIL, "Ana Agent", AGENT_PASSWORD, agent_role).await?;
+    let owner_role = employees::create_role(
+        db,
+        "Owner",
+        &["conversations", "settings", "documents"],
+        true,
+    )
+    .await?;
+    let agent_role =
+        employees::create_role(db, "Agent", &["conversations", "documents"], false).await?;
+    let owner =
+        employees::create_employee(db, OWNER_EMAIL, "Olivia Owner", OWNER_PASSWORD, owner_role)
+            .await?;
+    let agent =
+        employees::create_employee(db, AGENT_EMAIL, "Ana Agent", AGENT_PASSWORD, agent_role)
+            .await?;
     let sandbox = channels::create(db, ChannelKind::Sandbox, "Sandbox shop", "sandbox-1").await?;
     for employee in [owner, agent] {
         channels::grant_access(db, sandbox, employee).await?;
@@ -41,9 +54,24 @@ pub async fn seed_if_empty(db: &Db) -> StoreResult<bool> {
 async fn seed_crm(db: &Db) -> StoreResult<()> {
     let now = now_ms();
     let clients = [
-        ("Maria Souza", "maria@example.com", "+5511987654321", "Rua Augusta 1200, São Paulo"),
-        ("João Lima", "joao@example.com", "+5521998877665", "Av. Atlântica 500, Rio de Janeiro"),
-        ("Carla Mendes", "carla@example.com", "+351912345678", "Rua do Ouro 88, Lisboa"),
+        (
+            "Maria Souza",
+            "maria@example.com",
+            "+5511987654321",
+            "Rua Augusta 1200, São Paulo",
+        ),
+        (
+            "João Lima",
+            "joao@example.com",
+            "+5521998877665",
+            "Av. Atlântica 500, Rio de Janeiro",
+        ),
+        (
+            "Carla Mendes",
+            "carla@example.com",
+            "+351912345678",
+            "Rua do Ouro 88, Lisboa",
+        ),
     ];
     for (i, (name, email, phone, address)) in clients.into_iter().enumerate() {
         let client_id: i64 = sqlx::query_scalar(
@@ -55,15 +83,27 @@ async fn seed_crm(db: &Db) -> StoreResult<()> {
         .bind(now)
         .fetch_one(&db.write)
         .await?;
-        sqlx::query("INSERT INTO client_phones (client_id, phone, label) VALUES ($1, $2, 'mobile')")
-            .bind(client_id)
-            .bind(phone)
-            .execute(&db.write)
-            .await?;
+        sqlx::query(
+            "INSERT INTO client_phones (client_id, phone, label) VALUES ($1, $2, 'mobile')",
+        )
+        .bind(client_id)
+        .bind(phone)
+        .execute(&db.write)
+        .await?;
         let documents = [
             ("lead", "open", "Screen replacement", 0),
-            ("estimate", "sent", "Screen replacement and battery", 45_000 + i as i64 * 5_000),
-            ("order", "in_progress", "Repair order", 45_000 + i as i64 * 5_000),
+            (
+                "estimate",
+                "sent",
+                "Screen replacement and battery",
+                45_000 + i as i64 * 5_000,
+            ),
+            (
+                "order",
+                "in_progress",
+                "Repair order",
+                45_000 + i as i64 * 5_000,
+            ),
         ];
         for (kind, status, title, amount) in documents {
             sqlx::query(
@@ -93,7 +133,13 @@ async fn seed_crm(db: &Db) -> StoreResult<()> {
     Ok(())
 }
 
-async fn new_conversation(db: &Db, channel: ChannelId, lead_id: &str, name: &str, at: i64) -> StoreResult<ConversationId> {
+async fn new_conversation(
+    db: &Db,
+    channel: ChannelId,
+    lead_id: &str,
+    name: &str,
+    at: i64,
+) -> StoreResult<ConversationId> {
     let mut tx = db.write.begin().await?;
     let contact_id: i64 = sqlx::query_scalar(
         "INSERT INTO contacts (channel_id, external_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",
@@ -104,7 +150,8 @@ async fn new_conversation(db: &Db, channel: ChannelId, lead_id: &str, name: &str
     .bind(at)
     .fetch_one(&mut *tx)
     .await?;
-    let (id, _) = crate::conversations::store::upsert_for_contact(&mut tx, channel, contact_id, at).await?;
+    let (id, _) =
+        crate::conversations::store::upsert_for_contact(&mut tx, channel, contact_id, at).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -119,11 +166,31 @@ async fn seed_conversations(db: &Db, sandbox: ChannelId, agent: EmployeeId) -> S
             "demo-lead-maria",
             "Maria Souza",
             &[
-                (Direction::Inbound, "Hi! My phone screen cracked. Can you replace it?", 2 * DAY),
-                (Direction::Outbound, "Hello Maria! Yes — which model is it?", 2 * DAY - 10 * MIN),
-                (Direction::Inbound, "An iPhone 13. How much would it be?", 2 * DAY - 15 * MIN),
-                (Direction::Outbound, "R$ 450 with a 90-day warranty. It takes about two hours.", DAY + 30 * MIN),
-                (Direction::Inbound, "Great, can I bring it tomorrow morning?", 25 * MIN),
+                (
+                    Direction::Inbound,
+                    "Hi! My phone screen cracked. Can you replace it?",
+                    2 * DAY,
+                ),
+                (
+                    Direction::Outbound,
+                    "Hello Maria! Yes — which model is it?",
+                    2 * DAY - 10 * MIN,
+                ),
+                (
+                    Direction::Inbound,
+                    "An iPhone 13. How much would it be?",
+                    2 * DAY - 15 * MIN,
+                ),
+                (
+                    Direction::Outbound,
+                    "R$ 450 with a 90-day warranty. It takes about two hours.",
+                    DAY + 30 * MIN,
+                ),
+                (
+                    Direction::Inbound,
+                    "Great, can I bring it tomorrow morning?",
+                    25 * MIN,
+                ),
             ],
             false,
         ),
@@ -131,10 +198,26 @@ async fn seed_conversations(db: &Db, sandbox: ChannelId, agent: EmployeeId) -> S
             "demo-lead-joao",
             "João Lima",
             &[
-                (Direction::Inbound, "Good afternoon, do you repair laptops too?", 3 * DAY),
-                (Direction::Outbound, "We do! What's the problem with it?", 3 * DAY - 20 * MIN),
-                (Direction::Inbound, "It doesn't turn on after a coffee accident ☕", 3 * DAY - 25 * MIN),
-                (Direction::Outbound, "Bring it in and we'll run a free diagnosis.", 3 * DAY - 40 * MIN),
+                (
+                    Direction::Inbound,
+                    "Good afternoon, do you repair laptops too?",
+                    3 * DAY,
+                ),
+                (
+                    Direction::Outbound,
+                    "We do! What's the problem with it?",
+                    3 * DAY - 20 * MIN,
+                ),
+                (
+                    Direction::Inbound,
+                    "It doesn't turn on after a coffee accident ☕",
+                    3 * DAY - 25 * MIN,
+                ),
+                (
+                    Direction::Outbound,
+                    "Bring it in and we'll run a free diagnosis.",
+                    3 * DAY - 40 * MIN,
+                ),
             ],
             false,
         ),
@@ -143,15 +226,27 @@ async fn seed_conversations(db: &Db, sandbox: ChannelId, agent: EmployeeId) -> S
             "Carla Mendes",
             &[
                 (Direction::Inbound, "Olá! Is my tablet ready?", 6 * DAY),
-                (Direction::Outbound, "Yes, it's ready for pick-up. See you soon!", 6 * DAY - 5 * MIN),
-                (Direction::Inbound, "Thanks, picked it up. All good!", 5 * DAY),
+                (
+                    Direction::Outbound,
+                    "Yes, it's ready for pick-up. See you soon!",
+                    6 * DAY - 5 * MIN,
+                ),
+                (
+                    Direction::Inbound,
+                    "Thanks, picked it up. All good!",
+                    5 * DAY,
+                ),
             ],
             true,
         ),
         (
             "demo-lead-pedro",
             "Pedro Alves",
-            &[(Direction::Inbound, "Hello, what are your opening hours on Saturday?", 3 * MIN)],
+            &[(
+                Direction::Inbound,
+                "Hello, what are your opening hours on Saturday?",
+                3 * MIN,
+            )],
             false,
         ),
     ];
@@ -177,7 +272,11 @@ async fn seed_conversations(db: &Db, sandbox: ChannelId, agent: EmployeeId) -> S
             )
             .await?;
         }
-        let unread = lines.iter().rev().take_while(|l| l.0 == Direction::Inbound).count() as i64;
+        let unread = lines
+            .iter()
+            .rev()
+            .take_while(|l| l.0 == Direction::Inbound)
+            .count() as i64;
         sqlx::query(
             "UPDATE conversations SET unread_count = $2, status = $3,
                     archived_at = CASE WHEN $3 = 'archived' THEN last_message_at + 3600000 END,

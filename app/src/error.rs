@@ -54,7 +54,10 @@ impl FromServerFnError for AppError {
                 AppError::Network(cause)
             }
             ServerFnErrorErr::Args(cause) | ServerFnErrorErr::Deserialization(cause) => {
-                AppError::validation("request", format!("The request was not understood: {cause}"))
+                AppError::validation(
+                    "request",
+                    format!("The request was not understood: {cause}"),
+                )
             }
             #[cfg(feature = "ssr")]
             other => {
@@ -94,19 +97,4 @@ impl From<crate::store::StoreError> for AppError {
             }
         }
     }
-}
-
-/// Sets the response status of the current server-function call to match the error,
-/// so that API clients and tests see 401/403/422 rather than a blanket 500.
-#[cfg(feature = "ssr")]
-pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(err) = &result {
-        if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            options.set_status(
-                axum::http::StatusCode::from_u16(err.status_code())
-                    .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
-            );
-        }
-    }
-    result
 }

@@ -18,7 +18,10 @@ pub enum StoreError {
     #[error("forbidden")]
     Forbidden,
     #[error("invalid {field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("conflict: {0}")]
     Conflict(String),
     #[error(transparent)]
@@ -83,8 +86,9 @@ impl Db {
             .pragma("temp_store", "memory");
         if let Some(parent) = options.get_filename().parent() {
             if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", parent.display())))?;
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    StoreError::Other(format!("cannot create {}: {e}", parent.display()))
+                })?;
             }
         }
         let write = SqlitePoolOptions::new()
@@ -121,7 +125,9 @@ pub fn now_ms() -> i64 {
 /// Maps a unique-constraint violation to a conflict the user can understand.
 pub fn conflict_on_unique(err: sqlx::Error, message: &str) -> StoreError {
     match &err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(message.to_owned()),
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(message.to_owned())
+        }
         _ => StoreError::Database(err),
     }
 }
@@ -132,9 +138,18 @@ mod tests {
 
     #[test]
     fn backend_is_chosen_from_the_url_scheme() {
-        assert_eq!(Backend::from_url("sqlite://data/confab.db").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::from_url("sqlite::memory:").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::from_url("postgres://u@h/db").unwrap(), Backend::Postgres);
+        assert_eq!(
+            Backend::from_url("sqlite://data/confab.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("sqlite::memory:").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
         assert!(Backend::from_url("mysql://h/db").is_err());
     }
 

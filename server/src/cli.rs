@@ -21,10 +21,18 @@ pub enum Command {
 impl Command {
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
         let args: Vec<String> = args.into_iter().collect();
-        match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        match args
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
             [] | ["serve"] => Ok(Command::Serve),
             ["help"] | ["--help"] | ["-h"] => Ok(Command::Help),
-            [other, ..] => Err(format!("confab: unknown command or extra argument '{other}'")),
+            ["serve" | "help" | "--help" | "-h", extra, ..] => {
+                Err(format!("confab: unexpected argument '{extra}'"))
+            }
+            [other, ..] => Err(format!("confab: unknown command '{other}'")),
         }
     }
 }

@@ -53,17 +53,22 @@ impl Settings {
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let database_url = get("CONFAB_DATABASE_URL").unwrap_or_else(|| "sqlite://data/confab.db".into());
+        let database_url =
+            get("CONFAB_DATABASE_URL").unwrap_or_else(|| "sqlite://data/confab.db".into());
         app::store::Backend::from_url(&database_url).map_err(|e| e.to_string())?;
         let addr_text = get("CONFAB_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
-        let addr: SocketAddr = addr_text
-            .parse()
-            .map_err(|_| format!("CONFAB_ADDR '{addr_text}' is not an address like 127.0.0.1:3000"))?;
+        let addr: SocketAddr = addr_text.parse().map_err(|_| {
+            format!("CONFAB_ADDR '{addr_text}' is not an address like 127.0.0.1:3000")
+        })?;
         let public_url = match get("CONFAB_PUBLIC_URL") {
             Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
                 url.trim_end_matches('/').to_owned()
             }
-            Some(url) => return Err(format!("CONFAB_PUBLIC_URL '{url}' must start with http:// or https://")),
+            Some(url) => {
+                return Err(format!(
+                    "CONFAB_PUBLIC_URL '{url}' must start with http:// or https://"
+                ))
+            }
             None => format!("http://{addr}"),
         };
         let demo = match get("CONFAB_DEMO").as_deref() {
@@ -92,7 +97,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -108,10 +116,18 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused_with_the_variable_named() {
-        assert!(settings(&[("CONFAB_ADDR", "nope")]).unwrap_err().contains("CONFAB_ADDR"));
-        assert!(settings(&[("CONFAB_PUBLIC_URL", "ftp://x")]).unwrap_err().contains("CONFAB_PUBLIC_URL"));
-        assert!(settings(&[("CONFAB_DATABASE_URL", "mysql://x")]).unwrap_err().contains("CONFAB_DATABASE_URL"));
-        assert!(settings(&[("CONFAB_DEMO", "maybe")]).unwrap_err().contains("CONFAB_DEMO"));
+        assert!(settings(&[("CONFAB_ADDR", "nope")])
+            .unwrap_err()
+            .contains("CONFAB_ADDR"));
+        assert!(settings(&[("CONFAB_PUBLIC_URL", "ftp://x")])
+            .unwrap_err()
+            .contains("CONFAB_PUBLIC_URL"));
+        assert!(settings(&[("CONFAB_DATABASE_URL", "mysql://x")])
+            .unwrap_err()
+            .contains("CONFAB_DATABASE_URL"));
+        assert!(settings(&[("CONFAB_DEMO", "maybe")])
+            .unwrap_err()
+            .contains("CONFAB_DEMO"));
     }
 
     #[test]
@@ -124,6 +140,10 @@ mod tests {
 
     #[test]
     fn https_public_url_means_secure_cookies() {
-        assert!(settings(&[("CONFAB_PUBLIC_URL", "https://inbox.example.com/")]).unwrap().secure_cookies());
+        assert!(
+            settings(&[("CONFAB_PUBLIC_URL", "https://inbox.example.com/")])
+                .unwrap()
+                .secure_cookies()
+        );
     }
 }

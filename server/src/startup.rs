@@ -28,7 +28,10 @@ pub enum StartupError {
     #[error("database: {0}")]
     Store(#[from] app::store::StoreError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -39,11 +42,15 @@ fn leptos_options(settings: &Settings) -> LeptosOptions {
         .site_root(settings.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(settings.addr)
-        .env(if settings.leptos_env.eq_ignore_ascii_case("prod") || settings.leptos_env.eq_ignore_ascii_case("production") {
-            leptos::config::Env::PROD
-        } else {
-            leptos::config::Env::DEV
-        })
+        .env(
+            if settings.leptos_env.eq_ignore_ascii_case("prod")
+                || settings.leptos_env.eq_ignore_ascii_case("production")
+            {
+                leptos::config::Env::PROD
+            } else {
+                leptos::config::Env::DEV
+            },
+        )
         .build()
 }
 
@@ -59,10 +66,13 @@ impl Application {
                 app::demo::AGENT_PASSWORD
             );
         }
-        let listener = TcpListener::bind(settings.addr).await.map_err(|source| StartupError::Bind {
-            addr: settings.addr.to_string(),
-            source,
-        })?;
+        let listener =
+            TcpListener::bind(settings.addr)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: settings.addr.to_string(),
+                    source,
+                })?;
         let port = listener.local_addr()?.port();
         let state = AppState {
             leptos_options: leptos_options(&settings),
@@ -86,7 +96,9 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM, with the workers running beside it.
     pub async fn run_until_stopped(self) -> Result<(), std::io::Error> {
         let sender = tokio::spawn(crate::workers::sender::run(self.state.clone()));
-        let sessions = tokio::spawn(crate::workers::prune_sessions(SqlSessionStore::new(self.state.db.clone())));
+        let sessions = tokio::spawn(crate::workers::prune_sessions(SqlSessionStore::new(
+            self.state.db.clone(),
+        )));
         tracing::info!("Confab is ready at http://{}", self.listener.local_addr()?);
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
@@ -104,7 +116,9 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             term.recv().await;
         }
     };
@@ -124,7 +138,9 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(settings.secure_cookies())
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(14)));
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::days(14),
+        ));
     let context_state = state.clone();
     Router::new()
         .merge(crate::routes::router())
@@ -137,8 +153,15 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                 move || app::shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
-        .layer(axum::middleware::from_fn(middleware::require_session_for_pages))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(axum::middleware::from_fn(
+            middleware::server_fn_error_status,
+        ))
+        .layer(axum::middleware::from_fn(
+            middleware::require_session_for_pages,
+        ))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::same_origin_only))
         .layer(axum::middleware::from_fn(middleware::security_headers))

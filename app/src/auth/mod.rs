@@ -35,33 +35,36 @@ pub const MAX_PASSWORD_LEN: usize = 256;
 
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
-    crate::error::with_status(async move {
-        let email = email.trim().to_lowercase();
-        if email.is_empty() || !email.contains('@') || email.len() > MAX_EMAIL_LEN {
-            return Err(AppError::validation("email", "Enter the email address you sign in with."));
-        }
-        if password.is_empty() || password.len() > MAX_PASSWORD_LEN {
-            return Err(AppError::validation("password", "Enter your password."));
-        }
-        let state = crate::state::AppState::current()?;
-        let candidate = store::credentials_by_email(&state.db, &email).await?;
-        // Verify against a fixed hash when the email is unknown, so timing does not tell
-        // whether an account exists.
-        let (employee_id, hash) = match candidate {
-            Some((id, hash, true)) => (Some(id), hash),
-            _ => (None, password::DUMMY_HASH.to_owned()),
-        };
-        let ok = password::verify(password, hash).await;
-        let Some(employee_id) = employee_id.filter(|_| ok) else {
-            tracing::info!("failed sign-in");
-            return Err(AppError::validation("password", "That email and password do not match."));
-        };
-        session::sign_in(employee_id).await?;
-        tracing::info!(employee = %employee_id, "signed in");
-        leptos_axum::redirect("/conversations");
-        Ok(())
+    let email = email.trim().to_lowercase();
+    if email.is_empty() || !email.contains('@') || email.len() > MAX_EMAIL_LEN {
+        return Err(AppError::validation(
+            "email",
+            "Enter the email address you sign in with.",
+        ));
     }
-    .await)
+    if password.is_empty() || password.len() > MAX_PASSWORD_LEN {
+        return Err(AppError::validation("password", "Enter your password."));
+    }
+    let state = crate::state::AppState::current()?;
+    let candidate = store::credentials_by_email(&state.db, &email).await?;
+    // Verify against a fixed hash when the email is unknown, so timing does not tell
+    // whether an account exists.
+    let (employee_id, hash) = match candidate {
+        Some((id, hash, true)) => (Some(id), hash),
+        _ => (None, password::DUMMY_HASH.to_owned()),
+    };
+    let ok = password::verify(password, hash).await;
+    let Some(employee_id) = employee_id.filter(|_| ok) else {
+        tracing::info!("failed sign-in");
+        return Err(AppError::validation(
+            "password",
+            "That email and password do not match.",
+        ));
+    };
+    session::sign_in(employee_id).await?;
+    tracing::info!(employee = %employee_id, "signed in");
+    leptos_axum::redirect("/conversations");
+    Ok(())
 }
 
 #[server(endpoint = "logout")]

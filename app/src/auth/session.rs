@@ -50,7 +50,8 @@ fn employee_of(record: &Record) -> Option<i64> {
 #[async_trait]
 impl SessionStore for SqlSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let data = serde_json::to_string(&record.data)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         // Ids are random 128-bit values; on the astronomically rare collision, draw again.
         loop {
             let inserted = sqlx::query(
@@ -72,7 +73,8 @@ impl SessionStore for SqlSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let data = serde_json::to_string(&record.data)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         sqlx::query(
             "INSERT INTO sessions (id, employee_id, data, expires_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (id) DO UPDATE SET employee_id = excluded.employee_id, data = excluded.data,
@@ -89,19 +91,22 @@ impl SessionStore for SqlSessionStore {
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
-                .bind(session_id.to_string())
-                .bind(now_ms())
-                .fetch_optional(&self.db.read)
-                .await
-                .map_err(backend)?;
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
+        )
+        .bind(session_id.to_string())
+        .bind(now_ms())
+        .fetch_optional(&self.db.read)
+        .await
+        .map_err(backend)?;
         let Some((data, expires_at)) = row else {
             return Ok(None);
         };
-        let data = serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        let expiry_date = tower_sessions::cookie::time::OffsetDateTime::from_unix_timestamp(expires_at / 1000)
-            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let data =
+            serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date =
+            tower_sessions::cookie::time::OffsetDateTime::from_unix_timestamp(expires_at / 1000)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?;
         Ok(Some(Record {
             id: *session_id,
             data,
@@ -125,24 +130,38 @@ fn session_failed(err: impl std::fmt::Display) -> AppError {
 }
 
 async fn request_session() -> Result<Session, AppError> {
-    leptos_axum::extract::<Session>().await.map_err(session_failed)
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(session_failed)
 }
 
 /// Starts a session for the employee with a fresh id (no session fixation).
 pub async fn sign_in(employee: EmployeeId) -> Result<(), AppError> {
     let session = request_session().await?;
     session.cycle_id().await.map_err(session_failed)?;
-    session.insert(EMPLOYEE_KEY, employee.0).await.map_err(session_failed)?;
+    session
+        .insert(EMPLOYEE_KEY, employee.0)
+        .await
+        .map_err(session_failed)?;
     Ok(())
 }
 
 pub async fn sign_out() -> Result<(), AppError> {
-    request_session().await?.flush().await.map_err(session_failed)
+    request_session()
+        .await?
+        .flush()
+        .await
+        .map_err(session_failed)
 }
 
 /// The employee id stored in a session, if any.
 pub async fn employee_id_of(session: &Session) -> Option<EmployeeId> {
-    session.get::<i64>(EMPLOYEE_KEY).await.ok().flatten().map(EmployeeId)
+    session
+        .get::<i64>(EMPLOYEE_KEY)
+        .await
+        .ok()
+        .flatten()
+        .map(EmployeeId)
 }
 
 /// The signed-in, active employee of the current server-function call, if any.

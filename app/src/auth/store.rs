@@ -6,12 +6,21 @@ use crate::store::{now_ms, Db, StoreResult};
 use sqlx::Row;
 
 /// (id, password hash, active) for an email.
-pub async fn credentials_by_email(db: &Db, email: &str) -> StoreResult<Option<(EmployeeId, String, bool)>> {
+pub async fn credentials_by_email(
+    db: &Db,
+    email: &str,
+) -> StoreResult<Option<(EmployeeId, String, bool)>> {
     let row = sqlx::query("SELECT id, password_hash, active FROM employees WHERE email = $1")
         .bind(email)
         .fetch_optional(&db.read)
         .await?;
-    Ok(row.map(|r| (EmployeeId(r.get("id")), r.get("password_hash"), r.get::<i64, _>("active") != 0)))
+    Ok(row.map(|r| {
+        (
+            EmployeeId(r.get("id")),
+            r.get("password_hash"),
+            r.get::<i64, _>("active") != 0,
+        )
+    }))
 }
 
 /// An active employee with their role's permissions.
@@ -39,7 +48,12 @@ pub async fn active_employee(db: &Db, id: EmployeeId) -> StoreResult<Option<Empl
     }))
 }
 
-pub async fn create_role(db: &Db, name: &str, permissions: &[&str], is_owner: bool) -> StoreResult<i64> {
+pub async fn create_role(
+    db: &Db,
+    name: &str,
+    permissions: &[&str],
+    is_owner: bool,
+) -> StoreResult<i64> {
     let id = sqlx::query_scalar(
         "INSERT INTO roles (name, permissions, is_owner, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -72,6 +86,8 @@ pub async fn create_employee(
     .bind(now_ms())
     .fetch_one(&db.write)
     .await
-    .map_err(|e| crate::store::conflict_on_unique(e, "An employee with this email already exists."))?;
+    .map_err(|e| {
+        crate::store::conflict_on_unique(e, "An employee with this email already exists.")
+    })?;
     Ok(EmployeeId(id))
 }

@@ -9,7 +9,8 @@ fn row_to_channel(r: sqlx::sqlite::SqliteRow) -> StoreResult<Channel> {
     let kind: String = r.get("kind");
     Ok(Channel {
         id: ChannelId(r.get("id")),
-        kind: ChannelKind::parse(&kind).ok_or_else(|| StoreError::Other(format!("unknown channel kind {kind}")))?,
+        kind: ChannelKind::parse(&kind)
+            .ok_or_else(|| StoreError::Other(format!("unknown channel kind {kind}")))?,
         display_name: r.get("display_name"),
         status: ChannelStatus::parse(&r.get::<String, _>("status")),
         status_detail: r.get("status_detail"),
@@ -35,7 +36,12 @@ pub async fn of_kind(db: &Db, kind: ChannelKind) -> StoreResult<Vec<Channel>> {
         .collect()
 }
 
-pub async fn create(db: &Db, kind: ChannelKind, display_name: &str, external_id: &str) -> StoreResult<ChannelId> {
+pub async fn create(
+    db: &Db,
+    kind: ChannelKind,
+    display_name: &str,
+    external_id: &str,
+) -> StoreResult<ChannelId> {
     let id = sqlx::query_scalar(
         "INSERT INTO channels (kind, display_name, external_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -60,9 +66,10 @@ pub async fn grant_access(db: &Db, channel: ChannelId, employee: EmployeeId) -> 
 
 /// The channels an employee may use: the one source of truth for channel access.
 pub async fn accessible_ids(db: &Db, employee: EmployeeId) -> StoreResult<Vec<ChannelId>> {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT channel_id FROM channel_access WHERE employee_id = $1")
-        .bind(employee.0)
-        .fetch_all(&db.read)
-        .await?;
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT channel_id FROM channel_access WHERE employee_id = $1")
+            .bind(employee.0)
+            .fetch_all(&db.read)
+            .await?;
     Ok(ids.into_iter().map(ChannelId).collect())
 }

@@ -89,40 +89,28 @@ pub async fn list_conversations(
     status: ConversationStatus,
     after: Option<ListCursor>,
 ) -> Result<ConversationPage, AppError> {
-    crate::error::with_status(
-        async move {
-            let employee = crate::auth::session::require_permission("conversations").await?;
-            let state = crate::state::AppState::current()?;
-            Ok(store::list(&state.db, employee.id, status, after, PAGE_SIZE).await?)
-        }
-        .await,
-    )
+    let employee = crate::auth::session::require_permission("conversations").await?;
+    let state = crate::state::AppState::current()?;
+    Ok(store::list(&state.db, employee.id, status, after, PAGE_SIZE).await?)
 }
 
 #[server(endpoint = "get_conversation")]
 pub async fn get_conversation(id: ConversationId) -> Result<ConversationDetail, AppError> {
-    crate::error::with_status(
-        async move {
-            let employee = crate::auth::session::require_permission("conversations").await?;
-            let state = crate::state::AppState::current()?;
-            Ok(store::detail(&state.db, employee.id, id, THREAD_PAGE).await?)
-        }
-        .await,
-    )
+    let employee = crate::auth::session::require_permission("conversations").await?;
+    let state = crate::state::AppState::current()?;
+    Ok(store::detail(&state.db, employee.id, id, THREAD_PAGE).await?)
 }
 
 /// Older messages of a conversation, before `before`.
 #[server(endpoint = "older_messages")]
-pub async fn older_messages(id: ConversationId, before: MessageId) -> Result<(Vec<Message>, bool), AppError> {
-    crate::error::with_status(
-        async move {
-            let employee = crate::auth::session::require_permission("conversations").await?;
-            let state = crate::state::AppState::current()?;
-            store::ensure_access(&state.db, employee.id, id).await?;
-            Ok(crate::messages::store::recent(&state.db, id, Some(before), THREAD_PAGE).await?)
-        }
-        .await,
-    )
+pub async fn older_messages(
+    id: ConversationId,
+    before: MessageId,
+) -> Result<(Vec<Message>, bool), AppError> {
+    let employee = crate::auth::session::require_permission("conversations").await?;
+    let state = crate::state::AppState::current()?;
+    store::ensure_access(&state.db, employee.id, id).await?;
+    Ok(crate::messages::store::recent(&state.db, id, Some(before), THREAD_PAGE).await?)
 }
 
 #[server(endpoint = "archive_conversation")]
@@ -137,47 +125,32 @@ pub async fn reopen_conversation(id: ConversationId) -> Result<(), AppError> {
 
 #[cfg(feature = "ssr")]
 async fn set_status(id: ConversationId, status: ConversationStatus) -> Result<(), AppError> {
-    crate::error::with_status(
-        async move {
-            let employee = crate::auth::session::require_permission("conversations").await?;
-            let state = crate::state::AppState::current()?;
-            let events = store::set_status(&state.db, employee.id, id, status).await?;
-            state.bus.publish(events);
-            Ok(())
-        }
-        .await,
-    )
+    let employee = crate::auth::session::require_permission("conversations").await?;
+    let state = crate::state::AppState::current()?;
+    let events = store::set_status(&state.db, employee.id, id, status).await?;
+    state.bus.publish(events);
+    Ok(())
 }
 
 /// The employee has seen the conversation: its unread count drops to zero.
 #[server(endpoint = "mark_conversation_read")]
 pub async fn mark_conversation_read(id: ConversationId) -> Result<(), AppError> {
-    crate::error::with_status(
-        async move {
-            let employee = crate::auth::session::require_permission("conversations").await?;
-            let state = crate::state::AppState::current()?;
-            let events = store::mark_read(&state.db, employee.id, id).await?;
-            state.bus.publish(events);
-            Ok(())
-        }
-        .await,
-    )
+    let employee = crate::auth::session::require_permission("conversations").await?;
+    let state = crate::state::AppState::current()?;
+    let events = store::mark_read(&state.db, employee.id, id).await?;
+    state.bus.publish(events);
+    Ok(())
 }
 
 /// Whether anything the employee may see is unread or awaiting a reply: the red dot.
 #[server(endpoint = "inbox_needs_attention")]
 pub async fn inbox_needs_attention() -> Result<bool, AppError> {
-    crate::error::with_status(
-        async move {
-            let Some(employee) = crate::auth::session::current_employee().await? else {
-                return Ok(false);
-            };
-            if !employee.can("conversations") {
-                return Ok(false);
-            }
-            let state = crate::state::AppState::current()?;
-            Ok(store::needs_attention(&state.db, employee.id).await?)
-        }
-        .await,
-    )
+    let Some(employee) = crate::auth::session::current_employee().await? else {
+        return Ok(false);
+    };
+    if !employee.can("conversations") {
+        return Ok(false);
+    }
+    let state = crate::state::AppState::current()?;
+    Ok(store::needs_attention(&state.db, employee.id).await?)
 }

@@ -1,7 +1,9 @@
 //! Conversation rows. Every query that returns conversations joins `channel_access` on
 //! the acting employee, so nobody reads a conversation of a channel they may not use.
 
-use super::{ConversationDetail, ConversationPage, ConversationStatus, ConversationSummary, ListCursor};
+use super::{
+    ConversationDetail, ConversationPage, ConversationStatus, ConversationSummary, ListCursor,
+};
 use crate::channels::{ChannelKind, ChannelStatus};
 use crate::events::{store as events, EventKind, LiveEvent};
 use crate::ids::{ChannelId, ConversationId, EmployeeId};
@@ -11,7 +13,8 @@ use sqlx::{Row, SqliteConnection};
 /// Previews are cut to this many characters: the list shows one line.
 const PREVIEW_CHARS: usize = 140;
 
-const SUMMARY_COLUMNS: &str = "c.id, c.channel_id, ch.kind AS channel_kind, ch.display_name AS channel_name,
+const SUMMARY_COLUMNS: &str =
+    "c.id, c.channel_id, ch.kind AS channel_kind, ch.display_name AS channel_name,
        COALESCE(ct.name, ct.username, ct.phone, ct.external_id) AS contact_name,
        c.status, c.last_message_at, c.unread_count, c.awaiting_reply,
        m.body AS preview, m.direction AS preview_direction";
@@ -37,13 +40,15 @@ fn row_to_summary(r: &sqlx::sqlite::SqliteRow) -> ConversationSummary {
     ConversationSummary {
         id: ConversationId(r.get("id")),
         channel_id: ChannelId(r.get("channel_id")),
-        channel_kind: ChannelKind::parse(&r.get::<String, _>("channel_kind")).unwrap_or(ChannelKind::Sandbox),
+        channel_kind: ChannelKind::parse(&r.get::<String, _>("channel_kind"))
+            .unwrap_or(ChannelKind::Sandbox),
         channel_name: r.get("channel_name"),
         contact_name: r.get("contact_name"),
         status: ConversationStatus::parse(&r.get::<String, _>("status")),
         last_message_at: r.get("last_message_at"),
         preview: preview_of(r.get("preview")),
-        preview_outbound: r.get::<Option<String>, _>("preview_direction").as_deref() == Some("outbound"),
+        preview_outbound: r.get::<Option<String>, _>("preview_direction").as_deref()
+            == Some("outbound"),
         unread_count: r.get("unread_count"),
         awaiting_reply: r.get::<i64, _>("awaiting_reply") != 0,
     }
@@ -63,7 +68,9 @@ pub async fn list(
           ORDER BY c.last_message_at DESC, c.id DESC
           LIMIT $5"
     );
-    let (at, id) = after.map(|c| (c.last_message_at, c.id.0)).unwrap_or((i64::MAX, i64::MAX));
+    let (at, id) = after
+        .map(|c| (c.last_message_at, c.id.0))
+        .unwrap_or((i64::MAX, i64::MAX));
     let rows = sqlx::query(&sql)
         .bind(employee.0)
         .bind(status.as_str())
@@ -72,7 +79,11 @@ pub async fn list(
         .bind(limit + 1)
         .fetch_all(&db.read)
         .await?;
-    let mut items: Vec<ConversationSummary> = rows.iter().take(limit as usize).map(row_to_summary).collect();
+    let mut items: Vec<ConversationSummary> = rows
+        .iter()
+        .take(limit as usize)
+        .map(row_to_summary)
+        .collect();
     let next = if rows.len() as i64 > limit {
         items.last().map(|last| ListCursor {
             last_message_at: last.last_message_at,
@@ -149,7 +160,11 @@ pub async fn require_access(
     })
 }
 
-pub async fn ensure_access(db: &Db, employee: EmployeeId, id: ConversationId) -> StoreResult<AccessibleConversation> {
+pub async fn ensure_access(
+    db: &Db,
+    employee: EmployeeId,
+    id: ConversationId,
+) -> StoreResult<AccessibleConversation> {
     let mut conn = db.read.acquire().await?;
     require_access(&mut conn, employee, id).await
 }
@@ -162,12 +177,13 @@ pub async fn upsert_for_contact(
     contact_id: i64,
     now: i64,
 ) -> StoreResult<(ConversationId, bool)> {
-    let existing: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, status FROM conversations WHERE channel_id = $1 AND contact_id = $2")
-            .bind(channel.0)
-            .bind(contact_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let existing: Option<(i64, String)> = sqlx::query_as(
+        "SELECT id, status FROM conversations WHERE channel_id = $1 AND contact_id = $2",
+    )
+    .bind(channel.0)
+    .bind(contact_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     if let Some((id, status)) = existing {
         return Ok((ConversationId(id), status == "archived"));
     }
@@ -263,13 +279,18 @@ pub async fn set_status(
 }
 
 /// Clears the unread count; a no-op (and no event) when nothing was unread.
-pub async fn mark_read(db: &Db, employee: EmployeeId, id: ConversationId) -> StoreResult<Vec<LiveEvent>> {
+pub async fn mark_read(
+    db: &Db,
+    employee: EmployeeId,
+    id: ConversationId,
+) -> StoreResult<Vec<LiveEvent>> {
     let mut tx = db.write.begin().await?;
     let target = require_access(&mut tx, employee, id).await?;
-    let changed = sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1 AND unread_count > 0")
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?;
+    let changed =
+        sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1 AND unread_count > 0")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
     if changed.rows_affected() == 0 {
         tx.commit().await?;
         return Ok(Vec::new());
@@ -294,7 +315,11 @@ pub async fn needs_attention(db: &Db, employee: EmployeeId) -> StoreResult<bool>
 }
 
 /// The conversation of a contact, looked up by the contact's identity on a channel.
-pub async fn of_contact(db: &Db, channel: ChannelId, external_id: &str) -> StoreResult<Option<ConversationId>> {
+pub async fn of_contact(
+    db: &Db,
+    channel: ChannelId,
+    external_id: &str,
+) -> StoreResult<Option<ConversationId>> {
     let id: Option<i64> = sqlx::query_scalar(
         "SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
           WHERE ct.channel_id = $1 AND ct.external_id = $2",

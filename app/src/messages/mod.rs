@@ -96,7 +96,10 @@ impl MessageBody {
         let trimmed = text.trim_end();
         let trimmed = trimmed.trim_start_matches(['\n', '\r']);
         if trimmed.trim().is_empty() {
-            return Err(AppError::validation("body", "Write a message before sending."));
+            return Err(AppError::validation(
+                "body",
+                "Write a message before sending.",
+            ));
         }
         let chars = trimmed.chars().count();
         if chars > MAX_BODY_CHARS {
@@ -118,35 +121,29 @@ impl MessageBody {
 /// Queues a reply in a conversation; the sender delivers it. Sending in an archived
 /// conversation reopens it.
 #[server(endpoint = "send_message")]
-pub async fn send_message(conversation_id: ConversationId, body: String) -> Result<Message, AppError> {
-    crate::error::with_status(
-        async move {
-            let employee = crate::auth::session::require_permission("conversations").await?;
-            let body = MessageBody::parse(&body)?;
-            let state = crate::state::AppState::current()?;
-            let (message, events) = store::queue_outbound(&state.db, &employee, conversation_id, &body).await?;
-            state.bus.publish(events);
-            state.outbox.notify_one();
-            Ok(message)
-        }
-        .await,
-    )
+pub async fn send_message(
+    conversation_id: ConversationId,
+    body: String,
+) -> Result<Message, AppError> {
+    let employee = crate::auth::session::require_permission("conversations").await?;
+    let body = MessageBody::parse(&body)?;
+    let state = crate::state::AppState::current()?;
+    let (message, events) =
+        store::queue_outbound(&state.db, &employee, conversation_id, &body).await?;
+    state.bus.publish(events);
+    state.outbox.notify_one();
+    Ok(message)
 }
 
 /// Sends a failed message again.
 #[server(endpoint = "retry_message")]
 pub async fn retry_message(message_id: MessageId) -> Result<(), AppError> {
-    crate::error::with_status(
-        async move {
-            let employee = crate::auth::session::require_permission("conversations").await?;
-            let state = crate::state::AppState::current()?;
-            let events = store::retry_failed(&state.db, &employee, message_id).await?;
-            state.bus.publish(events);
-            state.outbox.notify_one();
-            Ok(())
-        }
-        .await,
-    )
+    let employee = crate::auth::session::require_permission("conversations").await?;
+    let state = crate::state::AppState::current()?;
+    let events = store::retry_failed(&state.db, &employee, message_id).await?;
+    state.bus.publish(events);
+    state.outbox.notify_one();
+    Ok(())
 }
 
 #[cfg(test)]

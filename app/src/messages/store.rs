@@ -29,8 +29,13 @@ async fn load(conn: &mut SqliteConnection, id: MessageId) -> StoreResult<Message
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN employees e ON e.id = m.sender_employee_id WHERE m.id = $1"
     );
-    let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *conn).await?;
-    row.as_ref().map(row_to_message).ok_or(StoreError::NotFound("Message"))
+    let row = sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref()
+        .map(row_to_message)
+        .ok_or(StoreError::NotFound("Message"))
 }
 
 fn message_event_payload(message: &Message) -> serde_json::Value {
@@ -56,7 +61,11 @@ pub async fn recent(
         .fetch_all(&db.read)
         .await?;
     let has_more = rows.len() as i64 > limit;
-    let mut messages: Vec<Message> = rows.iter().take(limit as usize).map(row_to_message).collect();
+    let mut messages: Vec<Message> = rows
+        .iter()
+        .take(limit as usize)
+        .map(row_to_message)
+        .collect();
     messages.reverse();
     Ok((messages, has_more))
 }
@@ -76,7 +85,11 @@ pub struct InboundMessage {
 /// The inbound pipeline's one transaction: upsert the contact and the conversation
 /// (reopening it when archived), insert the message unless its provider id is known,
 /// append events. Returns the committed events; none when the message was a duplicate.
-pub async fn record_inbound(db: &Db, channel: ChannelId, inbound: &InboundMessage) -> StoreResult<Vec<LiveEvent>> {
+pub async fn record_inbound(
+    db: &Db,
+    channel: ChannelId,
+    inbound: &InboundMessage,
+) -> StoreResult<Vec<LiveEvent>> {
     let now = now_ms();
     let mut tx = db.write.begin().await?;
     let contact_id: i64 = sqlx::query_scalar(
@@ -91,7 +104,8 @@ pub async fn record_inbound(db: &Db, channel: ChannelId, inbound: &InboundMessag
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
-    let (conversation_id, was_archived) = conversations::upsert_for_contact(&mut tx, channel, contact_id, now).await?;
+    let (conversation_id, was_archived) =
+        conversations::upsert_for_contact(&mut tx, channel, contact_id, now).await?;
     let message_id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO messages (conversation_id, channel_id, direction, provider_id, body, status, created_at, sent_at)
          VALUES ($1, $2, 'inbound', $3, $4, 'received', $5, $6)
@@ -129,8 +143,14 @@ pub async fn record_inbound(db: &Db, channel: ChannelId, inbound: &InboundMessag
     }
     let message = load(&mut tx, MessageId(message_id)).await?;
     out.push(
-        events::append(&mut tx, EventKind::MessageCreated, conversation_id, channel, message_event_payload(&message))
-            .await?,
+        events::append(
+            &mut tx,
+            EventKind::MessageCreated,
+            conversation_id,
+            channel,
+            message_event_payload(&message),
+        )
+        .await?,
     );
     tx.commit().await?;
     Ok(out)
@@ -170,7 +190,14 @@ pub async fn queue_outbound(
     .await?;
     let mut out = Vec::with_capacity(2);
     if target.archived {
-        conversations::audit(&mut tx, Some(employee.id), "reopened", conversation, Some("by sending a message")).await?;
+        conversations::audit(
+            &mut tx,
+            Some(employee.id),
+            "reopened",
+            conversation,
+            Some("by sending a message"),
+        )
+        .await?;
         out.push(conversations::status_event(&mut tx, conversation, target.channel_id).await?);
     }
     conversations::audit(&mut tx, Some(employee.id), "sent", conversation, None).await?;
@@ -190,13 +217,18 @@ pub async fn queue_outbound(
 }
 
 /// Puts a failed message of a conversation the employee may use back in the outbox.
-pub async fn retry_failed(db: &Db, employee: &Employee, id: MessageId) -> StoreResult<Vec<LiveEvent>> {
+pub async fn retry_failed(
+    db: &Db,
+    employee: &Employee,
+    id: MessageId,
+) -> StoreResult<Vec<LiveEvent>> {
     let mut tx = db.write.begin().await?;
-    let conversation: Option<i64> =
-        sqlx::query_scalar("SELECT conversation_id FROM messages WHERE id = $1 AND status = 'failed'")
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let conversation: Option<i64> = sqlx::query_scalar(
+        "SELECT conversation_id FROM messages WHERE id = $1 AND status = 'failed'",
+    )
+    .bind(id.0)
+    .fetch_optional(&mut *tx)
+    .await?;
     let conversation = ConversationId(conversation.ok_or(StoreError::NotFound("Failed message"))?);
     let target = conversations::require_access(&mut tx, employee.id, conversation).await?;
     sqlx::query("UPDATE messages SET status = 'pending', error = NULL, attempts = 0, next_attempt_at = $2 WHERE id = $1")
@@ -216,7 +248,14 @@ async fn updated_event(
     channel: ChannelId,
 ) -> StoreResult<LiveEvent> {
     let message = load(conn, id).await?;
-    events::append(conn, EventKind::MessageUpdated, conversation, channel, message_event_payload(&message)).await
+    events::append(
+        conn,
+        EventKind::MessageUpdated,
+        conversation,
+        channel,
+        message_event_payload(&message),
+    )
+    .await
 }
 
 /// A reply the sender must deliver.
@@ -260,16 +299,21 @@ pub async fn due_outbound(db: &Db, limit: i64) -> StoreResult<Vec<OutboundJob>> 
 
 /// When the next pending reply falls due, if any (the sender sleeps until then).
 pub async fn next_due_at(db: &Db) -> StoreResult<Option<i64>> {
-    Ok(sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM messages WHERE status = 'pending'")
-        .fetch_one(&db.read)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM messages WHERE status = 'pending'")
+            .fetch_one(&db.read)
+            .await?,
+    )
 }
 
 /// What became of one delivery attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryOutcome {
     /// The provider took it; `delivered` when it also confirmed delivery.
-    Sent { provider_id: String, delivered: bool },
+    Sent {
+        provider_id: String,
+        delivered: bool,
+    },
     /// Try again at this instant.
     RetryAt { at: i64, reason: String },
     /// Given up: the reason is shown to the employee.
@@ -277,7 +321,11 @@ pub enum DeliveryOutcome {
 }
 
 /// Records the outcome of an attempt; returns the event to publish.
-pub async fn record_attempt(db: &Db, job: &OutboundJob, outcome: &DeliveryOutcome) -> StoreResult<Vec<LiveEvent>> {
+pub async fn record_attempt(
+    db: &Db,
+    job: &OutboundJob,
+    outcome: &DeliveryOutcome,
+) -> StoreResult<Vec<LiveEvent>> {
     let now = now_ms();
     let mut tx = db.write.begin().await?;
     let changed = match outcome {

@@ -27,7 +27,9 @@ pub enum SandboxWebhook {
 pub const MAX_LEAD_NAME_CHARS: usize = 80;
 
 fn valid_token(s: &str) -> bool {
-    (8..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (8..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl SandboxWebhook {
@@ -41,7 +43,10 @@ impl SandboxWebhook {
                 text,
             } => {
                 if !valid_token(lead_id) {
-                    return Err(AppError::validation("lead_id", "lead_id must be 8–64 letters, digits, - or _."));
+                    return Err(AppError::validation(
+                        "lead_id",
+                        "lead_id must be 8–64 letters, digits, - or _.",
+                    ));
                 }
                 if !valid_token(message_id) {
                     return Err(AppError::validation(
@@ -57,7 +62,10 @@ impl SandboxWebhook {
                     ));
                 }
                 if text.trim().is_empty() {
-                    return Err(AppError::validation("text", "Write a message before sending."));
+                    return Err(AppError::validation(
+                        "text",
+                        "Write a message before sending.",
+                    ));
                 }
                 if text.chars().count() > MAX_BODY_CHARS {
                     return Err(AppError::validation(
@@ -69,10 +77,16 @@ impl SandboxWebhook {
             }
             SandboxWebhook::Read { lead_id, watermark } => {
                 if !valid_token(lead_id) {
-                    return Err(AppError::validation("lead_id", "lead_id must be 8–64 letters, digits, - or _."));
+                    return Err(AppError::validation(
+                        "lead_id",
+                        "lead_id must be 8–64 letters, digits, - or _.",
+                    ));
                 }
                 if *watermark < 0 {
-                    return Err(AppError::validation("watermark", "watermark must be a UTC time in milliseconds."));
+                    return Err(AppError::validation(
+                        "watermark",
+                        "watermark must be a UTC time in milliseconds.",
+                    ));
                 }
                 Ok(())
             }
@@ -101,7 +115,8 @@ pub struct LeadMessage {
 #[server(endpoint = "sandbox_channels")]
 pub async fn sandbox_channels() -> Result<Vec<SandboxChannel>, AppError> {
     let state = crate::state::AppState::current()?;
-    let channels = crate::channels::store::of_kind(&state.db, crate::channels::ChannelKind::Sandbox).await?;
+    let channels =
+        crate::channels::store::of_kind(&state.db, crate::channels::ChannelKind::Sandbox).await?;
     Ok(channels
         .into_iter()
         .map(|c| SandboxChannel {
@@ -114,37 +129,43 @@ pub async fn sandbox_channels() -> Result<Vec<SandboxChannel>, AppError> {
 /// What the lead `lead_id` has exchanged on a sandbox channel: their messages and the
 /// replies the channel has delivered to them (not those still being sent).
 #[server(endpoint = "sandbox_thread")]
-pub async fn sandbox_thread(channel_id: ChannelId, lead_id: String) -> Result<Vec<LeadMessage>, AppError> {
-    crate::error::with_status(
-        async move {
-            if !valid_token(&lead_id) {
-                return Err(AppError::validation("lead_id", "lead_id must be 8–64 letters, digits, - or _."));
-            }
-            let state = crate::state::AppState::current()?;
-            let channel = crate::channels::store::by_id(&state.db, channel_id)
-                .await?
-                .filter(|c| c.kind == crate::channels::ChannelKind::Sandbox)
-                .ok_or_else(|| AppError::NotFound("Sandbox channel".into()))?;
-            let Some(conversation) =
-                crate::conversations::store::of_contact(&state.db, channel.id, &lead_id).await?
-            else {
-                return Ok(Vec::new());
-            };
-            let (messages, _) = crate::messages::store::recent(&state.db, conversation, None, 200).await?;
-            Ok(messages
-                .into_iter()
-                .filter(|m| !matches!(m.status, crate::messages::MessageStatus::Pending | crate::messages::MessageStatus::Failed))
-                .map(|m| LeadMessage {
-                    id: m.id,
-                    from_lead: m.direction == crate::messages::Direction::Inbound,
-                    body: m.body,
-                    created_at: m.created_at,
-                    sender_name: m.sender_name,
-                })
-                .collect())
-        }
-        .await,
-    )
+pub async fn sandbox_thread(
+    channel_id: ChannelId,
+    lead_id: String,
+) -> Result<Vec<LeadMessage>, AppError> {
+    if !valid_token(&lead_id) {
+        return Err(AppError::validation(
+            "lead_id",
+            "lead_id must be 8–64 letters, digits, - or _.",
+        ));
+    }
+    let state = crate::state::AppState::current()?;
+    let channel = crate::channels::store::by_id(&state.db, channel_id)
+        .await?
+        .filter(|c| c.kind == crate::channels::ChannelKind::Sandbox)
+        .ok_or_else(|| AppError::NotFound("Sandbox channel".into()))?;
+    let Some(conversation) =
+        crate::conversations::store::of_contact(&state.db, channel.id, &lead_id).await?
+    else {
+        return Ok(Vec::new());
+    };
+    let (messages, _) = crate::messages::store::recent(&state.db, conversation, None, 200).await?;
+    Ok(messages
+        .into_iter()
+        .filter(|m| {
+            !matches!(
+                m.status,
+                crate::messages::MessageStatus::Pending | crate::messages::MessageStatus::Failed
+            )
+        })
+        .map(|m| LeadMessage {
+            id: m.id,
+            from_lead: m.direction == crate::messages::Direction::Inbound,
+            body: m.body,
+            created_at: m.created_at,
+            sender_name: m.sender_name,
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -2,14 +2,18 @@
 
 use crate::channels::{ChannelKind, ChannelStatus};
 use crate::conversations::{
-    archive_conversation, get_conversation, list_conversations, mark_conversation_read, reopen_conversation,
-    ConversationDetail, ConversationStatus, ConversationSummary,
+    archive_conversation, get_conversation, list_conversations, mark_conversation_read,
+    reopen_conversation, ConversationDetail, ConversationStatus, ConversationSummary,
 };
 use crate::ids::ConversationId;
-use crate::messages::{retry_message, send_message, Direction, Message, MessageBody, MessageStatus, MAX_BODY_CHARS};
+use crate::messages::{
+    retry_message, send_message, Direction, Message, MessageBody, MessageStatus, MAX_BODY_CHARS,
+};
 use crate::ui::live::use_live;
 use crate::ui::text::{initials, MessageText};
-use crate::ui::time::{clock, date_time, day_label, list_time, local_parts, now_ms, use_mounted, LocalTime};
+use crate::ui::time::{
+    clock, date_time, day_label, list_time, local_parts, now_ms, use_mounted, LocalTime,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
@@ -54,8 +58,16 @@ fn ConversationList() -> impl IntoView {
     let live = use_live();
     let status = status_from_query();
     let params = use_params_map();
-    let selected = Memo::new(move |_| params.read().get("id").and_then(|id| id.parse::<ConversationId>().ok()));
-    let page = Resource::new(move || (status.get(), live.version.get()), |(status, _)| list_conversations(status, None));
+    let selected = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<ConversationId>().ok())
+    });
+    let page = Resource::new(
+        move || (status.get(), live.version.get()),
+        |(status, _)| list_conversations(status, None),
+    );
     let mounted = use_mounted();
     view! {
         <section class="list-pane" aria-label="Conversations">
@@ -166,18 +178,34 @@ pub fn NoConversationSelected() -> impl IntoView {
 /// The part of the thread drawn between bubbles.
 #[derive(Clone, PartialEq)]
 enum ThreadItem {
-    Day { key: (i32, u32, u32), at: i64 },
-    Message { message: Message, first_of_group: bool, last_of_group: bool },
-    ReadMarker { at: i64 },
+    Day {
+        key: (i32, u32, u32),
+        at: i64,
+    },
+    Message {
+        message: Message,
+        first_of_group: bool,
+        last_of_group: bool,
+    },
+    ReadMarker {
+        at: i64,
+    },
 }
 
 impl ThreadItem {
     fn key(&self) -> String {
         match self {
             ThreadItem::Day { key, .. } => format!("d{}-{}-{}", key.0, key.1, key.2),
-            ThreadItem::Message { message, first_of_group, last_of_group } => format!(
+            ThreadItem::Message {
+                message,
+                first_of_group,
+                last_of_group,
+            } => format!(
                 "m{}-{}-{}-{}",
-                message.id, message.status.as_str(), first_of_group, last_of_group
+                message.id,
+                message.status.as_str(),
+                first_of_group,
+                last_of_group
             ),
             ThreadItem::ReadMarker { at } => format!("r{at}"),
         }
@@ -197,10 +225,15 @@ fn thread_items(messages: &[Message]) -> Vec<ThreadItem> {
         let day = (date.year, date.month, date.day);
         let new_day = last_day != Some(day);
         if new_day {
-            items.push(ThreadItem::Day { key: day, at: m.created_at });
+            items.push(ThreadItem::Day {
+                key: day,
+                at: m.created_at,
+            });
             last_day = Some(day);
         }
-        let prev = (!new_day).then(|| i.checked_sub(1).map(|p| &messages[p])).flatten();
+        let prev = (!new_day)
+            .then(|| i.checked_sub(1).map(|p| &messages[p]))
+            .flatten();
         let next = messages.get(i + 1).filter(|n| {
             let (d, _, _) = local_parts(n.created_at);
             (d.year, d.month, d.day) == day
@@ -226,7 +259,12 @@ fn thread_items(messages: &[Message]) -> Vec<ThreadItem> {
 pub fn ConversationPane() -> impl IntoView {
     let live = use_live();
     let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").and_then(|id| id.parse::<ConversationId>().ok()));
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<ConversationId>().ok())
+    });
     // Refetch when an event concerns this conversation.
     let (tick, set_tick) = signal(0u64);
     Effect::new(move |_| {
@@ -349,7 +387,10 @@ fn Thread(detail: ConversationDetail) -> impl IntoView {
         }
     });
     let archived_line = (detail.summary.status == ConversationStatus::Archived).then(|| {
-        let by = detail.archived_by.clone().unwrap_or_else(|| "an employee".into());
+        let by = detail
+            .archived_by
+            .clone()
+            .unwrap_or_else(|| "an employee".into());
         let at = detail.archived_at.unwrap_or(detail.summary.last_message_at);
         view! {
             <p class="system-line" data-testid="archived-line">
@@ -431,8 +472,12 @@ fn Bubble(message: Message, first: bool, last: bool) -> impl IntoView {
 fn composer_lock(detail: &ConversationDetail) -> Option<&'static str> {
     match detail.channel_status {
         ChannelStatus::Connected => None,
-        ChannelStatus::SyncLost => Some("This channel lost its connection. Reconnect it in Settings › Conversations."),
-        ChannelStatus::Disconnected => Some("This channel is disconnected. Connect it in Settings › Conversations to reply."),
+        ChannelStatus::SyncLost => {
+            Some("This channel lost its connection. Reconnect it in Settings › Conversations.")
+        }
+        ChannelStatus::Disconnected => {
+            Some("This channel is disconnected. Connect it in Settings › Conversations to reply.")
+        }
     }
 }
 
@@ -573,8 +618,17 @@ mod tests {
             .map(|i| match i {
                 ThreadItem::Day { .. } => "day".to_owned(),
                 ThreadItem::ReadMarker { .. } => "read".to_owned(),
-                ThreadItem::Message { message, first_of_group, last_of_group } => {
-                    format!("{}{}{}", message.id, if *first_of_group { "F" } else { "" }, if *last_of_group { "L" } else { "" })
+                ThreadItem::Message {
+                    message,
+                    first_of_group,
+                    last_of_group,
+                } => {
+                    format!(
+                        "{}{}{}",
+                        message.id,
+                        if *first_of_group { "F" } else { "" },
+                        if *last_of_group { "L" } else { "" }
+                    )
                 }
             })
             .collect();

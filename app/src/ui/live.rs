@@ -42,7 +42,11 @@ pub fn provide_live() -> Live {
 }
 
 #[cfg(feature = "hydrate")]
-fn connect(set_version: WriteSignal<u64>, set_last: WriteSignal<Option<LiveEvent>>, set_connected: WriteSignal<bool>) {
+fn connect(
+    set_version: WriteSignal<u64>,
+    set_last: WriteSignal<Option<LiveEvent>>,
+    set_connected: WriteSignal<bool>,
+) {
     use futures::StreamExt;
     use gloo_net::eventsource::futures::EventSource;
     use send_wrapper::SendWrapper;
@@ -55,8 +59,16 @@ fn connect(set_version: WriteSignal<u64>, set_last: WriteSignal<Option<LiveEvent
             return;
         }
     };
-    let kinds = ["message_created", "message_updated", "conversation_updated", crate::events::RESYNC_EVENT];
-    let streams: Vec<_> = kinds.iter().filter_map(|kind| source.subscribe(*kind).ok()).collect();
+    let kinds = [
+        "message_created",
+        "message_updated",
+        "conversation_updated",
+        crate::events::RESYNC_EVENT,
+    ];
+    let streams: Vec<_> = kinds
+        .iter()
+        .filter_map(|kind| source.subscribe(*kind).ok())
+        .collect();
     let mut events = futures::stream::select_all(streams);
     let source = SendWrapper::new(source);
     leptos::task::spawn_local(async move {

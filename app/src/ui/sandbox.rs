@@ -52,7 +52,11 @@ fn random_token(prefix: &str) -> String {
 
 #[cfg(feature = "hydrate")]
 fn stored(key: &str) -> Option<String> {
-    web_sys::window()?.local_storage().ok()??.get_item(key).ok()?
+    web_sys::window()?
+        .local_storage()
+        .ok()??
+        .get_item(key)
+        .ok()?
 }
 
 #[cfg(feature = "hydrate")]
@@ -104,12 +108,20 @@ fn LeadChat(channel: SandboxChannel) -> impl IntoView {
     {
         let acked = StoredValue::new(0i64);
         Effect::new(move |_| {
-            let newest = messages.with(|m| m.iter().filter(|m| !m.from_lead).map(|m| m.created_at).max());
+            let newest = messages.with(|m| {
+                m.iter()
+                    .filter(|m| !m.from_lead)
+                    .map(|m| m.created_at)
+                    .max()
+            });
             if let (Some(newest), Some(lead)) = (newest, lead_id.get_untracked()) {
                 if newest > acked.get_value() {
                     acked.set_value(newest);
                     leptos::task::spawn_local(async move {
-                        let read = crate::sandbox::SandboxWebhook::Read { lead_id: lead, watermark: newest };
+                        let read = crate::sandbox::SandboxWebhook::Read {
+                            lead_id: lead,
+                            watermark: newest,
+                        };
                         let _ = post_webhook(channel_id, &read).await;
                     });
                 }
@@ -117,7 +129,9 @@ fn LeadChat(channel: SandboxChannel) -> impl IntoView {
         });
     }
     let send = move || {
-        let Some(lead) = lead_id.get_untracked() else { return };
+        let Some(lead) = lead_id.get_untracked() else {
+            return;
+        };
         let hook = crate::sandbox::SandboxWebhook::Message {
             lead_id: lead,
             name: name.get_untracked().trim().to_owned(),
@@ -204,7 +218,10 @@ fn LeadChat(channel: SandboxChannel) -> impl IntoView {
 
 /// Posts to the sandbox webhook; the error is the server's sentence.
 #[cfg(feature = "hydrate")]
-async fn post_webhook(channel: ChannelId, hook: &crate::sandbox::SandboxWebhook) -> Result<(), String> {
+async fn post_webhook(
+    channel: ChannelId,
+    hook: &crate::sandbox::SandboxWebhook,
+) -> Result<(), String> {
     let response = gloo_net::http::Request::post(&format!("/webhooks/sandbox/{channel}"))
         .json(hook)
         .map_err(|e| e.to_string())?
@@ -246,4 +263,3 @@ fn follow(channel: ChannelId, lead: String, refresh: impl Fn() + 'static) {
     });
     on_cleanup(move || source.take().close());
 }
-

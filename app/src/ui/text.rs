@@ -9,7 +9,8 @@ pub enum Piece {
 
 fn is_link(word: &str) -> bool {
     let lower = word.to_ascii_lowercase();
-    (lower.starts_with("https://") || lower.starts_with("http://")) && word.len() > "https://".len() - 1
+    (lower.starts_with("https://") || lower.starts_with("http://"))
+        && word.len() > "https://".len() - 1
 }
 
 /// Splits text into plain pieces and http(s) links; whitespace (line breaks too) is kept.
@@ -31,7 +32,9 @@ pub fn linkify(text: &str) -> Vec<Piece> {
         } else {
             plain.push_str(word);
         }
-        let space_end = after.find(|c: char| !c.is_whitespace()).unwrap_or(after.len());
+        let space_end = after
+            .find(|c: char| !c.is_whitespace())
+            .unwrap_or(after.len());
         plain.push_str(&after[..space_end]);
         rest = &after[space_end..];
     }
@@ -68,7 +71,12 @@ mod tests {
 
     #[test]
     fn only_http_and_https_become_links() {
-        for text in ["javascript:alert(1)", "data:text/html,<b>x</b>", "ftp://x.y", "<script>alert(1)</script>"] {
+        for text in [
+            "javascript:alert(1)",
+            "data:text/html,<b>x</b>",
+            "ftp://x.y",
+            "<script>alert(1)</script>",
+        ] {
             assert_eq!(linkify(text), vec![Piece::Text(text.into())]);
         }
     }

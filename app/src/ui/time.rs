@@ -6,7 +6,17 @@ use leptos::prelude::*;
 const DAY_MS: i64 = 86_400_000;
 const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
 
@@ -99,7 +109,12 @@ pub fn list_time(ms: i64, now: i64) -> String {
     } else if date.year == today.year {
         format!("{} {}", date.day, &MONTHS[date.month as usize][..3])
     } else {
-        format!("{} {} {}", date.day, &MONTHS[date.month as usize][..3], date.year)
+        format!(
+            "{} {} {}",
+            date.day,
+            &MONTHS[date.month as usize][..3],
+            date.year
+        )
     }
 }
 
@@ -122,7 +137,12 @@ pub fn day_label(ms: i64, now: i64) -> String {
 /// "12 Mar 14:02": a full instant, for archive lines and tooltips.
 pub fn date_time(ms: i64) -> String {
     let (date, h, m) = local_parts(ms);
-    format!("{} {} {} {h:02}:{m:02}", date.day, &MONTHS[date.month as usize][..3], date.year)
+    format!(
+        "{} {} {} {h:02}:{m:02}",
+        date.day,
+        &MONTHS[date.month as usize][..3],
+        date.year
+    )
 }
 
 /// True once the app runs in the browser (after hydration): time text waits for it so
@@ -137,7 +157,9 @@ pub fn provide_mounted() {
 }
 
 pub fn use_mounted() -> ReadSignal<bool> {
-    use_context::<Mounted>().map(|m| m.0).unwrap_or_else(|| signal(false).0)
+    use_context::<Mounted>()
+        .map(|m| m.0)
+        .unwrap_or_else(|| signal(false).0)
 }
 
 /// An instant shown in the browser's zone, formatted by `format`.
@@ -158,7 +180,10 @@ mod tests {
     fn utc_parts_match_known_dates() {
         // 2026-11-26T14:02:00Z, a Thursday
         let (d, h, m) = utc_parts(1_795_701_720_000);
-        assert_eq!((d.year, d.month, d.day, d.weekday, h, m), (2026, 10, 26, 4, 14, 2));
+        assert_eq!(
+            (d.year, d.month, d.day, d.weekday, h, m),
+            (2026, 10, 26, 4, 14, 2)
+        );
         let (d, _, _) = utc_parts(0);
         assert_eq!((d.year, d.month, d.day, d.weekday), (1970, 0, 1, 4));
         let (d, _, _) = utc_parts(951_782_400_000); // 2000-02-29

@@ -37,6 +37,9 @@ pub trait ChannelProvider: Send + Sync {
 pub fn provider_for(kind: ChannelKind) -> Option<&'static dyn ChannelProvider> {
     match kind {
         ChannelKind::Sandbox => Some(&sandbox::Sandbox),
-        ChannelKind::Messenger | ChannelKind::Instagram | ChannelKind::Whatsapp | ChannelKind::TwilioSms => None,
+        ChannelKind::Messenger
+        | ChannelKind::Instagram
+        | ChannelKind::Whatsapp
+        | ChannelKind::TwilioSms => None,
     }
 }

@@ -45,7 +45,9 @@ pub async fn stream(
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let employee_id = app::auth::session::employee_id_of(&session).await.ok_or(ApiError::Unauthorized)?;
+    let employee_id = app::auth::session::employee_id_of(&session)
+        .await
+        .ok_or(ApiError::Unauthorized)?;
     let employee = app::auth::store::active_employee(&state.db, employee_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
@@ -53,7 +55,13 @@ pub async fn stream(
         return Err(ApiError::Forbidden);
     }
     // Subscribe before reading the database, so nothing falls between the two.
-    let cursor = EmployeeCursor::start(state.db.clone(), state.bus.clone(), employee.id, last_event_id(&headers, query.last_event_id)).await?;
+    let cursor = EmployeeCursor::start(
+        state.db.clone(),
+        state.bus.clone(),
+        employee.id,
+        last_event_id(&headers, query.last_event_id),
+    )
+    .await?;
     Ok(Sse::new(cursor.into_stream()).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
@@ -75,13 +83,21 @@ enum Item {
 }
 
 impl EmployeeCursor {
-    async fn start(db: Db, bus: EventBus, employee: EmployeeId, resume_after: Option<EventId>) -> Result<Self, ApiError> {
+    async fn start(
+        db: Db,
+        bus: EventBus,
+        employee: EmployeeId,
+        resume_after: Option<EventId>,
+    ) -> Result<Self, ApiError> {
         let receiver = bus.subscribe();
         let (cursor, needs_catch_up) = match resume_after {
             Some(id) => (id, true),
             None => (events::latest_id(&db.read).await?, false),
         };
-        let channels = app::channels::store::accessible_ids(&db, employee).await?.into_iter().collect();
+        let channels = app::channels::store::accessible_ids(&db, employee)
+            .await?
+            .into_iter()
+            .collect();
         Ok(Self {
             db,
             employee,
@@ -98,7 +114,9 @@ impl EmployeeCursor {
         if let Ok(ids) = app::channels::store::accessible_ids(&self.db, self.employee).await {
             self.channels = ids.into_iter().collect();
         }
-        match events::since_for_employee(&self.db.read, self.employee, self.cursor, MAX_REPLAY + 1).await {
+        match events::since_for_employee(&self.db.read, self.employee, self.cursor, MAX_REPLAY + 1)
+            .await
+        {
             Ok(missed) if missed.len() as i64 > MAX_REPLAY => {
                 let latest = events::latest_id(&self.db.read).await.unwrap_or(at_least);
                 self.cursor = latest.max(at_least);
@@ -158,7 +176,10 @@ impl EmployeeCursor {
                     .event(e.kind.as_str())
                     .json_data(&*e)
                     .unwrap_or_else(|_| Event::default().event(RESYNC_EVENT).data("{}")),
-                Item::Resync(id) => Event::default().id(id.to_string()).event(RESYNC_EVENT).data("{}"),
+                Item::Resync(id) => Event::default()
+                    .id(id.to_string())
+                    .event(RESYNC_EVENT)
+                    .data("{}"),
             };
             Some((Ok(event), cursor))
         })

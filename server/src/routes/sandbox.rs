@@ -22,7 +22,10 @@ pub async fn lead_stream(
     Query(query): Query<LeadQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let valid_lead = (8..=64).contains(&query.lead.len())
-        && query.lead.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && query
+            .lead
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !valid_lead {
         return Err(ApiError::Invalid {
             field: "lead".into(),
@@ -46,20 +49,25 @@ pub async fn lead_stream(
                     match receiver.recv().await {
                         Ok(event) if event.channel_id == channel.id => {
                             if conversation.is_none() {
-                                conversation = app::conversations::store::of_contact(&db, channel.id, &lead)
-                                    .await
-                                    .ok()
-                                    .flatten();
+                                conversation =
+                                    app::conversations::store::of_contact(&db, channel.id, &lead)
+                                        .await
+                                        .ok()
+                                        .flatten();
                             }
                             if conversation == Some(event.conversation_id) {
-                                let item = Event::default().event("changed").data(event.id.to_string());
+                                let item =
+                                    Event::default().event("changed").data(event.id.to_string());
                                 return Some((Ok(item), (receiver, conversation)));
                             }
                         }
                         Ok(_) => {}
                         // Missed some: tell the page to reload, it costs one request.
                         Err(RecvError::Lagged(_)) => {
-                            return Some((Ok(Event::default().event("changed").data("")), (receiver, conversation)))
+                            return Some((
+                                Ok(Event::default().event("changed").data("")),
+                                (receiver, conversation),
+                            ))
                         }
                         Err(RecvError::Closed) => return None,
                     }

@@ -36,11 +36,16 @@ pub async fn receive(
 }
 
 fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     if content_type.split(';').next().map(str::trim) == Some("application/json") {
         Ok(())
     } else {
-        Err(ApiError::BadRequest("Send the webhook as application/json.".into()))
+        Err(ApiError::BadRequest(
+            "Send the webhook as application/json.".into(),
+        ))
     }
 }
 
@@ -51,8 +56,8 @@ async fn sandbox(
     body: &[u8],
 ) -> Result<Json<serde_json::Value>, ApiError> {
     require_json(headers)?;
-    let hook: SandboxWebhook =
-        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("The webhook body is not valid: {e}")))?;
+    let hook: SandboxWebhook = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("The webhook body is not valid: {e}")))?;
     hook.validate()?;
     let events = match hook {
         SandboxWebhook::Message {
@@ -72,7 +77,9 @@ async fn sandbox(
         }
         SandboxWebhook::Read { lead_id, watermark } => {
             match app::conversations::store::of_contact(&state.db, channel, &lead_id).await? {
-                Some(conversation) => messages::mark_read_up_to(&state.db, conversation, channel, watermark).await?,
+                Some(conversation) => {
+                    messages::mark_read_up_to(&state.db, conversation, channel, watermark).await?
+                }
                 None => Vec::new(),
             }
         }

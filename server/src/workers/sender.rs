@@ -21,29 +21,39 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 }
 
 /// Turns a provider's answer into what the store records.
-pub fn outcome_for(job: &OutboundJob, result: Result<crate::channels::SendReceipt, SendError>, now: i64) -> DeliveryOutcome {
+pub fn outcome_for(
+    job: &OutboundJob,
+    result: Result<crate::channels::SendReceipt, SendError>,
+    now: i64,
+) -> DeliveryOutcome {
     match result {
         Ok(receipt) => DeliveryOutcome::Sent {
             provider_id: receipt.provider_id,
             delivered: receipt.delivered,
         },
-        Err(SendError::RetryLater(reason)) if job.attempts + 1 < MAX_ATTEMPTS => DeliveryOutcome::RetryAt {
-            at: now + backoff_ms(job.attempts),
-            reason,
-        },
+        Err(SendError::RetryLater(reason)) if job.attempts + 1 < MAX_ATTEMPTS => {
+            DeliveryOutcome::RetryAt {
+                at: now + backoff_ms(job.attempts),
+                reason,
+            }
+        }
         Err(SendError::RetryLater(reason)) => DeliveryOutcome::Failed {
             reason: format!("{reason} (gave up after {MAX_ATTEMPTS} attempts)"),
         },
-        Err(SendError::Rejected(reason)) | Err(SendError::WindowClosed(reason)) | Err(SendError::SyncLost(reason)) => {
-            DeliveryOutcome::Failed { reason }
-        }
+        Err(SendError::Rejected(reason))
+        | Err(SendError::WindowClosed(reason))
+        | Err(SendError::SyncLost(reason)) => DeliveryOutcome::Failed { reason },
     }
 }
 
 async fn deliver(state: &AppState, job: &OutboundJob) -> DeliveryOutcome {
     let channel = match app::channels::store::by_id(&state.db, job.channel_id).await {
         Ok(Some(channel)) => channel,
-        Ok(None) => return DeliveryOutcome::Failed { reason: "The channel was removed.".into() },
+        Ok(None) => {
+            return DeliveryOutcome::Failed {
+                reason: "The channel was removed.".into(),
+            }
+        }
         Err(err) => {
             return DeliveryOutcome::RetryAt {
                 at: now_ms() + backoff_ms(job.attempts),
@@ -53,12 +63,16 @@ async fn deliver(state: &AppState, job: &OutboundJob) -> DeliveryOutcome {
     };
     if channel.status != ChannelStatus::Connected {
         return DeliveryOutcome::Failed {
-            reason: "The channel is not connected. Reconnect it in Settings › Conversations.".into(),
+            reason: "The channel is not connected. Reconnect it in Settings › Conversations."
+                .into(),
         };
     }
     let Some(provider) = provider_for(channel.kind) else {
         return DeliveryOutcome::Failed {
-            reason: format!("{} channels cannot send from this version of Confab.", channel.kind.label()),
+            reason: format!(
+                "{} channels cannot send from this version of Confab.",
+                channel.kind.label()
+            ),
         };
     };
     let result = provider.send(&channel, job).await;
@@ -83,14 +97,18 @@ pub async fn run(state: AppState) {
             }
             match messages::record_attempt(&state.db, job, &outcome).await {
                 Ok(events) => state.bus.publish(events),
-                Err(err) => tracing::error!(error = %err, message = %job.message_id, "could not record a delivery"),
+                Err(err) => {
+                    tracing::error!(error = %err, message = %job.message_id, "could not record a delivery")
+                }
             }
         }
         if jobs.len() as i64 == BATCH {
             continue;
         }
         let sleep_for = match messages::next_due_at(&state.db).await {
-            Ok(Some(at)) => Duration::from_millis((at - now_ms()).clamp(0, LONGEST_SLEEP.as_millis() as i64) as u64),
+            Ok(Some(at)) => Duration::from_millis(
+                (at - now_ms()).clamp(0, LONGEST_SLEEP.as_millis() as i64) as u64,
+            ),
             _ => LONGEST_SLEEP,
         };
         tokio::select! {
@@ -128,16 +146,48 @@ mod tests {
     #[test]
     fn passing_faults_retry_until_the_limit() {
         let retry = outcome_for(&job(0), Err(SendError::RetryLater("503".into())), 1_000);
-        assert_eq!(retry, DeliveryOutcome::RetryAt { at: 3_000, reason: "503".into() });
-        let last = outcome_for(&job(MAX_ATTEMPTS - 1), Err(SendError::RetryLater("503".into())), 0);
+        assert_eq!(
+            retry,
+            DeliveryOutcome::RetryAt {
+                at: 3_000,
+                reason: "503".into()
+            }
+        );
+        let last = outcome_for(
+            &job(MAX_ATTEMPTS - 1),
+            Err(SendError::RetryLater("503".into())),
+            0,
+        );
         assert!(matches!(last, DeliveryOutcome::Failed { reason } if reason.contains("gave up")));
     }
 
     #[test]
     fn refusals_fail_at_once_with_the_reason() {
-        let out = outcome_for(&job(0), Err(SendError::WindowClosed("24-hour window closed".into())), 0);
-        assert_eq!(out, DeliveryOutcome::Failed { reason: "24-hour window closed".into() });
-        let ok = outcome_for(&job(0), Ok(SendReceipt { provider_id: "p1".into(), delivered: false }), 0);
-        assert_eq!(ok, DeliveryOutcome::Sent { provider_id: "p1".into(), delivered: false });
+        let out = outcome_for(
+            &job(0),
+            Err(SendError::WindowClosed("24-hour window closed".into())),
+            0,
+        );
+        assert_eq!(
+            out,
+            DeliveryOutcome::Failed {
+                reason: "24-hour window closed".into()
+            }
+        );
+        let ok = outcome_for(
+            &job(0),
+            Ok(SendReceipt {
+                provider_id: "p1".into(),
+                delivered: false,
+            }),
+            0,
+        );
+        assert_eq!(
+            ok,
+            DeliveryOutcome::Sent {
+                provider_id: "p1".into(),
+                delivered: false
+            }
+        );
     }
 }

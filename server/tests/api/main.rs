@@ -1,0 +1,9 @@
+//! Integration tests: each starts the real server on a random port with its own
+//! temporary SQLite file. Logs are shown when TEST_LOG is set.
+
+mod helpers;
+
+mod auth;
+mod conversations;
+mod events;
+mod webhooks;
