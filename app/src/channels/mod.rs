@@ -39,6 +39,17 @@ impl ChannelKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// A badge-sized abbreviation.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            ChannelKind::Sandbox => "SB",
+            ChannelKind::Messenger => "M",
+            ChannelKind::Instagram => "IG",
+            ChannelKind::Whatsapp => "WA",
+            ChannelKind::TwilioSms => "SMS",
+        }
+    }
+
     /// The name employees know the provider by.
     pub fn label(self) -> &'static str {
         match self {

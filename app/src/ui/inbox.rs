@@ -112,7 +112,12 @@ fn ConversationList() -> impl IntoView {
 
 #[component]
 fn ChannelBadge(kind: ChannelKind) -> impl IntoView {
-    view! { <span class=format!("channel-badge channel-{}", kind.as_str()) title=kind.label()>{kind.label()}</span> }
+    view! {
+        <span class=format!("channel-badge channel-{}", kind.as_str()) title=kind.label()>
+            <span aria-hidden="true">{kind.short_label()}</span>
+            <span class="visually-hidden">{kind.label()}</span>
+        </span>
+    }
 }
 
 #[component]
@@ -540,7 +545,7 @@ fn Composer(detail: ConversationDetail, set_tick: WriteSignal<u64>) -> impl Into
             {move || error.get().map(|e| view! { <p class="form-error" role="alert" data-testid="composer-error">{e}</p> })}
             <div class="composer-row">
                 <label class="visually-hidden" for="composer-text">"Reply"</label>
-                <textarea id="composer-text" name="body" rows="1" placeholder="Write a reply… (Enter sends, Shift+Enter new line)"
+                <textarea id="composer-text" name="body" rows="1" placeholder="Write a reply…" title="Enter sends, Shift+Enter makes a new line"
                     prop:value=move || text.get()
                     on:input=move |ev| { text.set(event_target_value(&ev)); error.set(None); }
                     on:keydown=on_keydown

@@ -1,0 +1,135 @@
+// The walking skeleton, end to end: a lead writes in /sandbox; the employee sees it live,
+// replies (Enter, and Shift+Enter for two lines), archives; the lead writes again and the
+// conversation is open again.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, newPage, signIn, hydrated, shot, AGENT } from './support.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const redDot = '[data-testid=red-dot]';
+
+/// Archives every open conversation through the UI, so the red dot starts off.
+async function archiveAllOpen(page) {
+  for (let i = 0; i < 50; i++) {
+    const rows = page.locator('.conversation-row');
+    if ((await rows.count()) === 0) return;
+    await rows.first().click();
+    const toggle = page.locator('[data-testid=archive-toggle]');
+    await assert.doesNotReject(toggle.waitFor());
+    await page.waitForFunction(() => document.querySelector('[data-testid=archive-toggle]')?.textContent.includes('Archive'));
+    const before = await rows.count();
+    await toggle.click();
+    await page.waitForFunction((n) => document.querySelectorAll('.conversation-row').length < n, before);
+  }
+  throw new Error('could not empty the open list');
+}
+
+test('a lead and an employee chat live through the sandbox', async () => {
+  const employee = await newPage(browser);
+  await signIn(employee);
+  await archiveAllOpen(employee);
+  await employee.goto('/conversations');
+  await hydrated(employee);
+  assert.equal(await employee.locator(redDot).count(), 0, 'nothing needs attention once all is archived');
+
+  const lead = await newPage(browser, { width: 420, height: 800 });
+  await lead.goto('/sandbox');
+  await hydrated(lead);
+  const leadName = `E2E Lead ${Date.now() % 100000}`;
+  await lead.fill('#lead-name', leadName);
+  await lead.fill('#lead-text', 'Hello! Do you repair tablets?');
+  const sentAt = Date.now();
+  await lead.press('#lead-text', 'Enter');
+
+  // Live: the row appears without a reload, unread, and the red dot lights up.
+  const row = employee.locator('.conversation-row', { hasText: leadName });
+  await row.waitFor({ timeout: 10000 });
+  const latencyMs = Date.now() - sentAt;
+  console.log(`lead Enter → row on the employee's screen: ${latencyMs} ms`);
+  await row.locator('[data-testid=unread]').waitFor();
+  await employee.locator(redDot).waitFor();
+  await assert.match(await row.textContent(), /Do you repair tablets\?/);
+  await shot(employee, 'inbox-new-lead');
+
+  // Reply with Enter, then a two-line reply with Shift+Enter.
+  await row.click();
+  await employee.waitForURL(/\/conversations\/\d+/);
+  const composer = employee.locator('#composer-text');
+  await composer.fill('Yes, we do! Which model?');
+  await composer.press('Enter');
+  await employee.locator('.bubble-row.outbound', { hasText: 'Yes, we do! Which model?' }).last().waitFor();
+  await composer.type('Line one');
+  await composer.press('Shift+Enter');
+  await composer.type('Line two');
+  assert.equal(await composer.inputValue(), 'Line one\nLine two', 'Shift+Enter makes a new line');
+  await composer.press('Enter');
+  assert.equal(await composer.inputValue(), '', 'Enter sent and cleared the composer');
+  const twoLines = employee.locator('.bubble-row.outbound[data-message-id]', { hasText: 'Line one' });
+  await twoLines.waitFor();
+  assert.equal(await twoLines.locator('.bubble-text').innerText(), 'Line one\nLine two');
+
+  // The replies reach the lead; the lead's page marks them read.
+  await lead.locator('[data-from-lead=false]', { hasText: 'Yes, we do! Which model?' }).waitFor({ timeout: 10000 });
+  const leadTwoLines = lead.locator('[data-from-lead=false]', { hasText: 'Line one' });
+  await leadTwoLines.waitFor();
+  assert.equal(await leadTwoLines.locator('.bubble-text').innerText(), 'Line one\nLine two');
+  await employee.locator('[data-testid=read-marker]').waitFor({ timeout: 10000 });
+  await shot(lead, 'sandbox-lead');
+  await shot(employee, 'thread-replied');
+
+  // Archive: it shows who and when, and leaves the open list.
+  await employee.click('[data-testid=archive-toggle]');
+  await employee.locator('[data-testid=archived-line]', { hasText: `Archived by ${AGENT.name}` }).waitFor();
+  await row.waitFor({ state: 'detached' });
+
+  // The lead writes again: the conversation is open again, live.
+  await lead.fill('#lead-text', 'One more question: do you have cases?');
+  await lead.press('#lead-text', 'Enter');
+  await row.waitFor({ timeout: 10000 });
+  await employee.waitForFunction(() => document.querySelector('[data-testid=archive-toggle]')?.textContent.includes('Archive')
+    && !document.querySelector('[data-testid=archived-line]'));
+  await employee.locator('.bubble-row.inbound', { hasText: 'do you have cases?' }).waitFor();
+  await shot(employee, 'reopened');
+
+  assert.deepEqual(employee.errors, [], 'no uncaught errors in the inbox');
+  assert.deepEqual(lead.errors, [], 'no uncaught errors in the sandbox');
+  await employee.context().close();
+  await lead.context().close();
+});
+
+test('the composer counts characters and refuses more than 1,000', async () => {
+  const page = await newPage(browser);
+  await signIn(page);
+  await page.goto('/conversations?status=archived');
+  await hydrated(page);
+  await page.locator('.conversation-row').first().click();
+  await page.waitForURL(/\/conversations\/\d+/);
+  await hydrated(page);
+  const composer = page.locator('#composer-text');
+  const send = page.locator('.send-button');
+  assert.equal(await send.isDisabled(), true, 'an empty reply cannot be sent');
+  await composer.fill('x'.repeat(950));
+  await page.locator('#composer-counter', { hasText: '950 / 1000' }).waitFor();
+  await composer.fill('x'.repeat(1001));
+  await page.locator('#composer-counter.over', { hasText: '1001 / 1000' }).waitFor();
+  assert.equal(await send.isDisabled(), true, 'an over-long reply cannot be sent');
+  await composer.press('Enter');
+  await page.locator('[data-testid=composer-error]', { hasText: '1000' }).waitFor();
+  assert.equal((await composer.inputValue()).length, 1001, 'nothing typed is lost');
+  await page.context().close();
+});
+
+test('a signed-out visitor is sent to the sign-in page', async () => {
+  const page = await newPage(browser);
+  await page.goto('/conversations');
+  assert.match(page.url(), /\/login$/);
+  await page.fill('#email', AGENT.email);
+  await page.fill('#password', 'wrong password');
+  await hydrated(page);
+  await page.click('button[type=submit]');
+  await page.locator('.form-error', { hasText: 'do not match' }).waitFor();
+  await page.context().close();
+});
