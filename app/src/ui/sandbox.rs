@@ -140,25 +140,25 @@ fn LeadChat(channel: SandboxChannel) -> impl IntoView {
         };
         if let Err(err) = hook.validate() {
             error.set(Some(err.to_string()));
-            return;
-        }
-        #[cfg(feature = "hydrate")]
-        {
-            store(NAME_KEY, name.get_untracked().trim());
-            let sent = text.get_untracked();
-            text.set(String::new());
-            leptos::task::spawn_local(async move {
-                match post_webhook(channel_id, &hook).await {
-                    Ok(()) => {
-                        error.set(None);
-                        refresh();
+        } else {
+            #[cfg(feature = "hydrate")]
+            {
+                store(NAME_KEY, name.get_untracked().trim());
+                let sent = text.get_untracked();
+                text.set(String::new());
+                leptos::task::spawn_local(async move {
+                    match post_webhook(channel_id, &hook).await {
+                        Ok(()) => {
+                            error.set(None);
+                            refresh();
+                        }
+                        Err(message) => {
+                            text.set(sent);
+                            error.set(Some(message));
+                        }
                     }
-                    Err(message) => {
-                        text.set(sent);
-                        error.set(Some(message));
-                    }
-                }
-            });
+                });
+            }
         }
     };
     let new_lead = move |_| {

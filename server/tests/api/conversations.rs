@@ -166,7 +166,7 @@ async fn archive_shows_who_and_a_new_lead_message_reopens() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|c| c["id"].to_string() == conversation));
+        .any(|c| c["id"] == conversation.parse::<i64>().unwrap()));
 
     app.lead_writes("lead-archive-1", "msg-archive-02", "Me again")
         .await;
