@@ -58,6 +58,13 @@ test('a lead and an employee chat live through the sandbox', async () => {
   await row.click();
   await employee.waitForURL(/\/conversations\/\d+/);
   const composer = employee.locator('#composer-text');
+  // A live update must not disturb what the employee is typing.
+  await composer.fill('Yes, we do!');
+  await lead.fill('#lead-text', 'It is a Galaxy Tab');
+  await lead.press('#lead-text', 'Enter');
+  await employee.locator('.bubble-row.inbound', { hasText: 'It is a Galaxy Tab' }).waitFor();
+  assert.equal(await composer.inputValue(), 'Yes, we do!', 'the draft survives a live update');
+  assert.equal(await composer.evaluate((el) => el === document.activeElement), true, 'and keeps the focus');
   await composer.fill('Yes, we do! Which model?');
   await composer.press('Enter');
   await employee.locator('.bubble-row.outbound', { hasText: 'Yes, we do! Which model?' }).last().waitFor();

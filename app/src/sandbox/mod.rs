@@ -32,6 +32,18 @@ fn valid_token(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// A simulated lead's id: 8–64 letters, digits, `-` or `_`.
+pub fn check_lead_id(lead_id: &str) -> Result<(), AppError> {
+    if valid_token(lead_id) {
+        Ok(())
+    } else {
+        Err(AppError::validation(
+            "lead_id",
+            "lead_id must be 8–64 letters, digits, - or _.",
+        ))
+    }
+}
+
 impl SandboxWebhook {
     /// Checks every field; the error says which one is wrong.
     pub fn validate(&self) -> Result<(), AppError> {
@@ -42,12 +54,7 @@ impl SandboxWebhook {
                 message_id,
                 text,
             } => {
-                if !valid_token(lead_id) {
-                    return Err(AppError::validation(
-                        "lead_id",
-                        "lead_id must be 8–64 letters, digits, - or _.",
-                    ));
-                }
+                check_lead_id(lead_id)?;
                 if !valid_token(message_id) {
                     return Err(AppError::validation(
                         "message_id",
@@ -76,12 +83,7 @@ impl SandboxWebhook {
                 Ok(())
             }
             SandboxWebhook::Read { lead_id, watermark } => {
-                if !valid_token(lead_id) {
-                    return Err(AppError::validation(
-                        "lead_id",
-                        "lead_id must be 8–64 letters, digits, - or _.",
-                    ));
-                }
+                check_lead_id(lead_id)?;
                 if *watermark < 0 {
                     return Err(AppError::validation(
                         "watermark",
@@ -133,12 +135,7 @@ pub async fn sandbox_thread(
     channel_id: ChannelId,
     lead_id: String,
 ) -> Result<Vec<LeadMessage>, AppError> {
-    if !valid_token(&lead_id) {
-        return Err(AppError::validation(
-            "lead_id",
-            "lead_id must be 8–64 letters, digits, - or _.",
-        ));
-    }
+    check_lead_id(&lead_id)?;
     let state = crate::state::AppState::current()?;
     let channel = crate::channels::store::by_id(&state.db, channel_id)
         .await?

@@ -9,7 +9,8 @@ use leptos::prelude::*;
 pub struct Live {
     /// Bumped on every event (and on `resync`).
     pub version: ReadSignal<u64>,
-    /// The newest event, for views that only care about one conversation.
+    /// The newest event, for views that only care about one conversation; `None` after a
+    /// resync, when every view must reload.
     pub last: ReadSignal<Option<LiveEvent>>,
     /// Whether the stream is connected (the UI says so when it is not).
     pub connected: ReadSignal<bool>,
@@ -76,13 +77,12 @@ fn connect(
             match item {
                 Ok((kind, message)) => {
                     set_connected.set(true);
-                    if kind != crate::events::RESYNC_EVENT {
-                        if let Some(data) = message.data().as_string() {
-                            if let Ok(event) = serde_json::from_str::<LiveEvent>(&data) {
-                                set_last.set(Some(event));
-                            }
-                        }
-                    }
+                    // A resync leaves no event: views that see `None` reload themselves.
+                    let event = (kind != crate::events::RESYNC_EVENT)
+                        .then(|| message.data().as_string())
+                        .flatten()
+                        .and_then(|data| serde_json::from_str::<LiveEvent>(&data).ok());
+                    set_last.set(event);
                     set_version.update(|v| *v += 1);
                 }
                 // The browser reconnects by itself; say so meanwhile.

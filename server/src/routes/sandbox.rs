@@ -21,17 +21,7 @@ pub async fn lead_stream(
     State(state): State<AppState>,
     Query(query): Query<LeadQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let valid_lead = (8..=64).contains(&query.lead.len())
-        && query
-            .lead
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !valid_lead {
-        return Err(ApiError::Invalid {
-            field: "lead".into(),
-            message: "lead must be 8–64 letters, digits, - or _.".into(),
-        });
-    }
+    app::sandbox::check_lead_id(&query.lead)?;
     let channel = app::channels::store::by_id(&state.db, ChannelId(query.channel))
         .await?
         .filter(|c| c.kind == ChannelKind::Sandbox)

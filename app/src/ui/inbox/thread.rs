@@ -1,0 +1,447 @@
+//! The open conversation: header, messages, composer and contact panel. The page loads it
+//! once per conversation (server-rendered); live events then refresh its state in place,
+//! so what the employee is typing, their scroll position and focus are never disturbed.
+
+use super::composer::Composer;
+use super::contact::ContactPanel;
+use super::list::ChannelBadge;
+use super::{list_href, status_from_query};
+use crate::conversations::{
+    archive_conversation, get_conversation, mark_conversation_read, older_messages,
+    reopen_conversation, ConversationDetail, ConversationStatus,
+};
+use crate::ids::ConversationId;
+use crate::messages::{retry_message, Direction, Message, MessageStatus};
+use crate::ui::live::use_live;
+use crate::ui::text::{initials, MessageText};
+use crate::ui::time::{clock, date_time, day_label, local_parts, now_ms, use_mounted, LocalTime};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+/// How close to the bottom (px) still counts as "at the bottom".
+const BOTTOM_SLACK: i32 = 48;
+
+/// The part of the thread drawn between bubbles.
+#[derive(Clone, PartialEq)]
+enum ThreadItem {
+    Day {
+        key: (i32, u32, u32),
+        at: i64,
+    },
+    Message {
+        message: Message,
+        first_of_group: bool,
+        last_of_group: bool,
+    },
+    ReadMarker {
+        at: i64,
+    },
+}
+
+impl ThreadItem {
+    fn key(&self) -> String {
+        match self {
+            ThreadItem::Day { key, .. } => format!("d{}-{}-{}", key.0, key.1, key.2),
+            ThreadItem::Message {
+                message,
+                first_of_group,
+                last_of_group,
+            } => format!(
+                "m{}-{}-{}-{}",
+                message.id,
+                message.status.as_str(),
+                first_of_group,
+                last_of_group
+            ),
+            ThreadItem::ReadMarker { at } => format!("r{at}"),
+        }
+    }
+}
+
+const GROUP_GAP_MS: i64 = 5 * 60_000;
+
+fn thread_items(messages: &[Message]) -> Vec<ThreadItem> {
+    let last_read = messages
+        .iter()
+        .rposition(|m| m.direction == Direction::Outbound && m.status == MessageStatus::Read);
+    let mut items = Vec::with_capacity(messages.len() + 4);
+    let mut last_day = None;
+    for (i, m) in messages.iter().enumerate() {
+        let (date, _, _) = local_parts(m.created_at);
+        let day = (date.year, date.month, date.day);
+        let new_day = last_day != Some(day);
+        if new_day {
+            items.push(ThreadItem::Day {
+                key: day,
+                at: m.created_at,
+            });
+            last_day = Some(day);
+        }
+        let prev = (!new_day)
+            .then(|| i.checked_sub(1).map(|p| &messages[p]))
+            .flatten();
+        let next = messages.get(i + 1).filter(|n| {
+            let (d, _, _) = local_parts(n.created_at);
+            (d.year, d.month, d.day) == day
+        });
+        let same_group = |a: &Message, b: &Message| {
+            a.direction == b.direction && (b.created_at - a.created_at).abs() < GROUP_GAP_MS
+        };
+        items.push(ThreadItem::Message {
+            message: m.clone(),
+            first_of_group: prev.is_none_or(|p| !same_group(p, m)),
+            last_of_group: next.is_none_or(|n| !same_group(m, n)),
+        });
+        if Some(i) == last_read {
+            if let Some(at) = m.read_at {
+                items.push(ThreadItem::ReadMarker { at });
+            }
+        }
+    }
+    items
+}
+
+#[component]
+pub fn ConversationPane() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<ConversationId>().ok())
+    });
+    let detail = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_conversation(id).await,
+                None => Err(crate::error::AppError::NotFound("Conversation".into())),
+            }
+        },
+    );
+    let status = status_from_query();
+    view! {
+        <Transition fallback=|| view! { <section class="thread-pane"><p class="list-empty">"Loading…"</p></section> }>
+            {move || detail.get().map(|result| match result {
+                Err(err) => view! {
+                    <section class="thread-pane empty-thread">
+                        <div class="empty-state">
+                            <h2>"This conversation can't be shown"</h2>
+                            <p>{err.to_string()}</p>
+                            <a class="button" href=list_href(status.get())>"Back to the list"</a>
+                        </div>
+                    </section>
+                }.into_any(),
+                Ok(detail) => view! { <Conversation initial=detail/> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+/// Refetches the conversation into `state`.
+fn refresh(id: ConversationId, state: RwSignal<ConversationDetail>, older: RwSignal<Vec<Message>>) {
+    leptos::task::spawn_local(async move {
+        if let Ok(fresh) = get_conversation(id).await {
+            // Older pages stay, minus anything the fresh page now holds.
+            let first_fresh = fresh.messages.first().map(|m| m.id);
+            older.update(|o| o.retain(|m| first_fresh.is_none_or(|f| m.id < f)));
+            state.set(fresh);
+        }
+    });
+}
+
+#[component]
+fn Conversation(initial: ConversationDetail) -> impl IntoView {
+    let live = use_live();
+    let id = initial.summary.id;
+    let state = RwSignal::new(initial);
+    let older = RwSignal::new(Vec::<Message>::new());
+    let older_left = RwSignal::new(None::<bool>);
+    // Follow live events of this conversation (and resyncs).
+    Effect::new(move |first: Option<()>| {
+        live.version.track();
+        if first.is_some() {
+            let ours = live
+                .last
+                .get_untracked()
+                .is_none_or(|e| e.conversation_id == id);
+            if ours {
+                refresh(id, state, older);
+            }
+        }
+    });
+    // Seeing the conversation marks it read.
+    Effect::new(move |_| {
+        if state.with(|s| s.summary.unread_count > 0) {
+            leptos::task::spawn_local(async move {
+                let _ = mark_conversation_read(id).await;
+            });
+        }
+    });
+    let archived =
+        Memo::new(move |_| state.with(|s| s.summary.status == ConversationStatus::Archived));
+    let action_error = RwSignal::new(None::<String>);
+    let toggle_archive = move |_| {
+        let archive = !archived.get_untracked();
+        leptos::task::spawn_local(async move {
+            let result = if archive {
+                archive_conversation(id).await
+            } else {
+                reopen_conversation(id).await
+            };
+            match result {
+                Ok(()) => {
+                    action_error.set(None);
+                    refresh(id, state, older);
+                }
+                Err(err) => action_error.set(Some(err.to_string())),
+            }
+        });
+    };
+    let show_panel = RwSignal::new(false);
+    let status = status_from_query();
+    let summary = state.get_untracked().summary;
+    let messages = Memo::new(move |_| {
+        let mut all = older.get();
+        state.with(|s| all.extend(s.messages.iter().cloned()));
+        all
+    });
+    let has_older = Memo::new(move |_| {
+        older_left
+            .get()
+            .unwrap_or_else(|| state.with(|s| s.has_older))
+    });
+    let load_older = Callback::new(move |_: ()| {
+        let Some(oldest) = messages.with_untracked(|m| m.first().map(|m| m.id)) else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            match older_messages(id, oldest).await {
+                Ok((page, more)) => {
+                    older.update(|o| {
+                        let mut merged = page;
+                        merged.append(o);
+                        *o = merged;
+                    });
+                    older_left.set(Some(more));
+                }
+                Err(err) => action_error.set(Some(err.to_string())),
+            }
+        });
+    });
+    view! {
+        <Title text=format!("{} · Confab", summary.contact_name)/>
+        <section class="thread-pane" aria-label=format!("Conversation with {}", summary.contact_name)>
+            <header class="thread-header">
+                <a class="back-button" href=move || list_href(status.get()) aria-label="Back to conversations">"‹"</a>
+                <span class="avatar">{initials(&summary.contact_name)}<ChannelBadge kind=summary.channel_kind/></span>
+                <div class="thread-title">
+                    <h2>{summary.contact_name.clone()}</h2>
+                    <span class="meta">{summary.channel_kind.label()}" · "{summary.channel_name.clone()}</span>
+                </div>
+                <div class="thread-actions">
+                    <button class="button" on:click=toggle_archive data-testid="archive-toggle">
+                        {move || if archived.get() { "Reopen" } else { "Archive" }}
+                    </button>
+                    <button class="button panel-toggle" aria-expanded=move || show_panel.get().to_string()
+                        on:click=move |_| show_panel.update(|s| *s = !*s)>"Contact"</button>
+                </div>
+            </header>
+            {move || action_error.get().map(|e| view! { <p class="banner banner-error" role="alert">{e}</p> })}
+            <Thread messages=messages has_older=has_older load_older=load_older state=state/>
+            <Composer state=state on_sent=Callback::new(move |_| refresh(id, state, older))/>
+        </section>
+        <ContactPanel state=state show=show_panel/>
+    }
+}
+
+#[component]
+fn Thread(
+    messages: Memo<Vec<Message>>,
+    has_older: Memo<bool>,
+    load_older: Callback<()>,
+    state: RwSignal<ConversationDetail>,
+) -> impl IntoView {
+    let mounted = use_mounted();
+    // Grouping by day needs the browser's zone: recompute once mounted.
+    let items = Memo::new(move |_| {
+        mounted.track();
+        messages.with(|m| thread_items(m))
+    });
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    let at_bottom = RwSignal::new(true);
+    let unseen = RwSignal::new(false);
+    let newest = Memo::new(move |_| messages.with(|m| m.last().map(|m| m.id)));
+    // New messages: follow them when the reader is at the bottom, else offer a pill.
+    Effect::new(move |previous: Option<Option<crate::ids::MessageId>>| {
+        let current = newest.get();
+        if let Some(el) = scroller.get() {
+            if previous.is_none() || at_bottom.get_untracked() {
+                el.set_scroll_top(el.scroll_height());
+            } else if previous != Some(current) {
+                unseen.set(true);
+            }
+        }
+        current
+    });
+    let on_scroll = move |_| {
+        if let Some(el) = scroller.get_untracked() {
+            let bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= BOTTOM_SLACK;
+            at_bottom.set(bottom);
+            if bottom {
+                unseen.set(false);
+            }
+        }
+    };
+    let to_bottom = move |_| {
+        if let Some(el) = scroller.get_untracked() {
+            el.set_scroll_top(el.scroll_height());
+        }
+        unseen.set(false);
+    };
+    let archived_line = move || {
+        state.with(|s| {
+            (s.summary.status == ConversationStatus::Archived).then(|| {
+                let by = s
+                    .archived_by
+                    .clone()
+                    .unwrap_or_else(|| "an employee".into());
+                let at = s.archived_at.unwrap_or(s.summary.last_message_at);
+                view! {
+                    <p class="system-line" data-testid="archived-line">
+                        "Archived by "{by}" · "<LocalTime ms=at format=date_time/>
+                    </p>
+                }
+            })
+        })
+    };
+    view! {
+        <div class="thread-wrap">
+            <div class="thread" node_ref=scroller on:scroll=on_scroll data-testid="thread">
+                {move || has_older.get().then(|| view! {
+                    <button class="button older-button" on:click=move |_| load_older.run(())>"Show older messages"</button>
+                })}
+                <For each=move || items.get() key=|item| item.key() let:item>
+                    {match item {
+                        ThreadItem::Day { at, .. } => view! {
+                            <div class="day-separator" role="separator">
+                                <span>{move || if mounted.get() { day_label(at, now_ms()) } else { String::new() }}</span>
+                            </div>
+                        }.into_any(),
+                        ThreadItem::ReadMarker { at } => view! {
+                            <p class="read-marker" data-testid="read-marker">"Read "<LocalTime ms=at format=clock/></p>
+                        }.into_any(),
+                        ThreadItem::Message { message, first_of_group, last_of_group } => view! {
+                            <Bubble message=message first=first_of_group last=last_of_group/>
+                        }.into_any(),
+                    }}
+                </For>
+                {archived_line}
+            </div>
+            {move || unseen.get().then(|| view! {
+                <button class="new-messages-pill" on:click=to_bottom>"New messages ↓"</button>
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn Bubble(message: Message, first: bool, last: bool) -> impl IntoView {
+    let outbound = message.direction == Direction::Outbound;
+    let body = message.body.clone();
+    let id = message.id;
+    let retry_error = RwSignal::new(None::<String>);
+    let state = outbound.then(|| match message.status {
+        MessageStatus::Pending => view! { <span class="state state-pending" title="Sending">"🕓"<span class="visually-hidden">"Sending"</span></span> }.into_any(),
+        MessageStatus::Sent => view! { <span class="state state-sent" title="Sent">"✓"</span> }.into_any(),
+        MessageStatus::Delivered => view! { <span class="state state-delivered" title="Delivered">"✓✓"</span> }.into_any(),
+        MessageStatus::Read => view! { <span class="state state-read" title="Read">"✓✓"</span> }.into_any(),
+        MessageStatus::Failed => {
+            let reason = message.error.clone().unwrap_or_else(|| "The channel refused this message.".into());
+            view! {
+                <span class="state state-failed" role="alert">
+                    "! Not sent: "{reason}" "
+                    <button class="link-button" on:click=move |_| {
+                        leptos::task::spawn_local(async move {
+                            if let Err(err) = retry_message(id).await {
+                                retry_error.set(Some(err.to_string()));
+                            }
+                        });
+                    }>"Retry"</button>
+                    {move || retry_error.get()}
+                </span>
+            }.into_any()
+        }
+        MessageStatus::Received => ().into_any(),
+    });
+    view! {
+        <div class="bubble-row" class:outbound=outbound class:inbound=!outbound class:group-first=first class:group-last=last
+            data-message-id=id.to_string() data-status=message.status.as_str()>
+            <div class="bubble">
+                <MessageText body=body/>
+            </div>
+            {last.then(|| view! {
+                <div class="bubble-meta">
+                    {outbound.then(|| message.sender_name.clone()).flatten().map(|n| view! { <span>{n}" · "</span> })}
+                    <LocalTime ms=message.created_at format=clock/>
+                    {state}
+                </div>
+            })}
+            {(!last && outbound && message.status == MessageStatus::Failed).then(|| view! { <div class="bubble-meta">"! Not sent"</div> })}
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::MessageId;
+
+    fn msg(id: i64, direction: Direction, at: i64, status: MessageStatus) -> Message {
+        Message {
+            id: MessageId(id),
+            conversation_id: ConversationId(1),
+            direction,
+            body: format!("m{id}"),
+            status,
+            error: None,
+            sender_name: None,
+            created_at: at,
+            read_at: (status == MessageStatus::Read).then_some(at + 1000),
+        }
+    }
+
+    #[test]
+    fn days_are_separated_and_groups_marked() {
+        let day = 86_400_000;
+        let t0 = 1_795_701_720_000;
+        let items = thread_items(&[
+            msg(1, Direction::Inbound, t0 - day, MessageStatus::Received),
+            msg(2, Direction::Inbound, t0, MessageStatus::Received),
+            msg(3, Direction::Inbound, t0 + 1000, MessageStatus::Received),
+            msg(4, Direction::Outbound, t0 + 2000, MessageStatus::Read),
+            msg(5, Direction::Outbound, t0 + 3000, MessageStatus::Delivered),
+        ]);
+        let kinds: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                ThreadItem::Day { .. } => "day".to_owned(),
+                ThreadItem::ReadMarker { .. } => "read".to_owned(),
+                ThreadItem::Message {
+                    message,
+                    first_of_group,
+                    last_of_group,
+                } => {
+                    format!(
+                        "{}{}{}",
+                        message.id,
+                        if *first_of_group { "F" } else { "" },
+                        if *last_of_group { "L" } else { "" }
+                    )
+                }
+            })
+            .collect();
+        assert_eq!(kinds, ["day", "1FL", "day", "2F", "3L", "4F", "read", "5L"]);
+    }
+}
