@@ -41,14 +41,24 @@ test('a lead and an employee chat live through the sandbox', async () => {
   const leadName = `E2E Lead ${Date.now() % 100000}`;
   await lead.fill('#lead-name', leadName);
   await lead.fill('#lead-text', 'Hello! Do you repair tablets?');
-  const sentAt = Date.now();
+  // Both pages share the browser's clock: time the lead's Enter and the row's arrival.
+  await lead.evaluate(() => document.querySelector('#lead-text').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') window.__enterAt = Date.now();
+  }, { capture: true }));
+  await employee.evaluate((name) => new MutationObserver((_, observer) => {
+    if ([...document.querySelectorAll('.conversation-row')].some((r) => r.textContent.includes(name))) {
+      window.__rowAt = Date.now();
+      observer.disconnect();
+    }
+  }).observe(document.body, { childList: true, subtree: true, characterData: true }), leadName);
   await lead.press('#lead-text', 'Enter');
 
   // Live: the row appears without a reload, unread, and the red dot lights up.
   const row = employee.locator('.conversation-row', { hasText: leadName });
   await row.waitFor({ timeout: 10000 });
-  const latencyMs = Date.now() - sentAt;
+  const latencyMs = (await employee.evaluate(() => window.__rowAt)) - (await lead.evaluate(() => window.__enterAt));
   console.log(`lead Enter → row on the employee's screen: ${latencyMs} ms`);
+  assert.ok(latencyMs >= 0);
   await row.locator('[data-testid=unread]').waitFor();
   await employee.locator(redDot).waitFor();
   await assert.match(await row.textContent(), /Do you repair tablets\?/);

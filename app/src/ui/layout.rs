@@ -74,7 +74,9 @@ fn SideMenu() -> impl IntoView {
             </Transition>
             <ActionForm action=logout attr:class="menu-logout">
                 <button type="submit" class="menu-item">
-                    <span class="menu-icon" aria-hidden="true">"⎋"</span>
+                    <span class="menu-icon" aria-hidden="true">
+                        <svg viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M10 3h9a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2h-9v-2h9V5h-9zM8.6 7.4 10 8.8 7.8 11H16v2H7.8l2.2 2.2-1.4 1.4L4 12z"/></svg>
+                    </span>
                     <span class="menu-label">"Sign out"</span>
                 </button>
             </ActionForm>
