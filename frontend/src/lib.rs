@@ -1,3 +1,5 @@
+// Leptos views are deeply nested types; release builds need a higher limit.
+#![recursion_limit = "256"]
 //! The Wasm entry point: hydrates the server-rendered `app::App`. Nothing else lives here.
 
 #[wasm_bindgen::prelude::wasm_bindgen]
