@@ -4,6 +4,7 @@
 
 use crate::auth::store as employees;
 use crate::channels::{store as channels, ChannelKind};
+use crate::employees::Permission;
 use crate::ids::{ChannelId, ConversationId, EmployeeId};
 use crate::messages::store::{insert_history, HistoryMessage};
 use crate::messages::{Direction, MessageStatus};
@@ -30,12 +31,21 @@ pub async fn seed_if_empty(db: &Db) -> StoreResult<bool> {
     let owner_role = employees::create_role(
         db,
         "Owner",
-        &["conversations", "settings", "documents"],
+        &[
+            Permission::Conversations,
+            Permission::Settings,
+            Permission::Documents,
+        ],
         true,
     )
     .await?;
-    let agent_role =
-        employees::create_role(db, "Agent", &["conversations", "documents"], false).await?;
+    let agent_role = employees::create_role(
+        db,
+        "Agent",
+        &[Permission::Conversations, Permission::Documents],
+        false,
+    )
+    .await?;
     let owner =
         employees::create_employee(db, OWNER_EMAIL, "Olivia Owner", OWNER_PASSWORD, owner_role)
             .await?;

@@ -26,6 +26,7 @@ macro_rules! id_type {
 
 id_type!(
     EmployeeId,
+    RoleId,
     ChannelId,
     ContactId,
     ConversationId,

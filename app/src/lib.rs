@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod channels;
 pub mod conversations;
+pub mod employees;
 pub mod error;
 pub mod events;
 pub mod ids;

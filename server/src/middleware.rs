@@ -1,7 +1,7 @@
 //! Request guards that apply to every route: pages need a session, state-changing requests
 //! must come from our own origin, and every response carries basic security headers.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -24,19 +24,53 @@ fn is_not_a_page(path: &str) -> bool {
 
 /// Sends page requests without a session to the sign-in page, and signed-in employees
 /// away from it.
-pub async fn require_session_for_pages(session: Session, request: Request, next: Next) -> Response {
+pub async fn require_session_for_pages(
+    State(state): State<app::state::AppState>,
+    session: Session,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_owned();
     if request.method() != Method::GET || is_not_a_page(&path) {
         return next.run(request).await;
     }
-    let signed_in = app::auth::session::employee_id_of(&session).await.is_some();
-    if path == "/login" && signed_in {
+    let employee = app::auth::session::employee_id_of(&session).await;
+    if path == "/login" && employee.is_some() {
         return Redirect::to("/conversations").into_response();
     }
-    if is_public_page(&path) || signed_in {
+    if is_public_page(&path) {
         return next.run(request).await;
     }
-    Redirect::to("/login").into_response()
+    let Some(employee) = employee else {
+        return Redirect::to("/login").into_response();
+    };
+    // The page itself explains the refusal; the status tells the browser and tools.
+    let refused = match section_permission(&path) {
+        Some(permission) => !app::auth::store::active_employee(&state.db, employee)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|e| e.can(permission)),
+        None => false,
+    };
+    let mut response = next.run(request).await;
+    if refused && response.status() == StatusCode::OK {
+        *response.status_mut() = StatusCode::FORBIDDEN;
+    }
+    response
+}
+
+/// The permission a section's pages need.
+fn section_permission(path: &str) -> Option<app::employees::Permission> {
+    use app::employees::Permission;
+    let in_section = |section: &str| path == section || path.starts_with(&format!("{section}/"));
+    if in_section("/conversations") {
+        Some(Permission::Conversations)
+    } else if in_section("/settings") {
+        Some(Permission::Settings)
+    } else {
+        None
+    }
 }
 
 /// Leptos server functions do no Origin check by design: refuse state-changing requests

@@ -159,7 +159,8 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .layer(axum::middleware::from_fn(
             middleware::server_fn_error_status,
         ))
-        .layer(axum::middleware::from_fn(
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             middleware::require_session_for_pages,
         ))
         .layer(sessions)

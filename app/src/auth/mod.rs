@@ -20,12 +20,12 @@ pub struct Employee {
     pub name: String,
     pub email: String,
     pub role: String,
-    pub permissions: Vec<String>,
+    pub permissions: Vec<crate::employees::Permission>,
 }
 
 impl Employee {
-    pub fn can(&self, permission: &str) -> bool {
-        self.permissions.iter().any(|p| p == permission)
+    pub fn can(&self, permission: crate::employees::Permission) -> bool {
+        self.permissions.contains(&permission)
     }
 }
 

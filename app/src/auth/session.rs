@@ -180,7 +180,9 @@ pub async fn require_employee() -> Result<Employee, AppError> {
 }
 
 /// The calling employee if they hold `permission`, else `Forbidden`.
-pub async fn require_permission(permission: &str) -> Result<Employee, AppError> {
+pub async fn require_permission(
+    permission: crate::employees::Permission,
+) -> Result<Employee, AppError> {
     let employee = require_employee().await?;
     if employee.can(permission) {
         Ok(employee)

@@ -38,27 +38,21 @@ pub async fn active_employee(db: &Db, id: EmployeeId) -> StoreResult<Option<Empl
         name: r.get("name"),
         email: r.get("email"),
         role: r.get("role"),
-        permissions: r
-            .get::<String, _>("permissions")
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        permissions: crate::employees::Permission::parse_list(&r.get::<String, _>("permissions")),
     }))
 }
 
 pub async fn create_role(
     db: &Db,
     name: &str,
-    permissions: &[&str],
+    permissions: &[crate::employees::Permission],
     is_owner: bool,
 ) -> StoreResult<i64> {
     let id = sqlx::query_scalar(
         "INSERT INTO roles (name, permissions, is_owner, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(name)
-    .bind(permissions.join(","))
+    .bind(crate::employees::Permission::join(permissions))
     .bind(is_owner as i64)
     .bind(now_ms())
     .fetch_one(&db.write)

@@ -26,6 +26,15 @@ pub async fn by_id(db: &Db, id: ChannelId) -> StoreResult<Option<Channel>> {
         .transpose()
 }
 
+pub async fn all(db: &Db) -> StoreResult<Vec<Channel>> {
+    sqlx::query("SELECT id, kind, display_name, status, status_detail FROM channels ORDER BY display_name, id")
+        .fetch_all(&db.read)
+        .await?
+        .into_iter()
+        .map(row_to_channel)
+        .collect()
+}
+
 pub async fn of_kind(db: &Db, kind: ChannelKind) -> StoreResult<Vec<Channel>> {
     sqlx::query("SELECT id, kind, display_name, status, status_detail FROM channels WHERE kind = $1 ORDER BY id")
         .bind(kind.as_str())

@@ -89,14 +89,18 @@ pub async fn list_conversations(
     status: ConversationStatus,
     after: Option<ListCursor>,
 ) -> Result<ConversationPage, AppError> {
-    let employee = crate::auth::session::require_permission("conversations").await?;
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
     let state = crate::state::AppState::current()?;
     Ok(store::list(&state.db, employee.id, status, after, PAGE_SIZE).await?)
 }
 
 #[server(endpoint = "get_conversation")]
 pub async fn get_conversation(id: ConversationId) -> Result<ConversationDetail, AppError> {
-    let employee = crate::auth::session::require_permission("conversations").await?;
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
     let state = crate::state::AppState::current()?;
     Ok(store::detail(&state.db, employee.id, id, THREAD_PAGE).await?)
 }
@@ -107,7 +111,9 @@ pub async fn older_messages(
     id: ConversationId,
     before: MessageId,
 ) -> Result<(Vec<Message>, bool), AppError> {
-    let employee = crate::auth::session::require_permission("conversations").await?;
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
     let state = crate::state::AppState::current()?;
     store::ensure_access(&state.db, employee.id, id).await?;
     Ok(crate::messages::store::recent(&state.db, id, Some(before), THREAD_PAGE).await?)
@@ -125,7 +131,9 @@ pub async fn reopen_conversation(id: ConversationId) -> Result<(), AppError> {
 
 #[cfg(feature = "ssr")]
 async fn set_status(id: ConversationId, status: ConversationStatus) -> Result<(), AppError> {
-    let employee = crate::auth::session::require_permission("conversations").await?;
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
     let state = crate::state::AppState::current()?;
     let events = store::set_status(&state.db, employee.id, id, status).await?;
     state.bus.publish(events);
@@ -135,7 +143,9 @@ async fn set_status(id: ConversationId, status: ConversationStatus) -> Result<()
 /// The employee has seen the conversation: its unread count drops to zero.
 #[server(endpoint = "mark_conversation_read")]
 pub async fn mark_conversation_read(id: ConversationId) -> Result<(), AppError> {
-    let employee = crate::auth::session::require_permission("conversations").await?;
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
     let state = crate::state::AppState::current()?;
     let events = store::mark_read(&state.db, employee.id, id).await?;
     state.bus.publish(events);
@@ -148,7 +158,7 @@ pub async fn inbox_needs_attention() -> Result<bool, AppError> {
     let Some(employee) = crate::auth::session::current_employee().await? else {
         return Ok(false);
     };
-    if !employee.can("conversations") {
+    if !employee.can(crate::employees::Permission::Conversations) {
         return Ok(false);
     }
     let state = crate::state::AppState::current()?;

@@ -9,6 +9,9 @@ use tokio::sync::broadcast;
 #[derive(Clone, Debug)]
 pub struct EventBus {
     sender: broadcast::Sender<Arc<LiveEvent>>,
+    /// Bumped whenever who-may-see-what changes (channel access, roles, deactivation):
+    /// every stream re-checks its employee at once.
+    access: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Default for EventBus {
@@ -20,7 +23,11 @@ impl Default for EventBus {
 impl EventBus {
     pub fn new(capacity: usize) -> Self {
         let (sender, _) = broadcast::channel(capacity);
-        Self { sender }
+        let (access, _) = tokio::sync::watch::channel(0);
+        Self {
+            sender,
+            access: Arc::new(access),
+        }
     }
 
     /// Publishes events that are already committed.
@@ -33,5 +40,13 @@ impl EventBus {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
         self.sender.subscribe()
+    }
+
+    pub fn access_changed(&self) {
+        self.access.send_modify(|version| *version += 1);
+    }
+
+    pub fn watch_access(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.access.subscribe()
     }
 }

@@ -125,7 +125,9 @@ pub async fn send_message(
     conversation_id: ConversationId,
     body: String,
 ) -> Result<Message, AppError> {
-    let employee = crate::auth::session::require_permission("conversations").await?;
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
     let body = MessageBody::parse(&body)?;
     let state = crate::state::AppState::current()?;
     let (message, events) =
@@ -138,7 +140,9 @@ pub async fn send_message(
 /// Sends a failed message again.
 #[server(endpoint = "retry_message")]
 pub async fn retry_message(message_id: MessageId) -> Result<(), AppError> {
-    let employee = crate::auth::session::require_permission("conversations").await?;
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
     let state = crate::state::AppState::current()?;
     let events = store::retry_failed(&state.db, &employee, message_id).await?;
     state.bus.publish(events);

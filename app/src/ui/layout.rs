@@ -2,6 +2,7 @@
 
 use crate::auth::{current_employee, Logout};
 use crate::conversations::inbox_needs_attention;
+use crate::employees::Permission;
 use crate::ui::live::{provide_live, use_live};
 use crate::ui::time::provide_mounted;
 use leptos::prelude::*;
@@ -38,25 +39,41 @@ fn SideMenu() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     let location = use_location();
     let in_conversations = move || location.pathname.get().starts_with("/conversations");
+    let in_settings = move || location.pathname.get().starts_with("/settings");
     view! {
         <nav class="side-menu" aria-label="Main">
             <a class="brand" href="/conversations">
                 <span class="brand-mark" aria-hidden="true">"C"</span>
                 <span class="menu-label">"Confab"</span>
             </a>
+            <Transition fallback=|| ()>
+            {move || employee.get().and_then(|r| r.ok()).flatten().map(|e| {
+                let conversations = e.can(Permission::Conversations).then(|| view! {
             <a href="/conversations" class="menu-item" class:active=in_conversations aria-current=move || in_conversations().then_some("page")>
-                <span class="menu-icon" aria-hidden="true">
-                    <svg viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z" opacity=".9"/></svg>
-                </span>
-                <span class="menu-label">"Conversations"</span>
-                <Transition fallback=|| ()>
-                    {move || attention.get().and_then(|r| r.ok()).filter(|needs| *needs).map(|_| view! {
-                        <span class="red-dot" data-testid="red-dot" title="Unread or unanswered conversations">
-                            <span class="visually-hidden">"Unread or unanswered conversations"</span>
+                        <span class="menu-icon" aria-hidden="true">
+                            <svg viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z" opacity=".9"/></svg>
                         </span>
-                    })}
-                </Transition>
-            </a>
+                        <span class="menu-label">"Conversations"</span>
+                        <Transition fallback=|| ()>
+                            {move || attention.get().and_then(|r| r.ok()).filter(|needs| *needs).map(|_| view! {
+                                <span class="red-dot" data-testid="red-dot" title="Unread or unanswered conversations">
+                                    <span class="visually-hidden">"Unread or unanswered conversations"</span>
+                                </span>
+                            })}
+                        </Transition>
+                    </a>
+                        });
+                let settings = e.can(Permission::Settings).then(|| view! {
+                    <a href="/settings/employees" class="menu-item" class:active=in_settings aria-current=move || in_settings().then_some("page")>
+                        <span class="menu-icon" aria-hidden="true">
+                            <svg viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M19.4 13a7.6 7.6 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.4 7.4 0 0 0-1.7-1L15 3h-4l-.4 2.9a7.4 7.4 0 0 0-1.7 1l-2.5-1-2 3.5L6.6 11a7.6 7.6 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1a7.4 7.4 0 0 0 1.7 1L11 21h4l.4-2.9a7.4 7.4 0 0 0 1.7-1l2.5 1 2-3.5zM13 15.5a3.5 3.5 0 1 1 0-7 3.5 3.5 0 0 1 0 7z"/></svg>
+                        </span>
+                        <span class="menu-label">"Settings"</span>
+                    </a>
+                });
+                view! { {conversations} {settings} }
+            })}
+            </Transition>
             <a href="/sandbox" target="_blank" class="menu-item">
                 <span class="menu-icon" aria-hidden="true">
                     <svg viewBox="0 0 24 24" width="20" height="20"><circle cx="12" cy="8" r="4" fill="currentColor"/><path fill="currentColor" d="M4 21a8 8 0 0 1 16 0z"/></svg>

@@ -10,6 +10,7 @@ pub mod layout;
 pub mod live;
 pub mod login;
 pub mod sandbox;
+pub mod settings;
 pub mod text;
 pub mod time;
 
@@ -49,9 +50,32 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=inbox::NoConversationSelected/>
                         <Route path=path!(":id") view=inbox::ConversationPane/>
                     </ParentRoute>
+                    <ParentRoute path=path!("settings") view=settings::SettingsPage>
+                        <Route path=path!("") view=|| view! { <Redirect path="/settings/employees"/> }/>
+                        <Route path=path!("employees") view=settings::EmployeeSettings/>
+                        <Route path=path!("roles") view=settings::RoleSettings/>
+                        <Route path=path!("conversations") view=settings::ChannelSettings/>
+                    </ParentRoute>
                 </ParentRoute>
             </Routes>
         </Router>
+    }
+}
+
+/// Says that the employee's role does not include a section, with a 403 status.
+#[component]
+pub fn Forbidden(section: &'static str) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <section class="empty-thread forbidden" data-testid="forbidden">
+            <div class="empty-state">
+                <h2>{format!("{section} is not part of your role")}</h2>
+                <p>"Ask an owner to change your role in Settings › Roles if you need it."</p>
+            </div>
+        </section>
     }
 }
 

@@ -51,7 +51,7 @@ pub async fn stream(
     let employee = app::auth::store::active_employee(&state.db, employee_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    if !employee.can("conversations") {
+    if !employee.can(app::employees::Permission::Conversations) {
         return Err(ApiError::Forbidden);
     }
     // Subscribe before reading the database, so nothing falls between the two.
@@ -70,6 +70,7 @@ struct EmployeeCursor {
     db: Db,
     employee: EmployeeId,
     receiver: tokio::sync::broadcast::Receiver<Arc<LiveEvent>>,
+    access: tokio::sync::watch::Receiver<u64>,
     /// The last event id this stream has dealt with (sent or filtered out).
     cursor: EventId,
     ready: VecDeque<Item>,
@@ -90,6 +91,8 @@ impl EmployeeCursor {
         resume_after: Option<EventId>,
     ) -> Result<Self, ApiError> {
         let receiver = bus.subscribe();
+        let mut access = bus.watch_access();
+        access.mark_unchanged();
         let (cursor, needs_catch_up) = match resume_after {
             Some(id) => (id, true),
             None => (events::latest_id(&db.read).await?, false),
@@ -102,11 +105,32 @@ impl EmployeeCursor {
             db,
             employee,
             receiver,
+            access,
             cursor,
             ready: VecDeque::new(),
             channels,
             needs_catch_up,
         })
+    }
+
+    /// Re-checks the employee after an access change: false when the stream must end
+    /// (deactivated, or no longer allowed into Conversations).
+    async fn recheck_access(&mut self) -> bool {
+        match app::auth::store::active_employee(&self.db, self.employee).await {
+            Ok(Some(employee)) if employee.can(app::employees::Permission::Conversations) => {}
+            Ok(_) => return false,
+            Err(err) => {
+                tracing::warn!(error = %err, "SSE access re-check failed; ending the stream");
+                return false;
+            }
+        }
+        match app::channels::store::accessible_ids(&self.db, self.employee).await {
+            Ok(ids) => {
+                self.channels = ids.into_iter().collect();
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Reads what the log holds after the cursor (the bus lagged, or ids arrived out of order).
@@ -148,7 +172,17 @@ impl EmployeeCursor {
                 self.catch_up(cursor).await;
                 continue;
             }
-            match self.receiver.recv().await {
+            let received = tokio::select! {
+                biased;
+                changed = self.access.changed() => {
+                    if changed.is_err() || !self.recheck_access().await {
+                        return None;
+                    }
+                    continue;
+                }
+                received = self.receiver.recv() => received,
+            };
+            match received {
                 Ok(event) if event.id <= self.cursor => {}
                 Ok(event) if event.id.0 == self.cursor.0 + 1 => {
                     self.cursor = event.id;

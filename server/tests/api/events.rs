@@ -5,20 +5,20 @@ use std::time::Duration;
 
 /// One server-sent event as read off the wire.
 #[derive(Debug, Clone)]
-struct SseEvent {
-    id: Option<i64>,
-    kind: String,
-    data: String,
+pub struct SseEvent {
+    pub id: Option<i64>,
+    pub kind: String,
+    pub data: String,
 }
 
 /// Reads a live SSE response frame by frame.
-struct SseReader {
+pub struct SseReader {
     stream: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
     buffer: String,
 }
 
 impl SseReader {
-    async fn open(app: &TestApp, agent: &reqwest::Client, last_event_id: Option<i64>) -> Self {
+    pub async fn open(app: &TestApp, agent: &reqwest::Client, last_event_id: Option<i64>) -> Self {
         let mut request = agent
             .get(app.url("/api/events"))
             .header("accept", "text/event-stream");
@@ -37,7 +37,7 @@ impl SseReader {
         }
     }
 
-    async fn next(&mut self, timeout: Duration) -> Option<SseEvent> {
+    pub async fn next(&mut self, timeout: Duration) -> Option<SseEvent> {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let frame: String = self.buffer.drain(..end + 2).collect();
@@ -67,6 +67,20 @@ impl SseReader {
             match tokio::time::timeout(timeout, self.stream.next()).await {
                 Ok(Some(Ok(chunk))) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
                 _ => return None,
+            }
+        }
+    }
+}
+
+impl SseReader {
+    /// Whether the server closes the stream within `timeout`.
+    pub async fn ended(&mut self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Ok(None) | Ok(Some(Err(_))) => return true,
+                Ok(Some(Ok(_))) => continue,
+                Err(_) => return false,
             }
         }
     }

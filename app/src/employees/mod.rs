@@ -1,0 +1,309 @@
+//! Employees, their roles and the channels each may use: Settings › Employees, Roles and
+//! Conversations. Only employees whose role has the `settings` permission reach these.
+
+use crate::channels::Channel;
+use crate::error::AppError;
+use crate::ids::{ChannelId, EmployeeId, RoleId};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod store;
+
+/// What a role allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// The Conversations section: reading and answering chats.
+    Conversations,
+    /// Channels, employees and roles.
+    Settings,
+    /// Leads, estimates, orders and invoices.
+    Documents,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 3] = [
+        Permission::Conversations,
+        Permission::Settings,
+        Permission::Documents,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::Conversations => "conversations",
+            Permission::Settings => "settings",
+            Permission::Documents => "documents",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s.trim())
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Permission::Conversations => "Conversations",
+            Permission::Settings => "Settings",
+            Permission::Documents => "Documents",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Permission::Conversations => {
+                "read and answer conversations of the channels given to them"
+            }
+            Permission::Settings => "manage channels, employees and roles",
+            Permission::Documents => "create and edit leads, estimates, orders and invoices",
+        }
+    }
+
+    /// Parses the stored comma-separated list, ignoring unknown names.
+    pub fn parse_list(s: &str) -> Vec<Permission> {
+        let mut list: Vec<Permission> = s.split(',').filter_map(Permission::parse).collect();
+        list.sort_by_key(|p| p.as_str());
+        list.dedup();
+        list
+    }
+
+    pub fn join(list: &[Permission]) -> String {
+        Permission::parse_list(
+            &list
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    pub id: RoleId,
+    pub name: String,
+    pub permissions: Vec<Permission>,
+    /// The owner role always keeps Settings and Conversations, so nobody locks the business out.
+    pub is_owner: bool,
+    pub employee_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMember {
+    pub id: EmployeeId,
+    pub name: String,
+    pub email: String,
+    pub role_id: RoleId,
+    pub active: bool,
+    pub channel_ids: Vec<ChannelId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelAccess {
+    pub channel: Channel,
+    pub employee_ids: Vec<EmployeeId>,
+}
+
+/// Everything the settings pages show, in one call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub employees: Vec<TeamMember>,
+    pub roles: Vec<Role>,
+    pub channels: Vec<ChannelAccess>,
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+pub const MAX_NAME_CHARS: usize = 80;
+
+/// Checks a person's or role's name: 1–80 characters.
+pub fn check_name(field: &str, name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS {
+        return Err(AppError::validation(
+            field,
+            format!("Give a name of 1 to {MAX_NAME_CHARS} characters."),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::validation(
+            field,
+            "A name cannot contain control characters.",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+pub fn check_email(email: &str) -> Result<String, AppError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= crate::auth::MAX_EMAIL_LEN
+        && email.split_once('@').is_some_and(|(user, host)| {
+            !user.is_empty() && host.contains('.') && !host.ends_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(email)
+    } else {
+        Err(AppError::validation(
+            "email",
+            "Enter a valid email address, like ana@example.com.",
+        ))
+    }
+}
+
+pub fn check_password(password: &str) -> Result<(), AppError> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS || password.len() > crate::auth::MAX_PASSWORD_LEN {
+        return Err(AppError::validation(
+            "password",
+            format!("Choose a password of at least {MIN_PASSWORD_CHARS} characters."),
+        ));
+    }
+    Ok(())
+}
+
+#[server(endpoint = "settings_team")]
+pub async fn settings_team() -> Result<Team, AppError> {
+    crate::auth::session::require_permission(Permission::Settings).await?;
+    let state = crate::state::AppState::current()?;
+    Ok(store::team(&state.db).await?)
+}
+
+#[server(endpoint = "create_employee", input = Json)]
+pub async fn create_employee(
+    name: String,
+    email: String,
+    password: String,
+    role_id: RoleId,
+    channel_ids: Vec<ChannelId>,
+) -> Result<EmployeeId, AppError> {
+    let actor = crate::auth::session::require_permission(Permission::Settings).await?;
+    let name = check_name("name", &name)?;
+    let email = check_email(&email)?;
+    check_password(&password)?;
+    let state = crate::state::AppState::current()?;
+    let id = store::create(&state.db, &name, &email, &password, role_id, &channel_ids).await?;
+    tracing::info!(actor = %actor.id, employee = %id, "employee created");
+    state.bus.access_changed();
+    Ok(id)
+}
+
+#[server(endpoint = "update_employee", input = Json)]
+pub async fn update_employee(
+    id: EmployeeId,
+    name: String,
+    role_id: RoleId,
+) -> Result<(), AppError> {
+    let actor = crate::auth::session::require_permission(Permission::Settings).await?;
+    let name = check_name("name", &name)?;
+    let state = crate::state::AppState::current()?;
+    store::update(&state.db, actor.id, id, &name, role_id).await?;
+    state.bus.access_changed();
+    Ok(())
+}
+
+/// Deactivating ends the employee's sessions and live streams at once.
+#[server(endpoint = "set_employee_active", input = Json)]
+pub async fn set_employee_active(id: EmployeeId, active: bool) -> Result<(), AppError> {
+    let actor = crate::auth::session::require_permission(Permission::Settings).await?;
+    let state = crate::state::AppState::current()?;
+    store::set_active(&state.db, actor.id, id, active).await?;
+    tracing::info!(actor = %actor.id, employee = %id, active, "employee activation changed");
+    state.bus.access_changed();
+    Ok(())
+}
+
+#[server(endpoint = "reset_password", input = Json)]
+pub async fn reset_password(id: EmployeeId, password: String) -> Result<(), AppError> {
+    let actor = crate::auth::session::require_permission(Permission::Settings).await?;
+    check_password(&password)?;
+    let state = crate::state::AppState::current()?;
+    store::reset_password(&state.db, id, &password, actor.id != id).await?;
+    tracing::info!(actor = %actor.id, employee = %id, "password reset");
+    Ok(())
+}
+
+/// Creates (no `id`) or changes a role.
+#[server(endpoint = "save_role", input = Json)]
+pub async fn save_role(
+    id: Option<RoleId>,
+    name: String,
+    permissions: Vec<Permission>,
+) -> Result<RoleId, AppError> {
+    crate::auth::session::require_permission(Permission::Settings).await?;
+    let name = check_name("name", &name)?;
+    let state = crate::state::AppState::current()?;
+    let id = store::save_role(&state.db, id, &name, &permissions).await?;
+    state.bus.access_changed();
+    Ok(id)
+}
+
+/// Who may use a channel: exactly these employees.
+#[server(endpoint = "set_channel_access", input = Json)]
+pub async fn set_channel_access(
+    channel_id: ChannelId,
+    employee_ids: Vec<EmployeeId>,
+) -> Result<(), AppError> {
+    crate::auth::session::require_permission(Permission::Settings).await?;
+    let state = crate::state::AppState::current()?;
+    store::set_channel_access(&state.db, channel_id, &employee_ids).await?;
+    state.bus.access_changed();
+    Ok(())
+}
+
+/// Adds a sandbox channel (a simulated page for trying Confab) for these employees.
+#[server(endpoint = "create_sandbox_channel", input = Json)]
+pub async fn create_sandbox_channel(
+    name: String,
+    employee_ids: Vec<EmployeeId>,
+) -> Result<ChannelId, AppError> {
+    crate::auth::session::require_permission(Permission::Settings).await?;
+    let name = check_name("name", &name)?;
+    let state = crate::state::AppState::current()?;
+    let external_id = format!("sandbox-{}", crate::store::now_ms());
+    let id = crate::channels::store::create(
+        &state.db,
+        crate::channels::ChannelKind::Sandbox,
+        &name,
+        &external_id,
+    )
+    .await?;
+    store::set_channel_access(&state.db, id, &employee_ids).await?;
+    state.bus.access_changed();
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permission_lists_round_trip_and_ignore_junk() {
+        assert_eq!(
+            Permission::parse_list("settings, conversations,nonsense,settings"),
+            vec![Permission::Conversations, Permission::Settings]
+        );
+        assert_eq!(
+            Permission::join(&[Permission::Settings, Permission::Conversations]),
+            "conversations,settings"
+        );
+    }
+
+    #[test]
+    fn inputs_are_checked() {
+        assert!(check_name("name", "  ").is_err());
+        assert!(check_name("name", &"x".repeat(81)).is_err());
+        assert_eq!(check_name("name", " Ana ").unwrap(), "Ana");
+        assert!(check_email("ana").is_err());
+        assert!(check_email("ana@host").is_err());
+        assert!(check_email("a na@host.com").is_err());
+        assert_eq!(check_email(" Ana@Example.com ").unwrap(), "ana@example.com");
+        assert!(check_password("short").is_err());
+        assert!(check_password("long enough!").is_ok());
+    }
+}

@@ -1,0 +1,337 @@
+//! Employees, roles and channel access rows, with the rules that keep an owner in charge.
+
+use super::{ChannelAccess, Permission, Role, Team, TeamMember};
+use crate::ids::{ChannelId, EmployeeId, RoleId};
+use crate::store::{conflict_on_unique, now_ms, Db, StoreError, StoreResult};
+use sqlx::{Row, SqliteConnection};
+use std::collections::HashMap;
+
+pub async fn team(db: &Db) -> StoreResult<Team> {
+    let access: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT channel_id, employee_id FROM channel_access ORDER BY channel_id, employee_id",
+    )
+    .fetch_all(&db.read)
+    .await?;
+    let mut by_employee: HashMap<i64, Vec<ChannelId>> = HashMap::new();
+    let mut by_channel: HashMap<i64, Vec<EmployeeId>> = HashMap::new();
+    for (channel, employee) in access {
+        by_employee
+            .entry(employee)
+            .or_default()
+            .push(ChannelId(channel));
+        by_channel
+            .entry(channel)
+            .or_default()
+            .push(EmployeeId(employee));
+    }
+    let employees = sqlx::query(
+        "SELECT id, name, email, role_id, active FROM employees ORDER BY active DESC, name",
+    )
+    .fetch_all(&db.read)
+    .await?
+    .into_iter()
+    .map(|r| {
+        let id: i64 = r.get("id");
+        TeamMember {
+            id: EmployeeId(id),
+            name: r.get("name"),
+            email: r.get("email"),
+            role_id: RoleId(r.get("role_id")),
+            active: r.get::<i64, _>("active") != 0,
+            channel_ids: by_employee.remove(&id).unwrap_or_default(),
+        }
+    })
+    .collect();
+    let roles = sqlx::query(
+        "SELECT r.id, r.name, r.permissions, r.is_owner,
+                (SELECT COUNT(*) FROM employees e WHERE e.role_id = r.id AND e.active = 1) AS employee_count
+           FROM roles r ORDER BY r.is_owner DESC, r.name",
+    )
+    .fetch_all(&db.read)
+    .await?
+    .into_iter()
+    .map(|r| Role {
+        id: RoleId(r.get("id")),
+        name: r.get("name"),
+        permissions: Permission::parse_list(&r.get::<String, _>("permissions")),
+        is_owner: r.get::<i64, _>("is_owner") != 0,
+        employee_count: r.get("employee_count"),
+    })
+    .collect();
+    let channels = crate::channels::store::all(db)
+        .await?
+        .into_iter()
+        .map(|channel| ChannelAccess {
+            employee_ids: by_channel.remove(&channel.id.0).unwrap_or_default(),
+            channel,
+        })
+        .collect();
+    Ok(Team {
+        employees,
+        roles,
+        channels,
+    })
+}
+
+async fn role_exists(conn: &mut SqliteConnection, role: RoleId) -> StoreResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT is_owner FROM roles WHERE id = $1")
+        .bind(role.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+async fn replace_employee_channels(
+    conn: &mut SqliteConnection,
+    employee: EmployeeId,
+    channels: &[ChannelId],
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM channel_access WHERE employee_id = $1")
+        .bind(employee.0)
+        .execute(&mut *conn)
+        .await?;
+    for channel in channels {
+        sqlx::query("INSERT INTO channel_access (channel_id, employee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(channel.0)
+            .bind(employee.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound("Channel"),
+                _ => StoreError::Database(e),
+            })?;
+    }
+    Ok(())
+}
+
+pub async fn create(
+    db: &Db,
+    name: &str,
+    email: &str,
+    password: &str,
+    role: RoleId,
+    channels: &[ChannelId],
+) -> StoreResult<EmployeeId> {
+    let hash = crate::auth::password::hash(password)
+        .map_err(|e| StoreError::Other(format!("hashing failed: {e}")))?;
+    let mut tx = db.write.begin().await?;
+    if !role_exists(&mut tx, role).await? {
+        return Err(StoreError::NotFound("Role"));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO employees (email, name, password_hash, role_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(email)
+    .bind(name)
+    .bind(hash)
+    .bind(role.0)
+    .bind(now_ms())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| conflict_on_unique(e, "An employee with this email already exists."))?;
+    replace_employee_channels(&mut tx, EmployeeId(id), channels).await?;
+    tx.commit().await?;
+    Ok(EmployeeId(id))
+}
+
+/// Active employees whose role is an owner role, not counting `except`.
+async fn other_active_owners(conn: &mut SqliteConnection, except: EmployeeId) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM employees e JOIN roles r ON r.id = e.role_id
+          WHERE r.is_owner = 1 AND e.active = 1 AND e.id <> $1",
+    )
+    .bind(except.0)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+async fn is_owner_role(conn: &mut SqliteConnection, role: RoleId) -> StoreResult<bool> {
+    let owner: Option<i64> = sqlx::query_scalar("SELECT is_owner FROM roles WHERE id = $1")
+        .bind(role.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    owner.map(|o| o != 0).ok_or(StoreError::NotFound("Role"))
+}
+
+pub async fn update(
+    db: &Db,
+    actor: EmployeeId,
+    id: EmployeeId,
+    name: &str,
+    role: RoleId,
+) -> StoreResult<()> {
+    let mut tx = db.write.begin().await?;
+    let current_role: Option<i64> =
+        sqlx::query_scalar("SELECT role_id FROM employees WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let current_role = RoleId(current_role.ok_or(StoreError::NotFound("Employee"))?);
+    let leaves_owner =
+        is_owner_role(&mut tx, current_role).await? && !is_owner_role(&mut tx, role).await?;
+    if leaves_owner && other_active_owners(&mut tx, id).await? == 0 {
+        return Err(StoreError::Invalid {
+            field: "role_id",
+            message: "This is the last owner. Make someone else an owner first.".into(),
+        });
+    }
+    if leaves_owner && actor == id {
+        return Err(StoreError::Invalid {
+            field: "role_id",
+            message: "You cannot take the owner role from yourself; ask another owner.".into(),
+        });
+    }
+    sqlx::query("UPDATE employees SET name = $2, role_id = $3 WHERE id = $1")
+        .bind(id.0)
+        .bind(name)
+        .bind(role.0)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_active(
+    db: &Db,
+    actor: EmployeeId,
+    id: EmployeeId,
+    active: bool,
+) -> StoreResult<()> {
+    let mut tx = db.write.begin().await?;
+    let role: Option<i64> = sqlx::query_scalar("SELECT role_id FROM employees WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let role = RoleId(role.ok_or(StoreError::NotFound("Employee"))?);
+    if !active {
+        if actor == id {
+            return Err(StoreError::Invalid {
+                field: "active",
+                message: "You cannot deactivate yourself.".into(),
+            });
+        }
+        if is_owner_role(&mut tx, role).await? && other_active_owners(&mut tx, id).await? == 0 {
+            return Err(StoreError::Invalid {
+                field: "active",
+                message: "This is the last owner and cannot be deactivated.".into(),
+            });
+        }
+        // Their sessions end now, not when they next expire.
+        sqlx::query("DELETE FROM sessions WHERE employee_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("UPDATE employees SET active = $2 WHERE id = $1")
+        .bind(id.0)
+        .bind(active as i64)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets a new password; `end_sessions` signs the employee out everywhere.
+pub async fn reset_password(
+    db: &Db,
+    id: EmployeeId,
+    password: &str,
+    end_sessions: bool,
+) -> StoreResult<()> {
+    let hash = crate::auth::password::hash(password)
+        .map_err(|e| StoreError::Other(format!("hashing failed: {e}")))?;
+    let mut tx = db.write.begin().await?;
+    let done = sqlx::query("UPDATE employees SET password_hash = $2 WHERE id = $1")
+        .bind(id.0)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound("Employee"));
+    }
+    if end_sessions {
+        sqlx::query("DELETE FROM sessions WHERE employee_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn save_role(
+    db: &Db,
+    id: Option<RoleId>,
+    name: &str,
+    permissions: &[Permission],
+) -> StoreResult<RoleId> {
+    let mut tx = db.write.begin().await?;
+    let joined = Permission::join(permissions);
+    let id = match id {
+        None => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO roles (name, permissions, is_owner, created_at) VALUES ($1, $2, 0, $3) RETURNING id",
+            )
+            .bind(name)
+            .bind(&joined)
+            .bind(now_ms())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| conflict_on_unique(e, "A role with this name already exists."))?;
+            RoleId(id)
+        }
+        Some(id) => {
+            let keeps_control = [Permission::Settings, Permission::Conversations]
+                .iter()
+                .all(|p| permissions.contains(p));
+            if is_owner_role(&mut tx, id).await? && !keeps_control {
+                return Err(StoreError::Invalid {
+                    field: "permissions",
+                    message: "The owner role always keeps Settings and Conversations, so nobody is locked out.".into(),
+                });
+            }
+            sqlx::query("UPDATE roles SET name = $2, permissions = $3 WHERE id = $1")
+                .bind(id.0)
+                .bind(name)
+                .bind(&joined)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| conflict_on_unique(e, "A role with this name already exists."))?;
+            id
+        }
+    };
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn set_channel_access(
+    db: &Db,
+    channel: ChannelId,
+    employees: &[EmployeeId],
+) -> StoreResult<()> {
+    let mut tx = db.write.begin().await?;
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM channels WHERE id = $1")
+        .bind(channel.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if exists.is_none() {
+        return Err(StoreError::NotFound("Channel"));
+    }
+    sqlx::query("DELETE FROM channel_access WHERE channel_id = $1")
+        .bind(channel.0)
+        .execute(&mut *tx)
+        .await?;
+    for employee in employees {
+        sqlx::query("INSERT INTO channel_access (channel_id, employee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(channel.0)
+            .bind(employee.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound("Employee"),
+                _ => StoreError::Database(e),
+            })?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
