@@ -11,6 +11,7 @@ pub mod events;
 pub mod ids;
 pub mod messages;
 pub mod sandbox;
+pub mod tokens;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

@@ -2,6 +2,7 @@
 //! the channel providers and the background workers. Pages and server functions come
 //! from the `app` crate.
 
+pub mod api;
 pub mod channels;
 pub mod cli;
 pub mod error;

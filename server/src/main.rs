@@ -13,15 +13,36 @@ async fn main() {
     };
     match command {
         Command::Help => println!("{}", confab::cli::USAGE),
-        Command::Serve => {
-            confab::telemetry::init();
-            let settings = match Settings::from_env() {
-                Ok(settings) => settings,
-                Err(message) => {
-                    eprintln!("confab: {message}");
+        Command::CreateToken { email, name } => {
+            let settings = settings_or_exit();
+            let db = match app::store::Db::connect(&settings.database_url).await {
+                Ok(db) => db,
+                Err(err) => {
+                    eprintln!("confab: cannot open the database: {err}");
+                    std::process::exit(1);
+                }
+            };
+            let name = match app::tokens::check_token_name(&name) {
+                Ok(name) => name,
+                Err(err) => {
+                    eprintln!("confab: {err}");
                     std::process::exit(2);
                 }
             };
+            match app::tokens::store::create_for_email(&db, &email, &name).await {
+                Ok(token) => {
+                    eprintln!("API token for {email} (shown once; store it safely):");
+                    println!("{token}");
+                }
+                Err(err) => {
+                    eprintln!("confab: {err}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        Command::Serve => {
+            confab::telemetry::init();
+            let settings = settings_or_exit();
             let app = match Application::build(settings).await {
                 Ok(app) => app,
                 Err(err) => {
@@ -33,6 +54,16 @@ async fn main() {
                 eprintln!("confab: server stopped: {err}");
                 std::process::exit(1);
             }
+        }
+    }
+}
+
+fn settings_or_exit() -> Settings {
+    match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(message) => {
+            eprintln!("confab: {message}");
+            std::process::exit(2);
         }
     }
 }

@@ -144,6 +144,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
     let context_state = state.clone();
     Router::new()
         .merge(crate::routes::router())
+        .merge(crate::api::router())
         .leptos_routes_with_context(
             &state,
             routes,

@@ -73,6 +73,20 @@ pub async fn grant_access(db: &Db, channel: ChannelId, employee: EmployeeId) -> 
     Ok(())
 }
 
+/// The channels an employee may use, in full.
+pub async fn accessible(db: &Db, employee: EmployeeId) -> StoreResult<Vec<Channel>> {
+    sqlx::query(
+        "SELECT c.id, c.kind, c.display_name, c.status, c.status_detail FROM channels c
+           JOIN channel_access a ON a.channel_id = c.id AND a.employee_id = $1 ORDER BY c.display_name, c.id",
+    )
+    .bind(employee.0)
+    .fetch_all(&db.read)
+    .await?
+    .into_iter()
+    .map(row_to_channel)
+    .collect()
+}
+
 /// The channels an employee may use: the one source of truth for channel access.
 pub async fn accessible_ids(db: &Db, employee: EmployeeId) -> StoreResult<Vec<ChannelId>> {
     let ids: Vec<i64> =

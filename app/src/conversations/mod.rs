@@ -93,7 +93,7 @@ pub async fn list_conversations(
         crate::auth::session::require_permission(crate::employees::Permission::Conversations)
             .await?;
     let state = crate::state::AppState::current()?;
-    Ok(store::list(&state.db, employee.id, status, after, PAGE_SIZE).await?)
+    Ok(store::list(&state.db, employee.id, status, None, after, PAGE_SIZE).await?)
 }
 
 #[server(endpoint = "get_conversation")]

@@ -59,12 +59,14 @@ pub async fn list(
     db: &Db,
     employee: EmployeeId,
     status: ConversationStatus,
+    channel: Option<ChannelId>,
     after: Option<ListCursor>,
     limit: i64,
 ) -> StoreResult<ConversationPage> {
     let sql = format!(
         "SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM}
           WHERE c.status = $2 AND (c.last_message_at < $3 OR (c.last_message_at = $3 AND c.id < $4))
+            AND c.channel_id = COALESCE($6, c.channel_id)
           ORDER BY c.last_message_at DESC, c.id DESC
           LIMIT $5"
     );
@@ -77,6 +79,7 @@ pub async fn list(
         .bind(at)
         .bind(id)
         .bind(limit + 1)
+        .bind(channel.map(|c| c.0))
         .fetch_all(&db.read)
         .await?;
     let mut items: Vec<ConversationSummary> = rows

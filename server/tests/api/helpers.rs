@@ -8,6 +8,7 @@ use std::time::Duration;
 pub struct TestApp {
     pub address: String,
     pub db: app::store::Db,
+    pub database_url: String,
     /// Keeps the temporary folder (and the database in it) alive for the test.
     _dir: tempfile::TempDir,
 }
@@ -31,6 +32,7 @@ pub async fn spawn_app() -> TestApp {
     TestApp {
         address,
         db,
+        database_url: url,
         _dir: dir,
     }
 }

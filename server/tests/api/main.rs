@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod api_v1;
 mod auth;
 mod conversations;
 mod events;

@@ -1,0 +1,246 @@
+//! `/api/v1`: the JSON API for integrations, authenticated with personal access tokens
+//! (`Authorization: Bearer cfb_…`). The same store functions as the UI, so the same
+//! channel-access rules apply; errors are `{"code", "message"}` JSON.
+
+use crate::error::ApiError;
+use app::auth::Employee;
+use app::conversations::{store as conversations, ConversationStatus, ListCursor};
+use app::employees::Permission;
+use app::ids::{ChannelId, ConversationId, MessageId};
+use app::messages::MessageBody;
+use app::state::AppState;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/channels", get(channels))
+        .route("/api/v1/conversations", get(list_conversations))
+        .route(
+            "/api/v1/conversations/{id}/messages",
+            get(list_messages).post(send_message),
+        )
+        .route("/api/v1/conversations/{id}/archive", post(archive))
+        .route("/api/v1/conversations/{id}/reopen", post(reopen))
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// The employee a bearer token belongs to; they must hold the Conversations permission.
+pub struct ApiEmployee(pub Employee);
+
+impl FromRequestParts<AppState> for ApiEmployee {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(ApiError::Unauthorized)?;
+        let employee = app::tokens::store::authenticate(&state.db, token)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        if !employee.can(Permission::Conversations) {
+            return Err(ApiError::Forbidden);
+        }
+        Ok(ApiEmployee(employee))
+    }
+}
+
+#[derive(Serialize)]
+struct Page<T> {
+    items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+}
+
+async fn channels(
+    State(state): State<AppState>,
+    ApiEmployee(me): ApiEmployee,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(
+        app::channels::store::accessible(&state.db, me.id).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    channel: Option<i64>,
+    cursor: Option<String>,
+}
+
+fn bad(field: &str, message: &str) -> ApiError {
+    ApiError::Invalid {
+        field: field.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+fn parse_list_cursor(cursor: &str) -> Result<ListCursor, ApiError> {
+    let (at, id) = cursor
+        .split_once('.')
+        .ok_or_else(|| bad("cursor", "cursor is not one this API gave out"))?;
+    Ok(ListCursor {
+        last_message_at: at
+            .parse()
+            .map_err(|_| bad("cursor", "cursor is not one this API gave out"))?,
+        id: ConversationId(
+            id.parse()
+                .map_err(|_| bad("cursor", "cursor is not one this API gave out"))?,
+        ),
+    })
+}
+
+async fn list_conversations(
+    State(state): State<AppState>,
+    ApiEmployee(me): ApiEmployee,
+    Query(query): Query<ListQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let status = match query.status.as_deref() {
+        None | Some("open") => ConversationStatus::Open,
+        Some("archived") => ConversationStatus::Archived,
+        Some(_) => return Err(bad("status", "status must be open or archived")),
+    };
+    let after = query.cursor.as_deref().map(parse_list_cursor).transpose()?;
+    let page = conversations::list(
+        &state.db,
+        me.id,
+        status,
+        query.channel.map(ChannelId),
+        after,
+        app::conversations::PAGE_SIZE,
+    )
+    .await?;
+    Ok(Json(Page {
+        items: page.items,
+        next_cursor: page.next.map(|c| format!("{}.{}", c.last_message_at, c.id)),
+    }))
+}
+
+#[derive(Deserialize)]
+struct MessagesQuery {
+    cursor: Option<i64>,
+}
+
+/// Newest first; `cursor` continues with older messages.
+async fn list_messages(
+    State(state): State<AppState>,
+    ApiEmployee(me): ApiEmployee,
+    Path(id): Path<i64>,
+    Query(query): Query<MessagesQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = ConversationId(id);
+    conversations::ensure_access(&state.db, me.id, id).await?;
+    let (mut items, has_more) = app::messages::store::recent(
+        &state.db,
+        id,
+        query.cursor.map(MessageId),
+        app::conversations::THREAD_PAGE,
+    )
+    .await?;
+    items.reverse();
+    let next_cursor = has_more
+        .then(|| items.last().map(|m| m.id.to_string()))
+        .flatten();
+    Ok(Json(Page { items, next_cursor }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewMessage {
+    body: String,
+}
+
+async fn send_message(
+    State(state): State<AppState>,
+    ApiEmployee(me): ApiEmployee,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let new: NewMessage = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("Send JSON like {{\"body\": \"…\"}}: {e}")))?;
+    let body = MessageBody::parse(&new.body)?;
+    let (message, events) =
+        app::messages::store::queue_outbound(&state.db, &me, ConversationId(id), &body).await?;
+    state.bus.publish(events);
+    state.outbox.notify_one();
+    Ok((StatusCode::CREATED, Json(message)))
+}
+
+async fn set_status(
+    state: AppState,
+    me: Employee,
+    id: i64,
+    status: ConversationStatus,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = ConversationId(id);
+    let events = conversations::set_status(&state.db, me.id, id, status).await?;
+    state.bus.publish(events);
+    let detail = conversations::detail(&state.db, me.id, id, 0).await?;
+    Ok(Json(detail.summary))
+}
+
+async fn archive(
+    State(state): State<AppState>,
+    ApiEmployee(me): ApiEmployee,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    set_status(state, me, id, ConversationStatus::Archived).await
+}
+
+async fn reopen(
+    State(state): State<AppState>,
+    ApiEmployee(me): ApiEmployee,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    set_status(state, me, id, ConversationStatus::Open).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_openapi_document_is_valid_json_and_lists_every_route() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
+        assert_eq!(doc["openapi"].as_str().unwrap().chars().next(), Some('3'));
+        for path in [
+            "/api/v1/channels",
+            "/api/v1/conversations",
+            "/api/v1/conversations/{id}/messages",
+            "/api/v1/conversations/{id}/archive",
+            "/api/v1/conversations/{id}/reopen",
+        ] {
+            assert!(doc["paths"][path].is_object(), "{path} is documented");
+        }
+    }
+
+    #[test]
+    fn list_cursors_round_trip_and_junk_is_refused() {
+        let c = parse_list_cursor("1700000000000.42").unwrap();
+        assert_eq!(
+            (c.last_message_at, c.id),
+            (1_700_000_000_000, ConversationId(42))
+        );
+        assert!(parse_list_cursor("abc").is_err());
+        assert!(parse_list_cursor("1.x").is_err());
+    }
+}
