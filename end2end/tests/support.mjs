@@ -8,6 +8,7 @@ export const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
 
 export const AGENT = { email: 'agent@demo.confab', password: 'confab-agent', name: 'Ana Agent' };
+export const OWNER = { email: 'owner@demo.confab', password: 'confab-owner', name: 'Olivia Owner' };
 
 export async function launch() {
   return chromium.launch({

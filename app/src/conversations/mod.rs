@@ -82,7 +82,21 @@ pub struct ConversationDetail {
     pub last_inbound_at: Option<i64>,
     pub messages: Vec<Message>,
     pub has_older: bool,
+    /// Who did what to the conversation, newest first.
+    pub history: Vec<AuditEntry>,
 }
+
+/// One line of a conversation's history: who archived, reopened, linked or sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub action: String,
+    pub employee_name: Option<String>,
+    pub detail: Option<String>,
+    pub at: i64,
+}
+
+/// How many history lines a conversation shows.
+pub const HISTORY_LINES: i64 = 20;
 
 #[server(endpoint = "list_conversations")]
 pub async fn list_conversations(

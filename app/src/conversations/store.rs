@@ -120,6 +120,23 @@ pub async fn detail(
         .await?
         .ok_or(StoreError::NotFound("Conversation"))?;
     let (messages, has_older) = crate::messages::store::recent(db, id, None, messages).await?;
+    let history = sqlx::query(
+        "SELECT a.action, e.name AS employee_name, a.detail, a.created_at FROM audit_entries a
+           LEFT JOIN employees e ON e.id = a.employee_id
+          WHERE a.conversation_id = $1 ORDER BY a.id DESC LIMIT $2",
+    )
+    .bind(id.0)
+    .bind(super::HISTORY_LINES)
+    .fetch_all(&db.read)
+    .await?
+    .into_iter()
+    .map(|r| super::AuditEntry {
+        action: r.get("action"),
+        employee_name: r.get("employee_name"),
+        detail: r.get("detail"),
+        at: r.get("created_at"),
+    })
+    .collect();
     Ok(ConversationDetail {
         summary: row_to_summary(&row),
         channel_status: ChannelStatus::parse(&row.get::<String, _>("channel_status")),
@@ -131,6 +148,7 @@ pub async fn detail(
         last_inbound_at: row.get("last_inbound_at"),
         messages,
         has_older,
+        history,
     })
 }
 

@@ -48,19 +48,19 @@ fn SideMenu() -> impl IntoView {
             </a>
             <Transition fallback=|| ()>
             {move || employee.get().and_then(|r| r.ok()).flatten().map(|e| {
+                // Read here, in the same Transition, so server and browser agree on the markup.
+                let needs_attention = attention.get().and_then(|r| r.ok()).unwrap_or(false);
                 let conversations = e.can(Permission::Conversations).then(|| view! {
             <a href="/conversations" class="menu-item" class:active=in_conversations aria-current=move || in_conversations().then_some("page")>
                         <span class="menu-icon" aria-hidden="true">
                             <svg viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z" opacity=".9"/></svg>
                         </span>
                         <span class="menu-label">"Conversations"</span>
-                        <Transition fallback=|| ()>
-                            {move || attention.get().and_then(|r| r.ok()).filter(|needs| *needs).map(|_| view! {
-                                <span class="red-dot" data-testid="red-dot" title="Unread or unanswered conversations">
-                                    <span class="visually-hidden">"Unread or unanswered conversations"</span>
-                                </span>
-                            })}
-                        </Transition>
+                        {needs_attention.then(|| view! {
+                            <span class="red-dot" data-testid="red-dot" title="Unread or unanswered conversations">
+                                <span class="visually-hidden">"Unread or unanswered conversations"</span>
+                            </span>
+                        })}
                     </a>
                         });
                 let settings = e.can(Permission::Settings).then(|| view! {
@@ -83,10 +83,10 @@ fn SideMenu() -> impl IntoView {
             <div class="menu-spacer"></div>
             <Transition fallback=|| ()>
                 {move || employee.get().and_then(|r| r.ok()).flatten().map(|e| view! {
-                    <div class="menu-employee" title=e.email.clone()>
+                    <a class="menu-employee" href="/tokens" title=format!("{} · your API tokens", e.email)>
                         <span class="avatar small">{crate::ui::text::initials(&e.name)}</span>
                         <span class="menu-label">{e.name.clone()}<br/><small>{e.role.clone()}</small></span>
-                    </div>
+                    </a>
                 })}
             </Transition>
             <ActionForm action=logout attr:class="menu-logout">

@@ -13,6 +13,7 @@ pub mod sandbox;
 pub mod settings;
 pub mod text;
 pub mod time;
+pub mod tokens;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -50,6 +51,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=inbox::NoConversationSelected/>
                         <Route path=path!(":id") view=inbox::ConversationPane/>
                     </ParentRoute>
+                    <Route path=path!("tokens") view=tokens::TokensPage/>
                     <ParentRoute path=path!("settings") view=settings::SettingsPage>
                         <Route path=path!("") view=|| view! { <Redirect path="/settings/employees"/> }/>
                         <Route path=path!("employees") view=settings::EmployeeSettings/>
@@ -62,13 +64,10 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Says that the employee's role does not include a section, with a 403 status.
+/// Says that the employee's role does not include a section (the page middleware answers
+/// such pages with 403).
 #[component]
 pub fn Forbidden(section: &'static str) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(axum::http::StatusCode::FORBIDDEN);
-    }
     view! {
         <section class="empty-thread forbidden" data-testid="forbidden">
             <div class="empty-state">

@@ -13,6 +13,13 @@ use leptos_meta::Title;
 pub fn SandboxPage() -> impl IntoView {
     provide_mounted();
     let channels = Resource::new(|| (), |_| sandbox_channels());
+    let query = leptos_router::hooks::use_query_map();
+    let wanted = Memo::new(move |_| {
+        query
+            .read()
+            .get("channel")
+            .and_then(|c| c.parse::<i64>().ok())
+    });
     view! {
         <Title text="Sandbox lead · Confab"/>
         <main class="sandbox-page">
@@ -23,10 +30,30 @@ pub fn SandboxPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || channels.get().map(|result| match result {
                     Err(err) => view! { <p class="banner banner-error">{err.to_string()}</p> }.into_any(),
-                    Ok(list) => match list.into_iter().next() {
-                        None => view! { <p class="banner banner-warn">"No sandbox channel is set up. Start Confab on an empty database to create the demo."</p> }.into_any(),
-                        Some(channel) => view! { <LeadChat channel=channel/> }.into_any(),
-                    },
+                    Ok(list) => {
+                        let chosen = list
+                            .iter()
+                            .find(|c| Some(c.id.0) == wanted.get())
+                            .or(list.first())
+                            .cloned();
+                        match chosen {
+                            None => view! { <p class="banner banner-warn">"No sandbox channel is set up. Start Confab on an empty database to create the demo."</p> }.into_any(),
+                            Some(channel) => {
+                                let picker = (list.len() > 1).then(|| {
+                                    let current = channel.id;
+                                    view! {
+                                        <nav class="tabs" aria-label="Write to">
+                                            {list.iter().map(|c| view! {
+                                                <a href=format!("/sandbox?channel={}", c.id) class:active=c.id == current
+                                                    aria-current=(c.id == current).then_some("page")>{c.name.clone()}</a>
+                                            }).collect_view()}
+                                        </nav>
+                                    }
+                                });
+                                view! { {picker} <LeadChat channel=channel/> }.into_any()
+                            }
+                        }
+                    }
                 })}
             </Suspense>
         </main>

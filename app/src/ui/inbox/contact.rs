@@ -28,8 +28,38 @@ pub fn ContactPanel(state: RwSignal<ConversationDetail>, show: RwSignal<bool>) -
                             {detail.last_inbound_at.map(|at| view! { <dt>"Last wrote"</dt><dd><LocalTime ms=at format=date_time/></dd> })}
                         </dl>
                     </div>
+                    <div class="panel-card">
+                        <h3>"History"</h3>
+                        {if detail.history.is_empty() {
+                            view! { <p class="meta">"Nobody has archived, reopened or answered this conversation yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="history" data-testid="history">
+                                    {detail.history.iter().map(|entry| view! {
+                                        <li>
+                                            <span>{entry.employee_name.clone().unwrap_or_else(|| "Someone".into())}" "{action_words(&entry.action)}</span>
+                                            {entry.detail.clone().map(|d| view! { <span class="meta">" ("{d}")"</span> })}
+                                            <span class="meta">" · "<LocalTime ms=entry.at format=date_time/></span>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                    </div>
                 }
             })}
         </aside>
+    }
+}
+
+/// "archived" → "archived", as a sentence fragment after the employee's name.
+fn action_words(action: &str) -> &'static str {
+    match action {
+        "archived" => "archived",
+        "reopened" => "reopened",
+        "sent" => "replied",
+        "linked" => "linked a client",
+        "unlinked" => "unlinked the client",
+        _ => "changed the conversation",
     }
 }

@@ -44,6 +44,7 @@ pub fn ConversationList() -> impl IntoView {
             </header>
             <Transition fallback=|| view! { <p class="list-empty">"Loading conversations…"</p> }>
                 {move || page.get().map(|result| match result {
+                    Err(crate::error::AppError::Forbidden) => view! { <crate::ui::Forbidden section="Conversations"/> }.into_any(),
                     Err(err) => view! { <p class="banner banner-error" role="alert">{err.to_string()}</p> }.into_any(),
                     Ok(page) if page.items.is_empty() => view! {
                         <p class="list-empty">

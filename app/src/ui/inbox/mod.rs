@@ -37,24 +37,14 @@ fn conversation_href(id: ConversationId, status: ConversationStatus) -> String {
 pub fn InboxPage() -> impl IntoView {
     let location = use_location();
     let has_selection = move || location.pathname.get().trim_end_matches('/') != "/conversations";
-    let me = Resource::new(|| (), |_| crate::auth::current_employee());
+    // Resources are created outside any reactive branch, so that the server and the
+    // browser number them alike (hydration depends on it).
     view! {
         <Title text="Conversations · Confab"/>
-        <Transition fallback=|| ()>
-            {move || me.get().map(|me| {
-                let allowed = me.ok().flatten().is_some_and(|e| e.can(crate::employees::Permission::Conversations));
-                if allowed {
-                    view! {
-                        <div class="inbox" class:has-selection=has_selection>
-                            <list::ConversationList/>
-                            <leptos_router::components::Outlet/>
-                        </div>
-                    }.into_any()
-                } else {
-                    view! { <crate::ui::Forbidden section="Conversations"/> }.into_any()
-                }
-            })}
-        </Transition>
+        <div class="inbox" class:has-selection=has_selection>
+            <list::ConversationList/>
+            <leptos_router::components::Outlet/>
+        </div>
     }
 }
 

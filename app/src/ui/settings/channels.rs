@@ -8,7 +8,6 @@ use leptos::prelude::*;
 #[component]
 pub fn ChannelSettings() -> impl IntoView {
     let (data, team) = use_team();
-    let status = RwSignal::new(None::<Result<String, String>>);
     let new_name = RwSignal::new(String::new());
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -22,7 +21,6 @@ pub fn ChannelSettings() -> impl IntoView {
         let change = create_sandbox_channel(new_name.get_untracked(), everyone);
         run_change(
             data,
-            status,
             "Sandbox channel added for every active employee.",
             async move { change.await.map(|_| ()) },
         );
@@ -32,9 +30,9 @@ pub fn ChannelSettings() -> impl IntoView {
         <section class="settings-section">
             <h2>"Channels and who may use them"</h2>
             <p class="meta">"An employee sees a channel's conversations, live events and files only when ticked here."</p>
-            <ChangeStatus status=status/>
+            <ChangeStatus/>
             <For each=move || team.get().channels key=|c| (c.channel.id, c.employee_ids.clone()) let:access>
-                <ChannelCard access=access status=status/>
+                <ChannelCard access=access/>
             </For>
             <form class="card settings-form" on:submit=add>
                 <h3>"Add a sandbox channel"</h3>
@@ -47,10 +45,7 @@ pub fn ChannelSettings() -> impl IntoView {
 }
 
 #[component]
-fn ChannelCard(
-    access: ChannelAccess,
-    status: RwSignal<Option<Result<String, String>>>,
-) -> impl IntoView {
+fn ChannelCard(access: ChannelAccess) -> impl IntoView {
     let (data, team) = use_team();
     let channel = access.channel.clone();
     let chosen = RwSignal::new(access.employee_ids.clone());
@@ -58,7 +53,6 @@ fn ChannelCard(
         ev.prevent_default();
         run_change(
             data,
-            status,
             "Access saved; it applies at once.",
             set_channel_access(channel.id, chosen.get_untracked()),
         );

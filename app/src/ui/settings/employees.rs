@@ -10,29 +10,25 @@ use leptos::prelude::*;
 #[component]
 pub fn EmployeeSettings() -> impl IntoView {
     let (_, team) = use_team();
-    let status = RwSignal::new(None::<Result<String, String>>);
     view! {
         <section class="settings-section">
             <h2>"Employees"</h2>
-            <ChangeStatus status=status/>
+            <ChangeStatus/>
             <table class="settings-table" data-testid="employees">
                 <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Channels"</th><th>"Status"</th><th></th></tr></thead>
                 <tbody>
                     <For each=move || team.get().employees key=|e| (e.id, e.name.clone(), e.role_id, e.active, e.channel_ids.len()) let:member>
-                        <EmployeeRow member=member status=status/>
+                        <EmployeeRow member=member/>
                     </For>
                 </tbody>
             </table>
-            <AddEmployee status=status/>
+            <AddEmployee/>
         </section>
     }
 }
 
 #[component]
-fn EmployeeRow(
-    member: TeamMember,
-    status: RwSignal<Option<Result<String, String>>>,
-) -> impl IntoView {
+fn EmployeeRow(member: TeamMember) -> impl IntoView {
     let (data, team) = use_team();
     let id = member.id;
     let name = RwSignal::new(member.name.clone());
@@ -42,7 +38,6 @@ fn EmployeeRow(
     let save = move |_| {
         run_change(
             data,
-            status,
             "Saved.",
             update_employee(id, name.get_untracked(), role.get_untracked()),
         );
@@ -53,13 +48,12 @@ fn EmployeeRow(
         } else {
             "Reactivated."
         };
-        run_change(data, status, done, set_employee_active(id, !active));
+        run_change(data, done, set_employee_active(id, !active));
     };
     let set_password = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         run_change(
             data,
-            status,
             "Password changed; their other sessions have ended.",
             reset_password(id, new_password.get_untracked()),
         );
@@ -108,8 +102,9 @@ fn EmployeeRow(
 }
 
 #[component]
-fn AddEmployee(status: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
+fn AddEmployee() -> impl IntoView {
     let (data, team) = use_team();
+    let status = data.status;
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());

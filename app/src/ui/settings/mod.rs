@@ -21,6 +21,9 @@ pub use roles::RoleSettings;
 pub struct TeamData {
     pub team: Resource<Result<Team, AppError>>,
     pub reload: RwSignal<u64>,
+    /// The outcome of the last change. It lives here, above the pages, because a reload
+    /// re-creates the pages and would forget it.
+    pub status: RwSignal<Option<Result<String, String>>>,
 }
 
 impl TeamData {
@@ -33,8 +36,20 @@ impl TeamData {
 pub fn SettingsPage() -> impl IntoView {
     let reload = RwSignal::new(0u64);
     let team = Resource::new(move || reload.get(), |_| settings_team());
-    provide_context(TeamData { team, reload });
+    let status = RwSignal::new(None);
+    provide_context(TeamData {
+        team,
+        reload,
+        status,
+    });
     let location = use_location();
+    Effect::new(move |previous: Option<String>| {
+        let path = location.pathname.get();
+        if previous.is_some_and(|p| p != path) {
+            status.set(None);
+        }
+        path
+    });
     let tab = move |path: &'static str, label: &'static str| {
         let active = move || location.pathname.get() == path;
         view! { <a href=path class:active=active aria-current=move || active().then_some("page")>{label}</a> }
@@ -77,27 +92,24 @@ pub fn use_team() -> (TeamData, Signal<Team>) {
 }
 
 /// Runs a settings change and reports its outcome in `status`.
-pub fn run_change<F>(
-    data: TeamData,
-    status: RwSignal<Option<Result<String, String>>>,
-    done: &'static str,
-    change: F,
-) where
+pub fn run_change<F>(data: TeamData, done: &'static str, change: F)
+where
     F: std::future::Future<Output = Result<(), AppError>> + 'static,
 {
     leptos::task::spawn_local(async move {
         match change.await {
             Ok(()) => {
-                status.set(Some(Ok(done.to_owned())));
+                data.status.set(Some(Ok(done.to_owned())));
                 data.refresh();
             }
-            Err(err) => status.set(Some(Err(err.to_string()))),
+            Err(err) => data.status.set(Some(Err(err.to_string()))),
         }
     });
 }
 
 #[component]
-pub fn ChangeStatus(status: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
+pub fn ChangeStatus() -> impl IntoView {
+    let status = expect_context::<TeamData>().status;
     move || {
         status.get().map(|s| match s {
             Ok(msg) => view! { <p class="banner banner-ok" role="status">{msg}</p> }.into_any(),

@@ -8,23 +8,22 @@ use leptos::prelude::*;
 #[component]
 pub fn RoleSettings() -> impl IntoView {
     let (_, team) = use_team();
-    let status = RwSignal::new(None::<Result<String, String>>);
     view! {
         <section class="settings-section">
             <h2>"Roles"</h2>
-            <ChangeStatus status=status/>
+            <ChangeStatus/>
             <div class="role-list">
                 <For each=move || team.get().roles key=|r| (r.id, r.name.clone(), r.permissions.clone(), r.employee_count) let:role>
-                    <RoleCard role=Some(role) status=status/>
+                    <RoleCard role=Some(role)/>
                 </For>
-                <RoleCard role=None status=status/>
+                <RoleCard role=None/>
             </div>
         </section>
     }
 }
 
 #[component]
-fn RoleCard(role: Option<Role>, status: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
+fn RoleCard(role: Option<Role>) -> impl IntoView {
     let (data, _) = use_team();
     let id = role.as_ref().map(|r| r.id);
     let is_owner = role.as_ref().is_some_and(|r| r.is_owner);
@@ -38,9 +37,7 @@ fn RoleCard(role: Option<Role>, status: RwSignal<Option<Result<String, String>>>
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let change = save_role(id, name.get_untracked(), permissions.get_untracked());
-        run_change(data, status, "Role saved.", async move {
-            change.await.map(|_| ())
-        });
+        run_change(data, "Role saved.", async move { change.await.map(|_| ()) });
         if id.is_none() {
             name.set(String::new());
             permissions.set(Vec::new());
