@@ -1,3 +1,5 @@
+// Leptos views are deeply nested types; rendering them needs a higher limit.
+#![recursion_limit = "256"]
 //! The `confab` server: settings, boot, the plain axum routes (SSE, webhooks, health),
 //! the channel providers and the background workers. Pages and server functions come
 //! from the `app` crate.
