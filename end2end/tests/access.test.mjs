@@ -20,16 +20,27 @@ test('a restricted agent sees only the channels given to them', async () => {
 
   const channelName = `Back office ${Date.now() % 100000}`;
   const add = owner.locator('form', { hasText: 'Add a sandbox channel' });
-  await add.locator('input').fill(channelName);
+  await add.getByRole('textbox', { name: 'Name' }).fill(channelName);
+  // Chosen when the channel is created: everyone is ticked; take the agent off.
+  const newAgentBox = add.locator(`input[name="${AGENT.email}"]`);
+  assert.equal(await newAgentBox.isChecked(), true);
+  await newAgentBox.uncheck();
   await add.locator('button[type=submit]').click();
   const card = owner.locator(`form[data-channel="${channelName}"]`);
   await card.waitFor();
-  // Every active employee got it; take the agent off and save.
   const agentBox = card.locator(`input[name="${AGENT.email}"]`);
-  assert.equal(await agentBox.isChecked(), true);
-  await agentBox.uncheck();
-  await card.locator('button[type=submit]').click();
-  await owner.locator('.banner-ok', { hasText: 'Access saved' }).waitFor();
+  assert.equal(await agentBox.isChecked(), false);
+  assert.equal(await card.locator(`input[name="${OWNER.email}"]`).isChecked(), true);
+  // …and editable later: give it, then take it away again.
+  for (const give of [true, false]) {
+    await (give ? agentBox.check() : agentBox.uncheck());
+    await card.locator('button[type=submit]').click();
+    await owner.locator('.banner-ok', { hasText: 'Access saved' }).waitFor();
+    await owner.waitForFunction(([name, email, want]) => {
+      const box = document.querySelector(`form[data-channel="${name}"] input[name="${email}"]`);
+      return box && box.checked === want;
+    }, [channelName, AGENT.email, give]);
+  }
   await shot(owner, 'settings-channel-access');
 
   // A lead writes to the new channel.

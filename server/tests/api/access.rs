@@ -37,9 +37,18 @@ async fn owner_only_channel(app: &TestApp) -> (i64, i64) {
 #[tokio::test]
 async fn an_employee_without_access_gets_nothing_of_the_other_channel() {
     let app = spawn_app().await;
+    sqlx::query("UPDATE conversations SET unread_count = 0, awaiting_reply = 0")
+        .execute(&app.db.write)
+        .await
+        .unwrap();
     let (_, hidden) = owner_only_channel(&app).await;
     let hidden = hidden.to_string();
     let agent = app.signed_in_agent().await;
+    let (_, needs) = app.call(&agent, "inbox_needs_attention", &[]).await;
+    assert_eq!(
+        needs, false,
+        "the red dot ignores channels the agent may not use"
+    );
 
     let (_, open) = app
         .call(&agent, "list_conversations", &[("status", "open")])

@@ -9,22 +9,26 @@ use leptos::prelude::*;
 pub fn ChannelSettings() -> impl IntoView {
     let (data, team) = use_team();
     let new_name = RwSignal::new(String::new());
+    // A new channel starts with every active employee ticked; untick before adding.
+    let new_access = RwSignal::new(Vec::<EmployeeId>::new());
+    let everyone = move || {
+        team.with(|t| {
+            t.employees
+                .iter()
+                .filter(|e| e.active)
+                .map(|e| e.id)
+                .collect::<Vec<_>>()
+        })
+    };
+    Effect::new(move |_| new_access.set(everyone()));
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let everyone: Vec<EmployeeId> = team
-            .get_untracked()
-            .employees
-            .iter()
-            .filter(|e| e.active)
-            .map(|e| e.id)
-            .collect();
-        let change = create_sandbox_channel(new_name.get_untracked(), everyone);
-        run_change(
-            data,
-            "Sandbox channel added for every active employee.",
-            async move { change.await.map(|_| ()) },
-        );
+        let change = create_sandbox_channel(new_name.get_untracked(), new_access.get_untracked());
+        run_change(data, "Sandbox channel added.", async move {
+            change.await.map(|_| ())
+        });
         new_name.set(String::new());
+        new_access.set(everyone());
     };
     view! {
         <section class="settings-section">
@@ -38,6 +42,7 @@ pub fn ChannelSettings() -> impl IntoView {
                 <h3>"Add a sandbox channel"</h3>
                 <p class="meta">"A simulated page for trying Confab: leads write to it from /sandbox."</p>
                 <label>"Name"<input required maxlength="80" prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev))/></label>
+                <EmployeePicker chosen=new_access/>
                 <button class="button primary" type="submit">"Add channel"</button>
             </form>
         </section>
@@ -46,7 +51,7 @@ pub fn ChannelSettings() -> impl IntoView {
 
 #[component]
 fn ChannelCard(access: ChannelAccess) -> impl IntoView {
-    let (data, team) = use_team();
+    let (data, _) = use_team();
     let channel = access.channel.clone();
     let chosen = RwSignal::new(access.employee_ids.clone());
     let save = move |ev: leptos::ev::SubmitEvent| {
@@ -64,23 +69,32 @@ fn ChannelCard(access: ChannelAccess) -> impl IntoView {
                 " "{access.channel.display_name.clone()}
                 <span class="meta">" · "{access.channel.kind.label()}</span>
             </h3>
-            <fieldset>
-                <legend>"Who may use it"</legend>
-                {move || team.get().employees.into_iter().filter(|e| e.active).map(|e| {
-                    let id = e.id;
-                    view! {
-                        <label class="check">
-                            <input type="checkbox" name=e.email.clone() prop:checked=move || chosen.with(|l| l.contains(&id))
-                                on:change=move |ev| {
-                                    let on = event_target_checked(&ev);
-                                    chosen.update(|l| { l.retain(|x| *x != id); if on { l.push(id) } });
-                                }/>
-                            {e.name}" "<span class="meta">{e.email}</span>
-                        </label>
-                    }
-                }).collect_view()}
-            </fieldset>
+            <EmployeePicker chosen=chosen/>
             <button class="button primary" type="submit">"Save access"</button>
         </form>
+    }
+}
+
+/// Ticks for the active employees: who may use a channel.
+#[component]
+fn EmployeePicker(chosen: RwSignal<Vec<EmployeeId>>) -> impl IntoView {
+    let (_, team) = use_team();
+    view! {
+        <fieldset>
+            <legend>"Who may use it"</legend>
+            {move || team.get().employees.into_iter().filter(|e| e.active).map(|e| {
+                let id = e.id;
+                view! {
+                    <label class="check">
+                        <input type="checkbox" name=e.email.clone() prop:checked=move || chosen.with(|l| l.contains(&id))
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                chosen.update(|l| { l.retain(|x| *x != id); if on { l.push(id) } });
+                            }/>
+                        {e.name}" "<span class="meta">{e.email}</span>
+                    </label>
+                }
+            }).collect_view()}
+        </fieldset>
     }
 }
