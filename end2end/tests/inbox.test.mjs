@@ -150,3 +150,27 @@ test('a signed-out visitor is sent to the sign-in page', async () => {
   await page.locator('.form-error', { hasText: 'do not match' }).waitFor();
   await page.context().close();
 });
+
+test('search finds a conversation by a word of a message, in the view the employee is in', async () => {
+  const page = await newPage(browser);
+  await signIn(page);
+  // Earlier tests may have archived the demo conversations: search the archive.
+  await page.goto('/conversations?status=archived');
+  await hydrated(page);
+  await page.fill('#list-search', 'opening hours');
+  await page.press('#list-search', 'Enter');
+  await page.waitForURL(/status=archived&q=opening/);
+  const rows = page.locator('.conversation-row');
+  await rows.filter({ hasText: 'Pedro Alves' }).waitFor();
+  assert.equal(await rows.count(), 1, 'only the conversation with those words');
+  // Opening it keeps the search; nothing matches a nonsense word.
+  await rows.first().click();
+  await page.waitForURL(/\/conversations\/\d+\?status=archived&q=opening/);
+  await page.fill('#list-search', 'zebra');
+  await page.press('#list-search', 'Enter');
+  await page.locator('[data-testid=list-empty]', { hasText: 'Nothing matches' }).waitFor();
+  await page.click('text=Clear search and filters');
+  await rows.first().waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

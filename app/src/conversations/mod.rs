@@ -63,6 +63,63 @@ pub struct ListCursor {
     pub id: ConversationId,
 }
 
+/// What the list is narrowed to. Every part is optional; they combine with AND.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListFilter {
+    /// Words to find in the contact's or client's name, phone, or a message's text.
+    pub query: Option<String>,
+    pub channel: Option<ChannelId>,
+    pub unread_only: bool,
+    pub awaiting_only: bool,
+}
+
+/// The longest search text we accept.
+pub const MAX_QUERY_CHARS: usize = 100;
+
+impl ListFilter {
+    /// The search words, or `None` for an empty search; refuses an over-long one.
+    pub fn words(&self) -> Result<Option<String>, AppError> {
+        let Some(query) = self
+            .query
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+        else {
+            return Ok(None);
+        };
+        if query.chars().count() > MAX_QUERY_CHARS {
+            return Err(AppError::validation(
+                "query",
+                format!("Search for at most {MAX_QUERY_CHARS} characters."),
+            ));
+        }
+        Ok(Some(query.to_owned()))
+    }
+}
+
+/// An FTS5 query matching every word of `text` as a prefix; `None` when no word is left.
+/// Each word is quoted, so no search text can inject FTS syntax.
+pub fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// The digits of a search, when there are enough of them to look for a phone number.
+pub fn phone_digits(text: &str) -> Option<String> {
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    (digits.len() >= 4
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c)))
+    .then_some(digits)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationPage {
     pub items: Vec<ConversationSummary>,
@@ -101,13 +158,25 @@ pub const HISTORY_LINES: i64 = 20;
 #[server(endpoint = "list_conversations")]
 pub async fn list_conversations(
     status: ConversationStatus,
+    #[server(default)] filter: ListFilter,
     after: Option<ListCursor>,
 ) -> Result<ConversationPage, AppError> {
     let employee =
         crate::auth::session::require_permission(crate::employees::Permission::Conversations)
             .await?;
+    filter.words()?;
     let state = crate::state::AppState::current()?;
-    Ok(store::list(&state.db, employee.id, status, None, after, PAGE_SIZE).await?)
+    Ok(store::list(&state.db, employee.id, status, &filter, after, PAGE_SIZE).await?)
+}
+
+/// The channels the employee may use (for the list's channel filter).
+#[server(endpoint = "my_channels")]
+pub async fn my_channels() -> Result<Vec<crate::channels::Channel>, AppError> {
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
+    let state = crate::state::AppState::current()?;
+    Ok(crate::channels::store::accessible(&state.db, employee.id).await?)
 }
 
 #[server(endpoint = "get_conversation")]
@@ -141,6 +210,51 @@ pub async fn archive_conversation(id: ConversationId) -> Result<(), AppError> {
 #[server(endpoint = "reopen_conversation")]
 pub async fn reopen_conversation(id: ConversationId) -> Result<(), AppError> {
     set_status(id, ConversationStatus::Open).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_words_become_quoted_prefix_terms() {
+        assert_eq!(
+            fts_query("tablet repair").unwrap(),
+            "\"tablet\"* \"repair\"*"
+        );
+        assert_eq!(
+            fts_query("\"a\" OR b*) NEAR(").unwrap(),
+            "\"a\"* \"OR\"* \"b\"* \"NEAR\"*"
+        );
+        assert_eq!(fts_query("  ;; "), None);
+        assert_eq!(fts_query("Ação"), Some("\"Ação\"*".into()));
+    }
+
+    #[test]
+    fn phone_searches_are_recognised() {
+        assert_eq!(phone_digits("+55 11 98765-4321").unwrap(), "5511987654321");
+        assert_eq!(phone_digits("9876").unwrap(), "9876");
+        assert_eq!(phone_digits("987"), None);
+        assert_eq!(phone_digits("room 1234"), None);
+    }
+
+    #[test]
+    fn empty_and_long_searches() {
+        assert_eq!(
+            ListFilter {
+                query: Some("  ".into()),
+                ..Default::default()
+            }
+            .words()
+            .unwrap(),
+            None
+        );
+        let long = ListFilter {
+            query: Some("x".repeat(101)),
+            ..Default::default()
+        };
+        assert!(long.words().is_err());
+    }
 }
 
 #[cfg(feature = "ssr")]

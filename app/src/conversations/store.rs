@@ -3,6 +3,7 @@
 
 use super::{
     ConversationDetail, ConversationPage, ConversationStatus, ConversationSummary, ListCursor,
+    ListFilter,
 };
 use crate::channels::{ChannelKind, ChannelStatus};
 use crate::events::{store as events, EventKind, LiveEvent};
@@ -54,34 +55,88 @@ fn row_to_summary(r: &sqlx::sqlite::SqliteRow) -> ConversationSummary {
     }
 }
 
-/// One page of the list, newest activity first: a single query.
+/// One page of the list, newest activity first, narrowed by `filter`: a single query.
 pub async fn list(
     db: &Db,
     employee: EmployeeId,
     status: ConversationStatus,
-    channel: Option<ChannelId>,
+    filter: &ListFilter,
     after: Option<ListCursor>,
     limit: i64,
 ) -> StoreResult<ConversationPage> {
-    let sql = format!(
-        "SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM}
-          WHERE c.status = $2 AND (c.last_message_at < $3 OR (c.last_message_at = $3 AND c.id < $4))
-            AND c.channel_id = COALESCE($6, c.channel_id)
-          ORDER BY c.last_message_at DESC, c.id DESC
-          LIMIT $5"
-    );
-    let (at, id) = after
-        .map(|c| (c.last_message_at, c.id.0))
-        .unwrap_or((i64::MAX, i64::MAX));
-    let rows = sqlx::query(&sql)
-        .bind(employee.0)
-        .bind(status.as_str())
-        .bind(at)
-        .bind(id)
-        .bind(limit + 1)
-        .bind(channel.map(|c| c.0))
-        .fetch_all(&db.read)
-        .await?;
+    let mut sql = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!("SELECT {SUMMARY_COLUMNS} "));
+    // The first bind is the acting employee ($1 in SUMMARY_FROM).
+    sql.push("FROM conversations c JOIN channel_access a ON a.channel_id = c.channel_id AND a.employee_id = ")
+        .push_bind(employee.0)
+        .push(
+            " JOIN channels ch ON ch.id = c.channel_id
+              JOIN contacts ct ON ct.id = c.contact_id
+              LEFT JOIN messages m ON m.id = c.last_message_id
+              LEFT JOIN clients cl ON cl.id = ct.client_id
+             WHERE c.status = ",
+        )
+        .push_bind(status.as_str());
+    if let Some(cursor) = after {
+        sql.push(" AND (c.last_message_at < ")
+            .push_bind(cursor.last_message_at)
+            .push(" OR (c.last_message_at = ")
+            .push_bind(cursor.last_message_at)
+            .push(" AND c.id < ")
+            .push_bind(cursor.id.0)
+            .push("))");
+    }
+    if let Some(channel) = filter.channel {
+        sql.push(" AND c.channel_id = ").push_bind(channel.0);
+    }
+    if filter.unread_only {
+        sql.push(" AND c.unread_count > 0");
+    }
+    if filter.awaiting_only {
+        sql.push(" AND c.awaiting_reply = 1");
+    }
+    let words = filter.words().map_err(|_| StoreError::Invalid {
+        field: "query",
+        message: "Search for at most 100 characters.".into(),
+    })?;
+    if let Some(words) = words {
+        let like = format!(
+            "%{}%",
+            words
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        sql.push(" AND (ct.name LIKE ")
+            .push_bind(like.clone())
+            .push(" ESCAPE '\\' OR ct.username LIKE ")
+            .push_bind(like.clone())
+            .push(" ESCAPE '\\' OR cl.name LIKE ")
+            .push_bind(like)
+            .push(" ESCAPE '\\'");
+        if let Some(digits) = super::phone_digits(&words) {
+            let like = format!("%{digits}%");
+            sql.push(" OR ct.phone LIKE ")
+                .push_bind(like.clone())
+                .push(" OR ct.external_id LIKE ")
+                .push_bind(like.clone())
+                .push(" OR EXISTS (SELECT 1 FROM client_phones p WHERE p.client_id = ct.client_id AND p.phone LIKE ")
+                .push_bind(like)
+                .push(")");
+        }
+        if let Some(fts) = super::fts_query(&words) {
+            sql.push(
+                " OR c.id IN (SELECT msg.conversation_id FROM messages_fts f
+                                JOIN messages msg ON msg.id = f.rowid
+                               WHERE messages_fts MATCH ",
+            )
+            .push_bind(fts)
+            .push(")");
+        }
+        sql.push(")");
+    }
+    sql.push(" ORDER BY c.last_message_at DESC, c.id DESC LIMIT ")
+        .push_bind(limit + 1);
+    let rows = sql.build().fetch_all(&db.read).await?;
     let mut items: Vec<ConversationSummary> = rows
         .iter()
         .take(limit as usize)

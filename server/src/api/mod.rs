@@ -85,6 +85,9 @@ struct ListQuery {
     status: Option<String>,
     channel: Option<i64>,
     cursor: Option<String>,
+    q: Option<String>,
+    unread: Option<bool>,
+    awaiting: Option<bool>,
 }
 
 fn bad(field: &str, message: &str) -> ApiError {
@@ -120,11 +123,18 @@ async fn list_conversations(
         Some(_) => return Err(bad("status", "status must be open or archived")),
     };
     let after = query.cursor.as_deref().map(parse_list_cursor).transpose()?;
+    let filter = app::conversations::ListFilter {
+        query: query.q,
+        channel: query.channel.map(ChannelId),
+        unread_only: query.unread.unwrap_or(false),
+        awaiting_only: query.awaiting.unwrap_or(false),
+    };
+    filter.words()?;
     let page = conversations::list(
         &state.db,
         me.id,
         status,
-        query.channel.map(ChannelId),
+        &filter,
         after,
         app::conversations::PAGE_SIZE,
     )

@@ -8,4 +8,5 @@ mod api_v1;
 mod auth;
 mod conversations;
 mod events;
+mod search;
 mod webhooks;

@@ -1,42 +1,89 @@
-//! The conversation list: Open / Archived, newest activity first, live.
+//! The conversation list: Open / Archived, search and filters, newest activity first, live.
 
-use super::{conversation_href, list_href, status_from_query};
+use super::{list_params, ListParams};
 use crate::channels::ChannelKind;
-use crate::conversations::{list_conversations, ConversationStatus, ConversationSummary};
+use crate::conversations::{
+    list_conversations, my_channels, ConversationStatus, ConversationSummary,
+};
 use crate::ids::ConversationId;
 use crate::ui::live::use_live;
 use crate::ui::text::initials;
 use crate::ui::time::{list_time, now_ms, use_mounted};
 use leptos::prelude::*;
+use leptos_router::components::Form;
 use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn ConversationList() -> impl IntoView {
     let live = use_live();
-    let status = status_from_query();
-    let params = use_params_map();
+    let params = list_params();
+    let route = use_params_map();
     let selected = Memo::new(move |_| {
-        params
+        route
             .read()
             .get("id")
             .and_then(|id| id.parse::<ConversationId>().ok())
     });
     let page = Resource::new(
-        move || (status.get(), live.version.get()),
-        |(status, _)| list_conversations(status, None),
+        move || (params.get(), live.version.get()),
+        |(params, _)| list_conversations(params.status, params.filter, None),
     );
+    let channels = Resource::new(|| (), |_| my_channels());
     let mounted = use_mounted();
+    let status_tab = move |status: ConversationStatus, label: &'static str| {
+        let active = move || params.get().status == status;
+        view! {
+            <a href=move || params.get().with(|p| p.status = status).list_href() role="tab"
+                aria-selected=move || active().to_string() class:active=active>{label}</a>
+        }
+    };
+    let chip = move |label: &'static str,
+                     on: fn(&ListParams) -> bool,
+                     toggle: fn(&mut ListParams)| {
+        view! {
+            <a class="chip" class:active=move || on(&params.get()) aria-pressed=move || on(&params.get()).to_string()
+                href=move || params.get().with(toggle).list_href()>{label}</a>
+        }
+    };
     view! {
         <section class="list-pane" aria-label="Conversations">
             <header class="list-header">
                 <h1>"Conversations"</h1>
                 <div class="segmented" role="tablist" aria-label="Show">
-                    <a href=list_href(ConversationStatus::Open) role="tab"
-                        aria-selected=move || (status.get() == ConversationStatus::Open).to_string()
-                        class:active=move || status.get() == ConversationStatus::Open>"Open"</a>
-                    <a href=list_href(ConversationStatus::Archived) role="tab"
-                        aria-selected=move || (status.get() == ConversationStatus::Archived).to_string()
-                        class:active=move || status.get() == ConversationStatus::Archived>"Archived"</a>
+                    {status_tab(ConversationStatus::Open, "Open")}
+                    {status_tab(ConversationStatus::Archived, "Archived")}
+                </div>
+                <Form method="GET" action="/conversations" attr:class="search" attr:role="search">
+                    {move || {
+                        let p = params.get();
+                        view! {
+                            {(p.status == ConversationStatus::Archived).then(|| view! { <input type="hidden" name="status" value="archived"/> })}
+                            {p.filter.channel.map(|c| view! { <input type="hidden" name="channel" value=c.to_string()/> })}
+                            {p.filter.unread_only.then(|| view! { <input type="hidden" name="unread" value="1"/> })}
+                            {p.filter.awaiting_only.then(|| view! { <input type="hidden" name="awaiting" value="1"/> })}
+                        }
+                    }}
+                    <label class="visually-hidden" for="list-search">"Search conversations"</label>
+                    <input id="list-search" type="search" name="q" maxlength="100" placeholder="Search name, phone or message"
+                        prop:value=move || params.get().filter.query.unwrap_or_default()/>
+                </Form>
+                <div class="chips" aria-label="Filters">
+                    {chip("Unread", |p| p.filter.unread_only, |p| p.filter.unread_only = !p.filter.unread_only)}
+                    {chip("Awaiting reply", |p| p.filter.awaiting_only, |p| p.filter.awaiting_only = !p.filter.awaiting_only)}
+                    <Transition fallback=|| ()>
+                        {move || channels.get().and_then(|r| r.ok()).filter(|list| list.len() > 1).map(|list| {
+                            list.into_iter().map(|c| {
+                                let id = c.id;
+                                let on = move || params.get().filter.channel == Some(id);
+                                view! {
+                                    <a class="chip" class:active=on aria-pressed=move || on().to_string()
+                                        href=move || params.get().with(|p| p.filter.channel = if p.filter.channel == Some(id) { None } else { Some(id) }).list_href()>
+                                        <span class=format!("channel-dot channel-{}", c.kind.as_str())></span>{c.display_name}
+                                    </a>
+                                }
+                            }).collect_view()
+                        })}
+                    </Transition>
                 </div>
                 {move || (!live.connected.get()).then(|| view! {
                     <p class="banner banner-warn" role="status">"Reconnecting… new messages will appear when the connection is back."</p>
@@ -46,19 +93,25 @@ pub fn ConversationList() -> impl IntoView {
                 {move || page.get().map(|result| match result {
                     Err(crate::error::AppError::Forbidden) => view! { <crate::ui::Forbidden section="Conversations"/> }.into_any(),
                     Err(err) => view! { <p class="banner banner-error" role="alert">{err.to_string()}</p> }.into_any(),
-                    Ok(page) if page.items.is_empty() => view! {
-                        <p class="list-empty">
-                            {match status.get() {
-                                ConversationStatus::Open => "No open conversations. When a lead writes, the conversation appears here — try the ",
-                                ConversationStatus::Archived => "No archived conversations yet. Archive a conversation when it is done; see also the ",
-                            }}
-                            <a href="/sandbox" target="_blank">"sandbox"</a>"."
-                        </p>
-                    }.into_any(),
+                    Ok(page) if page.items.is_empty() => {
+                        let p = params.get_untracked();
+                        let narrowed = p.filter != Default::default();
+                        view! {
+                            <p class="list-empty" data-testid="list-empty">
+                                {if narrowed {
+                                    view! { "Nothing matches. " <a href=p.with(|p| p.filter = Default::default()).list_href()>"Clear search and filters"</a> }.into_any()
+                                } else if p.status == ConversationStatus::Open {
+                                    view! { "No open conversations. When a lead writes, the conversation appears here — try the " <a href="/sandbox" target="_blank">"sandbox"</a>"." }.into_any()
+                                } else {
+                                    view! { "No archived conversations yet. Archive a conversation when it is done." }.into_any()
+                                }}
+                            </p>
+                        }.into_any()
+                    }
                     Ok(page) => view! {
                         <ul class="conversation-list" data-testid="conversation-list">
                             <For each=move || page.items.clone() key=|c| (c.id, c.last_message_at, c.unread_count, c.awaiting_reply, c.status) let:item>
-                                <ConversationRow item=item selected=selected status=status mounted=mounted/>
+                                <ConversationRow item=item selected=selected params=params mounted=mounted/>
                             </For>
                         </ul>
                     }.into_any(),
@@ -82,7 +135,7 @@ pub fn ChannelBadge(kind: ChannelKind) -> impl IntoView {
 fn ConversationRow(
     item: ConversationSummary,
     selected: Memo<Option<ConversationId>>,
-    status: Memo<ConversationStatus>,
+    params: Memo<ListParams>,
     mounted: ReadSignal<bool>,
 ) -> impl IntoView {
     let id = item.id;
@@ -95,7 +148,7 @@ fn ConversationRow(
     };
     view! {
         <li>
-            <a href=move || conversation_href(id, status.get())
+            <a href=move || params.get().conversation_href(id)
                 class="conversation-row" class:unread=unread class:selected=move || selected.get() == Some(id)
                 aria-current=move || (selected.get() == Some(id)).then_some("page")
                 data-conversation-id=id.to_string()>

@@ -5,7 +5,7 @@
 use super::composer::Composer;
 use super::contact::ContactPanel;
 use super::list::ChannelBadge;
-use super::{list_href, status_from_query};
+use super::list_params;
 use crate::conversations::{
     archive_conversation, get_conversation, mark_conversation_read, older_messages,
     reopen_conversation, ConversationDetail, ConversationStatus,
@@ -120,7 +120,7 @@ pub fn ConversationPane() -> impl IntoView {
             }
         },
     );
-    let status = status_from_query();
+    let view_params = list_params();
     view! {
         <Transition fallback=|| view! { <section class="thread-pane"><p class="list-empty">"Loading…"</p></section> }>
             {move || detail.get().map(|result| match result {
@@ -129,7 +129,7 @@ pub fn ConversationPane() -> impl IntoView {
                         <div class="empty-state">
                             <h2>"This conversation can't be shown"</h2>
                             <p>{err.to_string()}</p>
-                            <a class="button" href=list_href(status.get())>"Back to the list"</a>
+                            <a class="button" href=view_params.get().list_href()>"Back to the list"</a>
                         </div>
                     </section>
                 }.into_any(),
@@ -200,7 +200,7 @@ fn Conversation(initial: ConversationDetail) -> impl IntoView {
         });
     };
     let show_panel = RwSignal::new(false);
-    let status = status_from_query();
+    let view_params = list_params();
     let summary = state.get_untracked().summary;
     let messages = Memo::new(move |_| {
         let mut all = older.get();
@@ -234,7 +234,7 @@ fn Conversation(initial: ConversationDetail) -> impl IntoView {
         <Title text=format!("{} · Confab", summary.contact_name)/>
         <section class="thread-pane" aria-label=format!("Conversation with {}", summary.contact_name)>
             <header class="thread-header">
-                <a class="back-button" href=move || list_href(status.get()) aria-label="Back to conversations">"‹"</a>
+                <a class="back-button" href=move || view_params.get().list_href() aria-label="Back to conversations">"‹"</a>
                 <span class="avatar">{initials(&summary.contact_name)}<ChannelBadge kind=summary.channel_kind/></span>
                 <div class="thread-title">
                     <h2>{summary.contact_name.clone()}</h2>
