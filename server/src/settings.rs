@@ -14,6 +14,8 @@ pub struct Settings {
     pub site_root: String,
     /// Leptos's environment: DEV or PROD.
     pub leptos_env: String,
+    /// Where downloaded and uploaded media files are kept.
+    pub media_dir: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for Settings {
@@ -25,6 +27,7 @@ impl std::fmt::Debug for Settings {
             .field("public_url", &self.public_url)
             .field("demo", &self.demo)
             .field("site_root", &self.site_root)
+            .field("media_dir", &self.media_dir)
             .finish()
     }
 }
@@ -83,6 +86,9 @@ impl Settings {
             demo,
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             leptos_env: get("LEPTOS_ENV").unwrap_or_else(|| "DEV".into()),
+            media_dir: get("CONFAB_MEDIA_DIR")
+                .unwrap_or_else(|| "data/media".into())
+                .into(),
         })
     }
 

@@ -18,6 +18,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 pub struct Application {
     listener: TcpListener,
+    media_dir: std::path::PathBuf,
     router: Router,
     pub state: AppState,
     port: u16,
@@ -83,6 +84,7 @@ impl Application {
         let router = router(state.clone(), &settings);
         Ok(Self {
             listener,
+            media_dir: settings.media_dir.clone(),
             router,
             state,
             port,
@@ -99,12 +101,17 @@ impl Application {
         let sessions = tokio::spawn(crate::workers::prune_sessions(SqlSessionStore::new(
             self.state.db.clone(),
         )));
+        let retention = tokio::spawn(crate::workers::retention::run(
+            self.state.db.clone(),
+            self.media_dir.clone(),
+        ));
         tracing::info!("Confab is ready at http://{}", self.listener.local_addr()?);
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
             .await;
         sender.abort();
         sessions.abort();
+        retention.abort();
         self.state.db.close().await;
         served
     }

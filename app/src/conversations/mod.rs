@@ -139,6 +139,8 @@ pub struct ConversationDetail {
     pub last_inbound_at: Option<i64>,
     pub messages: Vec<Message>,
     pub has_older: bool,
+    /// When messages beyond the newest 500 were last removed, if ever.
+    pub history_pruned_at: Option<i64>,
     /// Who did what to the conversation, newest first.
     pub history: Vec<AuditEntry>,
 }

@@ -163,7 +163,7 @@ pub async fn detail(
 ) -> StoreResult<ConversationDetail> {
     let sql = format!(
         "SELECT {SUMMARY_COLUMNS}, ch.status AS channel_status, ct.external_id, ct.username, ct.phone,
-                c.archived_at, arch.name AS archived_by, c.last_inbound_at
+                c.archived_at, arch.name AS archived_by, c.last_inbound_at, c.history_pruned_at
            {SUMMARY_FROM}
            LEFT JOIN employees arch ON arch.id = c.archived_by
           WHERE c.id = $2"
@@ -203,6 +203,7 @@ pub async fn detail(
         last_inbound_at: row.get("last_inbound_at"),
         messages,
         has_older,
+        history_pruned_at: row.get("history_pruned_at"),
         history,
     })
 }

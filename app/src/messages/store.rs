@@ -450,3 +450,69 @@ pub async fn insert_history(db: &Db, m: &HistoryMessage<'_>) -> StoreResult<Mess
     tx.commit().await?;
     Ok(MessageId(id))
 }
+
+/// Conversations holding more than `keep` messages (the retention worker's work list).
+pub async fn conversations_over(db: &Db, keep: i64) -> StoreResult<Vec<ConversationId>> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT conversation_id FROM messages GROUP BY conversation_id HAVING COUNT(*) > $1",
+    )
+    .bind(keep)
+    .fetch_all(&db.read)
+    .await?;
+    Ok(ids.into_iter().map(ConversationId).collect())
+}
+
+/// What pruning one conversation removed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Pruned {
+    pub messages: u64,
+    /// Stored media files of the removed messages, to delete after the commit.
+    pub storage_keys: Vec<String>,
+}
+
+/// Deletes all but the newest `keep` messages of a conversation (their attachments rows
+/// go with them) and notes when history was pruned. One transaction.
+pub async fn prune_conversation(
+    db: &Db,
+    conversation: ConversationId,
+    keep: i64,
+) -> StoreResult<Pruned> {
+    let mut tx = db.write.begin().await?;
+    let cutoff: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2",
+    )
+    .bind(conversation.0)
+    .bind(keep - 1)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(cutoff) = cutoff else {
+        tx.commit().await?;
+        return Ok(Pruned::default());
+    };
+    let storage_keys: Vec<String> = sqlx::query_scalar(
+        "SELECT a.storage_key FROM attachments a JOIN messages m ON m.id = a.message_id
+          WHERE m.conversation_id = $1 AND m.id < $2 AND a.storage_key IS NOT NULL",
+    )
+    .bind(conversation.0)
+    .bind(cutoff)
+    .fetch_all(&mut *tx)
+    .await?;
+    let deleted = sqlx::query("DELETE FROM messages WHERE conversation_id = $1 AND id < $2")
+        .bind(conversation.0)
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if deleted > 0 {
+        sqlx::query("UPDATE conversations SET history_pruned_at = $2 WHERE id = $1")
+            .bind(conversation.0)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(Pruned {
+        messages: deleted,
+        storage_keys,
+    })
+}

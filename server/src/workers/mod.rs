@@ -1,5 +1,7 @@
-//! Background work that must not run in a request: delivering replies, pruning sessions.
+//! Background work that must not run in a request: delivering replies, pruning old
+//! history, pruning sessions.
 
+pub mod retention;
 pub mod sender;
 
 use app::auth::session::SqlSessionStore;

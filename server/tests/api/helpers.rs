@@ -9,6 +9,7 @@ pub struct TestApp {
     pub address: String,
     pub db: app::store::Db,
     pub database_url: String,
+    pub media_dir: std::path::PathBuf,
     /// Keeps the temporary folder (and the database in it) alive for the test.
     _dir: tempfile::TempDir,
 }
@@ -22,6 +23,7 @@ pub async fn spawn_app() -> TestApp {
     let settings = Settings::from_lookup(|key| match key {
         "CONFAB_DATABASE_URL" => Some(url.clone()),
         "CONFAB_ADDR" => Some("127.0.0.1:0".into()),
+        "CONFAB_MEDIA_DIR" => Some(format!("{}/media", dir.path().display())),
         _ => None,
     })
     .expect("settings");
@@ -33,6 +35,7 @@ pub async fn spawn_app() -> TestApp {
         address,
         db,
         database_url: url,
+        media_dir: dir.path().join("media"),
         _dir: dir,
     }
 }

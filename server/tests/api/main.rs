@@ -8,5 +8,6 @@ mod api_v1;
 mod auth;
 mod conversations;
 mod events;
+mod retention;
 mod search;
 mod webhooks;

@@ -319,9 +319,16 @@ fn Thread(
     view! {
         <div class="thread-wrap">
             <div class="thread" node_ref=scroller on:scroll=on_scroll data-testid="thread">
-                {move || has_older.get().then(|| view! {
-                    <button class="button older-button" on:click=move |_| load_older.run(())>"Show older messages"</button>
-                })}
+                {move || {
+                    let pruned = state.with(|s| s.history_pruned_at.is_some());
+                    if has_older.get() {
+                        view! { <button class="button older-button" on:click=move |_| load_older.run(())>"Show older messages"</button> }.into_any()
+                    } else if pruned {
+                        view! { <p class="system-line" data-testid="history-pruned">"Older messages were removed: a conversation keeps its latest 500."</p> }.into_any()
+                    } else {
+                        ().into_any()
+                    }
+                }}
                 <For each=move || items.get() key=|item| item.key() let:item>
                     {match item {
                         ThreadItem::Day { at, .. } => view! {
