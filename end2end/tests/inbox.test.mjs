@@ -171,6 +171,13 @@ test('search finds a conversation by a word of a message, in the view the employ
   await page.locator('[data-testid=list-empty]', { hasText: 'Nothing matches' }).waitFor();
   await page.click('text=Clear search and filters');
   await rows.first().waitFor();
+  // Mark unread: back to the list, and the row is unread for the team.
+  const name = await rows.first().locator('.contact-name').textContent();
+  await rows.first().click();
+  await page.waitForURL(/\/conversations\/\d+/);
+  await page.locator('button', { hasText: 'Mark unread' }).click();
+  await page.waitForURL((url) => url.pathname === '/conversations');
+  await rows.filter({ hasText: name }).locator('[data-testid=unread]').waitFor();
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -282,6 +282,18 @@ pub async fn mark_conversation_read(id: ConversationId) -> Result<(), AppError> 
     Ok(())
 }
 
+/// Puts a conversation back in the unread state for the whole team.
+#[server(endpoint = "mark_conversation_unread")]
+pub async fn mark_conversation_unread(id: ConversationId) -> Result<(), AppError> {
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
+    let state = crate::state::AppState::current()?;
+    let events = store::mark_unread(&state.db, employee.id, id).await?;
+    state.bus.publish(events);
+    Ok(())
+}
+
 /// Whether anything the employee may see is unread or awaiting a reply: the red dot.
 #[server(endpoint = "inbox_needs_attention")]
 pub async fn inbox_needs_attention() -> Result<bool, AppError> {

@@ -377,6 +377,29 @@ pub async fn mark_read(
     Ok(vec![event])
 }
 
+/// Marks a conversation unread again (at least one unread message).
+pub async fn mark_unread(
+    db: &Db,
+    employee: EmployeeId,
+    id: ConversationId,
+) -> StoreResult<Vec<LiveEvent>> {
+    let mut tx = db.write.begin().await?;
+    let target = require_access(&mut tx, employee, id).await?;
+    let changed =
+        sqlx::query("UPDATE conversations SET unread_count = 1 WHERE id = $1 AND unread_count = 0")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+    if changed.rows_affected() == 0 {
+        tx.commit().await?;
+        return Ok(Vec::new());
+    }
+    audit(&mut tx, Some(employee), "marked_unread", id, None).await?;
+    let event = status_event(&mut tx, id, target.channel_id).await?;
+    tx.commit().await?;
+    Ok(vec![event])
+}
+
 /// Whether any open conversation the employee may see is unread or awaiting a reply.
 pub async fn needs_attention(db: &Db, employee: EmployeeId) -> StoreResult<bool> {
     let found: Option<i64> = sqlx::query_scalar(

@@ -301,3 +301,37 @@ async fn the_list_pages_with_a_cursor() {
         "pages do not overlap"
     );
 }
+
+#[tokio::test]
+async fn mark_unread_puts_it_back_for_the_team() {
+    let app = spawn_app().await;
+    let agent = app.signed_in_agent().await;
+    let conversation = app.conversation_of("demo-lead-joao").await.to_string();
+    let (_, detail) = app
+        .call(&agent, "get_conversation", &[("id", &conversation)])
+        .await;
+    assert_eq!(detail["summary"]["unread_count"], 0);
+    let (status, _) = app
+        .call(&agent, "mark_conversation_unread", &[("id", &conversation)])
+        .await;
+    assert_eq!(status, 200);
+    let owner = crate::helpers::client();
+    app.call(
+        &owner,
+        "login",
+        &[
+            ("email", app::demo::OWNER_EMAIL),
+            ("password", app::demo::OWNER_PASSWORD),
+        ],
+    )
+    .await;
+    let (_, detail) = app
+        .call(&owner, "get_conversation", &[("id", &conversation)])
+        .await;
+    assert_eq!(detail["summary"]["unread_count"], 1, "unread for everyone");
+    assert_eq!(detail["history"][0]["action"], "marked_unread");
+    let (status, _) = app
+        .call(&agent, "mark_conversation_unread", &[("id", "999999")])
+        .await;
+    assert_eq!(status, 404);
+}

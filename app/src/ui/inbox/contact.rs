@@ -60,6 +60,7 @@ fn action_words(action: &str) -> &'static str {
         "sent" => "replied",
         "linked" => "linked a client",
         "unlinked" => "unlinked the client",
+        "marked_unread" => "marked it unread",
         _ => "changed the conversation",
     }
 }

@@ -7,8 +7,8 @@ use super::contact::ContactPanel;
 use super::list::ChannelBadge;
 use super::list_params;
 use crate::conversations::{
-    archive_conversation, get_conversation, mark_conversation_read, older_messages,
-    reopen_conversation, ConversationDetail, ConversationStatus,
+    archive_conversation, get_conversation, mark_conversation_read, mark_conversation_unread,
+    older_messages, reopen_conversation, ConversationDetail, ConversationStatus,
 };
 use crate::ids::ConversationId;
 use crate::messages::{retry_message, Direction, Message, MessageStatus};
@@ -201,6 +201,17 @@ fn Conversation(initial: ConversationDetail) -> impl IntoView {
     };
     let show_panel = RwSignal::new(false);
     let view_params = list_params();
+    let navigate = leptos_router::hooks::use_navigate();
+    // Unread again for the team: leave the conversation, or opening it would read it.
+    let mark_unread = move |_| {
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match mark_conversation_unread(id).await {
+                Ok(()) => navigate(&view_params.get_untracked().list_href(), Default::default()),
+                Err(err) => action_error.set(Some(err.to_string())),
+            }
+        });
+    };
     let summary = state.get_untracked().summary;
     let messages = Memo::new(move |_| {
         let mut all = older.get();
@@ -241,6 +252,7 @@ fn Conversation(initial: ConversationDetail) -> impl IntoView {
                     <span class="meta">{summary.channel_kind.label()}" · "{summary.channel_name.clone()}</span>
                 </div>
                 <div class="thread-actions">
+                    <button class="button" on:click=mark_unread title="Mark as unread for the team">"Mark unread"</button>
                     <button class="button" on:click=toggle_archive data-testid="archive-toggle">
                         {move || if archived.get() { "Reopen" } else { "Archive" }}
                     </button>
