@@ -263,6 +263,12 @@ async fn seed_conversations(db: &Db, sandbox: ChannelId, agent: EmployeeId) -> S
     for (lead_id, name, lines, archived) in threads {
         let first_at = now - lines.first().map(|l| l.2).unwrap_or(0);
         let conversation = new_conversation(db, sandbox, lead_id, name, first_at).await?;
+        // Leads who are already clients come linked (Pedro is new: link him yourself).
+        sqlx::query("UPDATE contacts SET client_id = (SELECT id FROM clients WHERE name = $2) WHERE external_id = $1")
+            .bind(lead_id)
+            .bind(name)
+            .execute(&db.write)
+            .await?;
         for (direction, body, ago) in lines {
             let status = match direction {
                 Direction::Inbound => MessageStatus::Received,

@@ -32,5 +32,6 @@ id_type!(
     ConversationId,
     MessageId,
     ClientId,
+    DocumentId,
     EventId
 );

@@ -4,7 +4,9 @@
 
 pub mod auth;
 pub mod channels;
+pub mod clients;
 pub mod conversations;
+pub mod documents;
 pub mod employees;
 pub mod error;
 pub mod events;

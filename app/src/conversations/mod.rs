@@ -143,6 +143,10 @@ pub struct ConversationDetail {
     pub history_pruned_at: Option<i64>,
     /// Who did what to the conversation, newest first.
     pub history: Vec<AuditEntry>,
+    /// The client the contact is linked to, with their conversations and documents.
+    pub client: Option<crate::clients::ClientCard>,
+    /// Documents created from this conversation.
+    pub documents: Vec<crate::documents::Document>,
 }
 
 /// One line of a conversation's history: who archived, reopened, linked or sent.

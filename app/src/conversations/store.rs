@@ -163,7 +163,8 @@ pub async fn detail(
 ) -> StoreResult<ConversationDetail> {
     let sql = format!(
         "SELECT {SUMMARY_COLUMNS}, ch.status AS channel_status, ct.external_id, ct.username, ct.phone,
-                c.archived_at, arch.name AS archived_by, c.last_inbound_at, c.history_pruned_at
+                c.archived_at, arch.name AS archived_by, c.last_inbound_at, c.history_pruned_at,
+                ct.client_id
            {SUMMARY_FROM}
            LEFT JOIN employees arch ON arch.id = c.archived_by
           WHERE c.id = $2"
@@ -205,6 +206,13 @@ pub async fn detail(
         has_older,
         history_pruned_at: row.get("history_pruned_at"),
         history,
+        client: match row.get::<Option<i64>, _>("client_id") {
+            Some(client) => {
+                crate::clients::store::card(db, employee, crate::ids::ClientId(client)).await?
+            }
+            None => None,
+        },
+        documents: crate::documents::store::of_conversation(db, id).await?,
     })
 }
 
@@ -412,6 +420,24 @@ pub async fn needs_attention(db: &Db, employee: EmployeeId) -> StoreResult<bool>
     .fetch_optional(&db.read)
     .await?;
     Ok(found.is_some())
+}
+
+/// A client's conversations on the channels the employee may use, newest first.
+pub async fn of_client(
+    db: &Db,
+    employee: EmployeeId,
+    client: crate::ids::ClientId,
+) -> StoreResult<Vec<ConversationSummary>> {
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM}
+          WHERE ct.client_id = $2 ORDER BY c.last_message_at DESC LIMIT 50"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(employee.0)
+        .bind(client.0)
+        .fetch_all(&db.read)
+        .await?;
+    Ok(rows.iter().map(row_to_summary).collect())
 }
 
 /// The conversation of a contact, looked up by the contact's identity on a channel.

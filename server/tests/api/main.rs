@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod api_v1;
 mod auth;
+mod clients;
 mod conversations;
 mod events;
 mod retention;

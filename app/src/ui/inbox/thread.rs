@@ -264,7 +264,7 @@ fn Conversation(initial: ConversationDetail) -> impl IntoView {
             <Thread messages=messages has_older=has_older load_older=load_older state=state/>
             <Composer state=state on_sent=Callback::new(move |_| refresh(id, state, older))/>
         </section>
-        <ContactPanel state=state show=show_panel/>
+        <ContactPanel state=state show=show_panel on_change=Callback::new(move |_| refresh(id, state, older))/>
     }
 }
 

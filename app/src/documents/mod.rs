@@ -1,0 +1,178 @@
+//! Documents: the work a conversation turns into — leads, estimates, orders, invoices.
+
+use crate::error::AppError;
+use crate::ids::{ConversationId, DocumentId};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    Lead,
+    Estimate,
+    Order,
+    Invoice,
+}
+
+impl DocumentKind {
+    pub const ALL: [DocumentKind; 4] = [
+        DocumentKind::Lead,
+        DocumentKind::Estimate,
+        DocumentKind::Order,
+        DocumentKind::Invoice,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Lead => "lead",
+            DocumentKind::Estimate => "estimate",
+            DocumentKind::Order => "order",
+            DocumentKind::Invoice => "invoice",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DocumentKind::Lead => "Lead",
+            DocumentKind::Estimate => "Estimate",
+            DocumentKind::Order => "Work order",
+            DocumentKind::Invoice => "Invoice",
+        }
+    }
+
+    /// The letter that starts its numbers (L-1001, E-1001, O-1001, I-1001).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            DocumentKind::Lead => "L",
+            DocumentKind::Estimate => "E",
+            DocumentKind::Order => "O",
+            DocumentKind::Invoice => "I",
+        }
+    }
+
+    /// The status a new document starts in.
+    pub fn first_status(self) -> &'static str {
+        match self {
+            DocumentKind::Lead => "open",
+            DocumentKind::Estimate => "draft",
+            DocumentKind::Order => "new",
+            DocumentKind::Invoice => "draft",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    pub id: DocumentId,
+    pub kind: DocumentKind,
+    pub number: String,
+    pub status: String,
+    pub title: String,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub created_at: i64,
+}
+
+/// The most a document may be worth, in cents (a guard against typos, not a business rule).
+pub const MAX_AMOUNT_CENTS: i64 = 100_000_000_000;
+
+/// Parses an amount typed by a person: "450", "450.5", "1.234,56" or "1,234.56" → cents.
+pub fn parse_amount(text: &str) -> Result<i64, AppError> {
+    let invalid = || AppError::validation("amount", "Enter an amount like 450 or 450.90.");
+    let t: String = text.trim().chars().filter(|c| !c.is_whitespace()).collect();
+    if t.is_empty() {
+        return Ok(0);
+    }
+    // The last '.' or ',' followed by 1–2 digits is the decimal mark; others group thousands.
+    let (whole, cents) = match t.rfind(['.', ',']) {
+        Some(i) if t.len() - i - 1 <= 2 && t.len() - i > 1 => (&t[..i], &t[i + 1..]),
+        _ => (t.as_str(), ""),
+    };
+    let whole: String = whole.chars().filter(|c| *c != '.' && *c != ',').collect();
+    if whole.is_empty() && cents.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !cents.chars().all(|c| c.is_ascii_digit())
+    {
+        return Err(invalid());
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| invalid())?
+    };
+    let cents: i64 = match cents.len() {
+        0 => 0,
+        1 => cents.parse::<i64>().map_err(|_| invalid())? * 10,
+        _ => cents.parse().map_err(|_| invalid())?,
+    };
+    let total = whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(cents))
+        .ok_or_else(invalid)?;
+    if total > MAX_AMOUNT_CENTS {
+        return Err(AppError::validation("amount", "That amount is too large."));
+    }
+    Ok(total)
+}
+
+/// "R$ 450,00"-style display without locale data: currency code and two decimals.
+pub fn format_amount(cents: i64, currency: &str) -> String {
+    format!("{currency} {}.{:02}", cents / 100, cents % 100)
+}
+
+/// Creates a document from a conversation: linked to it and to its client.
+#[server(endpoint = "create_document", input = leptos::server_fn::codec::Json)]
+pub async fn create_document(
+    conversation_id: ConversationId,
+    kind: DocumentKind,
+    title: String,
+    amount: String,
+) -> Result<Document, AppError> {
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
+    let title = crate::employees::check_name("title", &title)?;
+    let amount_cents = parse_amount(&amount)?;
+    let state = crate::state::AppState::current()?;
+    let (document, events) = store::create_from_conversation(
+        &state.db,
+        employee.id,
+        conversation_id,
+        kind,
+        &title,
+        amount_cents,
+    )
+    .await?;
+    state.bus.publish(events);
+    Ok(document)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_parse_in_both_notations() {
+        assert_eq!(parse_amount("450").unwrap(), 45_000);
+        assert_eq!(parse_amount("450.5").unwrap(), 45_050);
+        assert_eq!(parse_amount("450,90").unwrap(), 45_090);
+        assert_eq!(parse_amount("1.234,56").unwrap(), 123_456);
+        assert_eq!(parse_amount("1,234.56").unwrap(), 123_456);
+        assert_eq!(
+            parse_amount("1.234").unwrap(),
+            123_400,
+            "a group of three is thousands"
+        );
+        assert_eq!(parse_amount("").unwrap(), 0);
+        for bad in ["abc", "-5", "1e9", "12.3.4x", "99999999999999999999"] {
+            assert!(parse_amount(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_amount(45_090, "BRL"), "BRL 450.90");
+    }
+}

@@ -1,0 +1,149 @@
+//! Linking a conversation to a client, the client card, and documents from a conversation.
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn link_by_phone_fragment_shows_the_card_and_documents() {
+    let app = spawn_app().await;
+    let agent = app.signed_in_agent().await;
+    app.lead_writes("lead-client-01", "msg-client-001", "Hi, it's Maria again")
+        .await;
+    let conversation = app.conversation_of("lead-client-01").await.to_string();
+
+    let (status, found) = app
+        .call(&agent, "search_clients", &[("query", "98765")])
+        .await;
+    assert_eq!(status, 200, "{found}");
+    let maria = &found[0];
+    assert_eq!(maria["name"], "Maria Souza");
+    assert_eq!(maria["phones"][0], "+5511987654321");
+    let (_, none) = app.call(&agent, "search_clients", &[("query", "m")]).await;
+    assert_eq!(
+        none.as_array().map(Vec::len),
+        Some(0),
+        "one character finds nothing"
+    );
+
+    let client_id = maria["id"].to_string();
+    let (status, _) = app
+        .call(
+            &agent,
+            "link_client",
+            &[
+                ("conversation_id", &conversation),
+                ("client_id", &client_id),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, detail) = app
+        .call(&agent, "get_conversation", &[("id", &conversation)])
+        .await;
+    let card = &detail["client"];
+    assert_eq!(card["client"]["name"], "Maria Souza");
+    assert!(
+        card["documents"].as_array().unwrap().len() >= 3,
+        "the demo documents of Maria"
+    );
+    assert!(card["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == conversation.parse::<i64>().unwrap()));
+    assert_eq!(detail["history"][0]["action"], "linked");
+
+    // A document from the conversation: linked to it and to the client, numbered.
+    let created = agent
+        .post(app.url("/api/create_document"))
+        .json(&serde_json::json!({"conversation_id": conversation.parse::<i64>().unwrap(), "kind": "estimate", "title": "Screen + battery", "amount": "450,90"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200, "{}", created.text().await.unwrap());
+    let (_, detail) = app
+        .call(&agent, "get_conversation", &[("id", &conversation)])
+        .await;
+    let doc = &detail["documents"][0];
+    assert_eq!(doc["title"], "Screen + battery");
+    assert_eq!(doc["amount_cents"], 45_090);
+    assert!(doc["number"].as_str().unwrap().starts_with("E-"));
+    assert!(detail["client"]["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["title"] == "Screen + battery"));
+
+    let (status, _) = app
+        .call(
+            &agent,
+            "unlink_client",
+            &[("conversation_id", &conversation)],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, detail) = app
+        .call(&agent, "get_conversation", &[("id", &conversation)])
+        .await;
+    assert!(detail["client"].is_null());
+}
+
+#[tokio::test]
+async fn creating_a_client_from_a_conversation_and_bad_input() {
+    let app = spawn_app().await;
+    let agent = app.signed_in_agent().await;
+    app.lead_writes("lead-client-02", "msg-client-002", "New here")
+        .await;
+    let conversation = app.conversation_of("lead-client-02").await.to_string();
+    let clients = app.count("SELECT COUNT(*) FROM clients").await;
+    for (name, phone, email, field) in [
+        ("", "", "", "name"),
+        ("Rui", "12", "", "phone"),
+        ("Rui", "", "not-an-email", "email"),
+    ] {
+        let (status, err) = app
+            .call(
+                &agent,
+                "create_client_for_conversation",
+                &[
+                    ("conversation_id", &conversation),
+                    ("name", name),
+                    ("phone", phone),
+                    ("email", email),
+                ],
+            )
+            .await;
+        assert_eq!(status, 422, "{err}");
+        assert_eq!(err["Validation"]["field"], field);
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM clients").await,
+        clients,
+        "nothing stored"
+    );
+    let (status, _) = app
+        .call(
+            &agent,
+            "create_client_for_conversation",
+            &[
+                ("conversation_id", &conversation),
+                ("name", "Rui Costa"),
+                ("phone", "+351 912 000 111"),
+                ("email", "rui@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, detail) = app
+        .call(&agent, "get_conversation", &[("id", &conversation)])
+        .await;
+    assert_eq!(detail["client"]["client"]["name"], "Rui Costa");
+    assert_eq!(detail["client"]["client"]["phones"][0], "+351912000111");
+    let (status, _) = app
+        .call(
+            &agent,
+            "link_client",
+            &[("conversation_id", &conversation), ("client_id", "999999")],
+        )
+        .await;
+    assert_eq!(status, 404);
+}
