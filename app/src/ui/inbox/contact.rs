@@ -104,8 +104,10 @@ fn ClientCardView(
             <ul class="mini-list" data-testid="client-conversations">
                 {card.conversations.into_iter().map(|s| view! {
                     <li>
-                        <a href=format!("/conversations/{}", s.id) class:current=s.id == conversation>
-                            <ChannelBadge kind=s.channel_kind/>" "{s.channel_name}
+                        <a href=format!("/conversations/{}", s.id) class:current=s.id == conversation
+                            title=s.preview.clone().unwrap_or_default()>
+                            <ChannelBadge kind=s.channel_kind/>" "{s.contact_name}" · "{s.channel_name}
+                            {(s.status == crate::conversations::ConversationStatus::Archived).then(|| " (archived)")}
                         </a>
                         {(s.unread_count > 0).then(|| view! { <span class="unread-pill">{s.unread_count}</span> })}
                         {(s.unread_count == 0 && s.awaiting_reply).then(|| view! { <span class="awaiting-dot" title="Awaiting reply"></span> })}
