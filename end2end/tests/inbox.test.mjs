@@ -13,7 +13,7 @@ const redDot = '[data-testid=red-dot]';
 
 /// Archives every open conversation through the UI, so the red dot starts off.
 async function archiveAllOpen(page) {
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 300; i++) {
     const rows = page.locator('.conversation-row');
     if ((await rows.count()) === 0) return;
     await rows.first().click();

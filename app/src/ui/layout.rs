@@ -4,14 +4,12 @@ use crate::auth::{current_employee, Logout};
 use crate::conversations::inbox_needs_attention;
 use crate::employees::Permission;
 use crate::ui::live::{provide_live, use_live};
-use crate::ui::time::provide_mounted;
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::use_location;
 
 #[component]
 pub fn EmployeeArea() -> impl IntoView {
-    provide_mounted();
     provide_live();
     let employee = Resource::new(|| (), |_| current_employee());
     view! {

@@ -5,13 +5,12 @@
 use crate::ids::ChannelId;
 use crate::sandbox::{sandbox_channels, sandbox_thread, LeadMessage, SandboxChannel};
 use crate::ui::text::MessageText;
-use crate::ui::time::{clock, provide_mounted, LocalTime};
+use crate::ui::time::{clock, LocalTime};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn SandboxPage() -> impl IntoView {
-    provide_mounted();
     let channels = Resource::new(|| (), |_| sandbox_channels());
     let query = leptos_router::hooks::use_query_map();
     let wanted = Memo::new(move |_| {

@@ -1,5 +1,5 @@
 //! Times in the employee's own time zone. The server cannot know the zone, so it renders
-//! no time text; the browser fills it in right after hydration (see [`Mounted`]).
+//! no time text; the browser fills it in right after hydration (see [`use_mounted`]).
 
 use leptos::prelude::*;
 
@@ -145,21 +145,14 @@ pub fn date_time(ms: i64) -> String {
     )
 }
 
-/// True once the app runs in the browser (after hydration): time text waits for it so
-/// that server and browser render the same first HTML.
-#[derive(Clone, Copy)]
-pub struct Mounted(pub ReadSignal<bool>);
-
-pub fn provide_mounted() {
+/// False while rendering on the server and hydrating; true right after the calling
+/// component has hydrated in the browser. Time text waits for it so that server and
+/// browser render the same first HTML. It is per component on purpose: content streamed
+/// in later (inside Suspense) must not see a flag that an earlier part already flipped.
+pub fn use_mounted() -> ReadSignal<bool> {
     let (mounted, set_mounted) = signal(false);
     Effect::new(move |_| set_mounted.set(true));
-    provide_context(Mounted(mounted));
-}
-
-pub fn use_mounted() -> ReadSignal<bool> {
-    use_context::<Mounted>()
-        .map(|m| m.0)
-        .unwrap_or_else(|| signal(false).0)
+    mounted
 }
 
 /// An instant shown in the browser's zone, formatted by `format`.

@@ -1,13 +1,12 @@
 //! Your API tokens: create (shown once), see when each was last used, revoke.
 
 use crate::tokens::{create_my_token, list_my_tokens, revoke_my_token};
-use crate::ui::time::{date_time, provide_mounted, LocalTime};
+use crate::ui::time::{date_time, LocalTime};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
-    provide_mounted();
     let reload = RwSignal::new(0u64);
     let tokens = Resource::new(move || reload.get(), |_| list_my_tokens());
     let name = RwSignal::new(String::new());

@@ -107,7 +107,7 @@ fn ClientCardView(
                         <a href=format!("/conversations/{}", s.id) class:current=s.id == conversation
                             title=s.preview.clone().unwrap_or_default()>
                             <ChannelBadge kind=s.channel_kind/>" "{s.contact_name}" · "{s.channel_name}
-                            {(s.status == crate::conversations::ConversationStatus::Archived).then(|| " (archived)")}
+                            {(s.status == crate::conversations::ConversationStatus::Archived).then_some(" (archived)")}
                         </a>
                         {(s.unread_count > 0).then(|| view! { <span class="unread-pill">{s.unread_count}</span> })}
                         {(s.unread_count == 0 && s.awaiting_reply).then(|| view! { <span class="awaiting-dot" title="Awaiting reply"></span> })}

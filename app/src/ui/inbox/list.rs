@@ -2,6 +2,7 @@
 
 use super::{list_params, ListParams};
 use crate::channels::ChannelKind;
+use crate::conversations::ListCursor;
 use crate::conversations::{
     list_conversations, my_channels, ConversationStatus, ConversationSummary,
 };
@@ -29,7 +30,31 @@ pub fn ConversationList() -> impl IntoView {
         |(params, _)| list_conversations(params.status, params.filter, None),
     );
     let channels = Resource::new(|| (), |_| my_channels());
-    let mounted = use_mounted();
+    // Pages after the first, loaded as the employee scrolls down; a new view starts over.
+    let more = RwSignal::new(Vec::<ConversationSummary>::new());
+    let more_next = RwSignal::new(None::<Option<ListCursor>>);
+    let loading_more = RwSignal::new(false);
+    Effect::new(move |_| {
+        params.track();
+        more.set(Vec::new());
+        more_next.set(None);
+    });
+    let load_more = move |first_next: Option<ListCursor>| {
+        let cursor = more_next.get_untracked().unwrap_or(first_next);
+        let Some(cursor) = cursor else { return };
+        if loading_more.get_untracked() {
+            return;
+        }
+        loading_more.set(true);
+        let p = params.get_untracked();
+        leptos::task::spawn_local(async move {
+            if let Ok(page) = list_conversations(p.status, p.filter, Some(cursor)).await {
+                more.update(|m| m.extend(page.items));
+                more_next.set(Some(page.next));
+            }
+            loading_more.set(false);
+        });
+    };
     let status_tab = move |status: ConversationStatus, label: &'static str| {
         let active = move || params.get().status == status;
         view! {
@@ -108,13 +133,39 @@ pub fn ConversationList() -> impl IntoView {
                             </p>
                         }.into_any()
                     }
-                    Ok(page) => view! {
-                        <ul class="conversation-list" data-testid="conversation-list">
-                            <For each=move || page.items.clone() key=|c| (c.id, c.last_message_at, c.unread_count, c.awaiting_reply, c.status) let:item>
-                                <ConversationRow item=item selected=selected params=params mounted=mounted/>
-                            </For>
-                        </ul>
-                    }.into_any(),
+                    Ok(page) => {
+                        let first_next = page.next;
+                        let first = page.items;
+                        // The first page is always fresh; later pages fill in below it.
+                        let items = move || {
+                            let mut all = first.clone();
+                            more.with(|m| all.extend(m.iter().filter(|c| !first.iter().any(|f| f.id == c.id)).cloned()));
+                            all
+                        };
+                        let has_more = move || more_next.get().unwrap_or(first_next).is_some();
+                        let on_scroll = move |ev: leptos::ev::Event| {
+                            use leptos::wasm_bindgen::JsCast;
+                            if let Some(el) = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok()) {
+                                if el.scroll_top() + el.client_height() > el.scroll_height() - 200 {
+                                    load_more(first_next);
+                                }
+                            }
+                        };
+                        view! {
+                            <ul class="conversation-list" data-testid="conversation-list" on:scroll=on_scroll>
+                                <For each=items key=|c| (c.id, c.last_message_at, c.unread_count, c.awaiting_reply, c.status) let:item>
+                                    <ConversationRow item=item selected=selected params=params/>
+                                </For>
+                                {move || has_more().then(|| view! {
+                                    <li class="list-more">
+                                        <button class="button" on:click=move |_| load_more(first_next) disabled=move || loading_more.get()>
+                                            {move || if loading_more.get() { "Loading…" } else { "Show more" }}
+                                        </button>
+                                    </li>
+                                })}
+                            </ul>
+                        }.into_any()
+                    }
                 })}
             </Transition>
         </section>
@@ -136,8 +187,8 @@ fn ConversationRow(
     item: ConversationSummary,
     selected: Memo<Option<ConversationId>>,
     params: Memo<ListParams>,
-    mounted: ReadSignal<bool>,
 ) -> impl IntoView {
+    let mounted = use_mounted();
     let id = item.id;
     let unread = item.unread_count > 0;
     let at = item.last_message_at;
