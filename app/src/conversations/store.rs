@@ -369,40 +369,41 @@ pub async fn mark_read(
     employee: EmployeeId,
     id: ConversationId,
 ) -> StoreResult<Vec<LiveEvent>> {
-    let mut tx = db.write.begin().await?;
-    let target = require_access(&mut tx, employee, id).await?;
-    let changed =
-        sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1 AND unread_count > 0")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-    if changed.rows_affected() == 0 {
-        tx.commit().await?;
-        return Ok(Vec::new());
-    }
-    let event = status_event(&mut tx, id, target.channel_id).await?;
-    tx.commit().await?;
-    Ok(vec![event])
+    set_unread(db, employee, id, false).await
 }
 
-/// Marks a conversation unread again (at least one unread message).
+/// Marks a conversation unread again for the team (one unread message).
 pub async fn mark_unread(
     db: &Db,
     employee: EmployeeId,
     id: ConversationId,
 ) -> StoreResult<Vec<LiveEvent>> {
+    set_unread(db, employee, id, true).await
+}
+
+/// Sets the read state; a no-op (and no event) when it already is so. Marking unread is
+/// a deliberate act and goes in the history; reading is not.
+async fn set_unread(
+    db: &Db,
+    employee: EmployeeId,
+    id: ConversationId,
+    unread: bool,
+) -> StoreResult<Vec<LiveEvent>> {
     let mut tx = db.write.begin().await?;
     let target = require_access(&mut tx, employee, id).await?;
-    let changed =
-        sqlx::query("UPDATE conversations SET unread_count = 1 WHERE id = $1 AND unread_count = 0")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
+    let sql = if unread {
+        "UPDATE conversations SET unread_count = 1 WHERE id = $1 AND unread_count = 0"
+    } else {
+        "UPDATE conversations SET unread_count = 0 WHERE id = $1 AND unread_count > 0"
+    };
+    let changed = sqlx::query(sql).bind(id.0).execute(&mut *tx).await?;
     if changed.rows_affected() == 0 {
         tx.commit().await?;
         return Ok(Vec::new());
     }
-    audit(&mut tx, Some(employee), "marked_unread", id, None).await?;
+    if unread {
+        audit(&mut tx, Some(employee), "marked_unread", id, None).await?;
+    }
     let event = status_event(&mut tx, id, target.channel_id).await?;
     tx.commit().await?;
     Ok(vec![event])

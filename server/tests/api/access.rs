@@ -109,16 +109,7 @@ async fn an_employee_without_access_gets_nothing_of_the_other_channel() {
     assert!(!page.contains("confidential"), "the page leaks nothing");
 
     // The owner sees it.
-    let owner = client();
-    app.call(
-        &owner,
-        "login",
-        &[
-            ("email", app::demo::OWNER_EMAIL),
-            ("password", app::demo::OWNER_PASSWORD),
-        ],
-    )
-    .await;
+    let owner = app.signed_in_owner().await;
     let (status, detail) = app
         .call(&owner, "get_conversation", &[("id", &hidden)])
         .await;
@@ -130,16 +121,7 @@ async fn an_employee_without_access_gets_nothing_of_the_other_channel() {
 async fn removing_access_stops_the_stream_at_once_and_deactivation_ends_it() {
     let app = spawn_app().await;
     let agent = app.signed_in_agent().await;
-    let owner = client();
-    app.call(
-        &owner,
-        "login",
-        &[
-            ("email", app::demo::OWNER_EMAIL),
-            ("password", app::demo::OWNER_PASSWORD),
-        ],
-    )
-    .await;
+    let owner = app.signed_in_owner().await;
     let channel = app.sandbox_channel().await;
     let (_, team) = app.call(&owner, "settings_team", &[]).await;
     let agent_id = team["employees"]
@@ -228,16 +210,7 @@ async fn removing_access_stops_the_stream_at_once_and_deactivation_ends_it() {
 #[tokio::test]
 async fn a_role_without_conversations_sees_no_menu_item_and_is_refused() {
     let app = spawn_app().await;
-    let owner = client();
-    app.call(
-        &owner,
-        "login",
-        &[
-            ("email", app::demo::OWNER_EMAIL),
-            ("password", app::demo::OWNER_PASSWORD),
-        ],
-    )
-    .await;
+    let owner = app.signed_in_owner().await;
     let role = owner
         .post(app.url("/api/save_role"))
         .json(&serde_json::json!({"id": null, "name": "Bookkeeper", "permissions": ["documents"]}))
@@ -293,16 +266,7 @@ async fn a_role_without_conversations_sees_no_menu_item_and_is_refused() {
 #[tokio::test]
 async fn the_owner_cannot_lock_the_business_out() {
     let app = spawn_app().await;
-    let owner = client();
-    app.call(
-        &owner,
-        "login",
-        &[
-            ("email", app::demo::OWNER_EMAIL),
-            ("password", app::demo::OWNER_PASSWORD),
-        ],
-    )
-    .await;
+    let owner = app.signed_in_owner().await;
     let (_, team) = app.call(&owner, "settings_team", &[]).await;
     let owner_role = team["roles"]
         .as_array()

@@ -315,16 +315,7 @@ async fn mark_unread_puts_it_back_for_the_team() {
         .call(&agent, "mark_conversation_unread", &[("id", &conversation)])
         .await;
     assert_eq!(status, 200);
-    let owner = crate::helpers::client();
-    app.call(
-        &owner,
-        "login",
-        &[
-            ("email", app::demo::OWNER_EMAIL),
-            ("password", app::demo::OWNER_PASSWORD),
-        ],
-    )
-    .await;
+    let owner = app.signed_in_owner().await;
     let (_, detail) = app
         .call(&owner, "get_conversation", &[("id", &conversation)])
         .await;

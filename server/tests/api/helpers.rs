@@ -77,15 +77,23 @@ impl TestApp {
 
     /// A client signed in as the demo agent.
     pub async fn signed_in_agent(&self) -> reqwest::Client {
+        self.signed_in(app::demo::AGENT_EMAIL, app::demo::AGENT_PASSWORD)
+            .await
+    }
+
+    /// A client signed in as the demo owner.
+    pub async fn signed_in_owner(&self) -> reqwest::Client {
+        self.signed_in(app::demo::OWNER_EMAIL, app::demo::OWNER_PASSWORD)
+            .await
+    }
+
+    pub async fn signed_in(&self, email: &str, password: &str) -> reqwest::Client {
         let client = client();
         let (status, body) = self
             .call(
                 &client,
                 "login",
-                &[
-                    ("email", app::demo::AGENT_EMAIL),
-                    ("password", app::demo::AGENT_PASSWORD),
-                ],
+                &[("email", email), ("password", password)],
             )
             .await;
         assert!(status < 400, "login failed: {status} {body}");
