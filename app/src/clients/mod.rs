@@ -128,6 +128,31 @@ pub async fn create_client_for_conversation(
     Ok(id)
 }
 
+/// The Clients page: all clients, or those matching `query`.
+#[server(endpoint = "list_clients")]
+pub async fn list_clients(#[server(default)] query: String) -> Result<Vec<Client>, AppError> {
+    crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
+    if query.chars().count() > crate::conversations::MAX_QUERY_CHARS {
+        return Err(AppError::validation(
+            "query",
+            "Search for at most 100 characters.",
+        ));
+    }
+    let state = crate::state::AppState::current()?;
+    Ok(store::list(&state.db, Some(&query)).await?)
+}
+
+/// One client's card, with the conversations the employee may see.
+#[server(endpoint = "get_client")]
+pub async fn get_client(id: ClientId) -> Result<ClientCard, AppError> {
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
+    let state = crate::state::AppState::current()?;
+    store::card(&state.db, employee.id, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Client".into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

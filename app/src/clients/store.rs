@@ -175,3 +175,20 @@ pub async fn create_and_link(
     let events = link(db, employee, conversation, Some(ClientId(id))).await?;
     Ok((ClientId(id), events))
 }
+
+/// Clients by name (or a name/phone/email fragment), A–Z, at most 200.
+pub async fn list(db: &Db, text: Option<&str>) -> StoreResult<Vec<Client>> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(text) => search(db, text).await,
+        None => {
+            let rows = sqlx::query(
+                "SELECT id, name, email, address, notes FROM clients ORDER BY name LIMIT 200",
+            )
+            .fetch_all(&db.read)
+            .await?;
+            let ids: Vec<i64> = rows.iter().map(|r| r.get("id")).collect();
+            let mut phones = phones_of(db, &ids).await?;
+            Ok(rows.iter().map(|r| row_to_client(r, &mut phones)).collect())
+        }
+    }
+}

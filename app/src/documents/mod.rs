@@ -80,6 +80,68 @@ pub struct Document {
     pub created_at: i64,
 }
 
+/// A document in a list: with its client's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRow {
+    pub document: Document,
+    pub client_id: Option<crate::ids::ClientId>,
+    pub client_name: Option<String>,
+    pub conversation_id: Option<ConversationId>,
+}
+
+/// A call in the Calls page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Call {
+    pub id: i64,
+    pub client_id: Option<crate::ids::ClientId>,
+    pub client_name: Option<String>,
+    pub phone: String,
+    pub inbound: bool,
+    pub started_at: i64,
+    pub duration_seconds: i64,
+    pub notes: Option<String>,
+}
+
+/// The Leads / Estimates / Work orders / Invoices pages: newest first, optionally matching
+/// `query` in the number, title or client's name.
+#[server(endpoint = "list_documents")]
+pub async fn list_documents(
+    kind: DocumentKind,
+    #[server(default)] query: String,
+) -> Result<Vec<DocumentRow>, AppError> {
+    crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
+    if query.chars().count() > crate::conversations::MAX_QUERY_CHARS {
+        return Err(AppError::validation(
+            "query",
+            "Search for at most 100 characters.",
+        ));
+    }
+    let state = crate::state::AppState::current()?;
+    Ok(store::list(&state.db, kind, &query).await?)
+}
+
+#[server(endpoint = "get_document")]
+pub async fn get_document(id: DocumentId) -> Result<DocumentRow, AppError> {
+    crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
+    let state = crate::state::AppState::current()?;
+    store::by_id(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Document".into()))
+}
+
+#[server(endpoint = "list_calls")]
+pub async fn list_calls(#[server(default)] query: String) -> Result<Vec<Call>, AppError> {
+    crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
+    if query.chars().count() > crate::conversations::MAX_QUERY_CHARS {
+        return Err(AppError::validation(
+            "query",
+            "Search for at most 100 characters.",
+        ));
+    }
+    let state = crate::state::AppState::current()?;
+    Ok(store::calls(&state.db, &query).await?)
+}
+
 /// The most a document may be worth, in cents (a guard against typos, not a business rule).
 pub const MAX_AMOUNT_CENTS: i64 = 100_000_000_000;
 

@@ -1,6 +1,6 @@
 //! Document rows.
 
-use super::{Document, DocumentKind};
+use super::{Call, Document, DocumentKind, DocumentRow};
 use crate::events::LiveEvent;
 use crate::ids::{ClientId, ConversationId, DocumentId, EmployeeId};
 use crate::store::{now_ms, Db, StoreResult};
@@ -104,4 +104,78 @@ pub async fn create_from_conversation(
         .await?;
     tx.commit().await?;
     Ok((row_to_document(&row), vec![event]))
+}
+
+fn like_pattern(text: &str) -> String {
+    format!(
+        "%{}%",
+        text.trim()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
+
+const ROW_COLUMNS: &str =
+    "d.id, d.kind, d.number, d.status, d.title, d.amount_cents, d.currency, d.created_at,
+       d.client_id, d.conversation_id, cl.name AS client_name";
+
+fn row_to_listed(r: &sqlx::sqlite::SqliteRow) -> DocumentRow {
+    DocumentRow {
+        document: row_to_document(r),
+        client_id: r.get::<Option<i64>, _>("client_id").map(ClientId),
+        client_name: r.get("client_name"),
+        conversation_id: r
+            .get::<Option<i64>, _>("conversation_id")
+            .map(ConversationId),
+    }
+}
+
+pub async fn list(db: &Db, kind: DocumentKind, text: &str) -> StoreResult<Vec<DocumentRow>> {
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM documents d LEFT JOIN clients cl ON cl.id = d.client_id
+          WHERE d.kind = $1 AND (d.number LIKE $2 ESCAPE '\\' OR d.title LIKE $2 ESCAPE '\\' OR cl.name LIKE $2 ESCAPE '\\')
+          ORDER BY d.created_at DESC, d.id DESC LIMIT 200"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(kind.as_str())
+        .bind(like_pattern(text))
+        .fetch_all(&db.read)
+        .await?;
+    Ok(rows.iter().map(row_to_listed).collect())
+}
+
+pub async fn by_id(db: &Db, id: DocumentId) -> StoreResult<Option<DocumentRow>> {
+    let sql = format!("SELECT {ROW_COLUMNS} FROM documents d LEFT JOIN clients cl ON cl.id = d.client_id WHERE d.id = $1");
+    Ok(sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_optional(&db.read)
+        .await?
+        .as_ref()
+        .map(row_to_listed))
+}
+
+pub async fn calls(db: &Db, text: &str) -> StoreResult<Vec<Call>> {
+    let rows = sqlx::query(
+        "SELECT k.id, k.client_id, cl.name AS client_name, k.phone, k.direction, k.started_at, k.duration_seconds, k.notes
+           FROM calls k LEFT JOIN clients cl ON cl.id = k.client_id
+          WHERE k.phone LIKE $1 ESCAPE '\\' OR cl.name LIKE $1 ESCAPE '\\' OR k.notes LIKE $1 ESCAPE '\\'
+          ORDER BY k.started_at DESC LIMIT 200",
+    )
+    .bind(like_pattern(text))
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Call {
+            id: r.get("id"),
+            client_id: r.get::<Option<i64>, _>("client_id").map(ClientId),
+            client_name: r.get("client_name"),
+            phone: r.get("phone"),
+            inbound: r.get::<String, _>("direction") == "inbound",
+            started_at: r.get("started_at"),
+            duration_seconds: r.get("duration_seconds"),
+            notes: r.get("notes"),
+        })
+        .collect())
 }

@@ -69,7 +69,21 @@ fn SideMenu() -> impl IntoView {
                         <span class="menu-label">"Settings"</span>
                     </a>
                 });
-                view! { {conversations} {settings} }
+                let crm = e.can(Permission::Documents).then(|| {
+                    [("/clients", "Clients"), ("/leads", "Leads"), ("/estimates", "Estimates"), ("/orders", "Work orders"), ("/invoices", "Invoices"), ("/calls", "Calls")]
+                        .into_iter()
+                        .map(|(href, label)| {
+                            let active = move || location.pathname.get().starts_with(href);
+                            view! {
+                                <a href=href class="menu-item crm-item" class:active=active aria-current=move || active().then_some("page")>
+                                    <span class="menu-icon" aria-hidden="true">{label.chars().next().unwrap_or(' ').to_string()}</span>
+                                    <span class="menu-label">{label}</span>
+                                </a>
+                            }
+                        })
+                        .collect_view()
+                });
+                view! { {conversations} {crm} {settings} }
             })}
             </Transition>
             <a href="/sandbox" target="_blank" class="menu-item">

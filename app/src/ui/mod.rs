@@ -5,6 +5,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
+pub mod crm;
 pub mod inbox;
 pub mod layout;
 pub mod live;
@@ -52,6 +53,14 @@ pub fn App() -> impl IntoView {
                         <Route path=path!(":id") view=inbox::ConversationPane/>
                     </ParentRoute>
                     <Route path=path!("tokens") view=tokens::TokensPage/>
+                    <Route path=path!("clients") view=crm::ClientsPage/>
+                    <Route path=path!("clients/:id") view=crm::ClientPage/>
+                    <Route path=path!("leads") view=|| view! { <crm::DocumentsPage kind=crate::documents::DocumentKind::Lead/> }/>
+                    <Route path=path!("estimates") view=|| view! { <crm::DocumentsPage kind=crate::documents::DocumentKind::Estimate/> }/>
+                    <Route path=path!("orders") view=|| view! { <crm::DocumentsPage kind=crate::documents::DocumentKind::Order/> }/>
+                    <Route path=path!("invoices") view=|| view! { <crm::DocumentsPage kind=crate::documents::DocumentKind::Invoice/> }/>
+                    <Route path=path!("documents/:id") view=crm::DocumentPage/>
+                    <Route path=path!("calls") view=crm::CallsPage/>
                     <ParentRoute path=path!("settings") view=settings::SettingsPage>
                         <Route path=path!("") view=|| view! { <Redirect path="/settings/employees"/> }/>
                         <Route path=path!("employees") view=settings::EmployeeSettings/>

@@ -8,6 +8,7 @@ mod api_v1;
 mod auth;
 mod clients;
 mod conversations;
+mod crm;
 mod events;
 mod retention;
 mod search;
