@@ -30,6 +30,21 @@ fn ListSearch(
     }
 }
 
+/// A client's name linking to their page, or a dash when there is none.
+#[component]
+fn ClientLink(id: Option<ClientId>, name: Option<String>) -> impl IntoView {
+    match (id, name) {
+        (Some(id), Some(name)) => view! { <a href=format!("/clients/{id}")>{name}</a> }.into_any(),
+        _ => "—".into_any(),
+    }
+}
+
+/// The `:id` route parameter, parsed.
+fn id_param<T: std::str::FromStr + PartialEq + Send + Sync + 'static>() -> Memo<Option<T>> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get("id").and_then(|v| v.parse::<T>().ok()))
+}
+
 fn error_view(err: crate::error::AppError) -> AnyView {
     match err {
         crate::error::AppError::Forbidden => {
@@ -75,13 +90,7 @@ pub fn ClientsPage() -> impl IntoView {
 
 #[component]
 pub fn ClientPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|v| v.parse::<ClientId>().ok())
-    });
+    let id = id_param::<ClientId>();
     let card = Resource::new(
         move || id.get(),
         |id| async move {
@@ -177,10 +186,7 @@ pub fn DocumentsPage(kind: DocumentKind) -> impl IntoView {
                                         <tr>
                                             <td><a href=format!("/documents/{}", d.id)>{d.number}</a></td>
                                             <td>{d.title}</td>
-                                            <td>{match (row.client_id, row.client_name) {
-                                                (Some(id), Some(name)) => view! { <a href=format!("/clients/{id}")>{name}</a> }.into_any(),
-                                                _ => "—".into_any(),
-                                            }}</td>
+                                            <td><ClientLink id=row.client_id name=row.client_name/></td>
                                             <td>{d.status}</td>
                                             <td>{format_amount(d.amount_cents, &d.currency)}</td>
                                             <td><LocalTime ms=d.created_at format=date_time/></td>
@@ -198,13 +204,7 @@ pub fn DocumentsPage(kind: DocumentKind) -> impl IntoView {
 
 #[component]
 pub fn DocumentPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|v| v.parse::<DocumentId>().ok())
-    });
+    let id = id_param::<DocumentId>();
     let document = Resource::new(
         move || id.get(),
         |id| async move {
@@ -232,10 +232,7 @@ pub fn DocumentPage() -> impl IntoView {
                                 <dt>"Status"</dt><dd>{d.status}</dd>
                                 <dt>"Amount"</dt><dd>{format_amount(d.amount_cents, &d.currency)}</dd>
                                 <dt>"Created"</dt><dd><LocalTime ms=d.created_at format=date_time/></dd>
-                                <dt>"Client"</dt><dd>{match (row.client_id, row.client_name) {
-                                    (Some(id), Some(name)) => view! { <a href=format!("/clients/{id}")>{name}</a> }.into_any(),
-                                    _ => "—".into_any(),
-                                }}</dd>
+                                <dt>"Client"</dt><dd><ClientLink id=row.client_id name=row.client_name/></dd>
                                 <dt>"Conversation"</dt><dd>{match row.conversation_id {
                                     Some(c) => view! { <a href=format!("/conversations/{c}")>"Open the conversation"</a> }.into_any(),
                                     None => "—".into_any(),
@@ -269,10 +266,7 @@ pub fn CallsPage() -> impl IntoView {
                                     <tr>
                                         <td><LocalTime ms=k.started_at format=date_time/></td>
                                         <td>{k.phone}</td>
-                                        <td>{match (k.client_id, k.client_name) {
-                                            (Some(id), Some(name)) => view! { <a href=format!("/clients/{id}")>{name}</a> }.into_any(),
-                                            _ => "—".into_any(),
-                                        }}</td>
+                                        <td><ClientLink id=k.client_id name=k.client_name/></td>
                                         <td>{if k.inbound { "in" } else { "out" }}</td>
                                         <td>{format!("{}:{:02}", k.duration_seconds / 60, k.duration_seconds % 60)}</td>
                                         <td>{k.notes.unwrap_or_default()}</td>
