@@ -132,3 +132,27 @@ async fn cross_site_posts_are_refused() {
         0
     );
 }
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_when_served_over_https() {
+    let app =
+        crate::helpers::spawn_app_with(&[("CONFAB_PUBLIC_URL", "https://inbox.example.com")]).await;
+    let response = client()
+        .post(app.url("/api/login"))
+        .form(&[
+            ("email", app::demo::AGENT_EMAIL),
+            ("password", app::demo::AGENT_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.contains("Secure"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+}

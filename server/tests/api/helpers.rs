@@ -15,16 +15,30 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the app with some settings set (name, value), the rest as in `spawn_app`.
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         confab::telemetry::init();
     }
     let dir = tempfile::tempdir().expect("temporary folder");
     let url = format!("sqlite://{}/confab.db", dir.path().display());
-    let settings = Settings::from_lookup(|key| match key {
-        "CONFAB_DATABASE_URL" => Some(url.clone()),
-        "CONFAB_ADDR" => Some("127.0.0.1:0".into()),
-        "CONFAB_MEDIA_DIR" => Some(format!("{}/media", dir.path().display())),
-        _ => None,
+    let overrides: Vec<(String, String)> = overrides
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let settings = Settings::from_lookup(|key| {
+        if let Some((_, value)) = overrides.iter().find(|(k, _)| k == key) {
+            return Some(value.clone());
+        }
+        match key {
+            "CONFAB_DATABASE_URL" => Some(url.clone()),
+            "CONFAB_ADDR" => Some("127.0.0.1:0".into()),
+            "CONFAB_MEDIA_DIR" => Some(format!("{}/media", dir.path().display())),
+            _ => None,
+        }
     })
     .expect("settings");
     let app = Application::build(settings).await.expect("the app starts");
