@@ -122,6 +122,18 @@ pub fn now_ms() -> i64 {
         .unwrap_or_default()
 }
 
+/// A `LIKE` pattern matching `text` anywhere, with `\`, `%` and `_` escaped (use it with
+/// `ESCAPE '\'`), so that a search is always taken literally.
+pub fn like_pattern(text: &str) -> String {
+    format!(
+        "%{}%",
+        text.trim()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
+
 /// Maps a unique-constraint violation to a conflict the user can understand.
 pub fn conflict_on_unique(err: sqlx::Error, message: &str) -> StoreError {
     match &err {
@@ -135,6 +147,11 @@ pub fn conflict_on_unique(err: sqlx::Error, message: &str) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn like_patterns_are_literal() {
+        assert_eq!(like_pattern(" 50%_off\\ "), "%50\\%\\_off\\\\%");
+    }
 
     #[test]
     fn backend_is_chosen_from_the_url_scheme() {

@@ -38,12 +38,7 @@ pub async fn search_clients(query: String) -> Result<Vec<Client>, AppError> {
     if query.chars().count() < MIN_SEARCH_CHARS {
         return Ok(Vec::new());
     }
-    if query.chars().count() > crate::conversations::MAX_QUERY_CHARS {
-        return Err(AppError::validation(
-            "query",
-            "Search for at most 100 characters.",
-        ));
-    }
+    crate::conversations::check_search_text(&query)?;
     let state = crate::state::AppState::current()?;
     Ok(store::search(&state.db, &query).await?)
 }
@@ -132,12 +127,7 @@ pub async fn create_client_for_conversation(
 #[server(endpoint = "list_clients")]
 pub async fn list_clients(#[server(default)] query: String) -> Result<Vec<Client>, AppError> {
     crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
-    if query.chars().count() > crate::conversations::MAX_QUERY_CHARS {
-        return Err(AppError::validation(
-            "query",
-            "Search for at most 100 characters.",
-        ));
-    }
+    crate::conversations::check_search_text(&query)?;
     let state = crate::state::AppState::current()?;
     Ok(store::list(&state.db, Some(&query)).await?)
 }

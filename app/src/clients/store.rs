@@ -43,12 +43,7 @@ fn row_to_client(r: &sqlx::sqlite::SqliteRow, phones: &mut HashMap<i64, Vec<Stri
 
 /// Clients matching a name, email or phone fragment: two queries whatever the count.
 pub async fn search(db: &Db, text: &str) -> StoreResult<Vec<Client>> {
-    let like = format!(
-        "%{}%",
-        text.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    let like = crate::store::like_pattern(text);
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     let phone_like = if digits.len() >= 3 {
         format!("%{digits}%")

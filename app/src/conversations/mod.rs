@@ -88,14 +88,20 @@ impl ListFilter {
         else {
             return Ok(None);
         };
-        if query.chars().count() > MAX_QUERY_CHARS {
-            return Err(AppError::validation(
-                "query",
-                format!("Search for at most {MAX_QUERY_CHARS} characters."),
-            ));
-        }
+        check_search_text(query)?;
         Ok(Some(query.to_owned()))
     }
+}
+
+/// Refuses a search text longer than [`MAX_QUERY_CHARS`]: every search box's one rule.
+pub fn check_search_text(text: &str) -> Result<(), AppError> {
+    if text.chars().count() > MAX_QUERY_CHARS {
+        return Err(AppError::validation(
+            "query",
+            format!("Search for at most {MAX_QUERY_CHARS} characters."),
+        ));
+    }
+    Ok(())
 }
 
 /// An FTS5 query matching every word of `text` as a prefix; `None` when no word is left.

@@ -94,18 +94,12 @@ pub async fn list(
     if filter.awaiting_only {
         sql.push(" AND c.awaiting_reply = 1");
     }
-    let words = filter.words().map_err(|_| StoreError::Invalid {
+    let words = filter.words().map_err(|err| StoreError::Invalid {
         field: "query",
-        message: "Search for at most 100 characters.".into(),
+        message: err.to_string(),
     })?;
     if let Some(words) = words {
-        let like = format!(
-            "%{}%",
-            words
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let like = crate::store::like_pattern(&words);
         sql.push(" AND (ct.name LIKE ")
             .push_bind(like.clone())
             .push(" ESCAPE '\\' OR ct.username LIKE ")

@@ -110,12 +110,7 @@ pub async fn list_documents(
     #[server(default)] query: String,
 ) -> Result<Vec<DocumentRow>, AppError> {
     crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
-    if query.chars().count() > crate::conversations::MAX_QUERY_CHARS {
-        return Err(AppError::validation(
-            "query",
-            "Search for at most 100 characters.",
-        ));
-    }
+    crate::conversations::check_search_text(&query)?;
     let state = crate::state::AppState::current()?;
     Ok(store::list(&state.db, kind, &query).await?)
 }
@@ -132,12 +127,7 @@ pub async fn get_document(id: DocumentId) -> Result<DocumentRow, AppError> {
 #[server(endpoint = "list_calls")]
 pub async fn list_calls(#[server(default)] query: String) -> Result<Vec<Call>, AppError> {
     crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
-    if query.chars().count() > crate::conversations::MAX_QUERY_CHARS {
-        return Err(AppError::validation(
-            "query",
-            "Search for at most 100 characters.",
-        ));
-    }
+    crate::conversations::check_search_text(&query)?;
     let state = crate::state::AppState::current()?;
     Ok(store::calls(&state.db, &query).await?)
 }

@@ -106,16 +106,6 @@ pub async fn create_from_conversation(
     Ok((row_to_document(&row), vec![event]))
 }
 
-fn like_pattern(text: &str) -> String {
-    format!(
-        "%{}%",
-        text.trim()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    )
-}
-
 const ROW_COLUMNS: &str =
     "d.id, d.kind, d.number, d.status, d.title, d.amount_cents, d.currency, d.created_at,
        d.client_id, d.conversation_id, cl.name AS client_name";
@@ -139,7 +129,7 @@ pub async fn list(db: &Db, kind: DocumentKind, text: &str) -> StoreResult<Vec<Do
     );
     let rows = sqlx::query(&sql)
         .bind(kind.as_str())
-        .bind(like_pattern(text))
+        .bind(crate::store::like_pattern(text))
         .fetch_all(&db.read)
         .await?;
     Ok(rows.iter().map(row_to_listed).collect())
@@ -162,7 +152,7 @@ pub async fn calls(db: &Db, text: &str) -> StoreResult<Vec<Call>> {
           WHERE k.phone LIKE $1 ESCAPE '\\' OR cl.name LIKE $1 ESCAPE '\\' OR k.notes LIKE $1 ESCAPE '\\'
           ORDER BY k.started_at DESC LIMIT 200",
     )
-    .bind(like_pattern(text))
+    .bind(crate::store::like_pattern(text))
     .fetch_all(&db.read)
     .await?;
     Ok(rows
