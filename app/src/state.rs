@@ -15,6 +15,24 @@ pub struct AppState {
     pub bus: EventBus,
     /// Rung after an outbound message is queued, so the sender delivers it at once.
     pub outbox: Arc<Notify>,
+    /// Where media files are stored.
+    pub media_dir: std::path::PathBuf,
+    /// Seals and opens channel credentials.
+    pub secret_key: crate::channels::credentials::SecretKey,
+    /// Where providers reach Confab: the base of the webhook URLs shown to the owner.
+    pub public_url: Arc<str>,
+    /// Read receipts to send to providers (Messenger `mark_seen`, WhatsApp `read`) when an
+    /// employee opens a conversation; best effort, delivered by a worker.
+    pub read_receipts: tokio::sync::mpsc::UnboundedSender<ReadReceipt>,
+}
+
+/// "The business has seen this conversation", to tell the lead's app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadReceipt {
+    pub channel_id: crate::ids::ChannelId,
+    pub contact_external_id: String,
+    /// The lead's newest message (WhatsApp marks a message id as read).
+    pub last_inbound_provider_id: Option<String>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

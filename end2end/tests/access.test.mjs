@@ -19,7 +19,7 @@ test('a restricted agent sees only the channels given to them', async () => {
   await hydrated(owner);
 
   const channelName = `Back office ${Date.now() % 100000}`;
-  const add = owner.locator('form', { hasText: 'Add a sandbox channel' });
+  const add = owner.locator('form[data-testid=add-channel]');
   await add.getByRole('textbox', { name: 'Name' }).fill(channelName);
   // Chosen when the channel is created: everyone is ticked; take the agent off.
   const newAgentBox = add.locator(`input[name="${AGENT.email}"]`);

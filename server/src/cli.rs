@@ -2,23 +2,43 @@
 
 pub const USAGE: &str = "Usage: confab [serve]
        confab tokens create --email EMAIL [--name NAME]
+       confab channels add KIND --name NAME --set KEY=VALUE ... [--no-human-agent]
+       confab channels list
 
 Commands:
   serve          run the Confab server (the default)
   tokens create  create an API token for an employee and print it (shown once)
+  channels add   connect a channel; prints its id and webhook URL. KIND and keys:
+                   messenger   page_id app_secret access_token verify_token
+                   instagram   account_id app_secret access_token verify_token
+                   whatsapp    phone_number_id app_secret access_token verify_token
+                   twilio_sms  account_sid auth_token phone_number
+  channels list  list channels with their status and webhook URLs
   help           show this help
 
 Configuration comes from environment variables; see the README:
   CONFAB_DATABASE_URL  (default sqlite://data/confab.db)
   CONFAB_ADDR          (default 127.0.0.1:3000)
   CONFAB_PUBLIC_URL    (default http://<CONFAB_ADDR>)
-  CONFAB_DEMO          seed demo data into an empty database (default true)";
+  CONFAB_DEMO          seed demo data into an empty database (default true)
+  CONFAB_SECRET_KEY    64 hex digits sealing channel credentials (default: a key file
+                       generated in the data folder)";
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Serve,
     Help,
-    CreateToken { email: String, name: String },
+    CreateToken {
+        email: String,
+        name: String,
+    },
+    AddChannel {
+        kind: app::channels::ChannelKind,
+        name: String,
+        settings: Vec<(String, String)>,
+        human_agent: bool,
+    },
+    ListChannels,
 }
 
 impl Command {
@@ -34,6 +54,12 @@ impl Command {
             ["help"] | ["--help"] | ["-h"] => Ok(Command::Help),
             ["tokens", "create", rest @ ..] => Self::parse_create_token(rest),
             ["tokens", ..] => Err("confab: use 'confab tokens create --email EMAIL'".into()),
+            ["channels", "add", rest @ ..] => Self::parse_add_channel(rest),
+            ["channels", "list"] => Ok(Command::ListChannels),
+            ["channels", ..] => Err(
+                "confab: use 'confab channels add KIND --name NAME --set KEY=VALUE ...' or 'confab channels list'"
+                    .into(),
+            ),
             ["serve" | "help" | "--help" | "-h", extra, ..] => {
                 Err(format!("confab: unexpected argument '{extra}'"))
             }
@@ -43,6 +69,53 @@ impl Command {
 }
 
 impl Command {
+    fn parse_add_channel(args: &[&str]) -> Result<Self, String> {
+        use app::channels::ChannelKind;
+        let (kind, rest) = args.split_first().ok_or(
+            "confab: channels add needs a KIND (messenger, instagram, whatsapp, twilio_sms)",
+        )?;
+        let kind = ChannelKind::parse(kind)
+            .filter(|k| *k != ChannelKind::Sandbox)
+            .ok_or_else(|| {
+                format!("confab: unknown channel kind '{kind}'; use messenger, instagram, whatsapp or twilio_sms")
+            })?;
+        let mut name = None;
+        let mut settings = Vec::new();
+        let mut human_agent = true;
+        let mut rest = rest.iter();
+        while let Some(arg) = rest.next() {
+            match *arg {
+                "--no-human-agent" => human_agent = false,
+                "--name" | "--set" => {
+                    let value = rest
+                        .next()
+                        .ok_or_else(|| format!("confab: {arg} needs a value"))?;
+                    if *arg == "--name" {
+                        name = Some(value.trim().to_owned());
+                    } else {
+                        let (key, value) = value.split_once('=').ok_or_else(|| {
+                            format!("confab: --set takes KEY=VALUE, not '{value}'")
+                        })?;
+                        settings.push((key.to_owned(), value.to_owned()));
+                    }
+                }
+                other => return Err(format!("confab: unexpected argument '{other}'")),
+            }
+        }
+        let name = name
+            .filter(|n| !n.is_empty())
+            .ok_or("confab: channels add needs --name NAME (the page, account or number as employees know it)")?;
+        // The same checks as the settings page, so the command line refuses what it refuses.
+        app::channels::credentials::Credentials::parse(kind, &settings)
+            .map_err(|e| format!("confab: {e}"))?;
+        Ok(Command::AddChannel {
+            kind,
+            name,
+            settings,
+            human_agent,
+        })
+    }
+
     fn parse_create_token(args: &[&str]) -> Result<Self, String> {
         let mut email = None;
         let mut name = None;
@@ -106,5 +179,67 @@ mod tests {
             .contains("needs a value"));
         assert!(parse(&["tokens", "create", "--email", "nope"]).is_err());
         assert!(parse(&["tokens", "create", "--email", "a@b.c", "--admin"]).is_err());
+    }
+
+    #[test]
+    fn channel_commands_parse_and_check_their_keys() {
+        let twilio = [
+            "channels",
+            "add",
+            "twilio_sms",
+            "--name",
+            "Shop SMS",
+            "--set",
+            "account_sid=AC1",
+            "--set",
+            "auth_token=tok",
+            "--set",
+            "phone_number=+15558675310",
+        ];
+        match parse(&twilio).unwrap() {
+            Command::AddChannel {
+                kind,
+                name,
+                settings,
+                human_agent,
+            } => {
+                assert_eq!(kind, app::channels::ChannelKind::TwilioSms);
+                assert_eq!(name, "Shop SMS");
+                assert_eq!(settings.len(), 3);
+                assert!(human_agent);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(parse(&["channels", "list"]), Ok(Command::ListChannels));
+        assert!(parse(&["channels", "add", "telegram", "--name", "x"])
+            .unwrap_err()
+            .contains("unknown channel kind"));
+        assert!(
+            parse(&["channels", "add", "twilio_sms", "--set", "account_sid=AC1"])
+                .unwrap_err()
+                .contains("--name")
+        );
+        assert!(parse(&[
+            "channels",
+            "add",
+            "twilio_sms",
+            "--name",
+            "x",
+            "--set",
+            "account_sid"
+        ])
+        .unwrap_err()
+        .contains("KEY=VALUE"));
+        assert!(parse(&[
+            "channels",
+            "add",
+            "messenger",
+            "--name",
+            "x",
+            "--set",
+            "page_id=1"
+        ])
+        .unwrap_err()
+        .contains("app_secret"));
     }
 }

@@ -10,6 +10,8 @@ pub enum ApiError {
     Unauthorized,
     #[error("You don't have access to this.")]
     Forbidden,
+    #[error("The request's signature does not match this channel's secret.")]
+    BadSignature,
     #[error("{0} was not found.")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -25,6 +27,7 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::BadSignature => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -36,6 +39,7 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden => "forbidden",
+            ApiError::BadSignature => "bad_signature",
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Invalid { .. } => "invalid",

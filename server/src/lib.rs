@@ -7,6 +7,7 @@
 pub mod api;
 pub mod channels;
 pub mod cli;
+pub mod commands;
 pub mod error;
 pub mod middleware;
 pub mod routes;

@@ -40,6 +40,43 @@ async fn main() {
                 }
             }
         }
+        Command::AddChannel {
+            kind,
+            name,
+            settings: pairs,
+            human_agent,
+        } => {
+            let settings = settings_or_exit();
+            match confab::commands::add_channel(&settings, kind, &name, &pairs, human_agent).await {
+                Ok((id, url)) => {
+                    println!("{}", id.0);
+                    println!("{url}");
+                    eprintln!(
+                        "Channel {} added; give the provider this webhook URL.",
+                        id.0
+                    );
+                }
+                Err(err) => {
+                    eprintln!("confab: {err}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        Command::ListChannels => {
+            let settings = settings_or_exit();
+            match confab::commands::list_channels(&settings).await {
+                Ok(lines) => {
+                    println!("id\tkind\tstatus\tname\tprovider id\twebhook URL");
+                    for line in lines {
+                        println!("{line}");
+                    }
+                }
+                Err(err) => {
+                    eprintln!("confab: {err}");
+                    std::process::exit(1);
+                }
+            }
+        }
         Command::Serve => {
             confab::telemetry::init();
             let settings = settings_or_exit();

@@ -16,6 +16,12 @@ pub struct Settings {
     pub leptos_env: String,
     /// Where downloaded and uploaded media files are kept.
     pub media_dir: std::path::PathBuf,
+    /// Seals channel credentials (64 hex digits); generated into the data folder when unset.
+    pub secret_key: Option<String>,
+    /// Meta's Graph API with its version (tests point it at a fake).
+    pub graph_api_url: String,
+    /// Twilio's REST API root (tests point it at a fake).
+    pub twilio_api_url: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -28,6 +34,9 @@ impl std::fmt::Debug for Settings {
             .field("demo", &self.demo)
             .field("site_root", &self.site_root)
             .field("media_dir", &self.media_dir)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .field("graph_api_url", &self.graph_api_url)
+            .field("twilio_api_url", &self.twilio_api_url)
             .finish()
     }
 }
@@ -43,6 +52,21 @@ pub fn redact_url(url: &str) -> String {
             None => url.to_owned(),
         },
         None => url.to_owned(),
+    }
+}
+
+fn api_url(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: &str,
+) -> Result<String, String> {
+    let url = get(name).unwrap_or_else(|| default.into());
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(url.trim_end_matches('/').to_owned())
+    } else {
+        Err(format!(
+            "{name} '{url}' must start with http:// or https://"
+        ))
     }
 }
 
@@ -89,7 +113,31 @@ impl Settings {
             media_dir: get("CONFAB_MEDIA_DIR")
                 .unwrap_or_else(|| "data/media".into())
                 .into(),
+            secret_key: get("CONFAB_SECRET_KEY"),
+            graph_api_url: api_url(
+                &get,
+                "CONFAB_GRAPH_API_URL",
+                "https://graph.facebook.com/v25.0",
+            )?,
+            twilio_api_url: api_url(&get, "CONFAB_TWILIO_API_URL", "https://api.twilio.com")?,
         })
+    }
+
+    /// The key that seals channel credentials: `CONFAB_SECRET_KEY`, or the key file in the
+    /// data folder (beside the media folder), created on first run.
+    pub fn load_secret_key(&self) -> Result<app::channels::credentials::SecretKey, String> {
+        use app::channels::credentials::SecretKey;
+        match &self.secret_key {
+            Some(hex) => SecretKey::from_hex(hex).map_err(|e| format!("CONFAB_SECRET_KEY: {e}")),
+            None => {
+                let data_dir = self
+                    .media_dir
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(std::path::Path::new("."));
+                SecretKey::load_or_create(&data_dir.join("secret.key"))
+            }
+        }
     }
 
     pub fn secure_cookies(&self) -> bool {
@@ -131,6 +179,9 @@ mod tests {
         assert!(settings(&[("CONFAB_DATABASE_URL", "mysql://x")])
             .unwrap_err()
             .contains("CONFAB_DATABASE_URL"));
+        assert!(settings(&[("CONFAB_GRAPH_API_URL", "graph.local")])
+            .unwrap_err()
+            .contains("CONFAB_GRAPH_API_URL"));
         assert!(settings(&[("CONFAB_DEMO", "maybe")])
             .unwrap_err()
             .contains("CONFAB_DEMO"));
@@ -138,10 +189,15 @@ mod tests {
 
     #[test]
     fn debug_output_hides_the_database_password() {
-        let s = settings(&[("CONFAB_DATABASE_URL", "postgres://confab:s3cret@db/confab")]).unwrap();
+        let s = settings(&[
+            ("CONFAB_DATABASE_URL", "postgres://confab:s3cret@db/confab"),
+            ("CONFAB_SECRET_KEY", "00ff00ff"),
+        ])
+        .unwrap();
         let printed = format!("{s:?}");
         assert!(!printed.contains("s3cret"), "{printed}");
         assert!(printed.contains("confab:***@db"));
+        assert!(!printed.contains("00ff00ff"), "{printed}");
     }
 
     #[test]

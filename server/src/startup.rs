@@ -1,6 +1,7 @@
 //! Builds the whole application from settings: database, demo data, routes, workers.
 //! `Application::build` binds the port first, so tests can ask for port 0.
 
+use crate::channels::ProviderContext;
 use crate::middleware;
 use crate::settings::Settings;
 use app::auth::session::SqlSessionStore;
@@ -19,6 +20,8 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub struct Application {
     listener: TcpListener,
     media_dir: std::path::PathBuf,
+    providers: ProviderContext,
+    read_receipts: tokio::sync::mpsc::UnboundedReceiver<app::state::ReadReceipt>,
     router: Router,
     pub state: AppState,
     port: u16,
@@ -35,6 +38,8 @@ pub enum StartupError {
     },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Settings(String),
 }
 
 fn leptos_options(settings: &Settings) -> LeptosOptions {
@@ -75,16 +80,29 @@ impl Application {
                     source,
                 })?;
         let port = listener.local_addr()?.port();
+        let secret_key = settings.load_secret_key().map_err(StartupError::Settings)?;
+        let (receipts_tx, read_receipts) = tokio::sync::mpsc::unbounded_channel();
         let state = AppState {
             leptos_options: leptos_options(&settings),
             db: db.clone(),
             bus: EventBus::default(),
             outbox: Arc::new(tokio::sync::Notify::new()),
+            secret_key,
+            media_dir: settings.media_dir.clone(),
+            public_url: settings.public_url.as_str().into(),
+            read_receipts: receipts_tx,
         };
+        let providers = ProviderContext::new(
+            &settings.graph_api_url,
+            &settings.twilio_api_url,
+            &settings.public_url,
+        );
         let router = router(state.clone(), &settings);
         Ok(Self {
             listener,
             media_dir: settings.media_dir.clone(),
+            providers,
+            read_receipts,
             router,
             state,
             port,
@@ -97,7 +115,20 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, with the workers running beside it.
     pub async fn run_until_stopped(self) -> Result<(), std::io::Error> {
-        let sender = tokio::spawn(crate::workers::sender::run(self.state.clone()));
+        let sender = tokio::spawn(crate::workers::sender::run(
+            self.state.clone(),
+            self.providers.clone(),
+        ));
+        let receipts = tokio::spawn(crate::workers::sender::run_read_receipts(
+            self.state.clone(),
+            self.providers.clone(),
+            self.read_receipts,
+        ));
+        let media = tokio::spawn(crate::workers::media::run(
+            self.state.clone(),
+            self.providers.clone(),
+            self.media_dir.clone(),
+        ));
         let sessions = tokio::spawn(crate::workers::prune_sessions(SqlSessionStore::new(
             self.state.db.clone(),
         )));
@@ -110,6 +141,8 @@ impl Application {
             .with_graceful_shutdown(shutdown_signal())
             .await;
         sender.abort();
+        receipts.abort();
+        media.abort();
         sessions.abort();
         retention.abort();
         self.state.db.close().await;

@@ -4,7 +4,10 @@ use crate::ids::ChannelId;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
+pub mod credentials;
+#[cfg(feature = "ssr")]
 pub mod store;
+pub mod window;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -62,7 +65,42 @@ impl ChannelKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The keys a kind of channel needs, the first being its id at the provider.
+pub fn credential_keys(kind: ChannelKind) -> &'static [&'static str] {
+    match kind {
+        ChannelKind::Messenger => &["page_id", "app_secret", "access_token", "verify_token"],
+        ChannelKind::Instagram => &["account_id", "app_secret", "access_token", "verify_token"],
+        ChannelKind::Whatsapp => &[
+            "phone_number_id",
+            "app_secret",
+            "access_token",
+            "verify_token",
+        ],
+        ChannelKind::TwilioSms => &["account_sid", "auth_token", "phone_number"],
+        ChannelKind::Sandbox => &[],
+    }
+}
+
+/// The credential that names the channel at the provider (and routes its webhooks).
+pub fn external_id_key(kind: ChannelKind) -> Option<&'static str> {
+    match kind {
+        ChannelKind::Messenger => Some("page_id"),
+        ChannelKind::Instagram => Some("account_id"),
+        ChannelKind::Whatsapp => Some("phone_number_id"),
+        ChannelKind::TwilioSms => Some("phone_number"),
+        ChannelKind::Sandbox => None,
+    }
+}
+
+/// Keys that are not secret and may be shown back to the owner.
+pub fn is_public_credential(key: &str) -> bool {
+    matches!(
+        key,
+        "page_id" | "account_id" | "phone_number_id" | "account_sid" | "phone_number"
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelStatus {
     Connected,
@@ -87,6 +125,8 @@ pub struct Channel {
     pub display_name: String,
     pub status: ChannelStatus,
     pub status_detail: Option<String>,
+    /// Meta channels: replies may use the HUMAN_AGENT tag (7 days instead of 24 hours).
+    pub human_agent: bool,
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Channel rows and who may use them.
 
+use super::credentials::{Credentials, SecretKey};
 use super::{Channel, ChannelKind, ChannelStatus};
 use crate::ids::{ChannelId, EmployeeId};
 use crate::store::{now_ms, Db, StoreError, StoreResult};
@@ -14,35 +15,45 @@ fn row_to_channel(r: sqlx::sqlite::SqliteRow) -> StoreResult<Channel> {
         display_name: r.get("display_name"),
         status: ChannelStatus::parse(&r.get::<String, _>("status")),
         status_detail: r.get("status_detail"),
+        human_agent: r.get::<i64, _>("human_agent") != 0,
     })
 }
 
+const CHANNEL_COLUMNS: &str =
+    "c.id, c.kind, c.display_name, c.status, c.status_detail, c.human_agent";
+
 pub async fn by_id(db: &Db, id: ChannelId) -> StoreResult<Option<Channel>> {
-    sqlx::query("SELECT id, kind, display_name, status, status_detail FROM channels WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(&db.read)
-        .await?
-        .map(row_to_channel)
-        .transpose()
+    sqlx::query(&format!(
+        "SELECT {CHANNEL_COLUMNS} FROM channels c WHERE c.id = $1"
+    ))
+    .bind(id.0)
+    .fetch_optional(&db.read)
+    .await?
+    .map(row_to_channel)
+    .transpose()
 }
 
 pub async fn all(db: &Db) -> StoreResult<Vec<Channel>> {
-    sqlx::query("SELECT id, kind, display_name, status, status_detail FROM channels ORDER BY display_name, id")
-        .fetch_all(&db.read)
-        .await?
-        .into_iter()
-        .map(row_to_channel)
-        .collect()
+    sqlx::query(&format!(
+        "SELECT {CHANNEL_COLUMNS} FROM channels c ORDER BY c.display_name, c.id"
+    ))
+    .fetch_all(&db.read)
+    .await?
+    .into_iter()
+    .map(row_to_channel)
+    .collect()
 }
 
 pub async fn of_kind(db: &Db, kind: ChannelKind) -> StoreResult<Vec<Channel>> {
-    sqlx::query("SELECT id, kind, display_name, status, status_detail FROM channels WHERE kind = $1 ORDER BY id")
-        .bind(kind.as_str())
-        .fetch_all(&db.read)
-        .await?
-        .into_iter()
-        .map(row_to_channel)
-        .collect()
+    sqlx::query(&format!(
+        "SELECT {CHANNEL_COLUMNS} FROM channels c WHERE c.kind = $1 ORDER BY c.id"
+    ))
+    .bind(kind.as_str())
+    .fetch_all(&db.read)
+    .await?
+    .into_iter()
+    .map(row_to_channel)
+    .collect()
 }
 
 pub async fn create(
@@ -64,6 +75,126 @@ pub async fn create(
     Ok(ChannelId(id))
 }
 
+/// A provider channel as the server uses it: the row, its id at the provider and its
+/// opened credentials. Never sent to a browser.
+#[derive(Debug, Clone)]
+pub struct ChannelConfig {
+    pub channel: Channel,
+    pub external_id: String,
+    pub credentials: Credentials,
+}
+
+/// Adds a provider channel with sealed credentials; its provider id comes from them.
+pub async fn create_connected(
+    db: &Db,
+    key: &SecretKey,
+    kind: ChannelKind,
+    display_name: &str,
+    credentials: &Credentials,
+    human_agent: bool,
+) -> StoreResult<ChannelId> {
+    let external_id = credentials.external_id(kind).ok_or(StoreError::Invalid {
+        field: "credentials",
+        message: "the channel's id at the provider is missing".into(),
+    })?;
+    let id = sqlx::query_scalar(
+        "INSERT INTO channels (kind, display_name, external_id, credentials, human_agent, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(kind.as_str())
+    .bind(display_name)
+    .bind(external_id)
+    .bind(key.seal(credentials))
+    .bind(human_agent as i64)
+    .bind(now_ms())
+    .fetch_one(&db.write)
+    .await
+    .map_err(|e| crate::store::conflict_on_unique(e, "This channel is already connected."))?;
+    Ok(ChannelId(id))
+}
+
+/// New credentials for a channel (same provider id), which connects it again.
+pub async fn reconnect(
+    db: &Db,
+    key: &SecretKey,
+    id: ChannelId,
+    credentials: &Credentials,
+    human_agent: bool,
+) -> StoreResult<()> {
+    let channel = by_id(db, id)
+        .await?
+        .ok_or(StoreError::NotFound("Channel"))?;
+    let external_id = credentials.external_id(channel.kind).unwrap_or_default();
+    let done = sqlx::query(
+        "UPDATE channels SET credentials = $2, human_agent = $3, status = 'connected', status_detail = NULL
+          WHERE id = $1 AND external_id = $4",
+    )
+    .bind(id.0)
+    .bind(key.seal(credentials))
+    .bind(human_agent as i64)
+    .bind(external_id)
+    .execute(&db.write)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Invalid {
+            field: "credentials",
+            message: "These credentials are for another page or number; add it as a new channel."
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// The channel with its opened credentials (None for an unknown id).
+pub async fn config(db: &Db, key: &SecretKey, id: ChannelId) -> StoreResult<Option<ChannelConfig>> {
+    let row = sqlx::query(&format!(
+        "SELECT {CHANNEL_COLUMNS}, c.external_id, c.credentials FROM channels c WHERE c.id = $1"
+    ))
+    .bind(id.0)
+    .fetch_optional(&db.read)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let external_id: String = row.get("external_id");
+    let sealed: Option<String> = row.get("credentials");
+    let credentials = match sealed {
+        Some(sealed) => key.open(&sealed).map_err(StoreError::Other)?,
+        None => Credentials::default(),
+    };
+    Ok(Some(ChannelConfig {
+        channel: row_to_channel(row)?,
+        external_id,
+        credentials,
+    }))
+}
+
+/// The channel of a kind with this provider id (a page id, a phone number …).
+pub async fn by_external_id(
+    db: &Db,
+    kind: ChannelKind,
+    external_id: &str,
+) -> StoreResult<Option<ChannelId>> {
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM channels WHERE kind = $1 AND external_id = $2")
+            .bind(kind.as_str())
+            .bind(external_id)
+            .fetch_optional(&db.read)
+            .await?;
+    Ok(id.map(ChannelId))
+}
+
+/// Marks a channel whose credentials stopped working; composers lock until it is
+/// reconnected. Returns whether it changed (it may already be marked).
+pub async fn mark_sync_lost(db: &Db, id: ChannelId, detail: &str) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE channels SET status = 'sync_lost', status_detail = $2 WHERE id = $1 AND status = 'connected'",
+    )
+    .bind(id.0)
+    .bind(detail)
+    .execute(&db.write)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 pub async fn grant_access(db: &Db, channel: ChannelId, employee: EmployeeId) -> StoreResult<()> {
     sqlx::query("INSERT INTO channel_access (channel_id, employee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(channel.0)
@@ -75,10 +206,10 @@ pub async fn grant_access(db: &Db, channel: ChannelId, employee: EmployeeId) -> 
 
 /// The channels an employee may use, in full.
 pub async fn accessible(db: &Db, employee: EmployeeId) -> StoreResult<Vec<Channel>> {
-    sqlx::query(
-        "SELECT c.id, c.kind, c.display_name, c.status, c.status_detail FROM channels c
-           JOIN channel_access a ON a.channel_id = c.id AND a.employee_id = $1 ORDER BY c.display_name, c.id",
-    )
+    sqlx::query(&format!(
+        "SELECT {CHANNEL_COLUMNS} FROM channels c
+           JOIN channel_access a ON a.channel_id = c.id AND a.employee_id = $1 ORDER BY c.display_name, c.id"
+    ))
     .bind(employee.0)
     .fetch_all(&db.read)
     .await?
@@ -95,4 +226,32 @@ pub async fn accessible_ids(db: &Db, employee: EmployeeId) -> StoreResult<Vec<Ch
             .fetch_all(&db.read)
             .await?;
     Ok(ids.into_iter().map(ChannelId).collect())
+}
+
+/// Gives every owner access to a channel (a channel added from the command line).
+pub async fn grant_to_owners(db: &Db, channel: ChannelId) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO channel_access (channel_id, employee_id)
+         SELECT $1, e.id FROM employees e JOIN roles r ON r.id = e.role_id WHERE r.is_owner = 1
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(channel.0)
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}
+
+/// Every channel with its provider id, for operators (`confab channels list`).
+pub async fn all_with_external_ids(db: &Db) -> StoreResult<Vec<(Channel, String)>> {
+    sqlx::query(&format!(
+        "SELECT {CHANNEL_COLUMNS}, c.external_id FROM channels c ORDER BY c.id"
+    ))
+    .fetch_all(&db.read)
+    .await?
+    .into_iter()
+    .map(|r| {
+        let external: String = r.get("external_id");
+        row_to_channel(r).map(|c| (c, external))
+    })
+    .collect()
 }

@@ -137,6 +137,12 @@ pub struct ConversationPage {
 pub struct ConversationDetail {
     pub summary: ConversationSummary,
     pub channel_status: ChannelStatus,
+    /// Why the channel is not connected (the provider's words), if it is not.
+    pub channel_status_detail: Option<String>,
+    /// The reply window when the conversation was loaded.
+    pub reply_window: crate::channels::window::ReplyWindow,
+    /// Where to go on answering in the provider's own app once Confab's window closed.
+    pub continue_url: Option<String>,
     pub contact_external_id: String,
     pub contact_username: Option<String>,
     pub contact_phone: Option<String>,
@@ -288,6 +294,12 @@ pub async fn mark_conversation_read(id: ConversationId) -> Result<(), AppError> 
             .await?;
     let state = crate::state::AppState::current()?;
     let events = store::mark_read(&state.db, employee.id, id).await?;
+    if !events.is_empty() {
+        // There was something unread: tell the lead's app it was seen.
+        if let Some(receipt) = store::read_receipt(&state.db, id).await? {
+            let _ = state.read_receipts.send(receipt);
+        }
+    }
     state.bus.publish(events);
     Ok(())
 }

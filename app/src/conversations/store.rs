@@ -156,7 +156,9 @@ pub async fn detail(
     messages: i64,
 ) -> StoreResult<ConversationDetail> {
     let sql = format!(
-        "SELECT {SUMMARY_COLUMNS}, ch.status AS channel_status, ct.external_id, ct.username, ct.phone,
+        "SELECT {SUMMARY_COLUMNS}, ch.status AS channel_status, ch.status_detail AS channel_status_detail,
+                ch.human_agent, ch.external_id AS channel_external_id, c.window_closed,
+                ct.external_id, ct.username, ct.phone,
                 c.archived_at, arch.name AS archived_by, c.last_inbound_at, c.history_pruned_at,
                 ct.client_id
            {SUMMARY_FROM}
@@ -187,8 +189,27 @@ pub async fn detail(
         at: r.get("created_at"),
     })
     .collect();
+    let summary = row_to_summary(&row);
+    let last_inbound_at: Option<i64> = row.get("last_inbound_at");
+    let reply_window = if row.get::<i64, _>("window_closed") != 0 {
+        crate::channels::window::ReplyWindow::Closed
+    } else {
+        crate::channels::window::ReplyWindow::at(
+            summary.channel_kind,
+            row.get::<i64, _>("human_agent") != 0,
+            last_inbound_at,
+            now_ms(),
+        )
+    };
+    let channel_external_id: String = row.get("channel_external_id");
     Ok(ConversationDetail {
-        summary: row_to_summary(&row),
+        continue_url: crate::channels::window::continue_url(
+            summary.channel_kind,
+            &channel_external_id,
+        ),
+        summary,
+        reply_window,
+        channel_status_detail: row.get("channel_status_detail"),
         channel_status: ChannelStatus::parse(&row.get::<String, _>("channel_status")),
         contact_external_id: row.get("external_id"),
         contact_username: row.get("username"),
@@ -214,6 +235,38 @@ pub async fn detail(
 pub struct AccessibleConversation {
     pub channel_id: ChannelId,
     pub archived: bool,
+    pub channel_kind: ChannelKind,
+    pub channel_status: ChannelStatus,
+    pub human_agent: bool,
+    pub last_inbound_at: Option<i64>,
+    /// The provider said the window closed, whatever our clock says.
+    pub window_closed: bool,
+}
+
+impl AccessibleConversation {
+    /// Why a text reply cannot go out now (channel state, reply window), if it cannot.
+    pub fn text_refusal(&self, now: i64) -> Option<String> {
+        match self.channel_status {
+            ChannelStatus::Connected => {}
+            ChannelStatus::SyncLost => {
+                return Some("This channel lost its connection. Reconnect this channel in Settings › Conversations.".into())
+            }
+            ChannelStatus::Disconnected => {
+                return Some("This channel is disconnected.".into())
+            }
+        }
+        let window = if self.window_closed {
+            crate::channels::window::ReplyWindow::Closed
+        } else {
+            crate::channels::window::ReplyWindow::at(
+                self.channel_kind,
+                self.human_agent,
+                self.last_inbound_at,
+                now,
+            )
+        };
+        window.refusal(self.channel_kind)
+    }
 }
 
 /// The conversation if the employee may use its channel; `NotFound` otherwise, so that
@@ -224,8 +277,10 @@ pub async fn require_access(
     id: ConversationId,
 ) -> StoreResult<AccessibleConversation> {
     let row = sqlx::query(
-        "SELECT c.channel_id, c.status FROM conversations c
+        "SELECT c.channel_id, c.status, c.last_inbound_at, c.window_closed, ch.kind, ch.status AS channel_status, ch.human_agent
+           FROM conversations c
            JOIN channel_access a ON a.channel_id = c.channel_id AND a.employee_id = $1
+           JOIN channels ch ON ch.id = c.channel_id
           WHERE c.id = $2",
     )
     .bind(employee.0)
@@ -236,6 +291,12 @@ pub async fn require_access(
     Ok(AccessibleConversation {
         channel_id: ChannelId(row.get("channel_id")),
         archived: row.get::<String, _>("status") == "archived",
+        channel_kind: ChannelKind::parse(&row.get::<String, _>("kind"))
+            .unwrap_or(ChannelKind::Sandbox),
+        channel_status: ChannelStatus::parse(&row.get::<String, _>("channel_status")),
+        human_agent: row.get::<i64, _>("human_agent") != 0,
+        last_inbound_at: row.get("last_inbound_at"),
+        window_closed: row.get::<i64, _>("window_closed") != 0,
     })
 }
 
@@ -450,6 +511,37 @@ pub async fn of_contact(
     .fetch_optional(&db.read)
     .await?;
     Ok(id.map(ConversationId))
+}
+
+/// What a provider needs to mark the conversation's messages as seen by the business.
+pub async fn read_receipt(
+    db: &Db,
+    id: ConversationId,
+) -> StoreResult<Option<crate::state::ReadReceipt>> {
+    let row = sqlx::query(
+        "SELECT c.channel_id, ct.external_id,
+                (SELECT m.provider_id FROM messages m
+                  WHERE m.conversation_id = c.id AND m.direction = 'inbound'
+                  ORDER BY m.id DESC LIMIT 1) AS last_inbound
+           FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = $1",
+    )
+    .bind(id.0)
+    .fetch_optional(&db.read)
+    .await?;
+    Ok(row.map(|r| crate::state::ReadReceipt {
+        channel_id: ChannelId(r.get("channel_id")),
+        contact_external_id: r.get("external_id"),
+        last_inbound_provider_id: r.get("last_inbound"),
+    }))
+}
+
+/// The provider refused a reply for its window: lock the composer until the lead writes.
+pub async fn mark_window_closed(db: &Db, id: ConversationId) -> StoreResult<()> {
+    sqlx::query("UPDATE conversations SET window_closed = 1 WHERE id = $1")
+        .bind(id.0)
+        .execute(&db.write)
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

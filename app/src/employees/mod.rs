@@ -107,6 +107,12 @@ pub struct TeamMember {
 pub struct ChannelAccess {
     pub channel: Channel,
     pub employee_ids: Vec<EmployeeId>,
+    /// Provider channels: the URL to give Meta or Twilio.
+    pub webhook_url: Option<String>,
+    /// Meta channels: the verify token to give Meta with the webhook URL.
+    pub verify_token: Option<String>,
+    /// The channel's id at the provider (page, account, number).
+    pub external_id: Option<String>,
 }
 
 /// Everything the settings pages show, in one call.
@@ -171,7 +177,25 @@ pub fn check_password(password: &str) -> Result<(), AppError> {
 pub async fn settings_team() -> Result<Team, AppError> {
     crate::auth::session::require_permission(Permission::Settings).await?;
     let state = crate::state::AppState::current()?;
-    Ok(store::team(&state.db).await?)
+    let mut team = store::team(&state.db).await?;
+    for access in &mut team.channels {
+        if access.channel.kind == crate::channels::ChannelKind::Sandbox {
+            continue;
+        }
+        access.webhook_url = Some(format!(
+            "{}/webhooks/{}/{}",
+            state.public_url,
+            access.channel.kind.as_str(),
+            access.channel.id.0
+        ));
+        if let Some(config) =
+            crate::channels::store::config(&state.db, &state.secret_key, access.channel.id).await?
+        {
+            access.verify_token = config.credentials.get("verify_token").map(str::to_owned);
+            access.external_id = Some(config.external_id);
+        }
+    }
+    Ok(team)
 }
 
 #[server(endpoint = "create_employee", input = Json)]
@@ -256,26 +280,81 @@ pub async fn set_channel_access(
     Ok(())
 }
 
-/// Adds a sandbox channel (a simulated page for trying Confab) for these employees.
-#[server(endpoint = "create_sandbox_channel", input = Json)]
-pub async fn create_sandbox_channel(
+/// Connects a channel: a sandbox (no credentials) or a provider channel with the keys
+/// its kind needs (sealed at rest, never sent back except the verify token), for these
+/// employees. An empty `verify_token` is generated.
+#[server(endpoint = "create_channel", input = Json)]
+pub async fn create_channel(
+    kind: crate::channels::ChannelKind,
     name: String,
+    #[server(default)] credentials: Vec<(String, String)>,
+    #[server(default)] human_agent: bool,
     employee_ids: Vec<EmployeeId>,
 ) -> Result<ChannelId, AppError> {
+    use crate::channels::ChannelKind;
     crate::auth::session::require_permission(Permission::Settings).await?;
     let name = check_name("name", &name)?;
     let state = crate::state::AppState::current()?;
-    let external_id = format!("sandbox-{}", crate::store::now_ms());
-    let id = crate::channels::store::create(
-        &state.db,
-        crate::channels::ChannelKind::Sandbox,
-        &name,
-        &external_id,
-    )
-    .await?;
+    let id = if kind == ChannelKind::Sandbox {
+        let external_id = format!("sandbox-{}", crate::store::now_ms());
+        crate::channels::store::create(&state.db, kind, &name, &external_id).await?
+    } else {
+        let credentials = with_verify_token(kind, credentials);
+        let credentials = crate::channels::credentials::Credentials::parse(kind, &credentials)?;
+        crate::channels::store::create_connected(
+            &state.db,
+            &state.secret_key,
+            kind,
+            &name,
+            &credentials,
+            human_agent,
+        )
+        .await?
+    };
     store::set_channel_access(&state.db, id, &employee_ids).await?;
     state.bus.access_changed();
     Ok(id)
+}
+
+/// New credentials for a channel (after "sync lost", or a rotated token): connects it again.
+#[server(endpoint = "reconnect_channel", input = Json)]
+pub async fn reconnect_channel(
+    channel_id: ChannelId,
+    credentials: Vec<(String, String)>,
+    #[server(default)] human_agent: bool,
+) -> Result<(), AppError> {
+    crate::auth::session::require_permission(Permission::Settings).await?;
+    let state = crate::state::AppState::current()?;
+    let channel = crate::channels::store::by_id(&state.db, channel_id)
+        .await?
+        .ok_or(AppError::NotFound("Channel".into()))?;
+    let credentials = with_verify_token(channel.kind, credentials);
+    let credentials = crate::channels::credentials::Credentials::parse(channel.kind, &credentials)?;
+    crate::channels::store::reconnect(
+        &state.db,
+        &state.secret_key,
+        channel_id,
+        &credentials,
+        human_agent,
+    )
+    .await?;
+    state.bus.access_changed();
+    Ok(())
+}
+
+/// Meta kinds need a verify token: generate one when the owner left it empty.
+#[cfg(feature = "ssr")]
+fn with_verify_token(
+    kind: crate::channels::ChannelKind,
+    mut credentials: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    credentials.retain(|(_, v)| !v.trim().is_empty());
+    let needs = crate::channels::credential_keys(kind).contains(&"verify_token");
+    if needs && !credentials.iter().any(|(k, _)| k == "verify_token") {
+        let token = format!("confab-{:016x}", rand::random::<u64>());
+        credentials.push(("verify_token".into(), token));
+    }
+    credentials
 }
 
 #[cfg(test)]

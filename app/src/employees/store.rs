@@ -64,6 +64,9 @@ pub async fn team(db: &Db) -> StoreResult<Team> {
         .map(|channel| ChannelAccess {
             employee_ids: by_channel.remove(&channel.id.0).unwrap_or_default(),
             channel,
+            webhook_url: None,
+            verify_token: None,
+            external_id: None,
         })
         .collect();
     Ok(Team {

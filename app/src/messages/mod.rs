@@ -72,6 +72,44 @@ impl MessageStatus {
     }
 }
 
+/// What kind of thing came with a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentKind {
+    Image,
+    Video,
+    Audio,
+    File,
+    Sticker,
+    Location,
+}
+
+impl AttachmentKind {
+    pub const ALL: [AttachmentKind; 6] = [
+        AttachmentKind::Image,
+        AttachmentKind::Video,
+        AttachmentKind::Audio,
+        AttachmentKind::File,
+        AttachmentKind::Sticker,
+        AttachmentKind::Location,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttachmentKind::Image => "image",
+            AttachmentKind::Video => "video",
+            AttachmentKind::Audio => "audio",
+            AttachmentKind::File => "file",
+            AttachmentKind::Sticker => "sticker",
+            AttachmentKind::Location => "location",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub id: MessageId,
@@ -85,6 +123,38 @@ pub struct Message {
     /// UTC epoch milliseconds.
     pub created_at: i64,
     pub read_at: Option<i64>,
+    /// Files, stickers and places that came with it.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// Where an attachment stands: waiting for the media worker, stored, or not fetchable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentState {
+    Pending,
+    Stored,
+    Failed,
+}
+
+/// A file or place of a message, as the thread shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: i64,
+    pub kind: AttachmentKind,
+    pub mime: Option<String>,
+    pub file_name: Option<String>,
+    pub size_bytes: Option<i64>,
+    pub state: AttachmentState,
+    /// For a location: `lat,long`.
+    pub place: Option<String>,
+}
+
+impl Attachment {
+    /// Where the browser fetches the stored file (access is checked there).
+    pub fn href(&self) -> String {
+        format!("/media/{}", self.id)
+    }
 }
 
 /// A reply's text, checked: not blank, at most [`MAX_BODY_CHARS`] characters.

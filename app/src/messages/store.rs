@@ -1,7 +1,7 @@
 //! Message rows: the inbound pipeline's one transaction, queuing replies, the sender's
 //! outbox, delivery states.
 
-use super::{Direction, Message, MessageBody, MessageStatus};
+use super::{AttachmentKind, Direction, Message, MessageBody, MessageStatus};
 use crate::auth::Employee;
 use crate::conversations::store as conversations;
 use crate::events::{store as events, EventKind, LiveEvent};
@@ -22,7 +22,57 @@ fn row_to_message(r: &sqlx::sqlite::SqliteRow) -> Message {
         sender_name: r.get("sender_name"),
         created_at: r.get("created_at"),
         read_at: r.get("read_at"),
+        attachments: Vec::new(),
     }
+}
+
+/// Fills in the attachments of some messages with one query.
+async fn with_attachments(
+    conn: &mut SqliteConnection,
+    messages: &mut [Message],
+) -> StoreResult<()> {
+    let (Some(first), Some(last)) = (
+        messages.iter().map(|m| m.id.0).min(),
+        messages.iter().map(|m| m.id.0).max(),
+    ) else {
+        return Ok(());
+    };
+    let conversation = messages[0].conversation_id;
+    let rows = sqlx::query(
+        "SELECT a.id, a.message_id, a.kind, a.mime, a.file_name, a.size_bytes, a.status, a.source_url
+           FROM attachments a JOIN messages m ON m.id = a.message_id
+          WHERE m.conversation_id = $1 AND a.message_id BETWEEN $2 AND $3 ORDER BY a.id",
+    )
+    .bind(conversation.0)
+    .bind(first)
+    .bind(last)
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in rows {
+        let message_id: i64 = r.get("message_id");
+        let Some(message) = messages.iter_mut().find(|m| m.id.0 == message_id) else {
+            continue;
+        };
+        let kind =
+            AttachmentKind::parse(&r.get::<String, _>("kind")).unwrap_or(AttachmentKind::File);
+        let source: Option<String> = r.get("source_url");
+        message.attachments.push(super::Attachment {
+            id: r.get("id"),
+            kind,
+            mime: r.get("mime"),
+            file_name: r.get("file_name"),
+            size_bytes: r.get("size_bytes"),
+            state: match r.get::<String, _>("status").as_str() {
+                "stored" => super::AttachmentState::Stored,
+                "failed" => super::AttachmentState::Failed,
+                _ => super::AttachmentState::Pending,
+            },
+            place: (kind == AttachmentKind::Location)
+                .then(|| source.and_then(|s| s.strip_prefix("geo:").map(str::to_owned)))
+                .flatten(),
+        });
+    }
+    Ok(())
 }
 
 async fn load(conn: &mut SqliteConnection, id: MessageId) -> StoreResult<Message> {
@@ -33,9 +83,13 @@ async fn load(conn: &mut SqliteConnection, id: MessageId) -> StoreResult<Message
         .bind(id.0)
         .fetch_optional(&mut *conn)
         .await?;
-    row.as_ref()
+    let mut message = [row
+        .as_ref()
         .map(row_to_message)
-        .ok_or(StoreError::NotFound("Message"))
+        .ok_or(StoreError::NotFound("Message"))?];
+    with_attachments(conn, &mut message).await?;
+    let [message] = message;
+    Ok(message)
 }
 
 fn message_event_payload(message: &Message) -> serde_json::Value {
@@ -67,57 +121,110 @@ pub async fn recent(
         .map(row_to_message)
         .collect();
     messages.reverse();
+    let mut conn = db.read.acquire().await?;
+    with_attachments(&mut conn, &mut messages).await?;
     Ok((messages, has_more))
 }
 
-/// A message a lead sent, as a provider (or the sandbox) reports it.
-#[derive(Debug, Clone)]
+/// A message a provider reports: the lead's, or (with `from_business`) one the business
+/// wrote outside Confab, such as a Messenger echo.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct InboundMessage {
     pub contact_external_id: String,
     pub contact_name: Option<String>,
+    /// E.164 where the provider gives a phone number (WhatsApp wa_id, SMS sender).
+    pub contact_phone: Option<String>,
+    /// The Instagram username, where known.
+    pub contact_username: Option<String>,
     /// The provider's id of the message: a retried webhook carries the same one.
     pub provider_id: String,
+    /// The text; empty for a message that is only attachments.
     pub body: String,
     /// When the provider says it was sent (UTC ms); receipt time when it does not say.
     pub sent_at: Option<i64>,
+    /// Written by the business (an echo), not by the lead.
+    pub from_business: bool,
+    pub attachments: Vec<InboundAttachment>,
+}
+
+/// A file, sticker or place that came with a message. Files are fetched later by the
+/// media worker, never in the webhook's request path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundAttachment {
+    pub kind: AttachmentKind,
+    pub mime: Option<String>,
+    pub file_name: Option<String>,
+    /// Where the provider serves the file (Meta CDN, Twilio media URL); for a location,
+    /// a `geo:lat,long` URI.
+    pub source_url: Option<String>,
+    /// WhatsApp's media id, resolved to a URL through the Graph API by the media worker.
+    pub provider_media_id: Option<String>,
+}
+
+/// A new state of one of our messages, as the provider reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderStatus {
+    pub provider_id: String,
+    /// Sent, Delivered, Read or Failed.
+    pub status: MessageStatus,
+    /// UTC ms, when the provider says.
+    pub at: Option<i64>,
+    /// The provider's reason, for a failure.
+    pub error: Option<String>,
 }
 
 /// The inbound pipeline's one transaction: upsert the contact and the conversation
-/// (reopening it when archived), insert the message unless its provider id is known,
-/// append events. Returns the committed events; none when the message was a duplicate.
+/// (reopening it when archived), insert the message and its attachments unless its
+/// provider id is known, append events. Returns the committed events; none when the
+/// message was a duplicate.
 pub async fn record_inbound(
     db: &Db,
     channel: ChannelId,
     inbound: &InboundMessage,
 ) -> StoreResult<Vec<LiveEvent>> {
     let now = now_ms();
+    // The provider's time rules the reply window, but never a time in the future.
+    let written_at = inbound.sent_at.map_or(now, |at| at.min(now));
     let mut tx = db.write.begin().await?;
     let contact_id: i64 = sqlx::query_scalar(
-        "INSERT INTO contacts (channel_id, external_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+        "INSERT INTO contacts (channel_id, external_id, name, phone, username, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)
          ON CONFLICT (channel_id, external_id)
-         DO UPDATE SET name = COALESCE(excluded.name, contacts.name), updated_at = excluded.updated_at
+         DO UPDATE SET name = COALESCE(excluded.name, contacts.name),
+                       phone = COALESCE(excluded.phone, contacts.phone),
+                       username = COALESCE(excluded.username, contacts.username),
+                       updated_at = excluded.updated_at
          RETURNING id",
     )
     .bind(channel.0)
     .bind(&inbound.contact_external_id)
     .bind(&inbound.contact_name)
+    .bind(&inbound.contact_phone)
+    .bind(&inbound.contact_username)
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
     let (conversation_id, was_archived) =
         conversations::upsert_for_contact(&mut tx, channel, contact_id, now).await?;
+    let (direction, status) = if inbound.from_business {
+        (Direction::Outbound, MessageStatus::Sent)
+    } else {
+        (Direction::Inbound, MessageStatus::Received)
+    };
     let message_id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO messages (conversation_id, channel_id, direction, provider_id, body, status, created_at, sent_at)
-         VALUES ($1, $2, 'inbound', $3, $4, 'received', $5, $6)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (channel_id, provider_id) DO NOTHING
          RETURNING id",
     )
     .bind(conversation_id.0)
     .bind(channel.0)
+    .bind(direction.as_str())
     .bind(&inbound.provider_id)
     .bind(&inbound.body)
+    .bind(status.as_str())
     .bind(now)
-    .bind(inbound.sent_at)
+    .bind(written_at)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(message_id) = message_id else {
@@ -125,20 +232,58 @@ pub async fn record_inbound(
         tx.rollback().await?;
         return Ok(Vec::new());
     };
-    sqlx::query(
-        "UPDATE conversations
-            SET status = 'open', archived_at = NULL, archived_by = NULL,
-                last_inbound_at = $2, last_message_at = $2, last_message_id = $3,
-                unread_count = unread_count + 1, awaiting_reply = 1
-          WHERE id = $1",
-    )
-    .bind(conversation_id.0)
-    .bind(now)
-    .bind(message_id)
-    .execute(&mut *tx)
-    .await?;
+    for attachment in &inbound.attachments {
+        // Places need no download; files wait for the media worker.
+        let state = if attachment.kind == AttachmentKind::Location {
+            "stored"
+        } else {
+            "pending"
+        };
+        sqlx::query(
+            "INSERT INTO attachments (message_id, kind, mime, file_name, source_url, provider_media_id, status, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(message_id)
+        .bind(attachment.kind.as_str())
+        .bind(&attachment.mime)
+        .bind(&attachment.file_name)
+        .bind(&attachment.source_url)
+        .bind(&attachment.provider_media_id)
+        .bind(state)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if inbound.from_business {
+        // Written from the page itself: an answer, so nothing is left unread or unanswered.
+        sqlx::query(
+            "UPDATE conversations
+                SET last_message_at = $2, last_message_id = $3, unread_count = 0, awaiting_reply = 0
+              WHERE id = $1",
+        )
+        .bind(conversation_id.0)
+        .bind(now)
+        .bind(message_id)
+        .execute(&mut *tx)
+        .await?;
+    } else {
+        sqlx::query(
+            "UPDATE conversations
+                SET status = 'open', archived_at = NULL, archived_by = NULL,
+                    last_inbound_at = MAX(COALESCE(last_inbound_at, 0), $4), last_message_at = $2,
+                    last_message_id = $3, unread_count = unread_count + 1, awaiting_reply = 1,
+                    window_closed = 0
+              WHERE id = $1",
+        )
+        .bind(conversation_id.0)
+        .bind(now)
+        .bind(message_id)
+        .bind(written_at)
+        .execute(&mut *tx)
+        .await?;
+    }
     let mut out = Vec::with_capacity(2);
-    if was_archived {
+    if was_archived && !inbound.from_business {
         out.push(conversations::status_event(&mut tx, conversation_id, channel).await?);
     }
     let message = load(&mut tx, MessageId(message_id)).await?;
@@ -156,6 +301,133 @@ pub async fn record_inbound(
     Ok(out)
 }
 
+/// Where a status stands in the one direction statuses move (failed only from pending/sent).
+fn status_rank(status: MessageStatus) -> i64 {
+    match status {
+        MessageStatus::Received | MessageStatus::Pending => 0,
+        MessageStatus::Sent | MessageStatus::Failed => 1,
+        MessageStatus::Delivered => 2,
+        MessageStatus::Read => 3,
+    }
+}
+
+const STATUS_RANK_SQL: &str = "CASE status WHEN 'sent' THEN 1 WHEN 'failed' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 0 END";
+
+/// Moves one of our messages forward to the provider's status (never back: WhatsApp
+/// may report `delivered` after `read`). A status for an unknown message changes nothing.
+pub async fn apply_status(
+    db: &Db,
+    channel: ChannelId,
+    update: &ProviderStatus,
+) -> StoreResult<Vec<LiveEvent>> {
+    let now = now_ms();
+    let at = update.at.map_or(now, |at| at.min(now));
+    let rank = status_rank(update.status);
+    let mut tx = db.write.begin().await?;
+    let changed: Option<(i64, i64)> = sqlx::query_as(&format!(
+        "UPDATE messages
+            SET status = $3,
+                error = CASE WHEN $3 = 'failed' THEN $5 ELSE error END,
+                delivered_at = CASE WHEN $3 IN ('delivered', 'read') THEN COALESCE(delivered_at, $4) ELSE delivered_at END,
+                read_at = CASE WHEN $3 = 'read' THEN $4 ELSE read_at END
+          WHERE channel_id = $1 AND provider_id = $2 AND direction = 'outbound'
+            AND ({STATUS_RANK_SQL} < $6 OR ($3 = 'failed' AND status = 'sent'))
+          RETURNING id, conversation_id"
+    ))
+    .bind(channel.0)
+    .bind(&update.provider_id)
+    .bind(update.status.as_str())
+    .bind(at)
+    .bind(&update.error)
+    .bind(rank)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((id, conversation)) = changed else {
+        tx.rollback().await?;
+        return Ok(Vec::new());
+    };
+    let event = updated_event(
+        &mut tx,
+        MessageId(id),
+        ConversationId(conversation),
+        channel,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(vec![event])
+}
+
+/// Messenger's delivery watermark: everything we sent up to it (UTC ms) arrived.
+pub async fn mark_delivered_up_to(
+    db: &Db,
+    conversation: ConversationId,
+    channel: ChannelId,
+    watermark: i64,
+) -> StoreResult<Vec<LiveEvent>> {
+    advance_up_to(
+        db,
+        conversation,
+        channel,
+        watermark,
+        MessageStatus::Delivered,
+    )
+    .await
+}
+
+async fn advance_up_to(
+    db: &Db,
+    conversation: ConversationId,
+    channel: ChannelId,
+    watermark: i64,
+    status: MessageStatus,
+) -> StoreResult<Vec<LiveEvent>> {
+    let now = now_ms();
+    let mut tx = db.write.begin().await?;
+    let ids: Vec<i64> = sqlx::query_scalar(&format!(
+        "UPDATE messages SET status = $4,
+                delivered_at = COALESCE(delivered_at, $3),
+                read_at = CASE WHEN $4 = 'read' THEN $3 ELSE read_at END
+          WHERE conversation_id = $1 AND direction = 'outbound' AND status IN ('sent', 'delivered', 'read')
+            AND {STATUS_RANK_SQL} < $5
+            AND COALESCE(sent_at, created_at) <= $2
+          RETURNING id"
+    ))
+    .bind(conversation.0)
+    .bind(watermark)
+    .bind(now)
+    .bind(status.as_str())
+    .bind(status_rank(status))
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(updated_event(&mut tx, MessageId(id), conversation, channel).await?);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Instagram's read receipt names one message: it and all we sent before it are read.
+pub async fn mark_read_through(
+    db: &Db,
+    conversation: ConversationId,
+    channel: ChannelId,
+    provider_id: &str,
+) -> StoreResult<Vec<LiveEvent>> {
+    let at: Option<i64> = sqlx::query_scalar(
+        "SELECT COALESCE(sent_at, created_at) FROM messages WHERE channel_id = $1 AND provider_id = $2 AND conversation_id = $3",
+    )
+    .bind(channel.0)
+    .bind(provider_id)
+    .bind(conversation.0)
+    .fetch_optional(&db.read)
+    .await?;
+    match at {
+        Some(at) => mark_read_up_to(db, conversation, channel, at).await,
+        None => Ok(Vec::new()),
+    }
+}
+
 /// Queues an employee's reply (pending) and reopens the conversation if archived.
 pub async fn queue_outbound(
     db: &Db,
@@ -166,6 +438,15 @@ pub async fn queue_outbound(
     let now = now_ms();
     let mut tx = db.write.begin().await?;
     let target = conversations::require_access(&mut tx, employee.id, conversation).await?;
+    let refusal = target.text_refusal(now).or_else(|| {
+        crate::channels::window::provider_limit_error(target.channel_kind, body.as_str())
+    });
+    if let Some(message) = refusal {
+        return Err(StoreError::Invalid {
+            field: "body",
+            message,
+        });
+    }
     let message_id: i64 = sqlx::query_scalar(
         "INSERT INTO messages (conversation_id, channel_id, direction, body, sender_employee_id, status, next_attempt_at, created_at)
          VALUES ($1, $2, 'outbound', $3, $4, 'pending', $5, $5) RETURNING id",
@@ -231,6 +512,12 @@ pub async fn retry_failed(
     .await?;
     let conversation = ConversationId(conversation.ok_or(StoreError::NotFound("Failed message"))?);
     let target = conversations::require_access(&mut tx, employee.id, conversation).await?;
+    if let Some(message) = target.text_refusal(now_ms()) {
+        return Err(StoreError::Invalid {
+            field: "message",
+            message,
+        });
+    }
     sqlx::query("UPDATE messages SET status = 'pending', error = NULL, attempts = 0, next_attempt_at = $2 WHERE id = $1")
         .bind(id.0)
         .bind(now_ms())
@@ -267,12 +554,14 @@ pub struct OutboundJob {
     pub contact_external_id: String,
     pub body: String,
     pub attempts: i64,
+    /// When the lead last wrote (UTC ms): decides Meta's messaging type and tag.
+    pub last_inbound_at: Option<i64>,
 }
 
 /// Pending replies whose time has come, oldest first.
 pub async fn due_outbound(db: &Db, limit: i64) -> StoreResult<Vec<OutboundJob>> {
     let rows = sqlx::query(
-        "SELECT m.id, m.conversation_id, m.channel_id, m.body, m.attempts, ct.external_id
+        "SELECT m.id, m.conversation_id, m.channel_id, m.body, m.attempts, ct.external_id, c.last_inbound_at
            FROM messages m
            JOIN conversations c ON c.id = m.conversation_id
            JOIN contacts ct ON ct.id = c.contact_id
@@ -293,6 +582,7 @@ pub async fn due_outbound(db: &Db, limit: i64) -> StoreResult<Vec<OutboundJob>> 
             contact_external_id: r.get("external_id"),
             body: r.get("body"),
             attempts: r.get("attempts"),
+            last_inbound_at: r.get("last_inbound_at"),
         })
         .collect())
 }
@@ -383,25 +673,7 @@ pub async fn mark_read_up_to(
     channel: ChannelId,
     watermark: i64,
 ) -> StoreResult<Vec<LiveEvent>> {
-    let now = now_ms();
-    let mut tx = db.write.begin().await?;
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "UPDATE messages SET status = 'read', read_at = $3
-          WHERE conversation_id = $1 AND direction = 'outbound' AND status IN ('sent', 'delivered')
-            AND created_at <= $2
-          RETURNING id",
-    )
-    .bind(conversation.0)
-    .bind(watermark)
-    .bind(now)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        out.push(updated_event(&mut tx, MessageId(id), conversation, channel).await?);
-    }
-    tx.commit().await?;
-    Ok(out)
+    advance_up_to(db, conversation, channel, watermark, MessageStatus::Read).await
 }
 
 /// A message of demo history, with the time it was written.
@@ -515,4 +787,135 @@ pub async fn prune_conversation(
         messages: deleted,
         storage_keys,
     })
+}
+
+/// A file the media worker must fetch.
+#[derive(Debug, Clone)]
+pub struct PendingAttachment {
+    pub id: i64,
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
+    pub channel_id: ChannelId,
+    pub source_url: Option<String>,
+    pub provider_media_id: Option<String>,
+    pub attempts: i64,
+}
+
+/// Attachments waiting for the media worker, oldest first.
+pub async fn pending_attachments(db: &Db, limit: i64) -> StoreResult<Vec<PendingAttachment>> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.message_id, m.conversation_id, m.channel_id, a.source_url, a.provider_media_id, a.attempts
+           FROM attachments a JOIN messages m ON m.id = a.message_id
+          WHERE a.status = 'pending' ORDER BY a.id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PendingAttachment {
+            id: r.get("id"),
+            message_id: MessageId(r.get("message_id")),
+            conversation_id: ConversationId(r.get("conversation_id")),
+            channel_id: ChannelId(r.get("channel_id")),
+            source_url: r.get("source_url"),
+            provider_media_id: r.get("provider_media_id"),
+            attempts: r.get("attempts"),
+        })
+        .collect())
+}
+
+/// What became of one fetch of an attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaOutcome {
+    Stored {
+        storage_key: String,
+        mime: String,
+        size_bytes: i64,
+    },
+    /// Try again later (the worker's next pass), unless it is the last attempt.
+    Failed { reason: String, give_up: bool },
+}
+
+/// Records a fetch; returns the message's update for the thread when it changed.
+pub async fn record_media(
+    db: &Db,
+    pending: &PendingAttachment,
+    outcome: &MediaOutcome,
+) -> StoreResult<Vec<LiveEvent>> {
+    let mut tx = db.write.begin().await?;
+    match outcome {
+        MediaOutcome::Stored {
+            storage_key,
+            mime,
+            size_bytes,
+        } => {
+            sqlx::query(
+                "UPDATE attachments SET status = 'stored', storage_key = $2, mime = $3, size_bytes = $4,
+                        attempts = attempts + 1, error = NULL WHERE id = $1",
+            )
+            .bind(pending.id)
+            .bind(storage_key)
+            .bind(mime)
+            .bind(size_bytes)
+            .execute(&mut *tx)
+            .await?;
+        }
+        MediaOutcome::Failed { reason, give_up } => {
+            sqlx::query(
+                "UPDATE attachments SET attempts = attempts + 1, error = $2,
+                        status = CASE WHEN $3 = 1 THEN 'failed' ELSE status END WHERE id = $1",
+            )
+            .bind(pending.id)
+            .bind(reason)
+            .bind(*give_up as i64)
+            .execute(&mut *tx)
+            .await?;
+            if !give_up {
+                tx.commit().await?;
+                return Ok(Vec::new());
+            }
+        }
+    }
+    let event = updated_event(
+        &mut tx,
+        pending.message_id,
+        pending.conversation_id,
+        pending.channel_id,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(vec![event])
+}
+
+/// A stored file an employee may open: only through a channel they have access to.
+#[derive(Debug, Clone)]
+pub struct StoredMedia {
+    pub storage_key: String,
+    pub mime: String,
+    pub file_name: Option<String>,
+}
+
+pub async fn media_for_employee(
+    db: &Db,
+    employee: EmployeeId,
+    attachment: i64,
+) -> StoreResult<Option<StoredMedia>> {
+    let row = sqlx::query(
+        "SELECT a.storage_key, a.mime, a.file_name FROM attachments a
+           JOIN messages m ON m.id = a.message_id
+           JOIN channel_access ca ON ca.channel_id = m.channel_id AND ca.employee_id = $1
+          WHERE a.id = $2 AND a.status = 'stored' AND a.storage_key IS NOT NULL",
+    )
+    .bind(employee.0)
+    .bind(attachment)
+    .fetch_optional(&db.read)
+    .await?;
+    Ok(row.map(|r| StoredMedia {
+        storage_key: r.get("storage_key"),
+        mime: r
+            .get::<Option<String>, _>("mime")
+            .unwrap_or_else(|| "application/octet-stream".into()),
+        file_name: r.get("file_name"),
+    }))
 }

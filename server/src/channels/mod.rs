@@ -1,11 +1,21 @@
-//! The `Channel` contract: how Confab delivers a reply through a provider. One module per
-//! provider; the sender worker only knows this trait.
+//! The `Channel` contract (DESIGN.md §4): how Confab delivers a reply and a read receipt
+//! through a provider. One module per provider; the sender worker only knows this trait.
+//! Inbound parsing and signatures live in `inbound`, one parser per provider family.
 
-use app::channels::{Channel, ChannelKind};
+use app::channels::store::ChannelConfig;
+use app::channels::ChannelKind;
 use app::messages::store::OutboundJob;
+use app::state::ReadReceipt;
 use async_trait::async_trait;
+use std::time::Duration;
 
+mod graph;
+pub mod inbound;
+pub mod instagram;
+pub mod messenger;
 pub mod sandbox;
+pub mod twilio_sms;
+pub mod whatsapp;
 
 /// Why a provider did not take a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,18 +38,93 @@ pub struct SendReceipt {
     pub delivered: bool,
 }
 
-#[async_trait]
-pub trait ChannelProvider: Send + Sync {
-    async fn send(&self, channel: &Channel, job: &OutboundJob) -> Result<SendReceipt, SendError>;
+/// Where the providers' APIs are and how Confab reaches them. Tests point the base URLs
+/// at an in-process fake.
+#[derive(Debug, Clone)]
+pub struct ProviderContext {
+    pub http: reqwest::Client,
+    /// Graph API with its version, e.g. `https://graph.facebook.com/v25.0`.
+    pub graph_api_url: String,
+    /// Twilio's REST API root, e.g. `https://api.twilio.com`.
+    pub twilio_api_url: String,
+    /// Where providers reach Confab (Twilio status callbacks).
+    pub public_url: String,
 }
 
-/// The provider that serves a kind of channel, if this build has one.
-pub fn provider_for(kind: ChannelKind) -> Option<&'static dyn ChannelProvider> {
-    match kind {
-        ChannelKind::Sandbox => Some(&sandbox::Sandbox),
-        ChannelKind::Messenger
-        | ChannelKind::Instagram
-        | ChannelKind::Whatsapp
-        | ChannelKind::TwilioSms => None,
+impl ProviderContext {
+    pub fn new(graph_api_url: &str, twilio_api_url: &str, public_url: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(20))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("Confab")
+            .build()
+            .unwrap_or_default();
+        ProviderContext {
+            http,
+            graph_api_url: graph_api_url.trim_end_matches('/').to_owned(),
+            twilio_api_url: twilio_api_url.trim_end_matches('/').to_owned(),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        }
     }
+
+    /// The webhook URL of a channel, as providers must be told it.
+    pub fn webhook_url(&self, kind: ChannelKind, channel: app::ids::ChannelId) -> String {
+        webhook_url(&self.public_url, kind, channel)
+    }
+}
+
+/// `{public_url}/webhooks/{kind}/{id}`: the one place webhook URLs are built.
+pub fn webhook_url(public_url: &str, kind: ChannelKind, channel: app::ids::ChannelId) -> String {
+    format!(
+        "{}/webhooks/{}/{}",
+        public_url.trim_end_matches('/'),
+        kind.as_str(),
+        channel.0
+    )
+}
+
+#[async_trait]
+pub trait ChannelProvider: Send + Sync {
+    /// Delivers one reply.
+    async fn send(
+        &self,
+        ctx: &ProviderContext,
+        channel: &ChannelConfig,
+        job: &OutboundJob,
+    ) -> Result<SendReceipt, SendError>;
+
+    /// Tells the lead's app that the business has seen their messages, where the
+    /// provider has such a thing.
+    async fn mark_seen(
+        &self,
+        _ctx: &ProviderContext,
+        _channel: &ChannelConfig,
+        _receipt: &ReadReceipt,
+    ) -> Result<(), SendError> {
+        Ok(())
+    }
+}
+
+/// The provider that serves a kind of channel.
+pub fn provider_for(kind: ChannelKind) -> &'static dyn ChannelProvider {
+    match kind {
+        ChannelKind::Sandbox => &sandbox::Sandbox,
+        ChannelKind::Messenger => &messenger::Messenger,
+        ChannelKind::Instagram => &instagram::Instagram,
+        ChannelKind::Whatsapp => &whatsapp::Whatsapp,
+        ChannelKind::TwilioSms => &twilio_sms::TwilioSms,
+    }
+}
+
+/// A transport failure (no answer, timeout, reset) is always worth another try.
+fn transport_error(provider: &str, err: &reqwest::Error) -> SendError {
+    let what = if err.is_timeout() {
+        "did not answer in time"
+    } else if err.is_connect() {
+        "could not be reached"
+    } else {
+        "broke off the connection"
+    };
+    SendError::RetryLater(format!("{provider} {what}."))
 }

@@ -1,8 +1,8 @@
 //! The sandbox provider: delivery is in-process. The lead's page follows its conversation
 //! over `/sandbox/events` and shows the reply once it is delivered here.
 
-use super::{ChannelProvider, SendError, SendReceipt};
-use app::channels::Channel;
+use super::{ChannelProvider, ProviderContext, SendError, SendReceipt};
+use app::channels::store::ChannelConfig;
 use app::messages::store::OutboundJob;
 use async_trait::async_trait;
 
@@ -10,7 +10,12 @@ pub struct Sandbox;
 
 #[async_trait]
 impl ChannelProvider for Sandbox {
-    async fn send(&self, _channel: &Channel, job: &OutboundJob) -> Result<SendReceipt, SendError> {
+    async fn send(
+        &self,
+        _ctx: &ProviderContext,
+        _channel: &ChannelConfig,
+        job: &OutboundJob,
+    ) -> Result<SendReceipt, SendError> {
         Ok(SendReceipt {
             provider_id: format!("sandbox-out-{}", job.message_id),
             delivered: true,

@@ -6,6 +6,7 @@ use axum::Router;
 
 pub mod events;
 pub mod health;
+pub mod media;
 pub mod sandbox;
 pub mod webhooks;
 
@@ -18,7 +19,10 @@ pub fn router() -> Router<AppState> {
         .route("/sandbox/events", get(sandbox::lead_stream))
         .route(
             "/webhooks/{kind}/{channel_id}",
-            post(webhooks::receive).layer(axum::extract::DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)),
+            post(webhooks::receive)
+                .get(webhooks::verify)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)),
         )
+        .route("/media/{attachment_id}", get(media::serve))
         .route("/health", get(health::health))
 }

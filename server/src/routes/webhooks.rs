@@ -1,51 +1,209 @@
 //! `POST /webhooks/{kind}/{channel_id}`: provider webhooks. The body is read raw (capped),
-//! checked, parsed into normalized events, committed in one transaction, and only then
-//! acknowledged; the events are published after the commit.
+//! its signature checked in constant time before anything is parsed, parsed into
+//! normalized events, each committed, and only then acknowledged; events are published
+//! after the commit. `GET` answers Meta's verification handshake.
 
+use crate::channels::inbound::{self, meta::MetaObject, signature, Addressed, InboundEvent};
 use crate::error::ApiError;
+use app::channels::store::ChannelConfig;
 use app::channels::{ChannelKind, ChannelStatus};
+use app::events::LiveEvent;
 use app::ids::ChannelId;
 use app::messages::store::{self as messages, InboundMessage};
 use app::sandbox::SandboxWebhook;
 use app::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap};
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use std::collections::HashMap;
+use subtle::ConstantTimeEq;
+
+async fn channel_for(
+    state: &AppState,
+    kind: &str,
+    channel_id: i64,
+) -> Result<ChannelConfig, ApiError> {
+    let kind = ChannelKind::parse(kind).ok_or(ApiError::NotFound("Webhook"))?;
+    app::channels::store::config(&state.db, &state.secret_key, ChannelId(channel_id))
+        .await?
+        .filter(|c| c.channel.kind == kind && c.channel.status != ChannelStatus::Disconnected)
+        .ok_or(ApiError::NotFound("Channel"))
+}
+
+/// Meta's handshake: echo `hub.challenge` when `hub.verify_token` is this channel's.
+pub async fn verify(
+    State(state): State<AppState>,
+    Path((kind, channel_id)): Path<(String, i64)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let channel = channel_for(&state, &kind, channel_id).await?;
+    if !matches!(
+        channel.channel.kind,
+        ChannelKind::Messenger | ChannelKind::Instagram | ChannelKind::Whatsapp
+    ) {
+        return Err(ApiError::NotFound("Webhook"));
+    }
+    let token = query.get("hub.verify_token").map(String::as_str);
+    let expected = channel.credentials.value("verify_token");
+    let token_ok = !expected.is_empty()
+        && token.is_some_and(|t| bool::from(t.as_bytes().ct_eq(expected.as_bytes())));
+    if query.get("hub.mode").map(String::as_str) != Some("subscribe") || !token_ok {
+        tracing::warn!(
+            channel = channel_id,
+            "webhook verification refused: wrong verify token"
+        );
+        return Err(ApiError::Forbidden);
+    }
+    // The challenge is documented as an integer: echo nothing else (no reflected markup).
+    let challenge = query
+        .get("hub.challenge")
+        .filter(|c| !c.is_empty() && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .ok_or_else(|| ApiError::BadRequest("hub.challenge is missing or not a number.".into()))?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        challenge.clone(),
+    )
+        .into_response())
+}
 
 pub async fn receive(
     State(state): State<AppState>,
     Path((kind, channel_id)): Path<(String, i64)>,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let kind = ChannelKind::parse(&kind).ok_or(ApiError::NotFound("Webhook"))?;
-    let channel = app::channels::store::by_id(&state.db, ChannelId(channel_id))
-        .await?
-        .filter(|c| c.kind == kind)
-        .ok_or(ApiError::NotFound("Channel"))?;
-    let span = tracing::info_span!("webhook", kind = kind.as_str(), channel = channel_id);
+) -> Result<Response, ApiError> {
+    let channel = channel_for(&state, &kind, channel_id).await?;
+    let span = tracing::info_span!("webhook", kind = %kind, channel = channel_id);
     let _guard = span.enter();
-    if channel.status == ChannelStatus::Disconnected {
-        return Err(ApiError::NotFound("Channel"));
+    let kind = channel.channel.kind;
+    let events = match kind {
+        ChannelKind::Sandbox => return sandbox(&state, channel.channel.id, &headers, &body).await,
+        ChannelKind::Messenger | ChannelKind::Instagram | ChannelKind::Whatsapp => {
+            require_content_type(&headers, "application/json")?;
+            let header = headers
+                .get("x-hub-signature-256")
+                .and_then(|v| v.to_str().ok());
+            if !signature::verify_hub_signature(
+                channel.credentials.value("app_secret"),
+                &body,
+                header,
+            ) {
+                tracing::warn!("webhook refused: bad X-Hub-Signature-256");
+                return Err(ApiError::BadSignature);
+            }
+            match kind {
+                ChannelKind::Messenger => inbound::meta::parse(MetaObject::Page, &body),
+                ChannelKind::Instagram => inbound::meta::parse(MetaObject::Instagram, &body),
+                _ => inbound::whatsapp::parse(&body),
+            }
+            .map_err(|e| ApiError::BadRequest(format!("The webhook body is not valid: {e}")))?
+        }
+        ChannelKind::TwilioSms => {
+            require_content_type(&headers, "application/x-www-form-urlencoded")?;
+            let params = inbound::twilio::form_params(&body)
+                .map_err(|e| ApiError::BadRequest(format!("The webhook body is not valid: {e}")))?;
+            // Twilio signs the URL it was given: the public one, with any query string.
+            let mut url = crate::channels::webhook_url(&state.public_url, kind, channel.channel.id);
+            if let Some(query) = uri.query() {
+                url = format!("{url}?{query}");
+            }
+            let header = headers
+                .get("x-twilio-signature")
+                .and_then(|v| v.to_str().ok());
+            if !signature::verify_twilio_signature(
+                channel.credentials.value("auth_token"),
+                &url,
+                &params,
+                header,
+            ) {
+                tracing::warn!("webhook refused: bad X-Twilio-Signature");
+                return Err(ApiError::BadSignature);
+            }
+            inbound::twilio::parse(&params)
+                .map_err(|e| ApiError::BadRequest(format!("The webhook body is not valid: {e}")))?
+        }
+    };
+    let mut stored = 0;
+    for addressed in events {
+        let published = apply(&state, &channel, addressed).await?;
+        stored += published.len();
+        state.bus.publish(published);
     }
-    match kind {
-        ChannelKind::Sandbox => sandbox(&state, channel.id, &headers, &body).await,
-        _ => Err(ApiError::NotFound("Webhook")),
+    if kind == ChannelKind::TwilioSms {
+        // An empty TwiML answer: Twilio sends nothing back to the lead.
+        return Ok((
+            [(header::CONTENT_TYPE, "text/xml")],
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>",
+        )
+            .into_response());
     }
+    Ok((
+        StatusCode::OK,
+        Json(serde_json::json!({ "ok": true, "events": stored })),
+    )
+        .into_response())
 }
 
-fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+/// Commits one provider event; returns the live events to publish.
+async fn apply(
+    state: &AppState,
+    channel: &ChannelConfig,
+    addressed: Addressed,
+) -> Result<Vec<LiveEvent>, ApiError> {
+    let id = channel.channel.id;
+    // One Meta app's webhook carries events for all its pages: act only on this one's.
+    if addressed.business_id != channel.external_id {
+        tracing::debug!(to = %addressed.business_id, "event for another page or number ignored");
+        return Ok(Vec::new());
+    }
+    let conversation_of = |contact: String| async move {
+        app::conversations::store::of_contact(&state.db, id, &contact).await
+    };
+    Ok(match addressed.event {
+        InboundEvent::Message(message) => messages::record_inbound(&state.db, id, &message).await?,
+        InboundEvent::Status(status) => messages::apply_status(&state.db, id, &status).await?,
+        InboundEvent::DeliveredUpTo {
+            contact_external_id,
+            watermark,
+        } => match conversation_of(contact_external_id).await? {
+            Some(c) => messages::mark_delivered_up_to(&state.db, c, id, watermark).await?,
+            None => Vec::new(),
+        },
+        InboundEvent::ReadUpTo {
+            contact_external_id,
+            watermark,
+        } => match conversation_of(contact_external_id).await? {
+            Some(c) => messages::mark_read_up_to(&state.db, c, id, watermark).await?,
+            None => Vec::new(),
+        },
+        InboundEvent::ReadMessage {
+            contact_external_id,
+            provider_id,
+        } => match conversation_of(contact_external_id).await? {
+            Some(c) => messages::mark_read_through(&state.db, c, id, &provider_id).await?,
+            None => Vec::new(),
+        },
+        InboundEvent::Ignored(what) => {
+            tracing::debug!(%what, "webhook event ignored");
+            Vec::new()
+        }
+    })
+}
+
+fn require_content_type(headers: &HeaderMap, expected: &str) -> Result<(), ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if content_type.split(';').next().map(str::trim) == Some("application/json") {
+    if content_type.split(';').next().map(str::trim) == Some(expected) {
         Ok(())
     } else {
-        Err(ApiError::BadRequest(
-            "Send the webhook as application/json.".into(),
-        ))
+        Err(ApiError::BadRequest(format!(
+            "Send the webhook as {expected}."
+        )))
     }
 }
 
@@ -54,8 +212,8 @@ async fn sandbox(
     channel: ChannelId,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Json<serde_json::Value>, ApiError> {
-    require_json(headers)?;
+) -> Result<Response, ApiError> {
+    require_content_type(headers, "application/json")?;
     let hook: SandboxWebhook = serde_json::from_slice(body)
         .map_err(|e| ApiError::BadRequest(format!("The webhook body is not valid: {e}")))?;
     hook.validate()?;
@@ -71,7 +229,7 @@ async fn sandbox(
                 contact_name: Some(name.trim().to_owned()),
                 provider_id: message_id,
                 body: text,
-                sent_at: None,
+                ..Default::default()
             };
             messages::record_inbound(&state.db, channel, &inbound).await?
         }
@@ -86,5 +244,5 @@ async fn sandbox(
     };
     let stored = events.len();
     state.bus.publish(events);
-    Ok(Json(serde_json::json!({ "ok": true, "events": stored })))
+    Ok(Json(serde_json::json!({ "ok": true, "events": stored })).into_response())
 }

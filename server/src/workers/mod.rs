@@ -1,6 +1,7 @@
 //! Background work that must not run in a request: delivering replies, pruning old
 //! history, pruning sessions.
 
+pub mod media;
 pub mod retention;
 pub mod sender;
 

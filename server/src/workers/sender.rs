@@ -2,10 +2,11 @@
 //! channel's provider, records sent / failed with bounded retries and backoff. It wakes when
 //! a reply is queued and when the next retry falls due.
 
-use crate::channels::{provider_for, SendError};
+use crate::channels::{provider_for, ProviderContext, SendError};
 use app::channels::ChannelStatus;
 use app::messages::store::{self as messages, DeliveryOutcome, OutboundJob};
 use app::state::AppState;
+use app::state::ReadReceipt;
 use app::store::now_ms;
 use std::time::Duration;
 
@@ -46,41 +47,55 @@ pub fn outcome_for(
     }
 }
 
-async fn deliver(state: &AppState, job: &OutboundJob) -> DeliveryOutcome {
-    let channel = match app::channels::store::by_id(&state.db, job.channel_id).await {
-        Ok(Some(channel)) => channel,
-        Ok(None) => {
-            return DeliveryOutcome::Failed {
-                reason: "The channel was removed.".into(),
+async fn deliver(state: &AppState, ctx: &ProviderContext, job: &OutboundJob) -> DeliveryOutcome {
+    let channel =
+        match app::channels::store::config(&state.db, &state.secret_key, job.channel_id).await {
+            Ok(Some(channel)) => channel,
+            Ok(None) => {
+                return DeliveryOutcome::Failed {
+                    reason: "The channel was removed.".into(),
+                }
             }
-        }
-        Err(err) => {
-            return DeliveryOutcome::RetryAt {
-                at: now_ms() + backoff_ms(job.attempts),
-                reason: format!("database: {err}"),
+            Err(err) => {
+                return DeliveryOutcome::RetryAt {
+                    at: now_ms() + backoff_ms(job.attempts),
+                    reason: format!("database: {err}"),
+                }
             }
-        }
-    };
-    if channel.status != ChannelStatus::Connected {
+        };
+    if channel.channel.status != ChannelStatus::Connected {
         return DeliveryOutcome::Failed {
-            reason: "The channel is not connected. Reconnect it in Settings › Conversations."
-                .into(),
+            reason:
+                "The channel is not connected. Reconnect this channel in Settings › Conversations."
+                    .into(),
         };
     }
-    let Some(provider) = provider_for(channel.kind) else {
-        return DeliveryOutcome::Failed {
-            reason: format!(
-                "{} channels cannot send from this version of Confab.",
-                channel.kind.label()
-            ),
-        };
-    };
-    let result = provider.send(&channel, job).await;
+    let result = provider_for(channel.channel.kind)
+        .send(ctx, &channel, job)
+        .await;
+    match &result {
+        Err(SendError::SyncLost(reason)) => {
+            tracing::warn!(channel = %job.channel_id, %reason, "channel lost its connection");
+            if let Err(err) =
+                app::channels::store::mark_sync_lost(&state.db, job.channel_id, reason).await
+            {
+                tracing::error!(error = %err, "could not mark the channel sync-lost");
+            }
+        }
+        Err(SendError::WindowClosed(_)) => {
+            if let Err(err) =
+                app::conversations::store::mark_window_closed(&state.db, job.conversation_id).await
+            {
+                tracing::error!(error = %err, "could not lock the conversation's composer");
+            }
+        }
+        _ => {}
+    }
     outcome_for(job, result, now_ms())
 }
 
 /// Runs forever, delivering what falls due.
-pub async fn run(state: AppState) {
+pub async fn run(state: AppState, ctx: ProviderContext) {
     loop {
         let jobs = match messages::due_outbound(&state.db, BATCH).await {
             Ok(jobs) => jobs,
@@ -91,7 +106,7 @@ pub async fn run(state: AppState) {
             }
         };
         for job in &jobs {
-            let outcome = deliver(&state, job).await;
+            let outcome = deliver(&state, &ctx, job).await;
             if let DeliveryOutcome::Failed { reason } = &outcome {
                 tracing::warn!(message = %job.message_id, %reason, "reply not delivered");
             }
@@ -118,6 +133,30 @@ pub async fn run(state: AppState) {
     }
 }
 
+/// Sends read receipts as employees open conversations. Best effort: a receipt that
+/// fails is logged and dropped (the lead's app catches up on the next one).
+pub async fn run_read_receipts(
+    state: AppState,
+    ctx: ProviderContext,
+    mut receipts: tokio::sync::mpsc::UnboundedReceiver<ReadReceipt>,
+) {
+    while let Some(receipt) = receipts.recv().await {
+        let channel =
+            match app::channels::store::config(&state.db, &state.secret_key, receipt.channel_id)
+                .await
+            {
+                Ok(Some(channel)) if channel.channel.status == ChannelStatus::Connected => channel,
+                _ => continue,
+            };
+        if let Err(err) = provider_for(channel.channel.kind)
+            .mark_seen(&ctx, &channel, &receipt)
+            .await
+        {
+            tracing::info!(channel = %receipt.channel_id, error = ?err, "read receipt not sent");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +171,7 @@ mod tests {
             contact_external_id: "lead".into(),
             body: "hi".into(),
             attempts,
+            last_inbound_at: None,
         }
     }
 

@@ -1,11 +1,13 @@
 //! Integration tests: each starts the real server on a random port with its own
 //! temporary SQLite file. Logs are shown when TEST_LOG is set.
 
+mod fake_provider;
 mod helpers;
 
 mod access;
 mod api_v1;
 mod auth;
+mod channels;
 mod clients;
 mod conversations;
 mod crm;

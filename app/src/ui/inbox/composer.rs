@@ -2,37 +2,85 @@
 //! a counter near the limit. A reply shows at once as "sending"; if the server refuses it,
 //! the text comes back so nothing typed is lost.
 
+use crate::channels::window::{provider_limit_error, ReplyWindow};
 use crate::channels::ChannelStatus;
 use crate::conversations::ConversationDetail;
 use crate::messages::{send_message, MessageBody, MAX_BODY_CHARS};
+use crate::ui::time::use_mounted;
 use leptos::prelude::*;
 
 /// The counter appears this close to the limit.
 const COUNTER_FROM: usize = MAX_BODY_CHARS - 100;
 
-/// Why replying is impossible, if it is.
-fn lock_reason(status: ChannelStatus) -> Option<&'static str> {
-    match status {
-        ChannelStatus::Connected => None,
-        ChannelStatus::SyncLost => {
-            Some("This channel lost its connection. Reconnect it in Settings › Conversations.")
-        }
-        ChannelStatus::Disconnected => {
-            Some("This channel is disconnected. Connect it in Settings › Conversations to reply.")
-        }
+/// Why replying is impossible, if it is: the channel's state, then the reply window.
+fn lock_reason(detail: &ConversationDetail) -> Option<String> {
+    match detail.channel_status {
+        ChannelStatus::Connected => detail.reply_window.refusal(detail.summary.channel_kind),
+        ChannelStatus::SyncLost => Some(format!(
+            "This channel lost its connection{}. Reconnect this channel in Settings › Conversations.",
+            detail
+                .channel_status_detail
+                .as_ref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
+        )),
+        ChannelStatus::Disconnected => Some(
+            "This channel is disconnected. Connect it in Settings › Conversations to reply.".into(),
+        ),
+    }
+}
+
+/// "5 h 12 min", "3 days": how long until `closes_at`.
+pub fn time_left(ms: i64) -> String {
+    let minutes = (ms / 60_000).max(0);
+    match minutes {
+        m if m >= 48 * 60 => format!("{} days", m / (24 * 60)),
+        m if m >= 60 => format!("{} h {} min", m / 60, m % 60),
+        m => format!("{m} min"),
+    }
+}
+
+/// How long the window stays open, in words (after hydration: it reads the clock).
+fn window_note(window: ReplyWindow, now: i64) -> Option<String> {
+    match window {
+        ReplyWindow::Open { closes_at } => Some(format!(
+            "Reply window open for {}",
+            time_left(closes_at - now)
+        )),
+        ReplyWindow::HumanAgent { closes_at } => Some(format!(
+            "Past 24 hours: replies go out tagged as a human agent for {} more",
+            time_left(closes_at - now)
+        )),
+        _ => None,
     }
 }
 
 #[component]
 pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> impl IntoView {
     let id = state.with_untracked(|s| s.summary.id);
-    let lock = Memo::new(move |_| state.with(|s| lock_reason(s.channel_status)));
+    let lock = Memo::new(move |_| state.with(lock_reason));
+    let continue_url = Memo::new(move |_| {
+        state.with(|s| {
+            (s.channel_status == ChannelStatus::Connected && s.reply_window == ReplyWindow::Closed)
+                .then(|| s.continue_url.clone())
+                .flatten()
+        })
+    });
+    let mounted = use_mounted();
+    let note = move || {
+        mounted
+            .get()
+            .then(|| state.with(|s| window_note(s.reply_window, crate::ui::time::now_ms())))
+            .flatten()
+    };
+    let kind = state.with_untracked(|s| s.summary.channel_kind);
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let sending = RwSignal::new(Vec::<(u64, String)>::new());
     let next_local = StoredValue::new(0u64);
     let count = Memo::new(move |_| text.with(|t| t.chars().count()));
-    let too_long = move || count.get() > MAX_BODY_CHARS;
+    let provider_limit = Memo::new(move |_| text.with(|t| provider_limit_error(kind, t)));
+    let too_long = move || count.get() > MAX_BODY_CHARS || provider_limit.with(Option::is_some);
     let blank = move || text.with(|t| t.trim().is_empty());
     let send = move || {
         let body = text.get_untracked();
@@ -77,7 +125,16 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
         </div>
         <Show
             when=move || lock.get().is_none()
-            fallback=move || view! { <div class="composer-locked" role="status">{move || lock.get()}</div> }
+            fallback=move || view! {
+                <div class="composer-locked" role="status" data-testid="composer-locked">
+                    <p>{move || lock.get()}</p>
+                    {move || continue_url.get().map(|url| view! {
+                        <a class="button" href=url target="_blank" rel="noopener noreferrer">
+                            "Continue in "{kind.label()}
+                        </a>
+                    })}
+                </div>
+            }
         >
             <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
                 {move || error.get().map(|e| view! { <p class="form-error" role="alert" data-testid="composer-error">{e}</p> })}
@@ -95,10 +152,26 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
                         "Send"
                     </button>
                 </div>
-                <span id="composer-counter" class="counter" class:over=too_long aria-live="polite">
-                    {move || (count.get() >= COUNTER_FROM).then(|| format!("{} / {MAX_BODY_CHARS}", count.get()))}
-                </span>
+                <div class="composer-foot">
+                    <span class="window-note" data-testid="window-note">{note}</span>
+                    <span id="composer-counter" class="counter" class:over=too_long aria-live="polite">
+                        {move || provider_limit.get().or_else(|| (count.get() >= COUNTER_FROM).then(|| format!("{} / {MAX_BODY_CHARS}", count.get())))}
+                    </span>
+                </div>
             </form>
         </Show>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_left_reads_naturally() {
+        assert_eq!(time_left(5 * 3_600_000 + 12 * 60_000), "5 h 12 min");
+        assert_eq!(time_left(3 * 24 * 3_600_000), "3 days");
+        assert_eq!(time_left(59_000), "0 min");
+        assert_eq!(time_left(-5), "0 min");
     }
 }

@@ -11,7 +11,9 @@ use crate::conversations::{
     older_messages, reopen_conversation, ConversationDetail, ConversationStatus,
 };
 use crate::ids::ConversationId;
-use crate::messages::{retry_message, Direction, Message, MessageStatus};
+use crate::messages::{
+    retry_message, Attachment, AttachmentKind, AttachmentState, Direction, Message, MessageStatus,
+};
 use crate::ui::live::use_live;
 use crate::ui::text::{initials, MessageText};
 use crate::ui::time::{clock, date_time, day_label, local_parts, now_ms, use_mounted, LocalTime};
@@ -369,6 +371,7 @@ fn Thread(
 fn Bubble(message: Message, first: bool, last: bool) -> impl IntoView {
     let outbound = message.direction == Direction::Outbound;
     let body = message.body.clone();
+    let attachments = message.attachments.clone();
     let id = message.id;
     let retry_error = RwSignal::new(None::<String>);
     let state = outbound.then(|| match message.status {
@@ -398,7 +401,8 @@ fn Bubble(message: Message, first: bool, last: bool) -> impl IntoView {
         <div class="bubble-row" class:outbound=outbound class:inbound=!outbound class:group-first=first class:group-last=last
             data-message-id=id.to_string() data-status=message.status.as_str()>
             <div class="bubble">
-                <MessageText body=body/>
+                {attachments.into_iter().map(|a| view! { <AttachmentView attachment=a/> }).collect_view()}
+                {(!body.is_empty()).then(|| view! { <MessageText body=body/> })}
             </div>
             {last.then(|| view! {
                 <div class="bubble-meta">
@@ -409,6 +413,38 @@ fn Bubble(message: Message, first: bool, last: bool) -> impl IntoView {
             })}
             {(!last && outbound && message.status == MessageStatus::Failed).then(|| view! { <div class="bubble-meta">"! Not sent"</div> })}
         </div>
+    }
+}
+
+/// A file or place in a bubble: shown inline when it is media the browser plays.
+#[component]
+fn AttachmentView(attachment: Attachment) -> impl IntoView {
+    let href = attachment.href();
+    let name = attachment
+        .file_name
+        .clone()
+        .unwrap_or_else(|| attachment.kind.as_str().to_owned());
+    match (attachment.state, attachment.kind) {
+        (_, AttachmentKind::Location) => {
+            let place = attachment.place.clone().unwrap_or_default();
+            let (lat, long) = place.split_once(',').unwrap_or_default();
+            let map = format!(
+                "https://www.openstreetmap.org/?mlat={}&mlon={}",
+                lat.trim(),
+                long.trim()
+            );
+            view! { <a class="attachment attachment-place" href=map target="_blank" rel="noopener noreferrer">"📍 Location "{place.clone()}</a> }.into_any()
+        }
+        (AttachmentState::Pending, _) => view! { <p class="attachment attachment-pending">"Fetching the "{attachment.kind.as_str()}"…"</p> }.into_any(),
+        (AttachmentState::Failed, _) => view! { <p class="attachment attachment-failed">"The "{attachment.kind.as_str()}" could not be fetched from the provider."</p> }.into_any(),
+        (AttachmentState::Stored, AttachmentKind::Image | AttachmentKind::Sticker) => view! {
+            <a class="attachment attachment-image" href=href.clone() target="_blank" rel="noopener">
+                <img src=href.clone() alt=format!("{} from the lead", attachment.kind.as_str()) loading="lazy"/>
+            </a>
+        }.into_any(),
+        (AttachmentState::Stored, AttachmentKind::Video) => view! { <video class="attachment" src=href controls preload="metadata"></video> }.into_any(),
+        (AttachmentState::Stored, AttachmentKind::Audio) => view! { <audio class="attachment" src=href controls preload="metadata"></audio> }.into_any(),
+        (AttachmentState::Stored, AttachmentKind::File) => view! { <a class="attachment attachment-file" href=href download=name.clone()>"📎 "{name.clone()}</a> }.into_any(),
     }
 }
 
@@ -428,6 +464,7 @@ mod tests {
             sender_name: None,
             created_at: at,
             read_at: (status == MessageStatus::Read).then_some(at + 1000),
+            attachments: Vec::new(),
         }
     }
 

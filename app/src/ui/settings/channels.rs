@@ -1,7 +1,8 @@
 //! Settings › Conversations: the channels, and who may use each.
 
 use super::{run_change, use_team, ChangeStatus};
-use crate::employees::{create_sandbox_channel, set_channel_access, ChannelAccess};
+use crate::channels::{ChannelKind, ChannelStatus};
+use crate::employees::{create_channel, reconnect_channel, set_channel_access, ChannelAccess};
 use crate::ids::EmployeeId;
 use leptos::prelude::*;
 
@@ -21,13 +22,24 @@ pub fn ChannelSettings() -> impl IntoView {
         })
     };
     Effect::new(move |_| new_access.set(everyone()));
+    let new_kind = RwSignal::new(ChannelKind::Sandbox);
+    let new_keys = RwSignal::new(Vec::<(String, String)>::new());
+    let human_agent = RwSignal::new(true);
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let change = create_sandbox_channel(new_name.get_untracked(), new_access.get_untracked());
-        run_change(data, "Sandbox channel added.", async move {
+        let kind = new_kind.get_untracked();
+        let change = create_channel(
+            kind,
+            new_name.get_untracked(),
+            new_keys.get_untracked(),
+            human_agent.get_untracked(),
+            new_access.get_untracked(),
+        );
+        run_change(data, "Channel connected.", async move {
             change.await.map(|_| ())
         });
         new_name.set(String::new());
+        new_keys.set(Vec::new());
         new_access.set(everyone());
     };
     view! {
@@ -35,18 +47,100 @@ pub fn ChannelSettings() -> impl IntoView {
             <h2>"Channels and who may use them"</h2>
             <p class="meta">"An employee sees a channel's conversations, live events and files only when ticked here."</p>
             <ChangeStatus/>
-            <For each=move || team.get().channels key=|c| (c.channel.id, c.employee_ids.clone()) let:access>
+            <For each=move || team.get().channels key=|c| (c.channel.id, c.employee_ids.clone(), c.channel.status, c.verify_token.clone()) let:access>
                 <ChannelCard access=access/>
             </For>
-            <form class="card settings-form" on:submit=add>
-                <h3>"Add a sandbox channel"</h3>
-                <p class="meta">"A simulated page for trying Confab: leads write to it from /sandbox."</p>
-                <label>"Name"<input required maxlength="80" prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev))/></label>
+            <form class="card settings-form" on:submit=add data-testid="add-channel">
+                <h3>"Connect a channel"</h3>
+                <label>"Kind"
+                    <select name="kind" on:change=move |ev| {
+                        new_kind.set(ChannelKind::parse(&event_target_value(&ev)).unwrap_or(ChannelKind::Sandbox));
+                        new_keys.set(Vec::new());
+                    }>
+                        {ChannelKind::ALL.into_iter().map(|k| view! {
+                            <option value=k.as_str() selected=move || new_kind.get() == k>{kind_title(k)}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <p class="meta">{move || kind_help(new_kind.get())}</p>
+                <label>"Name employees know it by (the page, account or number)"
+                    <input name="name" required maxlength="80" prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev))/>
+                </label>
+                {move || view! { <CredentialFields kind=new_kind.get() keys=new_keys/> }}
+                <Show when=move || matches!(new_kind.get(), ChannelKind::Messenger | ChannelKind::Instagram)>
+                    <label class="check">
+                        <input type="checkbox" name="human_agent" prop:checked=move || human_agent.get()
+                            on:change=move |ev| human_agent.set(event_target_checked(&ev))/>
+                        "The Meta app has the Human Agent permission (replies up to 7 days after the lead's last message)"
+                    </label>
+                </Show>
                 <EmployeePicker chosen=new_access/>
-                <button class="button primary" type="submit">"Add channel"</button>
+                <button class="button primary" type="submit">"Connect channel"</button>
             </form>
         </section>
     }
+}
+
+fn kind_title(kind: ChannelKind) -> &'static str {
+    match kind {
+        ChannelKind::Sandbox => "Sandbox (a simulated page for trying Confab)",
+        ChannelKind::Messenger => "Facebook Messenger",
+        ChannelKind::Instagram => "Instagram",
+        ChannelKind::Whatsapp => "WhatsApp (Cloud API)",
+        ChannelKind::TwilioSms => "SMS by Twilio",
+    }
+}
+
+fn kind_help(kind: ChannelKind) -> &'static str {
+    match kind {
+        ChannelKind::Sandbox => "Leads write to it from /sandbox; nothing leaves Confab.",
+        ChannelKind::Messenger | ChannelKind::Instagram | ChannelKind::Whatsapp => {
+            "From your Meta app. After connecting, paste the webhook URL and verify token shown on the channel's card into the app's Webhooks settings."
+        }
+        ChannelKind::TwilioSms => {
+            "From the Twilio console. After connecting, set the number's \"A message comes in\" webhook to the URL shown on the channel's card (HTTP POST)."
+        }
+    }
+}
+
+fn key_label(key: &str) -> &'static str {
+    match key {
+        "page_id" => "Page ID",
+        "account_id" => "Instagram account ID",
+        "phone_number_id" => "Phone number ID",
+        "app_secret" => "App secret",
+        "access_token" => "Access token",
+        "verify_token" => "Verify token (leave empty to generate one)",
+        "account_sid" => "Account SID",
+        "auth_token" => "Auth token",
+        "phone_number" => "Twilio phone number (E.164, like +15558675310)",
+        _ => "Value",
+    }
+}
+
+/// One input per credential of a kind; secrets are password fields and never shown back.
+#[component]
+fn CredentialFields(kind: ChannelKind, keys: RwSignal<Vec<(String, String)>>) -> impl IntoView {
+    crate::channels::credential_keys(kind)
+        .iter()
+        .map(|key| {
+            let key = *key;
+            let secret = !crate::channels::is_public_credential(key) && key != "verify_token";
+            let set = move |ev: leptos::ev::Event| {
+                let value = event_target_value(&ev);
+                keys.update(|list| {
+                    list.retain(|(k, _)| k != key);
+                    list.push((key.to_owned(), value));
+                });
+            };
+            view! {
+                <label>{key_label(key)}
+                    <input name=key type=if secret { "password" } else { "text" } autocomplete="off"
+                        required=key != "verify_token" maxlength="1024" on:input=set/>
+                </label>
+            }
+        })
+        .collect_view()
 }
 
 #[component]
@@ -62,16 +156,66 @@ fn ChannelCard(access: ChannelAccess) -> impl IntoView {
             set_channel_access(channel.id, chosen.get_untracked()),
         );
     };
+    let reconnect = (access.channel.kind != ChannelKind::Sandbox)
+        .then(|| view! { <Reconnect access=access.clone()/> });
     view! {
-        <form class="card settings-form" on:submit=save data-channel=access.channel.display_name.clone()>
+        <div class="card channel-card">
+        <form class="settings-form" on:submit=save data-channel=access.channel.display_name.clone()>
             <h3>
                 <span class=format!("channel-badge channel-{}", access.channel.kind.as_str())>{access.channel.kind.short_label()}</span>
                 " "{access.channel.display_name.clone()}
                 <span class="meta">" · "{access.channel.kind.label()}</span>
             </h3>
+            {match access.channel.status {
+                ChannelStatus::Connected => None,
+                ChannelStatus::SyncLost => Some(view! {
+                    <p class="banner banner-error" role="alert" data-testid="sync-lost">
+                        "Sync lost: "{access.channel.status_detail.clone().unwrap_or_default()}
+                        " Enter new credentials below to reconnect this channel."
+                    </p>
+                }.into_any()),
+                ChannelStatus::Disconnected => Some(view! { <p class="banner">"Disconnected."</p> }.into_any()),
+            }}
+            {access.webhook_url.clone().map(|url| view! {
+                <dl class="channel-facts">
+                    <dt>"Webhook URL"</dt><dd><code data-testid="webhook-url">{url}</code></dd>
+                    {access.verify_token.clone().map(|t| view! { <dt>"Verify token"</dt><dd><code data-testid="verify-token">{t}</code></dd> })}
+                    {access.external_id.clone().map(|t| view! { <dt>"Provider ID"</dt><dd><code>{t}</code></dd> })}
+                </dl>
+            })}
             <EmployeePicker chosen=chosen/>
             <button class="button primary" type="submit">"Save access"</button>
         </form>
+        {reconnect}
+        </div>
+    }
+}
+
+/// New credentials for a provider channel (after sync lost or a rotated token).
+#[component]
+fn Reconnect(access: ChannelAccess) -> impl IntoView {
+    let (data, _) = use_team();
+    let keys = RwSignal::new(Vec::<(String, String)>::new());
+    let open = RwSignal::new(access.channel.status == ChannelStatus::SyncLost);
+    let id = access.channel.id;
+    let kind = access.channel.kind;
+    let human_agent = access.channel.human_agent;
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        run_change(
+            data,
+            "Channel reconnected.",
+            reconnect_channel(id, keys.get_untracked(), human_agent),
+        );
+    };
+    view! {
+        <details class="reconnect" prop:open=move || open.get()>
+            <summary>"Reconnect with new credentials"</summary>
+            <form class="settings-form" on:submit=save>
+                <CredentialFields kind=kind keys=keys/>
+                <button class="button" type="submit">"Reconnect"</button>
+            </form>
+        </details>
     }
 }
 

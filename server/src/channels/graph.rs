@@ -1,0 +1,63 @@
+//! Meta's Graph API, shared by Messenger, Instagram and WhatsApp: one POST with the
+//! provider's error body mapped to what Confab does about it.
+
+use super::inbound::meta::{classify_graph_error, GraphErrorClass};
+use super::{transport_error, ProviderContext, SendError};
+
+/// How a Graph call is authenticated: Messenger's and Instagram's documented Send API
+/// samples pass the page token as `access_token`; WhatsApp's use a Bearer header.
+pub enum GraphAuth<'a> {
+    AccessTokenParam(&'a str),
+    Bearer(&'a str),
+}
+
+/// POSTs `body` as JSON to `{graph}/{node}/messages` and returns the answer's JSON.
+pub async fn post_messages(
+    ctx: &ProviderContext,
+    provider: &str,
+    node: &str,
+    auth: GraphAuth<'_>,
+    body: &serde_json::Value,
+) -> Result<serde_json::Value, SendError> {
+    let url = format!("{}/{}/messages", ctx.graph_api_url, node);
+    let request = ctx.http.post(url).json(body);
+    let request = match auth {
+        GraphAuth::AccessTokenParam(token) => request.query(&[("access_token", token)]),
+        GraphAuth::Bearer(token) => request.bearer_auth(token),
+    };
+    let response = request
+        .send()
+        .await
+        .map_err(|e| transport_error(provider, &e))?;
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| transport_error(provider, &e))?;
+    if status.is_success() {
+        return serde_json::from_slice(&bytes).map_err(|_| {
+            SendError::RetryLater(format!(
+                "{provider} answered with something that is not JSON."
+            ))
+        });
+    }
+    Err(match classify_graph_error(status.as_u16(), &bytes) {
+        GraphErrorClass::SyncLost(reason) => SendError::SyncLost(reason),
+        GraphErrorClass::WindowClosed(reason) => SendError::WindowClosed(reason),
+        GraphErrorClass::RetryLater(reason) => SendError::RetryLater(reason),
+        GraphErrorClass::Rejected(reason) => SendError::Rejected(reason),
+    })
+}
+
+/// The string at `path` in a JSON answer, or a retryable error naming what was missing.
+pub fn answer_str(
+    answer: &serde_json::Value,
+    pointer: &str,
+    provider: &str,
+) -> Result<String, SendError> {
+    answer
+        .pointer(pointer)
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| SendError::RetryLater(format!("{provider} answered without a message id.")))
+}

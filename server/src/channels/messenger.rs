@@ -1,0 +1,121 @@
+//! Facebook Messenger: replies through the Send API with the messaging type the window
+//! allows (`RESPONSE` within 24 hours, `MESSAGE_TAG` + `HUMAN_AGENT` up to 7 days), and
+//! `mark_seen` when an employee opens the conversation.
+
+use super::graph::{answer_str, post_messages, GraphAuth};
+use super::{ChannelProvider, ProviderContext, SendError, SendReceipt};
+use app::channels::store::ChannelConfig;
+use app::channels::window::ReplyWindow;
+use app::messages::store::OutboundJob;
+use app::state::ReadReceipt;
+use app::store::now_ms;
+use async_trait::async_trait;
+use serde_json::json;
+
+pub struct Messenger;
+
+/// The Send API body for a text reply at this moment, or why none may go out. Meta's
+/// `metadata` comes back on the echo, so Confab knows the echo is its own message.
+pub fn send_body(
+    channel: &ChannelConfig,
+    job: &OutboundJob,
+    now: i64,
+) -> Result<serde_json::Value, SendError> {
+    let window = ReplyWindow::at(
+        channel.channel.kind,
+        channel.channel.human_agent,
+        job.last_inbound_at,
+        now,
+    );
+    let message = json!({ "text": job.body, "metadata": format!("confab:{}", job.message_id) });
+    let recipient = json!({ "id": job.contact_external_id });
+    match window {
+        ReplyWindow::Open { .. } | ReplyWindow::Always => Ok(json!({
+            "recipient": recipient,
+            "messaging_type": "RESPONSE",
+            "message": message,
+        })),
+        ReplyWindow::HumanAgent { .. } => Ok(json!({
+            "recipient": recipient,
+            "messaging_type": "MESSAGE_TAG",
+            "tag": "HUMAN_AGENT",
+            "message": message,
+        })),
+        ReplyWindow::TemplateOnly | ReplyWindow::Closed => Err(SendError::WindowClosed(
+            window
+                .refusal(channel.channel.kind)
+                .unwrap_or_else(|| "The reply window is closed.".into()),
+        )),
+    }
+}
+
+/// Sends through `{graph}/{node}/messages` as Messenger and Instagram both do.
+pub async fn send_via_graph(
+    ctx: &ProviderContext,
+    provider: &str,
+    node_key: &str,
+    channel: &ChannelConfig,
+    job: &OutboundJob,
+) -> Result<SendReceipt, SendError> {
+    let body = send_body(channel, job, now_ms())?;
+    let token = channel.credentials.value("access_token");
+    let node = channel.credentials.value(node_key);
+    let answer = post_messages(
+        ctx,
+        provider,
+        node,
+        GraphAuth::AccessTokenParam(token),
+        &body,
+    )
+    .await?;
+    Ok(SendReceipt {
+        provider_id: answer_str(&answer, "/message_id", provider)?,
+        delivered: false,
+    })
+}
+
+/// `sender_action: mark_seen` for the lead, as Messenger and Instagram both take it.
+pub async fn mark_seen_via_graph(
+    ctx: &ProviderContext,
+    provider: &str,
+    node_key: &str,
+    channel: &ChannelConfig,
+    receipt: &ReadReceipt,
+) -> Result<(), SendError> {
+    let body = json!({
+        "recipient": { "id": receipt.contact_external_id },
+        "sender_action": "mark_seen",
+    });
+    let token = channel.credentials.value("access_token");
+    let node = channel.credentials.value(node_key);
+    post_messages(
+        ctx,
+        provider,
+        node,
+        GraphAuth::AccessTokenParam(token),
+        &body,
+    )
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl ChannelProvider for Messenger {
+    async fn send(
+        &self,
+        ctx: &ProviderContext,
+        channel: &ChannelConfig,
+        job: &OutboundJob,
+    ) -> Result<SendReceipt, SendError> {
+        send_via_graph(ctx, "Messenger", "page_id", channel, job).await
+    }
+
+    async fn mark_seen(
+        &self,
+        ctx: &ProviderContext,
+        channel: &ChannelConfig,
+        receipt: &ReadReceipt,
+    ) -> Result<(), SendError> {
+        mark_seen_via_graph(ctx, "Messenger", "page_id", channel, receipt).await
+    }
+}

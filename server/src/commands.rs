@@ -1,0 +1,63 @@
+//! The operator commands besides `serve` (`confab tokens …`, `confab channels …`): each
+//! opens the database, does one thing and prints the result.
+
+use crate::channels::webhook_url;
+use crate::settings::Settings;
+use app::channels::credentials::Credentials;
+use app::channels::ChannelKind;
+use app::ids::ChannelId;
+use app::store::Db;
+
+/// Connects a channel; returns its id and the webhook URL to give the provider.
+pub async fn add_channel(
+    settings: &Settings,
+    kind: ChannelKind,
+    name: &str,
+    pairs: &[(String, String)],
+    human_agent: bool,
+) -> Result<(ChannelId, String), String> {
+    let credentials = Credentials::parse(kind, pairs).map_err(|e| e.to_string())?;
+    let key = settings.load_secret_key()?;
+    let db = Db::connect(&settings.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    let id =
+        app::channels::store::create_connected(&db, &key, kind, name, &credentials, human_agent)
+            .await
+            .map_err(|e| e.to_string())?;
+    app::channels::store::grant_to_owners(&db, id)
+        .await
+        .map_err(|e| e.to_string())?;
+    db.close().await;
+    Ok((id, webhook_url(&settings.public_url, kind, id)))
+}
+
+/// One line per channel: id, kind, status, name, provider id, webhook URL.
+pub async fn list_channels(settings: &Settings) -> Result<Vec<String>, String> {
+    let db = Db::connect(&settings.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    let rows = app::channels::store::all_with_external_ids(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    db.close().await;
+    Ok(rows
+        .into_iter()
+        .map(|(c, external)| {
+            let status = match c.status {
+                app::channels::ChannelStatus::Connected => "connected",
+                app::channels::ChannelStatus::SyncLost => "sync_lost",
+                app::channels::ChannelStatus::Disconnected => "disconnected",
+            };
+            format!(
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                c.id.0,
+                c.kind.as_str(),
+                status,
+                c.display_name,
+                external,
+                webhook_url(&settings.public_url, c.kind, c.id)
+            )
+        })
+        .collect())
+}

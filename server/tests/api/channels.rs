@@ -1,0 +1,819 @@
+//! Provider channels end to end through the real server: the shared provider fixtures
+//! posted as signed webhooks, statuses, echoes, and replies sent to a fake provider.
+
+use crate::fake_provider::FakeProvider;
+use crate::helpers::{client, eventually, spawn_app_with, TestApp};
+use app::channels::credentials::{Credentials, SecretKey};
+use app::channels::ChannelKind;
+use confab::channels::inbound::signature::{hub_signature, twilio_signature};
+use std::time::Duration;
+
+const KEY: &str = "4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c";
+pub const PAGE_ID: &str = "682498302938465";
+const IG_ID: &str = "17841400000000001";
+const WA_PHONE_ID: &str = "106540352242922";
+const TWILIO_NUMBER: &str = "+15558675310";
+const APP_SECRET: &str = "test_app_secret_key";
+const AUTH_TOKEN: &str = "12345";
+
+pub fn fixture(name: &str) -> String {
+    let path = format!(
+        "{}/../../shared/fixtures/providers/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A form-encoded fixture: its one line that is not a comment.
+fn form_fixture(name: &str) -> String {
+    fixture(name)
+        .lines()
+        .find(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .unwrap()
+        .to_owned()
+}
+
+pub struct Channels {
+    pub app: TestApp,
+    pub fake: FakeProvider,
+}
+
+impl Channels {
+    pub async fn start() -> Channels {
+        let fake = FakeProvider::start().await;
+        let app = spawn_app_with(&[
+            ("CONFAB_SECRET_KEY", KEY),
+            ("CONFAB_GRAPH_API_URL", &fake.url),
+            ("CONFAB_TWILIO_API_URL", &fake.url),
+            ("CONFAB_PUBLIC_URL", "https://inbox.example.com"),
+        ])
+        .await;
+        Channels { app, fake }
+    }
+
+    /// Connects a channel of `kind` with test credentials, usable by every employee.
+    pub async fn add(&self, kind: ChannelKind, human_agent: bool) -> i64 {
+        let pairs: Vec<(&str, &str)> = match kind {
+            ChannelKind::Messenger => vec![("page_id", PAGE_ID)],
+            ChannelKind::Instagram => vec![("account_id", IG_ID)],
+            ChannelKind::Whatsapp => vec![("phone_number_id", WA_PHONE_ID)],
+            ChannelKind::TwilioSms => vec![
+                ("account_sid", "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"),
+                ("auth_token", AUTH_TOKEN),
+                ("phone_number", TWILIO_NUMBER),
+            ],
+            ChannelKind::Sandbox => unreachable!(),
+        };
+        let mut pairs: Vec<(String, String)> = pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        if kind != ChannelKind::TwilioSms {
+            for (k, v) in [
+                ("app_secret", APP_SECRET),
+                ("access_token", "EAAtoken"),
+                ("verify_token", "meatyhamhock"),
+            ] {
+                pairs.push((k.into(), v.into()));
+            }
+        }
+        let credentials = Credentials::parse(kind, &pairs).unwrap();
+        let key = SecretKey::from_hex(KEY).unwrap();
+        let id = app::channels::store::create_connected(
+            &self.app.db,
+            &key,
+            kind,
+            &format!("Test {}", kind.label()),
+            &credentials,
+            human_agent,
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO channel_access (channel_id, employee_id) SELECT $1, id FROM employees",
+        )
+        .bind(id.0)
+        .execute(&self.app.db.write)
+        .await
+        .unwrap();
+        id.0
+    }
+
+    /// Posts a Meta webhook body signed with the app secret (or a given signature).
+    pub async fn post_meta(
+        &self,
+        kind: ChannelKind,
+        channel: i64,
+        body: &str,
+        signature: Option<&str>,
+    ) -> (u16, String) {
+        let signature = signature
+            .map(str::to_owned)
+            .unwrap_or_else(|| hub_signature(APP_SECRET, body.as_bytes()));
+        let response = client()
+            .post(
+                self.app
+                    .url(&format!("/webhooks/{}/{channel}", kind.as_str())),
+            )
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", signature)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// Posts a Twilio form webhook signed for the public URL (or a given signature).
+    pub async fn post_twilio(
+        &self,
+        channel: i64,
+        body: &str,
+        signature: Option<&str>,
+    ) -> (u16, String) {
+        let params: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
+        let url = format!("https://inbox.example.com/webhooks/twilio_sms/{channel}");
+        let signature = signature
+            .map(str::to_owned)
+            .unwrap_or_else(|| twilio_signature(AUTH_TOKEN, &url, &params));
+        let response = client()
+            .post(self.app.url(&format!("/webhooks/twilio_sms/{channel}")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", signature)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        self.app.count(sql).await
+    }
+
+    /// (contact external id, name, phone, direction, body, status) of every message on a channel.
+    pub async fn messages_of(
+        &self,
+        channel: i64,
+    ) -> Vec<(
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        String,
+    )> {
+        sqlx::query_as(
+            "SELECT ct.external_id, ct.name, ct.phone, m.direction, m.body, m.status
+               FROM messages m JOIN conversations c ON c.id = m.conversation_id
+               JOIN contacts ct ON ct.id = c.contact_id
+              WHERE m.channel_id = $1 ORDER BY m.id",
+        )
+        .bind(channel)
+        .fetch_all(&self.app.db.read)
+        .await
+        .unwrap()
+    }
+
+    /// An agent sends a reply in the conversation of `contact`; returns the HTTP status and body.
+    pub async fn reply(
+        &self,
+        agent: &reqwest::Client,
+        contact: &str,
+        text: &str,
+    ) -> (u16, serde_json::Value) {
+        let conversation = self.app.conversation_of(contact).await.to_string();
+        self.app
+            .call(
+                agent,
+                "send_message",
+                &[("conversation_id", &conversation), ("body", text)],
+            )
+            .await
+    }
+
+    pub async fn message_state(&self, body: &str) -> (String, Option<String>) {
+        sqlx::query_as("SELECT status, error FROM messages WHERE body = $1")
+            .bind(body)
+            .fetch_one(&self.app.db.read)
+            .await
+            .unwrap()
+    }
+
+    pub async fn wait_for_status(&self, body: &str, status: &str) -> bool {
+        eventually(Duration::from_secs(20), || async {
+            self.message_state(body).await.0 == status
+        })
+        .await
+    }
+}
+
+fn messenger_fixture(name: &str, psid: &str) -> String {
+    fixture(name)
+        .replace("<PAGE_ID>", PAGE_ID)
+        .replace("<PSID>", psid)
+}
+
+fn now_ms() -> i64 {
+    app::store::now_ms()
+}
+
+#[tokio::test]
+async fn every_provider_fixture_makes_one_conversation_contact_and_message() {
+    let t = Channels::start().await;
+    let messenger = t.add(ChannelKind::Messenger, true).await;
+    let instagram = t.add(ChannelKind::Instagram, true).await;
+    let whatsapp = t.add(ChannelKind::Whatsapp, true).await;
+    let twilio = t.add(ChannelKind::TwilioSms, true).await;
+    let ig_text = fixture("instagram_text.json")
+        .replace("<IGID>", IG_ID)
+        .replace("<IGSID>", "igsid-1")
+        .replace("<MESSAGE_ID>", "ig-mid-1")
+        .replace("<MESSAGE_CONTENT>", "Is it still available?");
+    for _ in 0..3 {
+        for (kind, channel, body) in [
+            (
+                ChannelKind::Messenger,
+                messenger,
+                messenger_fixture("messenger_text.json", "psid-1"),
+            ),
+            (
+                ChannelKind::Messenger,
+                messenger,
+                messenger_fixture("messenger_image.json", "psid-1"),
+            ),
+            (ChannelKind::Instagram, instagram, ig_text.clone()),
+            (
+                ChannelKind::Whatsapp,
+                whatsapp,
+                fixture("whatsapp_text.json"),
+            ),
+        ] {
+            let (status, text) = t.post_meta(kind, channel, &body, None).await;
+            assert_eq!(status, 200, "{kind:?}: {text}");
+        }
+        let (status, text) = t
+            .post_twilio(twilio, &form_fixture("twilio_inbound_sms.txt"), None)
+            .await;
+        assert_eq!(status, 200, "{text}");
+        assert!(
+            text.contains("<Response>"),
+            "Twilio gets empty TwiML: {text}"
+        );
+    }
+    let m = t.messages_of(messenger).await;
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert_eq!(
+        (m[0].0.as_str(), m[0].3.as_str(), m[0].4.as_str()),
+        ("psid-1", "inbound", "hello, world!")
+    );
+    assert_eq!(m[1].4, "", "the image message has no text");
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM attachments WHERE kind = 'image' AND source_url = '<ATTACHMENT_URL>'").await,
+        1
+    );
+    let ig = t.messages_of(instagram).await;
+    assert_eq!(ig.len(), 1);
+    assert_eq!(
+        (ig[0].0.as_str(), ig[0].4.as_str()),
+        ("igsid-1", "Is it still available?")
+    );
+    let wa = t.messages_of(whatsapp).await;
+    assert_eq!(wa.len(), 1);
+    assert_eq!(wa[0].0, "16505551234");
+    assert_eq!(wa[0].1.as_deref(), Some("Sheena Nelson"));
+    assert_eq!(wa[0].2.as_deref(), Some("+16505551234"));
+    assert_eq!(wa[0].4, "Does it come in another color?");
+    let sms = t.messages_of(twilio).await;
+    assert_eq!(sms.len(), 1);
+    assert_eq!(sms[0].0, "+14017122661");
+    assert_eq!(sms[0].2.as_deref(), Some("+14017122661"));
+    assert_eq!(sms[0].4, "Ahoy! Let's build something amazing.");
+    // One conversation per contact: Messenger's two messages share one.
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM conversations WHERE channel_id <> 1")
+            .await,
+        4
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM contacts WHERE channel_id <> 1")
+            .await,
+        4
+    );
+}
+
+#[tokio::test]
+async fn bad_signatures_malformed_bodies_and_unknown_events() {
+    let t = Channels::start().await;
+    let messenger = t.add(ChannelKind::Messenger, true).await;
+    let twilio = t.add(ChannelKind::TwilioSms, true).await;
+    let before = t.count("SELECT COUNT(*) FROM messages").await;
+    let body = messenger_fixture("messenger_text.json", "psid-2");
+    let wrong = hub_signature("another secret", body.as_bytes());
+    for signature in [wrong.as_str(), "sha256=invalid_signature_here", ""] {
+        let (status, text) = t
+            .post_meta(ChannelKind::Messenger, messenger, &body, Some(signature))
+            .await;
+        assert_eq!(status, 401, "{text}");
+    }
+    // A signature of one body replayed with another.
+    let replayed = hub_signature(APP_SECRET, b"{\"object\":\"page\",\"entry\":[]}");
+    assert_eq!(
+        t.post_meta(ChannelKind::Messenger, messenger, &body, Some(&replayed))
+            .await
+            .0,
+        401
+    );
+    let sms = form_fixture("twilio_inbound_sms.txt");
+    assert_eq!(
+        t.post_twilio(twilio, &sms, Some("L/OH5YylLD5NRKLltdqwSvS0BnU="))
+            .await
+            .0,
+        401
+    );
+    // Signed but malformed: 400.
+    for garbage in ["{not json", "[]", "{\"object\":\"instagram\",\"entry\":[]}"] {
+        let (status, text) = t
+            .post_meta(ChannelKind::Messenger, messenger, garbage, None)
+            .await;
+        assert_eq!(status, 400, "{garbage}: {text}");
+    }
+    assert_eq!(
+        t.post_twilio(twilio, "From=%2B1555&Body=%FF%FE", None)
+            .await
+            .0,
+        400
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM messages").await, before);
+    // Unknown event kinds and reactions: 200, nothing stored.
+    let reaction = format!(
+        r#"{{"object":"page","entry":[{{"id":"{PAGE_ID}","time":1,"messaging":[{{"sender":{{"id":"psid-2"}},"recipient":{{"id":"{PAGE_ID}"}},"timestamp":1,"reaction":{{"mid":"m_1","action":"react","emoji":"👍"}}}},{{"sender":{{"id":"psid-2"}},"recipient":{{"id":"{PAGE_ID}"}},"timestamp":1,"something_new":{{}}}}]}}]}}"#
+    );
+    let (status, text) = t
+        .post_meta(ChannelKind::Messenger, messenger, &reaction, None)
+        .await;
+    assert_eq!(status, 200, "{text}");
+    // A status for a message Confab never sent is ignored without error.
+    let wa = t.add(ChannelKind::Whatsapp, true).await;
+    assert_eq!(
+        t.post_meta(
+            ChannelKind::Whatsapp,
+            wa,
+            &fixture("whatsapp_status_read.json"),
+            None
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM messages").await, before);
+}
+
+#[tokio::test]
+async fn meta_verification_handshake() {
+    let t = Channels::start().await;
+    let messenger = t.add(ChannelKind::Messenger, true).await;
+    let get = |query: &str| {
+        let url = t
+            .app
+            .url(&format!("/webhooks/messenger/{messenger}?{query}"));
+        async move {
+            let r = client().get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    assert_eq!(
+        get("hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=meatyhamhock").await,
+        (200, "1158201444".to_owned())
+    );
+    assert_eq!(
+        get("hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=wrong")
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        get("hub.mode=subscribe&hub.challenge=<script>&hub.verify_token=meatyhamhock")
+            .await
+            .0,
+        400
+    );
+}
+
+#[tokio::test]
+async fn messenger_reply_request_statuses_and_read_receipts() {
+    let t = Channels::start().await;
+    let messenger = t.add(ChannelKind::Messenger, true).await;
+    let mut text = messenger_fixture("messenger_text.json", "psid-3");
+    text = text.replace("1458692752478", &now_ms().to_string());
+    assert_eq!(
+        t.post_meta(ChannelKind::Messenger, messenger, &text, None)
+            .await
+            .0,
+        200
+    );
+    let agent = t.app.signed_in_agent().await;
+    // Opening the conversation sends mark_seen for the lead's app.
+    let conversation = t.app.conversation_of("psid-3").await.to_string();
+    let (status, _) = t
+        .app
+        .call(&agent, "mark_conversation_read", &[("id", &conversation)])
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            t.fake
+                .requests()
+                .iter()
+                .any(|r| r.json()["sender_action"] == "mark_seen")
+        })
+        .await
+    );
+    // The reply goes out as the documented Send API request.
+    let (status, body) = t.reply(&agent, "psid-3", "We open at 9").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(t.wait_for_status("We open at 9", "sent").await);
+    let sent = t
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.body.contains("We open at 9"))
+        .unwrap();
+    assert_eq!(sent.method, "POST");
+    assert_eq!(sent.path, format!("/{PAGE_ID}/messages"));
+    assert_eq!(sent.query, "access_token=EAAtoken");
+    assert!(sent
+        .content_type
+        .as_deref()
+        .unwrap()
+        .starts_with("application/json"));
+    let json = sent.json();
+    assert_eq!(json["recipient"]["id"], "psid-3");
+    assert_eq!(json["messaging_type"], "RESPONSE");
+    assert!(json.get("tag").is_none());
+    assert_eq!(json["message"]["text"], "We open at 9");
+    let mid: String =
+        sqlx::query_scalar("SELECT provider_id FROM messages WHERE body = 'We open at 9'")
+            .fetch_one(&t.app.db.read)
+            .await
+            .unwrap();
+    // Delivery, then a read watermark: ✓✓ and read.
+    let later = now_ms() + 1000;
+    let delivery = messenger_fixture("messenger_delivery.json", "psid-3")
+        .replace("mid.1458668856218:ed81099e15d3f4f233", &mid)
+        .replace("1458668856253", &later.to_string());
+    assert_eq!(
+        t.post_meta(ChannelKind::Messenger, messenger, &delivery, None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(t.message_state("We open at 9").await.0, "delivered");
+    let read = messenger_fixture("messenger_read.json", "psid-3")
+        .replace("1458668856253", &later.to_string());
+    assert_eq!(
+        t.post_meta(ChannelKind::Messenger, messenger, &read, None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(t.message_state("We open at 9").await.0, "read");
+    // A late delivery report does not move it back.
+    assert_eq!(
+        t.post_meta(ChannelKind::Messenger, messenger, &delivery, None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(t.message_state("We open at 9").await.0, "read");
+    // Our own message's echo is not stored twice; an echo written in Messenger is.
+    let echo = |mid: &str, text: &str, metadata: Option<&str>| {
+        let metadata = metadata
+            .map(|m| format!(r#","metadata":"{m}""#))
+            .unwrap_or_default();
+        format!(
+            r#"{{"object":"page","entry":[{{"id":"{PAGE_ID}","time":1,"messaging":[{{"sender":{{"id":"{PAGE_ID}"}},"recipient":{{"id":"psid-3"}},"timestamp":{},"message":{{"is_echo":true,"app_id":1517776481860111,"mid":"{mid}","text":"{text}"{metadata}}}}}]}}]}}"#,
+            now_ms()
+        )
+    };
+    let ours = echo(&mid, "We open at 9", Some("confab:1"));
+    let theirs = echo("m_from_page", "Written in Messenger", None);
+    for _ in 0..2 {
+        assert_eq!(
+            t.post_meta(ChannelKind::Messenger, messenger, &ours, None)
+                .await
+                .0,
+            200
+        );
+        assert_eq!(
+            t.post_meta(ChannelKind::Messenger, messenger, &theirs, None)
+                .await
+                .0,
+            200
+        );
+    }
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM messages WHERE body = 'We open at 9'")
+            .await,
+        1
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM messages WHERE body = 'Written in Messenger' AND direction = 'outbound'").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_and_token_loss_locks_the_channel() {
+    let t = Channels::start().await;
+    let messenger = t.add(ChannelKind::Messenger, true).await;
+    let text = messenger_fixture("messenger_text.json", "psid-4")
+        .replace("1458692752478", &now_ms().to_string());
+    assert_eq!(
+        t.post_meta(ChannelKind::Messenger, messenger, &text, None)
+            .await
+            .0,
+        200
+    );
+    let agent = t.app.signed_in_agent().await;
+    t.fake.script(
+        500,
+        "{\"error\":{\"message\":\"An unexpected error has occurred.\",\"code\":2}}",
+    );
+    t.fake.script(503, "upstream down");
+    assert_eq!(t.reply(&agent, "psid-4", "Third time lucky").await.0, 200);
+    assert!(
+        t.wait_for_status("Third time lucky", "sent").await,
+        "{:?}",
+        t.message_state("Third time lucky").await
+    );
+    assert_eq!(
+        t.fake
+            .requests()
+            .iter()
+            .filter(|r| r.body.contains("Third time lucky"))
+            .count(),
+        3
+    );
+    // Graph error 190: the channel is sync-lost and its composers lock.
+    t.fake.script(400, &fixture("graph_error_190.json"));
+    assert_eq!(t.reply(&agent, "psid-4", "Token gone").await.0, 200);
+    assert!(t.wait_for_status("Token gone", "failed").await);
+    let status: String = sqlx::query_scalar("SELECT status FROM channels WHERE id = $1")
+        .bind(messenger)
+        .fetch_one(&t.app.db.read)
+        .await
+        .unwrap();
+    assert_eq!(status, "sync_lost");
+    let (status, body) = t.reply(&agent, "psid-4", "Still there?").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.to_string()
+            .contains("Reconnect this channel in Settings"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn window_rules_tags_and_provider_window_errors() {
+    let t = Channels::start().await;
+    let messenger = t.add(ChannelKind::Messenger, true).await;
+    let day = 24 * 3_600_000;
+    let write = |psid: &str, age: i64| {
+        messenger_fixture("messenger_text.json", psid)
+            .replace("1458692752478", &(now_ms() - age).to_string())
+            .replace(
+                "mid.1457764197618:41d102a3e1ae206a38",
+                &format!("mid-{psid}"),
+            )
+    };
+    for (psid, age) in [("psid-2d", 2 * day), ("psid-8d", 8 * day), ("psid-now", 0)] {
+        assert_eq!(
+            t.post_meta(ChannelKind::Messenger, messenger, &write(psid, age), None)
+                .await
+                .0,
+            200
+        );
+    }
+    let agent = t.app.signed_in_agent().await;
+    // 2 days: HUMAN_AGENT tag.
+    assert_eq!(t.reply(&agent, "psid-2d", "Tagged reply").await.0, 200);
+    assert!(t.wait_for_status("Tagged reply", "sent").await);
+    let tagged = t
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.body.contains("Tagged reply"))
+        .unwrap()
+        .json();
+    assert_eq!(tagged["messaging_type"], "MESSAGE_TAG");
+    assert_eq!(tagged["tag"], "HUMAN_AGENT");
+    // 8 days: refused before anything is queued.
+    let (status, body) = t.reply(&agent, "psid-8d", "Too late").await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM messages WHERE body = 'Too late'")
+            .await,
+        0
+    );
+    // The provider says the window closed: the message fails and the composer locks.
+    t.fake
+        .script(400, &fixture("graph_error_10_2018278_outside_window.json"));
+    assert_eq!(
+        t.reply(&agent, "psid-now", "Outside after all").await.0,
+        200
+    );
+    assert!(t.wait_for_status("Outside after all", "failed").await);
+    assert_eq!(t.reply(&agent, "psid-now", "Again").await.0, 422);
+    // When the lead writes again, it unlocks.
+    let again = write("psid-now", 0).replace("mid-psid-now", "mid-psid-now-2");
+    assert_eq!(
+        t.post_meta(ChannelKind::Messenger, messenger, &again, None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(t.reply(&agent, "psid-now", "Unlocked").await.0, 200);
+}
+
+#[tokio::test]
+async fn whatsapp_and_twilio_replies_and_statuses() {
+    let t = Channels::start().await;
+    let whatsapp = t.add(ChannelKind::Whatsapp, true).await;
+    let twilio = t.add(ChannelKind::TwilioSms, true).await;
+    let wa_text =
+        fixture("whatsapp_text.json").replace("1749416383", &(now_ms() / 1000).to_string());
+    assert_eq!(
+        t.post_meta(ChannelKind::Whatsapp, whatsapp, &wa_text, None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        t.post_twilio(twilio, &form_fixture("twilio_inbound_sms.txt"), None)
+            .await
+            .0,
+        200
+    );
+    let agent = t.app.signed_in_agent().await;
+    assert_eq!(
+        t.reply(&agent, "16505551234", "WhatsApp reply").await.0,
+        200
+    );
+    assert_eq!(t.reply(&agent, "+14017122661", "SMS reply").await.0, 200);
+    assert!(t.wait_for_status("WhatsApp reply", "sent").await);
+    assert!(t.wait_for_status("SMS reply", "sent").await);
+    let requests = t.fake.requests();
+    let wa = requests
+        .iter()
+        .find(|r| r.body.contains("WhatsApp reply"))
+        .unwrap();
+    assert_eq!(wa.path, format!("/{WA_PHONE_ID}/messages"));
+    assert_eq!(wa.authorization.as_deref(), Some("Bearer EAAtoken"));
+    let json = wa.json();
+    assert_eq!(json["messaging_product"], "whatsapp");
+    assert_eq!(json["recipient_type"], "individual");
+    assert_eq!(json["to"], "+16505551234");
+    assert_eq!(json["type"], "text");
+    assert_eq!(json["text"]["body"], "WhatsApp reply");
+    let sms = requests
+        .iter()
+        .find(|r| r.body.contains("SMS+reply"))
+        .unwrap();
+    assert_eq!(
+        sms.path,
+        "/2010-04-01/Accounts/ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX/Messages.json"
+    );
+    assert!(sms
+        .content_type
+        .as_deref()
+        .unwrap()
+        .starts_with("application/x-www-form-urlencoded"));
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX:{AUTH_TOKEN}"));
+    assert_eq!(
+        sms.authorization.as_deref(),
+        Some(format!("Basic {basic}").as_str())
+    );
+    let form = sms.form();
+    let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(field("To"), Some("+14017122661"));
+    assert_eq!(field("From"), Some(TWILIO_NUMBER));
+    assert_eq!(field("Body"), Some("SMS reply"));
+    assert_eq!(
+        field("StatusCallback"),
+        Some(format!("https://inbox.example.com/webhooks/twilio_sms/{twilio}").as_str())
+    );
+    // Statuses: WhatsApp read then a late delivered (stays read); Twilio delivered.
+    let wamid: String =
+        sqlx::query_scalar("SELECT provider_id FROM messages WHERE body = 'WhatsApp reply'")
+            .fetch_one(&t.app.db.read)
+            .await
+            .unwrap();
+    let read = fixture("whatsapp_status_read.json").replace(
+        "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA=",
+        &wamid,
+    );
+    let delivered: serde_json::Value =
+        serde_json::from_str(&fixture("whatsapp_status_delivered.json")).unwrap();
+    let mut delivered = delivered;
+    delivered["entry"][0]["changes"][0]["value"]["statuses"][0]["id"] = wamid.clone().into();
+    assert_eq!(
+        t.post_meta(ChannelKind::Whatsapp, whatsapp, &read, None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        t.post_meta(
+            ChannelKind::Whatsapp,
+            whatsapp,
+            &delivered.to_string(),
+            None
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(t.message_state("WhatsApp reply").await.0, "read");
+    let sid: String =
+        sqlx::query_scalar("SELECT provider_id FROM messages WHERE body = 'SMS reply'")
+            .fetch_one(&t.app.db.read)
+            .await
+            .unwrap();
+    let callback = format!("AccountSid=ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX&From=%2B15558675310&MessageSid={sid}&MessageStatus=delivered&SmsSid={sid}&SmsStatus=delivered");
+    assert_eq!(t.post_twilio(twilio, &callback, None).await.0, 200);
+    assert_eq!(t.message_state("SMS reply").await.0, "delivered");
+    // A WhatsApp failure carries the provider's reason.
+    assert_eq!(t.reply(&agent, "16505551234", "Will fail").await.0, 200);
+    assert!(t.wait_for_status("Will fail", "sent").await);
+    let wamid2: String =
+        sqlx::query_scalar("SELECT provider_id FROM messages WHERE body = 'Will fail'")
+            .fetch_one(&t.app.db.read)
+            .await
+            .unwrap();
+    let failed = fixture("whatsapp_status_failed_131047.json").replace(
+        "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI0QUQ2MjA4NEYyRkExNjMyREUA",
+        &wamid2,
+    );
+    assert_eq!(
+        t.post_meta(ChannelKind::Whatsapp, whatsapp, &failed, None)
+            .await
+            .0,
+        200
+    );
+    let (status, error) = t.message_state("Will fail").await;
+    assert_eq!(status, "failed");
+    assert!(error.unwrap().contains("24 hours"));
+}
+
+#[tokio::test]
+async fn instagram_limits_bytes_and_reads_by_message() {
+    let t = Channels::start().await;
+    let instagram = t.add(ChannelKind::Instagram, true).await;
+    let body = fixture("instagram_text.json")
+        .replace("<IGID>", IG_ID)
+        .replace("<IGSID>", "igsid-9")
+        .replace("<MESSAGE_ID>", "ig-mid-9")
+        .replace("<MESSAGE_CONTENT>", "Oi")
+        .replace("1569262485349", &now_ms().to_string());
+    assert_eq!(
+        t.post_meta(ChannelKind::Instagram, instagram, &body, None)
+            .await
+            .0,
+        200
+    );
+    let agent = t.app.signed_in_agent().await;
+    let (status, reply) = t.reply(&agent, "igsid-9", &"é".repeat(600)).await;
+    assert_eq!(
+        status, 422,
+        "1,200 bytes are too many for Instagram: {reply}"
+    );
+    assert_eq!(t.reply(&agent, "igsid-9", "Olá!").await.0, 200);
+    assert!(t.wait_for_status("Olá!", "sent").await);
+    let sent = t
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.body.contains("Olá!"))
+        .unwrap();
+    assert_eq!(sent.path, format!("/{IG_ID}/messages"));
+    let mid: String = sqlx::query_scalar("SELECT provider_id FROM messages WHERE body = 'Olá!'")
+        .fetch_one(&t.app.db.read)
+        .await
+        .unwrap();
+    let seen = fixture("instagram_read.json")
+        .replace("<YOUR_APP_USERS_INSTAGRAM_USER_ID>", IG_ID)
+        .replace("<INSTAGRAM_SCOPED_ID>", "igsid-9")
+        .replace("<MESSAGE_ID>", &mid);
+    assert_eq!(
+        t.post_meta(ChannelKind::Instagram, instagram, &seen, None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(t.message_state("Olá!").await.0, "read");
+}
