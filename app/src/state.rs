@@ -21,6 +21,8 @@ pub struct AppState {
     pub secret_key: crate::channels::credentials::SecretKey,
     /// Where providers reach Confab: the base of the webhook URLs shown to the owner.
     pub public_url: Arc<str>,
+    /// The providers' APIs, for what a server function must ask them (templates).
+    pub providers: Arc<dyn crate::channels::providers::ProviderApi>,
     /// Read receipts to send to providers (Messenger `mark_seen`, WhatsApp `read`) when an
     /// employee opens a conversation; best effort, delivered by a worker.
     pub read_receipts: tokio::sync::mpsc::UnboundedSender<ReadReceipt>,

@@ -13,3 +13,7 @@ CREATE INDEX attachments_pending ON attachments(id) WHERE status = 'pending';
 -- 1 when the provider refused a reply because its window closed (Confab's clock thought
 -- it open): the composer stays locked until the lead writes again.
 ALTER TABLE conversations ADD COLUMN window_closed INTEGER NOT NULL DEFAULT 0;
+
+-- A WhatsApp template reply: {"name", "language", "params"}; the body holds its text as
+-- the lead sees it.
+ALTER TABLE messages ADD COLUMN template TEXT;

@@ -82,7 +82,13 @@ impl Application {
         let port = listener.local_addr()?.port();
         let secret_key = settings.load_secret_key().map_err(StartupError::Settings)?;
         let (receipts_tx, read_receipts) = tokio::sync::mpsc::unbounded_channel();
+        let providers = ProviderContext::new(
+            &settings.graph_api_url,
+            &settings.twilio_api_url,
+            &settings.public_url,
+        );
         let state = AppState {
+            providers: Arc::new(providers.clone()),
             leptos_options: leptos_options(&settings),
             db: db.clone(),
             bus: EventBus::default(),
@@ -92,11 +98,6 @@ impl Application {
             public_url: settings.public_url.as_str().into(),
             read_receipts: receipts_tx,
         };
-        let providers = ProviderContext::new(
-            &settings.graph_api_url,
-            &settings.twilio_api_url,
-            &settings.public_url,
-        );
         let router = router(state.clone(), &settings);
         Ok(Self {
             listener,

@@ -25,10 +25,11 @@ impl std::fmt::Debug for Credentials {
 impl Credentials {
     pub fn parse(kind: ChannelKind, pairs: &[(String, String)]) -> Result<Self, AppError> {
         let required = required_keys(kind);
+        let optional = super::optional_credential_keys(kind);
         let mut map = BTreeMap::new();
         for (key, value) in pairs {
             let key = key.trim();
-            if !required.contains(&key) {
+            if !required.contains(&key) && !optional.contains(&key) {
                 return Err(AppError::validation(
                     "credentials",
                     format!(

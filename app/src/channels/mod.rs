@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 pub mod credentials;
 #[cfg(feature = "ssr")]
+pub mod providers;
+#[cfg(feature = "ssr")]
 pub mod store;
 pub mod window;
 
@@ -81,6 +83,51 @@ pub fn credential_keys(kind: ChannelKind) -> &'static [&'static str] {
     }
 }
 
+/// Keys a kind may have but does not need: WhatsApp's business account id lets Confab
+/// list the approved templates.
+pub fn optional_credential_keys(kind: ChannelKind) -> &'static [&'static str] {
+    match kind {
+        ChannelKind::Whatsapp => &["business_account_id"],
+        _ => &[],
+    }
+}
+
+/// An approved WhatsApp template, as the employee picks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhatsappTemplate {
+    pub name: String,
+    pub language: String,
+    /// The body text with `{{1}}`, `{{2}}` … where the variables go.
+    pub body: String,
+}
+
+impl WhatsappTemplate {
+    /// How many variables the body has (the highest `{{n}}`).
+    pub fn variable_count(&self) -> usize {
+        let mut highest = 0;
+        let mut rest = self.body.as_str();
+        while let Some(start) = rest.find("{{") {
+            rest = &rest[start + 2..];
+            if let Some(end) = rest.find("}}") {
+                if let Ok(n) = rest[..end].trim().parse::<usize>() {
+                    highest = highest.max(n);
+                }
+                rest = &rest[end + 2..];
+            }
+        }
+        highest
+    }
+
+    /// The text the lead will read, with the variables filled in.
+    pub fn render(&self, values: &[String]) -> String {
+        let mut text = self.body.clone();
+        for (i, value) in values.iter().enumerate() {
+            text = text.replace(&format!("{{{{{}}}}}", i + 1), value);
+        }
+        text
+    }
+}
+
 /// The credential that names the channel at the provider (and routes its webhooks).
 pub fn external_id_key(kind: ChannelKind) -> Option<&'static str> {
     match kind {
@@ -132,6 +179,25 @@ pub struct Channel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn templates_count_and_fill_their_variables() {
+        let t = WhatsappTemplate {
+            name: "order_ready".into(),
+            language: "pt_BR".into(),
+            body: "Olá {{1}}, seu pedido {{2}} está pronto. {{1}}!".into(),
+        };
+        assert_eq!(t.variable_count(), 2);
+        assert_eq!(
+            t.render(&["Ana".into(), "#42".into()]),
+            "Olá Ana, seu pedido #42 está pronto. Ana!"
+        );
+        let plain = WhatsappTemplate {
+            body: "Hello {{x}} }}{{".into(),
+            ..t
+        };
+        assert_eq!(plain.variable_count(), 0);
+    }
 
     #[test]
     fn kinds_round_trip_through_their_names() {

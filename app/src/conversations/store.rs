@@ -244,16 +244,22 @@ pub struct AccessibleConversation {
 }
 
 impl AccessibleConversation {
+    /// Why nothing can go out on the channel now, if it cannot.
+    pub fn channel_refusal(&self) -> Option<String> {
+        match self.channel_status {
+            ChannelStatus::Connected => None,
+            ChannelStatus::SyncLost => Some(
+                "This channel lost its connection. Reconnect this channel in Settings › Conversations."
+                    .into(),
+            ),
+            ChannelStatus::Disconnected => Some("This channel is disconnected.".into()),
+        }
+    }
+
     /// Why a text reply cannot go out now (channel state, reply window), if it cannot.
     pub fn text_refusal(&self, now: i64) -> Option<String> {
-        match self.channel_status {
-            ChannelStatus::Connected => {}
-            ChannelStatus::SyncLost => {
-                return Some("This channel lost its connection. Reconnect this channel in Settings › Conversations.".into())
-            }
-            ChannelStatus::Disconnected => {
-                return Some("This channel is disconnected.".into())
-            }
+        if let Some(refusal) = self.channel_refusal() {
+            return Some(refusal);
         }
         let window = if self.window_closed {
             crate::channels::window::ReplyWindow::Closed

@@ -3,6 +3,7 @@
 use crate::error::AppError;
 use crate::ids::{ConversationId, MessageId};
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
@@ -188,6 +189,81 @@ impl MessageBody {
     }
 }
 
+/// A WhatsApp template reply: which template and the values of its variables.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateChoice {
+    pub name: String,
+    pub language: String,
+    pub params: Vec<String>,
+}
+
+/// The approved templates that may be sent in a WhatsApp conversation.
+#[server(endpoint = "whatsapp_templates")]
+pub async fn whatsapp_templates(
+    conversation_id: ConversationId,
+) -> Result<Vec<crate::channels::WhatsappTemplate>, AppError> {
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
+    let state = crate::state::AppState::current()?;
+    let target =
+        crate::conversations::store::ensure_access(&state.db, employee.id, conversation_id).await?;
+    if target.channel_kind != crate::channels::ChannelKind::Whatsapp {
+        return Err(AppError::validation(
+            "conversation_id",
+            "Templates are for WhatsApp conversations.",
+        ));
+    }
+    let channel = crate::channels::store::config(&state.db, &state.secret_key, target.channel_id)
+        .await?
+        .ok_or(AppError::NotFound("Channel".into()))?;
+    state
+        .providers
+        .whatsapp_templates(&channel)
+        .await
+        .map_err(|e| AppError::validation("template", e))
+}
+
+/// Sends an approved WhatsApp template (the only thing WhatsApp takes outside its
+/// 24-hour window), its variables filled in.
+#[server(endpoint = "send_template", input = Json)]
+pub async fn send_template(
+    conversation_id: ConversationId,
+    choice: TemplateChoice,
+) -> Result<Message, AppError> {
+    let templates = whatsapp_templates(conversation_id).await?;
+    let template = templates
+        .iter()
+        .find(|t| t.name == choice.name && t.language == choice.language)
+        .ok_or_else(|| {
+            AppError::validation("template", "This template is not approved for this number.")
+        })?;
+    let wanted = template.variable_count();
+    if choice.params.len() != wanted || choice.params.iter().any(|p| p.trim().is_empty()) {
+        return Err(AppError::validation(
+            "params",
+            format!("Fill in all {wanted} variables of the template."),
+        ));
+    }
+    if choice.params.iter().any(|p| p.chars().count() > 200) {
+        return Err(AppError::validation(
+            "params",
+            "Each variable takes at most 200 characters.",
+        ));
+    }
+    let body = MessageBody::parse(&template.render(&choice.params))?;
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
+    let state = crate::state::AppState::current()?;
+    let json = serde_json::to_string(&choice).map_err(|_| AppError::Internal)?;
+    let (message, events) =
+        store::queue_outbound(&state.db, &employee, conversation_id, &body, Some(&json)).await?;
+    state.bus.publish(events);
+    state.outbox.notify_one();
+    Ok(message)
+}
+
 /// Queues a reply in a conversation; the sender delivers it. Sending in an archived
 /// conversation reopens it.
 #[server(endpoint = "send_message")]
@@ -201,7 +277,7 @@ pub async fn send_message(
     let body = MessageBody::parse(&body)?;
     let state = crate::state::AppState::current()?;
     let (message, events) =
-        store::queue_outbound(&state.db, &employee, conversation_id, &body).await?;
+        store::queue_outbound(&state.db, &employee, conversation_id, &body, None).await?;
     state.bus.publish(events);
     state.outbox.notify_one();
     Ok(message)

@@ -434,13 +434,21 @@ pub async fn queue_outbound(
     employee: &Employee,
     conversation: ConversationId,
     body: &MessageBody,
+    template: Option<&str>,
 ) -> StoreResult<(Message, Vec<LiveEvent>)> {
     let now = now_ms();
     let mut tx = db.write.begin().await?;
     let target = conversations::require_access(&mut tx, employee.id, conversation).await?;
-    let refusal = target.text_refusal(now).or_else(|| {
-        crate::channels::window::provider_limit_error(target.channel_kind, body.as_str())
-    });
+    // A WhatsApp template may go out whatever the window; text only inside it.
+    let refusal = match template {
+        Some(_) if target.channel_kind != crate::channels::ChannelKind::Whatsapp => {
+            Some("Templates are for WhatsApp conversations.".into())
+        }
+        Some(_) => target.channel_refusal(),
+        None => target.text_refusal(now).or_else(|| {
+            crate::channels::window::provider_limit_error(target.channel_kind, body.as_str())
+        }),
+    };
     if let Some(message) = refusal {
         return Err(StoreError::Invalid {
             field: "body",
@@ -448,14 +456,15 @@ pub async fn queue_outbound(
         });
     }
     let message_id: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (conversation_id, channel_id, direction, body, sender_employee_id, status, next_attempt_at, created_at)
-         VALUES ($1, $2, 'outbound', $3, $4, 'pending', $5, $5) RETURNING id",
+        "INSERT INTO messages (conversation_id, channel_id, direction, body, sender_employee_id, status, next_attempt_at, created_at, template)
+         VALUES ($1, $2, 'outbound', $3, $4, 'pending', $5, $5, $6) RETURNING id",
     )
     .bind(conversation.0)
     .bind(target.channel_id.0)
     .bind(body.as_str())
     .bind(employee.id.0)
     .bind(now)
+    .bind(template)
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query(
@@ -512,7 +521,16 @@ pub async fn retry_failed(
     .await?;
     let conversation = ConversationId(conversation.ok_or(StoreError::NotFound("Failed message"))?);
     let target = conversations::require_access(&mut tx, employee.id, conversation).await?;
-    if let Some(message) = target.text_refusal(now_ms()) {
+    let is_template: Option<String> =
+        sqlx::query_scalar("SELECT template FROM messages WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+    let refusal = match is_template {
+        Some(_) => target.channel_refusal(),
+        None => target.text_refusal(now_ms()),
+    };
+    if let Some(message) = refusal {
         return Err(StoreError::Invalid {
             field: "message",
             message,
@@ -556,12 +574,14 @@ pub struct OutboundJob {
     pub attempts: i64,
     /// When the lead last wrote (UTC ms): decides Meta's messaging type and tag.
     pub last_inbound_at: Option<i64>,
+    /// A WhatsApp template reply (`TemplateChoice` as JSON) instead of free text.
+    pub template: Option<String>,
 }
 
 /// Pending replies whose time has come, oldest first.
 pub async fn due_outbound(db: &Db, limit: i64) -> StoreResult<Vec<OutboundJob>> {
     let rows = sqlx::query(
-        "SELECT m.id, m.conversation_id, m.channel_id, m.body, m.attempts, ct.external_id, c.last_inbound_at
+        "SELECT m.id, m.conversation_id, m.channel_id, m.body, m.attempts, m.template, ct.external_id, c.last_inbound_at
            FROM messages m
            JOIN conversations c ON c.id = m.conversation_id
            JOIN contacts ct ON ct.id = c.contact_id
@@ -583,6 +603,7 @@ pub async fn due_outbound(db: &Db, limit: i64) -> StoreResult<Vec<OutboundJob>> 
             body: r.get("body"),
             attempts: r.get("attempts"),
             last_inbound_at: r.get("last_inbound_at"),
+            template: r.get("template"),
         })
         .collect())
 }

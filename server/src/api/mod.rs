@@ -189,7 +189,8 @@ async fn send_message(
         .map_err(|e| ApiError::BadRequest(format!("Send JSON like {{\"body\": \"…\"}}: {e}")))?;
     let body = MessageBody::parse(&new.body)?;
     let (message, events) =
-        app::messages::store::queue_outbound(&state.db, &me, ConversationId(id), &body).await?;
+        app::messages::store::queue_outbound(&state.db, &me, ConversationId(id), &body, None)
+            .await?;
     state.bus.publish(events);
     state.outbox.notify_one();
     Ok((StatusCode::CREATED, Json(message)))

@@ -2,10 +2,14 @@
 //! `/{phone_number_id}/messages`, and the read receipt for the lead's newest message.
 
 use super::graph::{answer_str, post_messages, GraphAuth};
+use super::inbound::meta::{classify_graph_error, GraphErrorClass};
 use super::{ChannelProvider, ProviderContext, SendError, SendReceipt};
+use app::channels::providers::ProviderApi;
 use app::channels::store::ChannelConfig;
 use app::channels::window::ReplyWindow;
+use app::channels::WhatsappTemplate;
 use app::messages::store::OutboundJob;
+use app::messages::TemplateChoice;
 use app::state::ReadReceipt;
 use app::store::now_ms;
 use async_trait::async_trait;
@@ -18,10 +22,111 @@ pub fn text_body(job: &OutboundJob) -> serde_json::Value {
     json!({
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
-        "to": format!("+{}", job.contact_external_id.trim_start_matches('+')),
+        "to": recipient(job),
         "type": "text",
         "text": { "preview_url": false, "body": job.body },
     })
+}
+
+fn recipient(job: &OutboundJob) -> String {
+    format!("+{}", job.contact_external_id.trim_start_matches('+'))
+}
+
+/// The documented template-message body: name, language and the body's text variables.
+pub fn template_body(job: &OutboundJob, template: &TemplateChoice) -> serde_json::Value {
+    let parameters: Vec<serde_json::Value> = template
+        .params
+        .iter()
+        .map(|text| json!({ "type": "text", "text": text }))
+        .collect();
+    let mut body = json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": recipient(job),
+        "type": "template",
+        "template": { "name": template.name, "language": { "code": template.language } },
+    });
+    if !parameters.is_empty() {
+        body["template"]["components"] = json!([{ "type": "body", "parameters": parameters }]);
+    }
+    body
+}
+
+/// GETs the approved templates of the business account, with their body text.
+pub async fn fetch_templates(
+    ctx: &ProviderContext,
+    channel: &ChannelConfig,
+) -> Result<Vec<WhatsappTemplate>, String> {
+    let account = channel
+        .credentials
+        .get("business_account_id")
+        .ok_or("Add the WhatsApp business account ID to this channel in Settings › Conversations to use templates.")?;
+    let url = format!("{}/{}/message_templates", ctx.graph_api_url, account);
+    let response = ctx
+        .http
+        .get(url)
+        .bearer_auth(channel.credentials.value("access_token"))
+        .query(&[
+            ("status", "APPROVED"),
+            ("fields", "name,language,status,components"),
+            ("limit", "200"),
+        ])
+        .send()
+        .await
+        .map_err(|e| format!("WhatsApp could not be reached: {}", e.without_url()))?;
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| e.without_url().to_string())?;
+    if !status.is_success() {
+        return Err(match classify_graph_error(status.as_u16(), &bytes) {
+            GraphErrorClass::SyncLost(r)
+            | GraphErrorClass::WindowClosed(r)
+            | GraphErrorClass::RetryLater(r)
+            | GraphErrorClass::Rejected(r) => r,
+        });
+    }
+    let answer: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|_| "WhatsApp answered with something that is not JSON.".to_owned())?;
+    let templates = answer
+        .get("data")
+        .and_then(|d| d.as_array())
+        .into_iter()
+        .flatten()
+        .filter(|t| {
+            t.get("status")
+                .and_then(|s| s.as_str())
+                .is_none_or(|s| s == "APPROVED")
+        })
+        .filter_map(|t| {
+            let body = t
+                .get("components")
+                .and_then(|c| c.as_array())
+                .into_iter()
+                .flatten()
+                .find(|c| c.get("type").and_then(|k| k.as_str()) == Some("BODY"))
+                .and_then(|c| c.get("text"))
+                .and_then(|x| x.as_str())
+                .unwrap_or_default();
+            Some(WhatsappTemplate {
+                name: t.get("name")?.as_str()?.to_owned(),
+                language: t.get("language")?.as_str()?.to_owned(),
+                body: body.to_owned(),
+            })
+        })
+        .collect();
+    Ok(templates)
+}
+
+#[async_trait]
+impl ProviderApi for ProviderContext {
+    async fn whatsapp_templates(
+        &self,
+        channel: &ChannelConfig,
+    ) -> Result<Vec<WhatsappTemplate>, String> {
+        fetch_templates(self, channel).await
+    }
 }
 
 #[async_trait]
@@ -32,18 +137,34 @@ impl ChannelProvider for Whatsapp {
         channel: &ChannelConfig,
         job: &OutboundJob,
     ) -> Result<SendReceipt, SendError> {
-        let window = ReplyWindow::at(channel.channel.kind, false, job.last_inbound_at, now_ms());
-        if !window.allows_text() {
-            return Err(SendError::WindowClosed(
-                window.refusal(channel.channel.kind).unwrap_or_default(),
-            ));
-        }
+        let body = match job
+            .template
+            .as_deref()
+            .map(serde_json::from_str::<TemplateChoice>)
+        {
+            Some(Ok(template)) => template_body(job, &template),
+            Some(Err(_)) => {
+                return Err(SendError::Rejected(
+                    "The template of this message is damaged.".into(),
+                ))
+            }
+            None => {
+                let window =
+                    ReplyWindow::at(channel.channel.kind, false, job.last_inbound_at, now_ms());
+                if !window.allows_text() {
+                    return Err(SendError::WindowClosed(
+                        window.refusal(channel.channel.kind).unwrap_or_default(),
+                    ));
+                }
+                text_body(job)
+            }
+        };
         let answer = post_messages(
             ctx,
             "WhatsApp",
             channel.credentials.value("phone_number_id"),
             GraphAuth::Bearer(channel.credentials.value("access_token")),
-            &text_body(job),
+            &body,
         )
         .await?;
         Ok(SendReceipt {

@@ -172,6 +172,7 @@ mod tests {
             body: "hi".into(),
             attempts,
             last_inbound_at: None,
+            template: None,
         }
     }
 

@@ -56,7 +56,10 @@ impl Channels {
         let pairs: Vec<(&str, &str)> = match kind {
             ChannelKind::Messenger => vec![("page_id", PAGE_ID)],
             ChannelKind::Instagram => vec![("account_id", IG_ID)],
-            ChannelKind::Whatsapp => vec![("phone_number_id", WA_PHONE_ID)],
+            ChannelKind::Whatsapp => vec![
+                ("phone_number_id", WA_PHONE_ID),
+                ("business_account_id", "102290129340398"),
+            ],
             ChannelKind::TwilioSms => vec![
                 ("account_sid", "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"),
                 ("auth_token", AUTH_TOKEN),
@@ -816,4 +819,78 @@ async fn instagram_limits_bytes_and_reads_by_message() {
         200
     );
     assert_eq!(t.message_state("Olá!").await.0, "read");
+}
+
+#[tokio::test]
+async fn whatsapp_outside_its_window_sends_only_approved_templates() {
+    let t = Channels::start().await;
+    let whatsapp = t.add(ChannelKind::Whatsapp, true).await;
+    let two_days_ago = (now_ms() - 48 * 3_600_000) / 1000;
+    let old = fixture("whatsapp_text.json").replace("1749416383", &two_days_ago.to_string());
+    assert_eq!(
+        t.post_meta(ChannelKind::Whatsapp, whatsapp, &old, None)
+            .await
+            .0,
+        200
+    );
+    let agent = t.app.signed_in_agent().await;
+    let (status, body) = t.reply(&agent, "16505551234", "Free text").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("approved template"), "{body}");
+    let conversation = t.app.conversation_of("16505551234").await;
+    let (status, list) = t
+        .app
+        .call(
+            &agent,
+            "whatsapp_templates",
+            &[("conversation_id", &conversation.to_string())],
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "only approved templates: {list}"
+    );
+    assert_eq!(list[0]["name"], "order_ready");
+    let send = |params: serde_json::Value| {
+        let url = t.app.url("/api/send_template");
+        let agent = agent.clone();
+        async move {
+            let r = agent
+                .post(url)
+                .json(&serde_json::json!({
+                    "conversation_id": conversation,
+                    "choice": { "name": "order_ready", "language": "pt_BR", "params": params }
+                }))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    assert_eq!(
+        send(serde_json::json!(["Sheena"])).await.0,
+        422,
+        "both variables are needed"
+    );
+    let (status, text) = send(serde_json::json!(["Sheena", "#42"])).await;
+    assert_eq!(status, 200, "{text}");
+    let rendered = "Olá Sheena, seu pedido #42 está pronto.";
+    assert!(t.wait_for_status(rendered, "sent").await);
+    let request = t
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.body.contains("order_ready"))
+        .unwrap()
+        .json();
+    assert_eq!(request["type"], "template");
+    assert_eq!(request["to"], "+16505551234");
+    assert_eq!(request["template"]["name"], "order_ready");
+    assert_eq!(request["template"]["language"]["code"], "pt_BR");
+    assert_eq!(
+        request["template"]["components"][0]["parameters"],
+        serde_json::json!([{ "type": "text", "text": "Sheena" }, { "type": "text", "text": "#42" }])
+    );
 }

@@ -102,7 +102,15 @@ async fn answer(
         );
     }
     let json = recorded.json();
-    let body = if recorded.path.ends_with("/Messages.json") {
+    let body = if recorded.path.ends_with("/message_templates") {
+        // The Graph API's template list, with one approved and one rejected template.
+        serde_json::json!({ "data": [
+            { "name": "order_ready", "language": "pt_BR", "status": "APPROVED", "category": "UTILITY",
+              "components": [{ "type": "BODY", "text": "Olá {{1}}, seu pedido {{2}} está pronto." }], "id": "1" },
+            { "name": "promo", "language": "en_US", "status": "REJECTED",
+              "components": [{ "type": "BODY", "text": "Sale!" }], "id": "2" }
+        ], "paging": { "cursors": { "before": "a", "after": "b" } } })
+    } else if recorded.path.ends_with("/Messages.json") {
         // Twilio's documented create-message response, trimmed.
         serde_json::json!({ "sid": format!("SM{n:032}"), "status": "queued" })
     } else if json.get("messaging_product").is_some() {

@@ -5,7 +5,10 @@
 use crate::channels::window::{provider_limit_error, ReplyWindow};
 use crate::channels::ChannelStatus;
 use crate::conversations::ConversationDetail;
-use crate::messages::{send_message, MessageBody, MAX_BODY_CHARS};
+use crate::ids::ConversationId;
+use crate::messages::{
+    send_message, send_template, whatsapp_templates, MessageBody, TemplateChoice, MAX_BODY_CHARS,
+};
 use crate::ui::time::use_mounted;
 use leptos::prelude::*;
 
@@ -64,6 +67,12 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
             (s.channel_status == ChannelStatus::Connected && s.reply_window == ReplyWindow::Closed)
                 .then(|| s.continue_url.clone())
                 .flatten()
+        })
+    });
+    let template_only = Memo::new(move |_| {
+        state.with(|s| {
+            s.channel_status == ChannelStatus::Connected
+                && s.reply_window == ReplyWindow::TemplateOnly
         })
     });
     let mounted = use_mounted();
@@ -128,6 +137,7 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
             fallback=move || view! {
                 <div class="composer-locked" role="status" data-testid="composer-locked">
                     <p>{move || lock.get()}</p>
+                    {move || template_only.get().then(|| view! { <TemplatePicker id=id/> })}
                     {move || continue_url.get().map(|url| view! {
                         <a class="button" href=url target="_blank" rel="noopener noreferrer">
                             "Continue in "{kind.label()}
@@ -158,6 +168,92 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
                         {move || provider_limit.get().or_else(|| (count.get() >= COUNTER_FROM).then(|| format!("{} / {MAX_BODY_CHARS}", count.get())))}
                     </span>
                 </div>
+            </form>
+        </Show>
+    }
+}
+
+/// Outside WhatsApp's window: pick an approved template, fill its variables, send.
+#[component]
+fn TemplatePicker(id: ConversationId) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let templates = RwSignal::new(None::<Result<Vec<crate::channels::WhatsappTemplate>, String>>);
+    let chosen = RwSignal::new(None::<usize>);
+    let values = RwSignal::new(Vec::<String>::new());
+    let error = RwSignal::new(None::<String>);
+    let load = move |_| {
+        open.set(true);
+        leptos::task::spawn_local(async move {
+            templates.set(Some(
+                whatsapp_templates(id).await.map_err(|e| e.to_string()),
+            ));
+        });
+    };
+    let current = move || {
+        chosen.get().and_then(|i| {
+            templates.with(|t| {
+                t.as_ref()
+                    .and_then(|t| t.as_ref().ok())
+                    .and_then(|l| l.get(i).cloned())
+            })
+        })
+    };
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(template) = current() else { return };
+        let choice = TemplateChoice {
+            name: template.name.clone(),
+            language: template.language.clone(),
+            params: values.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            match send_template(id, choice).await {
+                Ok(_) => {
+                    open.set(false);
+                    chosen.set(None);
+                    error.set(None);
+                }
+                Err(err) => error.set(Some(err.to_string())),
+            }
+        });
+    };
+    view! {
+        <Show when=move || open.get() fallback=move || view! {
+            <button class="button primary" type="button" on:click=load data-testid="pick-template">"Send a template"</button>
+        }>
+            <form class="template-picker" on:submit=send data-testid="template-picker">
+                {move || match templates.get() {
+                    None => view! { <p class="meta">"Loading the approved templates…"</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="form-error" role="alert">{e}</p> }.into_any(),
+                    Some(Ok(list)) if list.is_empty() => view! { <p class="meta">"This number has no approved templates."</p> }.into_any(),
+                    Some(Ok(list)) => view! {
+                        <label>"Template"
+                            <select name="template" on:change=move |ev| {
+                                let i = event_target_value(&ev).parse::<usize>().ok();
+                                let n = i.and_then(|i| templates.with_untracked(|t| t.as_ref().and_then(|t| t.as_ref().ok()).and_then(|l| l.get(i).map(|t| t.variable_count())))).unwrap_or(0);
+                                chosen.set(i);
+                                values.set(vec![String::new(); n]);
+                            }>
+                                <option value="">"Choose…"</option>
+                                {list.iter().enumerate().map(|(i, t)| view! { <option value=i.to_string()>{format!("{} ({})", t.name, t.language)}</option> }).collect_view()}
+                            </select>
+                        </label>
+                    }.into_any(),
+                }}
+                {move || current().map(|t| {
+                    let n = t.variable_count();
+                    view! {
+                        {(0..n).map(|i| view! {
+                            <label>{format!("Variable {{{{{}}}}}", i + 1)}
+                                <input name=format!("param{}", i + 1) required maxlength="200"
+                                    on:input=move |ev| values.update(|v| if let Some(slot) = v.get_mut(i) { *slot = event_target_value(&ev) })/>
+                            </label>
+                        }).collect_view()}
+                        <p class="template-preview" data-testid="template-preview">{move || t.render(&values.get())}</p>
+                        <button class="button primary" type="submit">"Send template"</button>
+                    }
+                })}
+                {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             </form>
         </Show>
     }

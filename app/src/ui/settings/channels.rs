@@ -114,6 +114,9 @@ fn key_label(key: &str) -> &'static str {
         "account_sid" => "Account SID",
         "auth_token" => "Auth token",
         "phone_number" => "Twilio phone number (E.164, like +15558675310)",
+        "business_account_id" => {
+            "WhatsApp business account ID (optional: lists your approved templates)"
+        }
         _ => "Value",
     }
 }
@@ -121,10 +124,13 @@ fn key_label(key: &str) -> &'static str {
 /// One input per credential of a kind; secrets are password fields and never shown back.
 #[component]
 fn CredentialFields(kind: ChannelKind, keys: RwSignal<Vec<(String, String)>>) -> impl IntoView {
+    let optional = crate::channels::optional_credential_keys(kind);
     crate::channels::credential_keys(kind)
         .iter()
+        .chain(optional)
         .map(|key| {
             let key = *key;
+            let required = key != "verify_token" && !optional.contains(&key);
             let secret = !crate::channels::is_public_credential(key) && key != "verify_token";
             let set = move |ev: leptos::ev::Event| {
                 let value = event_target_value(&ev);
@@ -136,7 +142,7 @@ fn CredentialFields(kind: ChannelKind, keys: RwSignal<Vec<(String, String)>>) ->
             view! {
                 <label>{key_label(key)}
                     <input name=key type=if secret { "password" } else { "text" } autocomplete="off"
-                        required=key != "verify_token" maxlength="1024" on:input=set/>
+                        required=required maxlength="1024" on:input=set/>
                 </label>
             }
         })

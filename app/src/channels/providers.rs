@@ -1,0 +1,15 @@
+//! What server functions may ask of the providers' APIs. The server crate implements it
+//! (it owns the HTTP client and the base URLs); `AppState` carries it.
+
+use super::store::ChannelConfig;
+use super::WhatsappTemplate;
+use async_trait::async_trait;
+
+#[async_trait]
+pub trait ProviderApi: Send + Sync + std::fmt::Debug {
+    /// The approved templates of a WhatsApp channel (needs its `business_account_id`).
+    async fn whatsapp_templates(
+        &self,
+        channel: &ChannelConfig,
+    ) -> Result<Vec<WhatsappTemplate>, String>;
+}
