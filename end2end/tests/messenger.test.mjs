@@ -27,7 +27,10 @@ before(async () => {
       const json = body ? JSON.parse(body) : {};
       sent.push({ path: req.url, json });
       res.setHeader('content-type', 'application/json');
-      if (json.sender_action) {
+      if (req.method === 'GET') {
+        // The User Profile API: Messenger webhooks carry no name.
+        res.end(JSON.stringify({ first_name: 'Bea', last_name: `Bike ${PAGE_ID}` }));
+      } else if (json.sender_action) {
         res.end(JSON.stringify({ recipient_id: json.recipient.id }));
       } else {
         res.end(JSON.stringify({ recipient_id: json.recipient?.id, message_id: `m_e2e_${sent.length}` }));
@@ -92,6 +95,8 @@ test('a Messenger lead, a reply with ✓ ✓✓ and Read, and the 7-day lock', {
   }));
   const row = owner.locator('.conversation-row', { hasText: text });
   await row.waitFor({ timeout: 10000 });
+  // The name comes from the lead's Messenger profile, fetched once after the webhook.
+  await owner.locator('.conversation-row', { hasText: `Bea Bike ${PAGE_ID}` }).waitFor();
   await row.click();
   await owner.locator('.bubble-row.inbound', { hasText: text }).waitFor();
   await owner.locator('[data-testid=window-note]', { hasText: 'Reply window open' }).waitFor();

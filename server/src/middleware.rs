@@ -16,6 +16,7 @@ fn is_public_page(path: &str) -> bool {
 fn is_not_a_page(path: &str) -> bool {
     path.starts_with("/api/")
         || path.starts_with("/webhooks/")
+        || path.starts_with("/media/")
         || path.starts_with("/pkg/")
         || path.starts_with("/sandbox/")
         // static assets from public/ (favicon.svg, …)

@@ -12,4 +12,18 @@ pub trait ProviderApi: Send + Sync + std::fmt::Debug {
         &self,
         channel: &ChannelConfig,
     ) -> Result<Vec<WhatsappTemplate>, String>;
+
+    /// The lead's name and (Instagram) username from the Graph API profile.
+    async fn contact_profile(
+        &self,
+        channel: &ChannelConfig,
+        contact_external_id: &str,
+    ) -> Result<ContactProfile, String>;
+}
+
+/// What a provider tells about a lead.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactProfile {
+    pub name: Option<String>,
+    pub username: Option<String>,
 }

@@ -519,6 +519,69 @@ pub async fn of_contact(
     Ok(id.map(ConversationId))
 }
 
+/// Whether a contact still lacks what its channel's profile would tell (a name; an
+/// Instagram username): asked once, then kept.
+pub async fn contact_needs_profile(
+    db: &Db,
+    channel: ChannelId,
+    external_id: &str,
+    kind: ChannelKind,
+) -> StoreResult<bool> {
+    let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT name, username FROM contacts WHERE channel_id = $1 AND external_id = $2",
+    )
+    .bind(channel.0)
+    .bind(external_id)
+    .fetch_optional(&db.read)
+    .await?;
+    Ok(match row {
+        Some((name, username)) => {
+            name.is_none() || (kind == ChannelKind::Instagram && username.is_none())
+        }
+        None => false,
+    })
+}
+
+/// Stores a lead's profile (keeping what is known) and tells the team's lists.
+pub async fn set_contact_profile(
+    db: &Db,
+    channel: ChannelId,
+    external_id: &str,
+    name: Option<&str>,
+    username: Option<&str>,
+) -> StoreResult<Vec<LiveEvent>> {
+    let clean = |v: Option<&str>| {
+        v.map(|s| s.trim().chars().take(120).collect::<String>())
+            .filter(|s| !s.is_empty())
+    };
+    let mut tx = db.write.begin().await?;
+    sqlx::query(
+        "UPDATE contacts SET name = COALESCE(name, $3), username = COALESCE(username, $4), updated_at = $5
+          WHERE channel_id = $1 AND external_id = $2",
+    )
+    .bind(channel.0)
+    .bind(external_id)
+    .bind(clean(name))
+    .bind(clean(username))
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    let conversation: Option<i64> = sqlx::query_scalar(
+        "SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
+          WHERE ct.channel_id = $1 AND ct.external_id = $2",
+    )
+    .bind(channel.0)
+    .bind(external_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let mut out = Vec::new();
+    if let Some(id) = conversation {
+        out.push(status_event(&mut tx, ConversationId(id), channel).await?);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
 /// What a provider needs to mark the conversation's messages as seen by the business.
 pub async fn read_receipt(
     db: &Db,

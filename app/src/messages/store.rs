@@ -9,7 +9,11 @@ use crate::ids::{ChannelId, ConversationId, EmployeeId, MessageId};
 use crate::store::{now_ms, Db, StoreError, StoreResult};
 use sqlx::{Row, SqliteConnection};
 
-const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.direction, m.body, m.status, m.error, m.created_at, m.read_at, e.name AS sender_name";
+/// An inbound message's time is when the lead wrote it (as the provider says), not when
+/// the webhook arrived: a message delivered late still reads as old.
+const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.direction, m.body, m.status, m.error,
+    CASE WHEN m.direction = 'inbound' THEN COALESCE(m.sent_at, m.created_at) ELSE m.created_at END AS created_at,
+    m.read_at, e.name AS sender_name";
 
 fn row_to_message(r: &sqlx::sqlite::SqliteRow) -> Message {
     Message {

@@ -4,6 +4,7 @@
 
 use super::graph::{answer_str, post_messages, GraphAuth};
 use super::{ChannelProvider, ProviderContext, SendError, SendReceipt};
+use app::channels::providers::ContactProfile;
 use app::channels::store::ChannelConfig;
 use app::channels::window::ReplyWindow;
 use app::messages::store::OutboundJob;
@@ -97,6 +98,53 @@ pub async fn mark_seen_via_graph(
     )
     .await?;
     Ok(())
+}
+
+/// The lead's profile: Messenger's User Profile API (`first_name`, `last_name`) or
+/// Instagram's (`name`, `username`). Only Meta channels have one.
+pub async fn fetch_profile(
+    ctx: &ProviderContext,
+    channel: &ChannelConfig,
+    contact: &str,
+) -> Result<ContactProfile, String> {
+    let fields = match channel.channel.kind {
+        app::channels::ChannelKind::Messenger => "first_name,last_name",
+        app::channels::ChannelKind::Instagram => "name,username",
+        _ => return Ok(ContactProfile::default()),
+    };
+    // The id is the provider's, but never let it reshape the URL.
+    if contact.is_empty()
+        || !contact
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err("not a profile id".into());
+    }
+    let answer: serde_json::Value = ctx
+        .http
+        .get(format!("{}/{contact}", ctx.graph_api_url))
+        .query(&[
+            ("fields", fields),
+            ("access_token", channel.credentials.value("access_token")),
+        ])
+        .send()
+        .await
+        .map_err(|e| e.without_url().to_string())?
+        .error_for_status()
+        .map_err(|e| e.without_url().to_string())?
+        .json()
+        .await
+        .map_err(|e| e.without_url().to_string())?;
+    let text = |key: &str| answer.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    let name = match (text("first_name"), text("last_name"), text("name")) {
+        (_, _, Some(name)) => Some(name),
+        (Some(first), Some(last), None) => Some(format!("{first} {last}")),
+        (first, last, None) => first.or(last),
+    };
+    Ok(ContactProfile {
+        name,
+        username: text("username"),
+    })
 }
 
 #[async_trait]

@@ -4,7 +4,7 @@
 use super::graph::{answer_str, post_messages, GraphAuth};
 use super::inbound::meta::{classify_graph_error, GraphErrorClass};
 use super::{ChannelProvider, ProviderContext, SendError, SendReceipt};
-use app::channels::providers::ProviderApi;
+use app::channels::providers::{ContactProfile, ProviderApi};
 use app::channels::store::ChannelConfig;
 use app::channels::window::ReplyWindow;
 use app::channels::WhatsappTemplate;
@@ -126,6 +126,14 @@ impl ProviderApi for ProviderContext {
         channel: &ChannelConfig,
     ) -> Result<Vec<WhatsappTemplate>, String> {
         fetch_templates(self, channel).await
+    }
+
+    async fn contact_profile(
+        &self,
+        channel: &ChannelConfig,
+        contact_external_id: &str,
+    ) -> Result<ContactProfile, String> {
+        super::messenger::fetch_profile(self, channel, contact_external_id).await
     }
 }
 

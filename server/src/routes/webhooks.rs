@@ -163,7 +163,13 @@ async fn apply(
         app::conversations::store::of_contact(&state.db, id, &contact).await
     };
     Ok(match addressed.event {
-        InboundEvent::Message(message) => messages::record_inbound(&state.db, id, &message).await?,
+        InboundEvent::Message(message) => {
+            let events = messages::record_inbound(&state.db, id, &message).await?;
+            if !events.is_empty() && !message.from_business {
+                look_up_profile(state, channel, &message.contact_external_id).await;
+            }
+            events
+        }
         InboundEvent::Status(status) => messages::apply_status(&state.db, id, &status).await?,
         InboundEvent::DeliveredUpTo {
             contact_external_id,
@@ -191,6 +197,40 @@ async fn apply(
             Vec::new()
         }
     })
+}
+
+/// Messenger and Instagram webhooks carry no name: ask the Graph API once per contact,
+/// after the commit and outside the request (the provider gets its 200 at once).
+async fn look_up_profile(state: &AppState, channel: &ChannelConfig, contact: &str) {
+    let kind = channel.channel.kind;
+    if !matches!(kind, ChannelKind::Messenger | ChannelKind::Instagram) {
+        return;
+    }
+    let id = channel.channel.id;
+    match app::conversations::store::contact_needs_profile(&state.db, id, contact, kind).await {
+        Ok(true) => {}
+        _ => return,
+    }
+    let (state, channel, contact) = (state.clone(), channel.clone(), contact.to_owned());
+    tokio::spawn(async move {
+        match state.providers.contact_profile(&channel, &contact).await {
+            Ok(profile) => {
+                let stored = app::conversations::store::set_contact_profile(
+                    &state.db,
+                    id,
+                    &contact,
+                    profile.name.as_deref(),
+                    profile.username.as_deref(),
+                )
+                .await;
+                match stored {
+                    Ok(events) => state.bus.publish(events),
+                    Err(err) => tracing::warn!(error = %err, "could not store a lead's profile"),
+                }
+            }
+            Err(reason) => tracing::info!(%reason, "lead's profile not available"),
+        }
+    });
 }
 
 fn require_content_type(headers: &HeaderMap, expected: &str) -> Result<(), ApiError> {

@@ -417,6 +417,17 @@ async fn messenger_reply_request_statuses_and_read_receipts() {
             .0,
         200
     );
+    // Messenger sends no name: the profile is asked once and kept.
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            t.count(
+                "SELECT COUNT(*) FROM contacts WHERE external_id = 'psid-3' AND name = 'Jane Doe'",
+            )
+            .await
+                == 1
+        })
+        .await
+    );
     let agent = t.app.signed_in_agent().await;
     // Opening the conversation sends mark_seen for the lead's app.
     let conversation = t.app.conversation_of("psid-3").await.to_string();
@@ -892,5 +903,99 @@ async fn whatsapp_outside_its_window_sends_only_approved_templates() {
     assert_eq!(
         request["template"]["components"][0]["parameters"],
         serde_json::json!([{ "type": "text", "text": "Sheena" }, { "type": "text", "text": "#42" }])
+    );
+}
+
+#[tokio::test]
+async fn media_is_fetched_from_provider_hosts_only_and_served_with_access_only() {
+    let t = Channels::start().await;
+    let messenger = t.add(ChannelKind::Messenger, true).await;
+    let with_file = |mid: &str, url: &str| {
+        messenger_fixture("messenger_image.json", "psid-media")
+            .replace("mid.$cAAJdkrCd2ORnva8ErFhjGm0X_Q_c", mid)
+            .replace("<ATTACHMENT_URL>", url)
+    };
+    let photo = format!("{}/cdn/photo.png", t.fake.url);
+    let page = format!("{}/cdn/page.html", t.fake.url);
+    for (mid, url) in [
+        ("mid-photo", photo.as_str()),
+        ("mid-page", page.as_str()),
+        ("mid-ssrf", "http://127.0.0.1:9/secret"),
+    ] {
+        assert_eq!(
+            t.post_meta(
+                ChannelKind::Messenger,
+                messenger,
+                &with_file(mid, url),
+                None
+            )
+            .await
+            .0,
+            200
+        );
+    }
+    let state = |url: String| {
+        let db = t.app.db.clone();
+        async move {
+            sqlx::query_as::<_, (i64, String, Option<String>)>(
+                "SELECT id, status, mime FROM attachments WHERE source_url = $1",
+            )
+            .bind(url)
+            .fetch_one(&db.read)
+            .await
+            .unwrap()
+        }
+    };
+    assert!(
+        eventually(Duration::from_secs(15), || async {
+            state(photo.clone()).await.1 == "stored"
+                && state(page.clone()).await.1 == "failed"
+                && state("http://127.0.0.1:9/secret".into()).await.1 == "failed"
+        })
+        .await
+    );
+    assert!(
+        !t.fake.requests().iter().any(|r| r.path == "/secret"),
+        "nothing outside the provider's hosts is fetched"
+    );
+    let (photo_id, _, mime) = state(photo.clone()).await;
+    assert_eq!(mime.as_deref(), Some("image/png"));
+    let agent = t.app.signed_in_agent().await;
+    let response = agent
+        .get(t.app.url(&format!("/media/{photo_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/png");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert!(response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("inline"));
+    assert_eq!(response.text().await.unwrap(), "file photo.png");
+    // Without a session, or without access to the channel: nothing.
+    assert_eq!(
+        client()
+            .get(t.app.url(&format!("/media/{photo_id}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    sqlx::query("DELETE FROM channel_access WHERE employee_id = (SELECT id FROM employees WHERE email = $1)")
+        .bind(app::demo::AGENT_EMAIL)
+        .execute(&t.app.db.write)
+        .await
+        .unwrap();
+    assert_eq!(
+        agent
+            .get(t.app.url(&format!("/media/{photo_id}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
     );
 }

@@ -101,8 +101,27 @@ async fn answer(
             body,
         );
     }
+    if let Some(name) = recorded.path.strip_prefix("/cdn/") {
+        // Files a lead sent, as the provider's CDN serves them.
+        let content_type = if name.ends_with(".html") {
+            "text/html"
+        } else {
+            "image/png"
+        };
+        return (
+            StatusCode::OK,
+            [("content-type", content_type)],
+            format!("file {name}"),
+        );
+    }
     let json = recorded.json();
-    let body = if recorded.path.ends_with("/message_templates") {
+    let body = if recorded.method == "GET" && recorded.query.contains("fields=first_name") {
+        // Messenger's User Profile API.
+        serde_json::json!({ "first_name": "Jane", "last_name": "Doe", "id": recorded.path.trim_start_matches('/') })
+    } else if recorded.method == "GET" && recorded.query.contains("fields=name%2Cusername") {
+        // Instagram's user profile.
+        serde_json::json!({ "name": "Ana Lima", "username": "ana.lima", "id": recorded.path.trim_start_matches('/') })
+    } else if recorded.path.ends_with("/message_templates") {
         // The Graph API's template list, with one approved and one rejected template.
         serde_json::json!({ "data": [
             { "name": "order_ready", "language": "pt_BR", "status": "APPROVED", "category": "UTILITY",
