@@ -123,6 +123,21 @@ test('a Messenger lead, a reply with ✓ ✓✓ and Read, and the 7-day lock', {
   assert.match(await owner.locator('[data-testid=read-marker]').textContent(), /^Read \d{1,2}:\d{2}/);
   await shot(owner, 'messenger-reply-read');
 
+  // A photo: picked, previewed, uploaded, sent to Messenger from a signed URL, shown.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  await owner.locator('[data-testid=attach-input]').setInputFiles({ name: 'bike.png', mimeType: 'image/png', buffer: png });
+  await owner.locator('[data-testid=file-preview]', { hasText: 'bike.png' }).waitFor();
+  await owner.click('.send-button');
+  await owner.locator('.bubble-row.outbound .attachment-image img').waitFor();
+  await owner.waitForFunction(() => document.querySelector('[data-testid=file-preview]') === null);
+  const photo = sent.find((r) => r.json.message?.attachment?.type === 'image');
+  assert.ok(photo, 'the Send API got the image');
+  const photoUrl = new URL(photo.json.message.attachment.payload.url);
+  assert.match(photoUrl.pathname, /^\/media\/public\/\d+\/[0-9a-f]{64}$/);
+  const fetched = await fetch(new URL(photoUrl.pathname, BASE_URL));
+  assert.equal(fetched.headers.get('content-type'), 'image/png');
+  assert.deepEqual(Buffer.from(await fetched.arrayBuffer()), png);
+
   // A lead whose last message is 8 days old: the composer is locked, with the way out.
   const oldText = `Old question ${PAGE_ID}`;
   await postWebhook(path, entry({

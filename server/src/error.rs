@@ -18,6 +18,10 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{message}")]
     Invalid { field: String, message: String },
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    UnsupportedType(String),
     #[error("Something went wrong on our side.")]
     Internal(String),
 }
@@ -31,6 +35,8 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -43,6 +49,8 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Invalid { .. } => "invalid",
+            ApiError::TooLarge(_) => "too_large",
+            ApiError::UnsupportedType(_) => "unsupported_type",
             ApiError::Internal(_) => "internal",
         }
     }

@@ -86,6 +86,7 @@ impl Application {
             &settings.graph_api_url,
             &settings.twilio_api_url,
             &settings.public_url,
+            secret_key.clone(),
         );
         let state = AppState {
             providers: Arc::new(providers.clone()),

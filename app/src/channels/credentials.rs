@@ -129,6 +129,30 @@ impl SecretKey {
         }
     }
 
+    /// A keyed signature of `text` (HMAC-SHA256, hex): lets a provider fetch one of our
+    /// files from a URL nobody can guess or forge.
+    pub fn sign(&self, text: &str) -> String {
+        use hmac::Mac;
+        hex::encode(self.mac(text).finalize().into_bytes())
+    }
+
+    fn mac(&self, text: &str) -> hmac::Hmac<sha2::Sha256> {
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(self.0.as_ref())
+            .expect("HMAC takes a key of any length");
+        mac.update(text.as_bytes());
+        mac
+    }
+
+    /// Checks a signature made by `sign`, in constant time.
+    pub fn verify(&self, text: &str, signature: &str) -> bool {
+        use hmac::Mac;
+        let Ok(bytes) = hex::decode(signature) else {
+            return false;
+        };
+        self.mac(text).verify_slice(&bytes).is_ok()
+    }
+
     pub fn seal(&self, credentials: &Credentials) -> String {
         let plain = serde_json::to_vec(&credentials.0).unwrap_or_default();
         let mut nonce = [0u8; 24];
@@ -248,6 +272,16 @@ mod tests {
         assert!(key.open("v1:00").is_err());
         // Each sealing uses a fresh nonce.
         assert_ne!(sealed, key.seal(&messenger()));
+    }
+
+    #[test]
+    fn signatures_verify_only_for_their_text_and_key() {
+        let key = SecretKey::generate();
+        let sig = key.sign("media:7");
+        assert!(key.verify("media:7", &sig));
+        assert!(!key.verify("media:8", &sig));
+        assert!(!SecretKey::generate().verify("media:7", &sig));
+        assert!(!key.verify("media:7", "zz"));
     }
 
     #[test]

@@ -18,7 +18,12 @@ const SUMMARY_COLUMNS: &str =
     "c.id, c.channel_id, ch.kind AS channel_kind, ch.display_name AS channel_name,
        COALESCE(ct.name, ct.username, ct.phone, ct.external_id) AS contact_name,
        c.status, c.last_message_at, c.unread_count, c.awaiting_reply,
-       m.body AS preview, m.direction AS preview_direction";
+       CASE WHEN m.body = '' THEN
+         (SELECT CASE x.kind WHEN 'image' THEN '📷 Photo' WHEN 'video' THEN '🎬 Video' WHEN 'audio' THEN '🎤 Audio'
+                   WHEN 'sticker' THEN 'Sticker' WHEN 'location' THEN '📍 Location' ELSE '📎 File' END
+            FROM attachments x WHERE x.message_id = m.id ORDER BY x.id LIMIT 1)
+       ELSE m.body END AS preview,
+       m.direction AS preview_direction";
 
 const SUMMARY_FROM: &str = "FROM conversations c
   JOIN channel_access a ON a.channel_id = c.channel_id AND a.employee_id = $1

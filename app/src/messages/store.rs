@@ -432,13 +432,45 @@ pub async fn mark_read_through(
     }
 }
 
-/// Queues an employee's reply (pending) and reopens the conversation if archived.
+/// A file an employee sends, already stored in the media folder.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub kind: AttachmentKind,
+    pub mime: String,
+    pub file_name: String,
+    pub size_bytes: i64,
+    pub storage_key: String,
+}
+
+/// Queues an employee's text reply (pending) and reopens the conversation if archived.
 pub async fn queue_outbound(
     db: &Db,
     employee: &Employee,
     conversation: ConversationId,
     body: &MessageBody,
     template: Option<&str>,
+) -> StoreResult<(Message, Vec<LiveEvent>)> {
+    queue(db, employee, conversation, body.as_str(), template, None).await
+}
+
+/// Queues a file (with an optional caption, already checked) as one reply.
+pub async fn queue_outbound_file(
+    db: &Db,
+    employee: &Employee,
+    conversation: ConversationId,
+    caption: &str,
+    file: &NewAttachment,
+) -> StoreResult<(Message, Vec<LiveEvent>)> {
+    queue(db, employee, conversation, caption, None, Some(file)).await
+}
+
+async fn queue(
+    db: &Db,
+    employee: &Employee,
+    conversation: ConversationId,
+    body: &str,
+    template: Option<&str>,
+    file: Option<&NewAttachment>,
 ) -> StoreResult<(Message, Vec<LiveEvent>)> {
     let now = now_ms();
     let mut tx = db.write.begin().await?;
@@ -449,9 +481,9 @@ pub async fn queue_outbound(
             Some("Templates are for WhatsApp conversations.".into())
         }
         Some(_) => target.channel_refusal(),
-        None => target.text_refusal(now).or_else(|| {
-            crate::channels::window::provider_limit_error(target.channel_kind, body.as_str())
-        }),
+        None => target
+            .text_refusal(now)
+            .or_else(|| crate::channels::window::provider_limit_error(target.channel_kind, body)),
     };
     if let Some(message) = refusal {
         return Err(StoreError::Invalid {
@@ -465,12 +497,27 @@ pub async fn queue_outbound(
     )
     .bind(conversation.0)
     .bind(target.channel_id.0)
-    .bind(body.as_str())
+    .bind(body)
     .bind(employee.id.0)
     .bind(now)
     .bind(template)
     .fetch_one(&mut *tx)
     .await?;
+    if let Some(file) = file {
+        sqlx::query(
+            "INSERT INTO attachments (message_id, kind, mime, size_bytes, file_name, storage_key, status, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'stored', $7)",
+        )
+        .bind(message_id)
+        .bind(file.kind.as_str())
+        .bind(&file.mime)
+        .bind(file.size_bytes)
+        .bind(&file.file_name)
+        .bind(&file.storage_key)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::query(
         "UPDATE conversations
             SET status = 'open', archived_at = NULL, archived_by = NULL,
@@ -580,15 +627,28 @@ pub struct OutboundJob {
     pub last_inbound_at: Option<i64>,
     /// A WhatsApp template reply (`TemplateChoice` as JSON) instead of free text.
     pub template: Option<String>,
+    /// The file sent with it, if any.
+    pub attachment: Option<OutboundFile>,
+}
+
+/// A file of ours the provider fetches from Confab's public media URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundFile {
+    pub id: i64,
+    pub kind: AttachmentKind,
+    pub mime: String,
+    pub file_name: String,
 }
 
 /// Pending replies whose time has come, oldest first.
 pub async fn due_outbound(db: &Db, limit: i64) -> StoreResult<Vec<OutboundJob>> {
     let rows = sqlx::query(
-        "SELECT m.id, m.conversation_id, m.channel_id, m.body, m.attempts, m.template, ct.external_id, c.last_inbound_at
+        "SELECT m.id, m.conversation_id, m.channel_id, m.body, m.attempts, m.template, ct.external_id, c.last_inbound_at,
+                a.id AS attachment_id, a.kind AS attachment_kind, a.mime AS attachment_mime, a.file_name AS attachment_name
            FROM messages m
            JOIN conversations c ON c.id = m.conversation_id
            JOIN contacts ct ON ct.id = c.contact_id
+           LEFT JOIN attachments a ON a.message_id = m.id
           WHERE m.status = 'pending' AND m.next_attempt_at <= $1
           ORDER BY m.next_attempt_at, m.id
           LIMIT $2",
@@ -608,6 +668,19 @@ pub async fn due_outbound(db: &Db, limit: i64) -> StoreResult<Vec<OutboundJob>> 
             attempts: r.get("attempts"),
             last_inbound_at: r.get("last_inbound_at"),
             template: r.get("template"),
+            attachment: r
+                .get::<Option<i64>, _>("attachment_id")
+                .map(|id| OutboundFile {
+                    id,
+                    kind: AttachmentKind::parse(&r.get::<String, _>("attachment_kind"))
+                        .unwrap_or(AttachmentKind::File),
+                    mime: r
+                        .get::<Option<String>, _>("attachment_mime")
+                        .unwrap_or_default(),
+                    file_name: r
+                        .get::<Option<String>, _>("attachment_name")
+                        .unwrap_or_default(),
+                }),
         })
         .collect())
 }
@@ -933,6 +1006,24 @@ pub async fn media_for_employee(
           WHERE a.id = $2 AND a.status = 'stored' AND a.storage_key IS NOT NULL",
     )
     .bind(employee.0)
+    .bind(attachment)
+    .fetch_optional(&db.read)
+    .await?;
+    Ok(row.map(|r| StoredMedia {
+        storage_key: r.get("storage_key"),
+        mime: r
+            .get::<Option<String>, _>("mime")
+            .unwrap_or_else(|| "application/octet-stream".into()),
+        file_name: r.get("file_name"),
+    }))
+}
+
+/// One of our files, for the provider that fetches it through its signed public URL.
+pub async fn outbound_media(db: &Db, attachment: i64) -> StoreResult<Option<StoredMedia>> {
+    let row = sqlx::query(
+        "SELECT a.storage_key, a.mime, a.file_name FROM attachments a JOIN messages m ON m.id = a.message_id
+          WHERE a.id = $1 AND m.direction = 'outbound' AND a.status = 'stored' AND a.storage_key IS NOT NULL",
+    )
     .bind(attachment)
     .fetch_optional(&db.read)
     .await?;

@@ -15,6 +15,7 @@ pub mod settings;
 pub mod text;
 pub mod time;
 pub mod tokens;
+pub mod upload;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {

@@ -8,6 +8,7 @@ use app::channels::providers::ContactProfile;
 use app::channels::store::ChannelConfig;
 use app::channels::window::ReplyWindow;
 use app::messages::store::OutboundJob;
+use app::messages::AttachmentKind;
 use app::state::ReadReceipt;
 use app::store::now_ms;
 use async_trait::async_trait;
@@ -20,6 +21,7 @@ pub struct Messenger;
 pub fn send_body(
     channel: &ChannelConfig,
     job: &OutboundJob,
+    media_url: Option<&str>,
     now: i64,
 ) -> Result<serde_json::Value, SendError> {
     let window = ReplyWindow::at(
@@ -28,7 +30,23 @@ pub fn send_body(
         job.last_inbound_at,
         now,
     );
-    let message = json!({ "text": job.body, "metadata": format!("confab:{}", job.message_id) });
+    let metadata = format!("confab:{}", job.message_id);
+    // Meta takes a text or a file per message; Confab queues a caption separately.
+    let message = match (&job.attachment, media_url) {
+        (Some(file), Some(url)) => {
+            let kind = match file.kind {
+                AttachmentKind::Image | AttachmentKind::Sticker => "image",
+                AttachmentKind::Video => "video",
+                AttachmentKind::Audio => "audio",
+                AttachmentKind::File | AttachmentKind::Location => "file",
+            };
+            json!({
+                "attachment": { "type": kind, "payload": { "url": url, "is_reusable": false } },
+                "metadata": metadata,
+            })
+        }
+        _ => json!({ "text": job.body, "metadata": metadata }),
+    };
     let recipient = json!({ "id": job.contact_external_id });
     match window {
         ReplyWindow::Open { .. } | ReplyWindow::Always => Ok(json!({
@@ -58,7 +76,8 @@ pub async fn send_via_graph(
     channel: &ChannelConfig,
     job: &OutboundJob,
 ) -> Result<SendReceipt, SendError> {
-    let body = send_body(channel, job, now_ms())?;
+    let media_url = job.attachment.as_ref().map(|f| ctx.public_media_url(f.id));
+    let body = send_body(channel, job, media_url.as_deref(), now_ms())?;
     let token = channel.credentials.value("access_token");
     let node = channel.credentials.value(node_key);
     let answer = post_messages(

@@ -47,12 +47,19 @@ pub struct ProviderContext {
     pub graph_api_url: String,
     /// Twilio's REST API root, e.g. `https://api.twilio.com`.
     pub twilio_api_url: String,
-    /// Where providers reach Confab (Twilio status callbacks).
+    /// Where providers reach Confab (Twilio status callbacks, our files).
     pub public_url: String,
+    /// Signs the public URLs of our files.
+    pub secret_key: app::channels::credentials::SecretKey,
 }
 
 impl ProviderContext {
-    pub fn new(graph_api_url: &str, twilio_api_url: &str, public_url: &str) -> Self {
+    pub fn new(
+        graph_api_url: &str,
+        twilio_api_url: &str,
+        public_url: &str,
+        secret_key: app::channels::credentials::SecretKey,
+    ) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(20))
@@ -65,13 +72,25 @@ impl ProviderContext {
             graph_api_url: graph_api_url.trim_end_matches('/').to_owned(),
             twilio_api_url: twilio_api_url.trim_end_matches('/').to_owned(),
             public_url: public_url.trim_end_matches('/').to_owned(),
+            secret_key,
         }
+    }
+
+    /// The URL a provider fetches one of our files from: signed, so it cannot be guessed.
+    pub fn public_media_url(&self, attachment: i64) -> String {
+        let signature = self.secret_key.sign(&media_signing_text(attachment));
+        format!("{}/media/public/{attachment}/{signature}", self.public_url)
     }
 
     /// The webhook URL of a channel, as providers must be told it.
     pub fn webhook_url(&self, kind: ChannelKind, channel: app::ids::ChannelId) -> String {
         webhook_url(&self.public_url, kind, channel)
     }
+}
+
+/// What the signature of a public file URL covers.
+pub fn media_signing_text(attachment: i64) -> String {
+    format!("media:{attachment}")
 }
 
 /// `{public_url}/webhooks/{kind}/{id}`: the one place webhook URLs are built.

@@ -50,12 +50,16 @@ impl ChannelProvider for TwilioSms {
             ctx.twilio_api_url
         );
         let callback = webhook_url(&ctx.public_url, channel.channel.kind, channel.channel.id);
-        let form = [
+        let media_url = job.attachment.as_ref().map(|f| ctx.public_media_url(f.id));
+        let mut form = vec![
             ("To", job.contact_external_id.as_str()),
             ("From", channel.credentials.value("phone_number")),
             ("Body", job.body.as_str()),
             ("StatusCallback", callback.as_str()),
         ];
+        if let Some(url) = &media_url {
+            form.push(("MediaUrl", url.as_str()));
+        }
         let response = ctx
             .http
             .post(url)

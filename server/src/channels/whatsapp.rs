@@ -9,7 +9,7 @@ use app::channels::store::ChannelConfig;
 use app::channels::window::ReplyWindow;
 use app::channels::WhatsappTemplate;
 use app::messages::store::OutboundJob;
-use app::messages::TemplateChoice;
+use app::messages::{AttachmentKind, TemplateChoice};
 use app::state::ReadReceipt;
 use app::store::now_ms;
 use async_trait::async_trait;
@@ -17,8 +17,33 @@ use serde_json::json;
 
 pub struct Whatsapp;
 
-/// The documented text-message body; the recipient is the lead's wa_id in E.164.
-pub fn text_body(job: &OutboundJob) -> serde_json::Value {
+/// The documented text-message body, or a media message (`link` to our signed file URL,
+/// the text as its caption where WhatsApp takes one); the recipient is the lead's wa_id
+/// in E.164.
+pub fn text_body(job: &OutboundJob, media_url: Option<&str>) -> serde_json::Value {
+    if let (Some(file), Some(url)) = (&job.attachment, media_url) {
+        let kind = match file.kind {
+            AttachmentKind::Image => "image",
+            AttachmentKind::Video => "video",
+            AttachmentKind::Audio => "audio",
+            AttachmentKind::Sticker => "sticker",
+            AttachmentKind::File | AttachmentKind::Location => "document",
+        };
+        let mut media = json!({ "link": url });
+        if matches!(kind, "image" | "video" | "document") && !job.body.is_empty() {
+            media["caption"] = json!(job.body);
+        }
+        if kind == "document" {
+            media["filename"] = json!(file.file_name);
+        }
+        return json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": recipient(job),
+            "type": kind,
+            kind: media,
+        });
+    }
     json!({
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
@@ -164,7 +189,8 @@ impl ChannelProvider for Whatsapp {
                         window.refusal(channel.channel.kind).unwrap_or_default(),
                     ));
                 }
-                text_body(job)
+                let media_url = job.attachment.as_ref().map(|f| ctx.public_media_url(f.id));
+                text_body(job, media_url.as_deref())
             }
         };
         let answer = post_messages(

@@ -1,51 +1,76 @@
-//! `GET /media/{attachment_id}`: a stored file, to a signed-in employee with access to its
-//! channel (404 otherwise, so nothing tells them it exists). Served so that no browser
-//! runs it as a page: the stored, checked type, `nosniff`, a sandboxing CSP, and
-//! `attachment` for anything that is not an image, audio or video.
+//! Media files. `GET /media/{attachment_id}`: a stored file, to a signed-in employee with
+//! access to its channel (404 otherwise, so nothing tells them it exists).
+//! `GET /media/public/{id}/{signature}`: one of our outbound files, for the provider that
+//! delivers it (the signature is an HMAC only Confab can make). `POST /media/send/{id}`:
+//! an employee sends a file. Files are served so that no browser runs them as a page:
+//! the stored, checked type, `nosniff`, a sandboxing CSP, and `attachment` for anything
+//! that is not an image, audio or video.
 
+use crate::channels::media_signing_text;
 use crate::error::ApiError;
+use crate::workers::media::allowed_media_type;
 use crate::workers::retention::media_path;
+use app::channels::window::{caption_with_file, outbound_file_limit};
+use app::messages::store::{self as messages, NewAttachment, StoredMedia};
+use app::messages::{AttachmentKind, Message, MessageBody};
 use app::state::AppState;
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use tower_sessions::Session;
+
+async fn signed_in(state: &AppState, session: &Session) -> Result<app::auth::Employee, ApiError> {
+    let employee_id = app::auth::session::employee_id_of(session)
+        .await
+        .ok_or(ApiError::Unauthorized)?;
+    app::auth::store::active_employee(&state.db, employee_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)
+}
 
 pub async fn serve(
     State(state): State<AppState>,
     session: Session,
     Path(attachment): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let employee_id = app::auth::session::employee_id_of(&session)
-        .await
-        .ok_or(ApiError::Unauthorized)?;
-    let employee = app::auth::store::active_employee(&state.db, employee_id)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    let media = app::messages::store::media_for_employee(&state.db, employee.id, attachment)
+    let employee = signed_in(&state, &session).await?;
+    let media = messages::media_for_employee(&state.db, employee.id, attachment)
         .await?
         .ok_or(ApiError::NotFound("File"))?;
-    let media_dir = state.media_dir.clone();
-    let path = media_path(&media_dir, &media.storage_key).ok_or(ApiError::NotFound("File"))?;
+    file_response(&state, media).await
+}
+
+pub async fn serve_public(
+    State(state): State<AppState>,
+    Path((attachment, signature)): Path<(i64, String)>,
+) -> Result<Response, ApiError> {
+    if !state
+        .secret_key
+        .verify(&media_signing_text(attachment), &signature)
+    {
+        return Err(ApiError::NotFound("File"));
+    }
+    let media = messages::outbound_media(&state.db, attachment)
+        .await?
+        .ok_or(ApiError::NotFound("File"))?;
+    file_response(&state, media).await
+}
+
+async fn file_response(state: &AppState, media: StoredMedia) -> Result<Response, ApiError> {
+    let path =
+        media_path(&state.media_dir, &media.storage_key).ok_or(ApiError::NotFound("File"))?;
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|_| ApiError::NotFound("File"))?;
     let inline = ["image/", "audio/", "video/"]
         .iter()
         .any(|p| media.mime.starts_with(p));
-    let name: String = media
-        .file_name
-        .as_deref()
-        .unwrap_or("file")
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || "._- ".contains(*c))
-        .take(100)
-        .collect();
+    let name = safe_file_name(media.file_name.as_deref().unwrap_or("file"));
     let disposition = format!(
-        "{}; filename=\"{}\"",
+        "{}; filename=\"{name}\"",
         if inline { "inline" } else { "attachment" },
-        if name.is_empty() { "file" } else { &name }
     );
     let mut response = Body::from(bytes).into_response();
     let headers = response.headers_mut();
@@ -68,4 +93,141 @@ pub async fn serve(
         HeaderValue::from_static("private, max-age=86400"),
     );
     Ok(response)
+}
+
+/// A file name that is safe in a header and on a disk: letters, digits, `._- `, ≤ 100.
+pub fn safe_file_name(name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .filter(|c| c.is_alphanumeric() || "._- ".contains(*c))
+        .take(100)
+        .collect();
+    let clean = clean.trim().trim_start_matches('.').to_owned();
+    if clean.is_empty() {
+        "file".into()
+    } else {
+        clean
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendQuery {
+    name: String,
+    #[serde(default)]
+    caption: String,
+}
+
+/// An employee sends a file (the body, typed by `Content-Type`), with an optional caption.
+/// Checked against the provider's size limit and the reply window before it is stored.
+pub async fn send(
+    State(state): State<AppState>,
+    session: Session,
+    Path(conversation): Path<i64>,
+    Query(query): Query<SendQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Vec<Message>>, ApiError> {
+    let employee = signed_in(&state, &session).await?;
+    if !employee.can(app::employees::Permission::Conversations) {
+        return Err(ApiError::Forbidden);
+    }
+    let conversation = app::ids::ConversationId(conversation);
+    let target =
+        app::conversations::store::ensure_access(&state.db, employee.id, conversation).await?;
+    if let Some(message) = target.text_refusal(app::store::now_ms()) {
+        return Err(ApiError::Invalid {
+            field: "file".into(),
+            message,
+        });
+    }
+    let mime = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if !allowed_media_type(&mime) {
+        return Err(ApiError::UnsupportedType(format!(
+            "Files of type '{mime}' cannot be sent; send images, video, audio, PDF or office documents."
+        )));
+    }
+    if body.is_empty() {
+        return Err(ApiError::BadRequest("The file is empty.".into()));
+    }
+    let limit = outbound_file_limit(target.channel_kind, &mime);
+    if body.len() > limit {
+        return Err(ApiError::TooLarge(format!(
+            "{} takes files of at most {} MB of this type; this one has {:.1} MB.",
+            target.channel_kind.label(),
+            limit / (1024 * 1024),
+            body.len() as f64 / (1024.0 * 1024.0)
+        )));
+    }
+    let caption = match query.caption.trim() {
+        "" => None,
+        text => Some(MessageBody::parse(text)?),
+    };
+    let kind = match mime.split('/').next() {
+        Some("image") => AttachmentKind::Image,
+        Some("video") => AttachmentKind::Video,
+        Some("audio") => AttachmentKind::Audio,
+        _ => AttachmentKind::File,
+    };
+    let storage_key = format!("out/{}/{:016x}", target.channel_id.0, rand::random::<u64>());
+    let path = media_path(&state.media_dir, &storage_key)
+        .ok_or(ApiError::Internal("media path".into()))?;
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    }
+    tokio::fs::write(&path, &body)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let file = NewAttachment {
+        kind,
+        mime,
+        file_name: safe_file_name(&query.name),
+        size_bytes: body.len() as i64,
+        storage_key,
+    };
+    // Meta takes a file or a text per message: there, the caption follows as its own.
+    let together = caption_with_file(target.channel_kind);
+    let first_caption = if together {
+        caption.as_ref().map(MessageBody::as_str).unwrap_or("")
+    } else {
+        ""
+    };
+    let mut sent = Vec::new();
+    let (message, events) =
+        messages::queue_outbound_file(&state.db, &employee, conversation, first_caption, &file)
+            .await?;
+    state.bus.publish(events);
+    sent.push(message);
+    if let (false, Some(caption)) = (together, &caption) {
+        let (message, events) =
+            messages::queue_outbound(&state.db, &employee, conversation, caption, None).await?;
+        state.bus.publish(events);
+        sent.push(message);
+    }
+    state.outbox.notify_one();
+    Ok(Json(sent))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_made_safe() {
+        assert_eq!(safe_file_name("quote 2026.pdf"), "quote 2026.pdf");
+        assert_eq!(safe_file_name("../../etc/passwd"), "etcpasswd");
+        assert_eq!(safe_file_name("a\"b\r\nc.png"), "abc.png");
+        assert_eq!(safe_file_name("..."), "file");
+        assert_eq!(safe_file_name(""), "file");
+    }
 }

@@ -13,6 +13,9 @@ pub mod webhooks;
 /// The largest webhook body we read; larger ones get 413 before parsing.
 pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
 
+/// The largest file an employee can send (no provider takes more).
+pub const MAX_UPLOAD_BYTES: usize = 25 * 1024 * 1024;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/events", get(events::stream))
@@ -24,5 +27,13 @@ pub fn router() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)),
         )
         .route("/media/{attachment_id}", get(media::serve))
+        .route(
+            "/media/public/{attachment_id}/{signature}",
+            get(media::serve_public),
+        )
+        .route(
+            "/media/send/{conversation_id}",
+            post(media::send).layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        )
         .route("/health", get(health::health))
 }

@@ -260,6 +260,7 @@ mod tests {
             "https://graph.facebook.com/v25.0",
             "https://api.twilio.com",
             "http://x",
+            app::channels::credentials::SecretKey::generate(),
         )
     }
 

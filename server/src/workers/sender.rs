@@ -173,6 +173,7 @@ mod tests {
             attempts,
             last_inbound_at: None,
             template: None,
+            attachment: None,
         }
     }
 

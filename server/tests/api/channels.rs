@@ -974,6 +974,20 @@ async fn media_is_fetched_from_provider_hosts_only_and_served_with_access_only()
         .unwrap()
         .starts_with("inline"));
     assert_eq!(response.text().await.unwrap(), "file photo.png");
+    // A message that is only a file reads as such in the list.
+    let (status, page) = t
+        .app
+        .call(&agent, "list_conversations", &[("status", "open")])
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let row = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["channel_id"] == messenger)
+        .unwrap()
+        .clone();
+    assert_eq!(row["preview"], "📷 Photo", "{row}");
     // Without a session, or without access to the channel: nothing.
     assert_eq!(
         client()
@@ -997,5 +1011,162 @@ async fn media_is_fetched_from_provider_hosts_only_and_served_with_access_only()
             .unwrap()
             .status(),
         404
+    );
+}
+
+#[tokio::test]
+async fn employees_send_files_through_each_provider_from_signed_urls() {
+    let t = Channels::start().await;
+    let messenger = t.add(ChannelKind::Messenger, true).await;
+    let whatsapp = t.add(ChannelKind::Whatsapp, true).await;
+    let twilio = t.add(ChannelKind::TwilioSms, true).await;
+    let now_text = messenger_fixture("messenger_text.json", "psid-file")
+        .replace("1458692752478", &now_ms().to_string());
+    assert_eq!(
+        t.post_meta(ChannelKind::Messenger, messenger, &now_text, None)
+            .await
+            .0,
+        200
+    );
+    let wa_text =
+        fixture("whatsapp_text.json").replace("1749416383", &(now_ms() / 1000).to_string());
+    assert_eq!(
+        t.post_meta(ChannelKind::Whatsapp, whatsapp, &wa_text, None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        t.post_twilio(twilio, &form_fixture("twilio_inbound_sms.txt"), None)
+            .await
+            .0,
+        200
+    );
+    let agent = t.app.signed_in_agent().await;
+    let send = |contact: &'static str,
+                name: &'static str,
+                caption: &'static str,
+                mime: &'static str,
+                bytes: Vec<u8>| {
+        let agent = agent.clone();
+        let app = &t.app;
+        async move {
+            let conversation = app.conversation_of(contact).await;
+            let r = agent
+                .post(app.url(&format!("/media/send/{conversation}")))
+                .query(&[("name", name), ("caption", caption)])
+                .header("content-type", mime)
+                .body(bytes)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let png = b"\x89PNG fake image".to_vec();
+    // WhatsApp: one message, the caption with the image.
+    let (status, body) = send(
+        "16505551234",
+        "photo.png",
+        "Your quote",
+        "image/png",
+        png.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(t.wait_for_status("Your quote", "sent").await);
+    let wa = t
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.json()["type"] == "image")
+        .unwrap()
+        .json();
+    assert_eq!(wa["image"]["caption"], "Your quote");
+    let link = wa["image"]["link"].as_str().unwrap().to_owned();
+    assert!(
+        link.starts_with("https://inbox.example.com/media/public/"),
+        "{link}"
+    );
+    // The provider fetches the file from the signed URL; a forged one gets nothing.
+    let path = link.trim_start_matches("https://inbox.example.com");
+    let fetched = client().get(t.app.url(path)).send().await.unwrap();
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.headers()["content-type"], "image/png");
+    assert_eq!(fetched.bytes().await.unwrap().to_vec(), png);
+    let forged = format!("{}0", &path[..path.len() - 1]);
+    assert_eq!(
+        client()
+            .get(t.app.url(&forged))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    // Messenger: the file, then the caption as its own message.
+    let (status, body) = send(
+        "psid-file",
+        "plan.pdf",
+        "See the plan",
+        "application/pdf",
+        b"%PDF-1.4".to_vec(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(t.wait_for_status("See the plan", "sent").await);
+    let requests = t.fake.requests();
+    let file = requests
+        .iter()
+        .find(|r| r.json()["message"]["attachment"]["type"] == "file")
+        .unwrap()
+        .json();
+    assert!(file["message"]["attachment"]["payload"]["url"]
+        .as_str()
+        .unwrap()
+        .contains("/media/public/"));
+    assert!(file["message"].get("text").is_none());
+    // Twilio: MediaUrl beside the Body.
+    let (status, body) = send("+14017122661", "photo.png", "MMS", "image/png", png.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(t.wait_for_status("MMS", "sent").await);
+    let mms = t
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.body.contains("Body=MMS"))
+        .unwrap();
+    assert!(mms
+        .form()
+        .iter()
+        .any(|(k, v)| k == "MediaUrl" && v.contains("/media/public/")));
+    // Refusals: too big for SMS, a web page, nothing at all.
+    let (status, body) = send(
+        "+14017122661",
+        "big.png",
+        "",
+        "image/png",
+        vec![0; 6 * 1024 * 1024],
+    )
+    .await;
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("5 MB"), "{body}");
+    assert_eq!(
+        send(
+            "+14017122661",
+            "x.html",
+            "",
+            "text/html",
+            b"<script>".to_vec()
+        )
+        .await
+        .0,
+        415
+    );
+    assert_eq!(
+        send("+14017122661", "empty.png", "", "image/png", Vec::new())
+            .await
+            .0,
+        400
     );
 }

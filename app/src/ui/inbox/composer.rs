@@ -2,7 +2,7 @@
 //! a counter near the limit. A reply shows at once as "sending"; if the server refuses it,
 //! the text comes back so nothing typed is lost.
 
-use crate::channels::window::{provider_limit_error, ReplyWindow};
+use crate::channels::window::{outbound_file_limit, provider_limit_error, ReplyWindow};
 use crate::channels::ChannelStatus;
 use crate::conversations::ConversationDetail;
 use crate::ids::ConversationId;
@@ -10,6 +10,7 @@ use crate::messages::{
     send_message, send_template, whatsapp_templates, MessageBody, TemplateChoice, MAX_BODY_CHARS,
 };
 use crate::ui::time::use_mounted;
+use crate::ui::upload::{human_size, PickedFile};
 use leptos::prelude::*;
 
 /// The counter appears this close to the limit.
@@ -91,7 +92,64 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
     let provider_limit = Memo::new(move |_| text.with(|t| provider_limit_error(kind, t)));
     let too_long = move || count.get() > MAX_BODY_CHARS || provider_limit.with(Option::is_some);
     let blank = move || text.with(|t| t.trim().is_empty());
+    let picked = RwSignal::new(None::<PickedFile>);
+    let progress = RwSignal::new(None::<f64>);
+    let drag_over = RwSignal::new(false);
+    let uploading = move || progress.with(Option::is_some);
+    let send_file = move |file: PickedFile| {
+        let limit = outbound_file_limit(kind, &file.mime);
+        if file.size as usize > limit {
+            error.set(Some(format!(
+                "{} takes files of this type up to {}; this one has {}.",
+                kind.label(),
+                human_size(limit as u64),
+                human_size(file.size)
+            )));
+            return;
+        }
+        let caption = text.get_untracked();
+        if !caption.trim().is_empty() {
+            if let Err(err) = MessageBody::parse(&caption) {
+                error.set(Some(err.to_string()));
+                return;
+            }
+        }
+        error.set(None);
+        #[cfg(feature = "hydrate")]
+        {
+            let url = format!(
+                "/media/send/{}?name={}&caption={}",
+                id,
+                js_sys::encode_uri_component(&file.name),
+                js_sys::encode_uri_component(caption.trim())
+            );
+            progress.set(Some(0.0));
+            leptos::task::spawn_local(async move {
+                match crate::ui::upload::upload(url, file.clone(), move |p| progress.set(Some(p)))
+                    .await
+                {
+                    Ok(()) => {
+                        crate::ui::upload::forget_preview(&file);
+                        picked.set(None);
+                        if text.get_untracked() == caption {
+                            text.set(String::new());
+                        }
+                        on_sent.run(());
+                    }
+                    Err(message) => error.set(Some(message)),
+                }
+                progress.set(None);
+            });
+        }
+    };
     let send = move || {
+        if uploading() {
+            return;
+        }
+        if let Some(file) = picked.get_untracked() {
+            send_file(file);
+            return;
+        }
         let body = text.get_untracked();
         match MessageBody::parse(&body) {
             Err(err) => error.set(Some(err.to_string())),
@@ -146,9 +204,48 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
                 </div>
             }
         >
-            <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
+            <form class="composer" class:drag-over=move || drag_over.get()
+                on:submit=move |ev| { ev.prevent_default(); send(); }
+                on:dragover=move |ev| { ev.prevent_default(); drag_over.set(true); }
+                on:dragleave=move |_| drag_over.set(false)
+                on:drop=move |ev| {
+                    ev.prevent_default();
+                    drag_over.set(false);
+                    #[cfg(feature = "hydrate")]
+                    if let Some(file) = crate::ui::upload::from_drop(&ev) {
+                        picked.set(Some(file));
+                    }
+                }>
                 {move || error.get().map(|e| view! { <p class="form-error" role="alert" data-testid="composer-error">{e}</p> })}
+                {move || picked.get().map(|file| view! {
+                    <div class="file-preview" data-testid="file-preview">
+                        {file.preview.clone().map(|src| view! { <img src=src alt=format!("Preview of {}", file.name)/> })}
+                        <span class="file-name">"📎 "{file.name.clone()}" · "{human_size(file.size)}</span>
+                        {move || progress.get().map(|p| view! {
+                            <progress max="1" value=p.to_string() aria-label="Uploading"></progress>
+                        })}
+                        <button type="button" class="link-button" disabled=uploading
+                            on:click=move |_| {
+                                #[cfg(feature = "hydrate")]
+                                if let Some(file) = picked.get_untracked() { crate::ui::upload::forget_preview(&file); }
+                                picked.set(None);
+                            }>"Remove"</button>
+                    </div>
+                })}
                 <div class="composer-row">
+                    <label class="button attach-button" title="Attach a file (or drop it here)">
+                        "📎"<span class="visually-hidden">"Attach a file"</span>
+                        <input type="file" class="visually-hidden" name="file" data-testid="attach-input"
+                            accept="image/*,video/*,audio/*,application/pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.txt,.csv"
+                            on:change=move |ev| {
+                                let _ = &ev;
+                                #[cfg(feature = "hydrate")]
+                                if let Some(file) = crate::ui::upload::from_input(&ev) {
+                                    picked.set(Some(file));
+                                    error.set(None);
+                                }
+                            }/>
+                    </label>
                     <label class="visually-hidden" for="composer-text">"Reply"</label>
                     <textarea id="composer-text" name="body" rows="1" placeholder="Write a reply…"
                         title="Enter sends, Shift+Enter makes a new line"
@@ -157,7 +254,7 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
                         on:keydown=on_keydown
                         aria-describedby="composer-counter"></textarea>
                     <button type="submit" class="button primary send-button"
-                        disabled=move || blank() || too_long()
+                        disabled=move || (blank() && picked.with(Option::is_none)) || too_long() || uploading()
                         title=move || if blank() { "Write a message first".to_owned() } else if too_long() { format!("Shorten the message to {MAX_BODY_CHARS} characters") } else { "Send (Enter)".to_owned() }>
                         "Send"
                     </button>
