@@ -994,6 +994,16 @@ pub struct StoredMedia {
     pub file_name: Option<String>,
 }
 
+fn row_to_stored_media(r: &sqlx::sqlite::SqliteRow) -> StoredMedia {
+    StoredMedia {
+        storage_key: r.get("storage_key"),
+        mime: r
+            .get::<Option<String>, _>("mime")
+            .unwrap_or_else(|| "application/octet-stream".into()),
+        file_name: r.get("file_name"),
+    }
+}
+
 pub async fn media_for_employee(
     db: &Db,
     employee: EmployeeId,
@@ -1009,13 +1019,7 @@ pub async fn media_for_employee(
     .bind(attachment)
     .fetch_optional(&db.read)
     .await?;
-    Ok(row.map(|r| StoredMedia {
-        storage_key: r.get("storage_key"),
-        mime: r
-            .get::<Option<String>, _>("mime")
-            .unwrap_or_else(|| "application/octet-stream".into()),
-        file_name: r.get("file_name"),
-    }))
+    Ok(row.as_ref().map(row_to_stored_media))
 }
 
 /// One of our files, for the provider that fetches it through its signed public URL.
@@ -1027,11 +1031,5 @@ pub async fn outbound_media(db: &Db, attachment: i64) -> StoreResult<Option<Stor
     .bind(attachment)
     .fetch_optional(&db.read)
     .await?;
-    Ok(row.map(|r| StoredMedia {
-        storage_key: r.get("storage_key"),
-        mime: r
-            .get::<Option<String>, _>("mime")
-            .unwrap_or_else(|| "application/octet-stream".into()),
-        file_name: r.get("file_name"),
-    }))
+    Ok(row.as_ref().map(row_to_stored_media))
 }

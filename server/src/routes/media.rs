@@ -8,7 +8,7 @@
 
 use crate::channels::media_signing_text;
 use crate::error::ApiError;
-use crate::workers::media::allowed_media_type;
+use crate::workers::media::{allowed_media_type, media_type_of};
 use crate::workers::retention::media_path;
 use app::channels::window::{caption_with_file, outbound_file_limit};
 use app::messages::store::{self as messages, NewAttachment, StoredMedia};
@@ -141,15 +141,12 @@ pub async fn send(
             message,
         });
     }
-    let mime = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let mime = media_type_of(
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
+    );
     if !allowed_media_type(&mime) {
         return Err(ApiError::UnsupportedType(format!(
             "Files of type '{mime}' cannot be sent; send images, video, audio, PDF or office documents."

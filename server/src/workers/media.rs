@@ -56,15 +56,20 @@ pub fn allowed_media_url(kind: ChannelKind, url: &str, ctx: &ProviderContext) ->
             .any(|allowed| host == *allowed || host.ends_with(&format!(".{allowed}")))
 }
 
-/// Types a browser will not run as a page: images (not SVG), audio, video, PDF and
-/// common documents. Anything else is refused rather than stored.
-pub fn allowed_media_type(mime: &str) -> bool {
-    let mime = mime
+/// The bare media type of a `Content-Type` value: `image/png; q=1` → `image/png`.
+pub fn media_type_of(content_type: &str) -> String {
+    content_type
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+/// Types a browser will not run as a page: images (not SVG), audio, video, PDF and
+/// common documents. Anything else is refused rather than stored.
+pub fn allowed_media_type(mime: &str) -> bool {
+    let mime = media_type_of(mime);
     let (top, sub) = mime.split_once('/').unwrap_or_default();
     match top {
         "image" => sub != "svg+xml",
@@ -186,16 +191,13 @@ async fn fetch_one(
         .map_err(|e| format!("download failed: {}", e.without_url()))?
         .error_for_status()
         .map_err(|e| format!("download refused: {}", e.without_url()))?;
-    let mime = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/octet-stream")
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let mime = media_type_of(
+        response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream"),
+    );
     if !allowed_media_type(&mime) {
         return Ok(MediaOutcome::Failed {
             reason: format!("files of type {mime} are not kept"),

@@ -213,6 +213,22 @@ impl Channels {
     }
 }
 
+impl Channels {
+    /// The WhatsApp and SMS fixture leads write now (their reply windows open).
+    async fn whatsapp_and_sms_leads_write(&self, whatsapp: i64, twilio: i64) {
+        let wa_text =
+            fixture("whatsapp_text.json").replace("1749416383", &(now_ms() / 1000).to_string());
+        let (status, body) = self
+            .post_meta(ChannelKind::Whatsapp, whatsapp, &wa_text, None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = self
+            .post_twilio(twilio, &form_fixture("twilio_inbound_sms.txt"), None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+}
+
 fn messenger_fixture(name: &str, psid: &str) -> String {
     fixture(name)
         .replace("<PAGE_ID>", PAGE_ID)
@@ -657,20 +673,7 @@ async fn whatsapp_and_twilio_replies_and_statuses() {
     let t = Channels::start().await;
     let whatsapp = t.add(ChannelKind::Whatsapp, true).await;
     let twilio = t.add(ChannelKind::TwilioSms, true).await;
-    let wa_text =
-        fixture("whatsapp_text.json").replace("1749416383", &(now_ms() / 1000).to_string());
-    assert_eq!(
-        t.post_meta(ChannelKind::Whatsapp, whatsapp, &wa_text, None)
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        t.post_twilio(twilio, &form_fixture("twilio_inbound_sms.txt"), None)
-            .await
-            .0,
-        200
-    );
+    t.whatsapp_and_sms_leads_write(whatsapp, twilio).await;
     let agent = t.app.signed_in_agent().await;
     assert_eq!(
         t.reply(&agent, "16505551234", "WhatsApp reply").await.0,
@@ -1028,20 +1031,7 @@ async fn employees_send_files_through_each_provider_from_signed_urls() {
             .0,
         200
     );
-    let wa_text =
-        fixture("whatsapp_text.json").replace("1749416383", &(now_ms() / 1000).to_string());
-    assert_eq!(
-        t.post_meta(ChannelKind::Whatsapp, whatsapp, &wa_text, None)
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        t.post_twilio(twilio, &form_fixture("twilio_inbound_sms.txt"), None)
-            .await
-            .0,
-        200
-    );
+    t.whatsapp_and_sms_leads_write(whatsapp, twilio).await;
     let agent = t.app.signed_in_agent().await;
     let send = |contact: &'static str,
                 name: &'static str,
