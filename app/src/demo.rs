@@ -82,6 +82,13 @@ async fn seed_crm(db: &Db) -> StoreResult<()> {
             "+351912345678",
             "Rua do Ouro 88, Lisboa",
         ),
+        // A walk-in client who never wrote: "+ Conversation" reaches her by SMS.
+        (
+            "Rita Ramos",
+            "rita@example.com",
+            "+5511912340000",
+            "Rua Harmonia 77, São Paulo",
+        ),
     ];
     for (i, (name, email, phone, address)) in clients.into_iter().enumerate() {
         let client_id: i64 = sqlx::query_scalar(

@@ -6,42 +6,24 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { createServer } from 'node:http';
-import { launch, newPage, signIn, hydrated, shot, BASE_URL, OWNER } from './support.mjs';
+import { launch, newPage, signIn, hydrated, shot, startFakeProviders, BASE_URL, OWNER, PROVIDER_PORT } from './support.mjs';
 
-const GRAPH_PORT = Number(process.env.CONFAB_E2E_GRAPH_PORT ?? 0);
 const APP_SECRET = 'e2e-app-secret';
 const PAGE_ID = `${Date.now()}`.slice(-12);
 
 let browser;
-let graph;
-const sent = [];
+let providers;
+let sent;
 
 before(async () => {
   browser = await launch();
-  // The fake Graph API: answers the Send API as documented and records what it got.
-  graph = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => {
-      const json = body ? JSON.parse(body) : {};
-      sent.push({ path: req.url, json });
-      res.setHeader('content-type', 'application/json');
-      if (req.method === 'GET') {
-        // The User Profile API: Messenger webhooks carry no name.
-        res.end(JSON.stringify({ first_name: 'Bea', last_name: `Bike ${PAGE_ID}` }));
-      } else if (json.sender_action) {
-        res.end(JSON.stringify({ recipient_id: json.recipient.id }));
-      } else {
-        res.end(JSON.stringify({ recipient_id: json.recipient?.id, message_id: `m_e2e_${sent.length}` }));
-      }
-    });
-  });
-  await new Promise((resolve) => graph.listen(GRAPH_PORT, '127.0.0.1', resolve));
+  // Messenger webhooks carry no name: the fake User Profile API gives one.
+  providers = await startFakeProviders({ profile: () => ({ first_name: 'Bea', last_name: `Bike ${PAGE_ID}` }) });
+  sent = providers.sent;
 });
 after(async () => {
   await browser?.close();
-  graph?.close();
+  await providers?.close();
 });
 
 function signed(body) {
@@ -60,7 +42,7 @@ async function postWebhook(path, payload) {
 
 const entry = (messaging) => ({ object: 'page', entry: [{ id: PAGE_ID, time: Date.now(), messaging: [messaging] }] });
 
-test('a Messenger lead, a reply with ✓ ✓✓ and Read, and the 7-day lock', { skip: !GRAPH_PORT && 'CONFAB_E2E_GRAPH_PORT is not set' }, async () => {
+test('a Messenger lead, a reply with ✓ ✓✓ and Read, and the 7-day lock', { skip: !PROVIDER_PORT && 'CONFAB_E2E_PROVIDER_PORT is not set' }, async () => {
   const owner = await newPage(browser);
   await signIn(owner, OWNER);
   await owner.goto('/settings/conversations');

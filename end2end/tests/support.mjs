@@ -2,6 +2,7 @@
 // against the Confab server that scripts/test started (CONFAB_E2E_URL).
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
 
 export const BASE_URL = process.env.CONFAB_E2E_URL ?? 'http://127.0.0.1:3000';
 export const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
@@ -49,4 +50,35 @@ export async function signIn(page, who = AGENT) {
 
 export async function shot(page, name) {
   await page.screenshot({ path: `${ARTIFACTS}${name}.png` });
+}
+
+/// The fake provider APIs Confab is pointed at in the end-to-end run (Graph API and
+/// Twilio's REST API on one port, CONFAB_E2E_PROVIDER_PORT): answers as documented and
+/// records every request in `sent` ({ method, path, json, form }).
+export const PROVIDER_PORT = Number(process.env.CONFAB_E2E_PROVIDER_PORT ?? 0);
+
+export async function startFakeProviders({ profile = () => ({}) } = {}) {
+  const sent = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      let json = {};
+      try { json = body ? JSON.parse(body) : {}; } catch { json = {}; }
+      const form = Object.fromEntries(new URLSearchParams(body));
+      sent.push({ method: req.method, path: req.url, json, form });
+      res.setHeader('content-type', 'application/json');
+      if (req.url.includes('/Messages.json')) {
+        res.end(JSON.stringify({ sid: `SM${String(sent.length).padStart(32, '0')}`, status: 'queued' }));
+      } else if (req.method === 'GET') {
+        res.end(JSON.stringify(profile(req.url)));
+      } else if (json.sender_action) {
+        res.end(JSON.stringify({ recipient_id: json.recipient.id }));
+      } else {
+        res.end(JSON.stringify({ recipient_id: json.recipient?.id, message_id: `m_e2e_${sent.length}` }));
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(PROVIDER_PORT, '127.0.0.1', resolve));
+  return { sent, close: () => new Promise((resolve) => server.close(resolve)) };
 }

@@ -2,8 +2,21 @@ use confab::cli::Command;
 use confab::settings::Settings;
 use confab::startup::Application;
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(confab::startup::WORKER_STACK_BYTES)
+        .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(err) => {
+            eprintln!("confab: cannot start the async runtime: {err}");
+            std::process::exit(1);
+        }
+    }
+}
+
+async fn run() {
     let command = match Command::parse(std::env::args().skip(1)) {
         Ok(command) => command,
         Err(message) => {

@@ -17,6 +17,10 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+/// Rendering deep Leptos views recurses: the runtime's worker threads get 8 MiB
+/// (unoptimised builds need more than tokio's default 2 MiB; release builds far less).
+pub const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
+
 pub struct Application {
     listener: TcpListener,
     media_dir: std::path::PathBuf,

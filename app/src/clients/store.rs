@@ -7,7 +7,7 @@ use crate::store::{now_ms, Db, StoreError, StoreResult};
 use sqlx::Row;
 use std::collections::HashMap;
 
-async fn phones_of(db: &Db, clients: &[i64]) -> StoreResult<HashMap<i64, Vec<String>>> {
+pub async fn phones_of(db: &Db, clients: &[i64]) -> StoreResult<HashMap<i64, Vec<String>>> {
     let mut by_client: HashMap<i64, Vec<String>> = HashMap::new();
     if clients.is_empty() {
         return Ok(by_client);

@@ -7,6 +7,7 @@ use crate::messages::Message;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub mod start;
 #[cfg(feature = "ssr")]
 pub mod store;
 

@@ -4,6 +4,7 @@
 use crate::clients::{get_client, list_clients};
 use crate::documents::{format_amount, get_document, list_calls, list_documents, DocumentKind};
 use crate::ids::{ClientId, DocumentId};
+use crate::ui::inbox::start::StartConversation;
 use crate::ui::time::{date_time, LocalTime};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -118,6 +119,7 @@ pub fn ClientPage() -> impl IntoView {
                                     <dt>"Notes"</dt><dd>{c.notes.clone().unwrap_or_default()}</dd>
                                 </dl>
                                 <h2>"Conversations"</h2>
+                                <StartConversation client=c.id/>
                                 {if card.conversations.is_empty() {
                                     view! { <p class="meta">"No conversations you can see."</p> }.into_any()
                                 } else {

@@ -269,6 +269,14 @@ async fn every_provider_fixture_makes_one_conversation_contact_and_message() {
                 whatsapp,
                 fixture("whatsapp_text.json"),
             ),
+            (
+                ChannelKind::Whatsapp,
+                whatsapp,
+                fixture("whatsapp_image.json").replace(
+                    "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
+                    "wamid.image-1",
+                ),
+            ),
         ] {
             let (status, text) = t.post_meta(kind, channel, &body, None).await;
             assert_eq!(status, 200, "{kind:?}: {text}");
@@ -300,7 +308,15 @@ async fn every_provider_fixture_makes_one_conversation_contact_and_message() {
         ("igsid-1", "Is it still available?")
     );
     let wa = t.messages_of(whatsapp).await;
-    assert_eq!(wa.len(), 1);
+    assert_eq!(wa.len(), 2, "{wa:?}");
+    assert_eq!(wa[1].4, "Taj Mahal", "the caption is the text");
+    // The image's media id is looked up through the Graph API and the file fetched.
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            t.count("SELECT COUNT(*) FROM attachments WHERE provider_media_id = '1003383421387256' AND status = 'stored' AND mime = 'image/png'").await == 1
+        })
+        .await
+    );
     assert_eq!(wa[0].0, "16505551234");
     assert_eq!(wa[0].1.as_deref(), Some("Sheena Nelson"));
     assert_eq!(wa[0].2.as_deref(), Some("+16505551234"));
@@ -1159,4 +1175,119 @@ async fn employees_send_files_through_each_provider_from_signed_urls() {
             .0,
         400
     );
+}
+
+#[tokio::test]
+async fn a_conversation_starts_with_a_client_who_never_wrote() {
+    let t = Channels::start().await;
+    let twilio = t.add(ChannelKind::TwilioSms, true).await;
+    let whatsapp = t.add(ChannelKind::Whatsapp, true).await;
+    let messenger = t.add(ChannelKind::Messenger, true).await;
+    let client: i64 = sqlx::query_scalar(
+        "INSERT INTO clients (name, created_at, updated_at) VALUES ('Rita Never Wrote', 1, 1) RETURNING id",
+    )
+    .fetch_one(&t.app.db.write)
+    .await
+    .unwrap();
+    for phone in ["+5511987650000", "11 5555-0000"] {
+        sqlx::query("INSERT INTO client_phones (client_id, phone) VALUES ($1, $2)")
+            .bind(client)
+            .bind(phone)
+            .execute(&t.app.db.write)
+            .await
+            .unwrap();
+    }
+    let agent = t.app.signed_in_agent().await;
+    let client_id = client.to_string();
+    let (status, options) = t
+        .app
+        .call(&agent, "conversation_options", &[("client_id", &client_id)])
+        .await;
+    assert_eq!(status, 200, "{options}");
+    let options = options.as_array().unwrap().clone();
+    let find = |channel: i64, address: &str| {
+        options
+            .iter()
+            .find(|o| o["channel_id"] == channel && o["address"] == address)
+            .cloned()
+            .unwrap_or_else(|| panic!("no option {channel} {address}: {options:?}"))
+    };
+    let sms = find(twilio, "+5511987650000");
+    assert!(
+        sms["unavailable"].is_null() && sms["existing"].is_null(),
+        "{sms}"
+    );
+    assert!(find(twilio, "11 5555-0000")["unavailable"]
+        .as_str()
+        .unwrap()
+        .contains("country code"));
+    assert!(find(whatsapp, "+5511987650000")["note"]
+        .as_str()
+        .unwrap()
+        .contains("template"));
+    assert!(find(messenger, "")["unavailable"]
+        .as_str()
+        .unwrap()
+        .contains("wrote to"));
+    // Start on SMS: a conversation linked to the client; the first reply goes out.
+    let twilio_id = twilio.to_string();
+    let start_form = [
+        ("client_id", client_id.as_str()),
+        ("channel_id", twilio_id.as_str()),
+        ("address", "+5511987650000"),
+    ];
+    let start = || t.app.call(&agent, "start_conversation", &start_form);
+    let (status, id) = start().await;
+    assert_eq!(status, 200, "{id}");
+    let conversation = id.as_i64().unwrap();
+    assert_eq!(
+        start().await.1,
+        id,
+        "starting again opens the same conversation"
+    );
+    let (status, body) = t
+        .app
+        .call(
+            &agent,
+            "send_message",
+            &[
+                ("conversation_id", &conversation.to_string()),
+                ("body", "Hi Rita, your bike is ready"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        t.wait_for_status("Hi Rita, your bike is ready", "sent")
+            .await
+    );
+    let sms = t
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.body.contains("Rita"))
+        .unwrap();
+    assert!(sms.form().contains(&("To".into(), "+5511987650000".into())));
+    let linked: i64 = sqlx::query_scalar(
+        "SELECT ct.client_id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = $1",
+    )
+    .bind(conversation)
+    .fetch_one(&t.app.db.read)
+    .await
+    .unwrap();
+    assert_eq!(linked, client);
+    // Nobody starts a conversation where they cannot: an unknown address is refused.
+    let (status, _) = t
+        .app
+        .call(
+            &agent,
+            "start_conversation",
+            &[
+                ("client_id", client_id.as_str()),
+                ("channel_id", &twilio.to_string()),
+                ("address", "+15550000000"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
 }

@@ -9,7 +9,7 @@ async fn lists_search_and_details() {
     let agent = app.signed_in_agent().await;
     let (status, clients) = app.call(&agent, "list_clients", &[]).await;
     assert_eq!(status, 200, "{clients}");
-    assert_eq!(clients.as_array().unwrap().len(), 3);
+    assert_eq!(clients.as_array().unwrap().len(), 4);
     let (_, found) = app
         .call(&agent, "list_clients", &[("query", "carla")])
         .await;
@@ -23,7 +23,7 @@ async fn lists_search_and_details() {
     for kind in ["lead", "estimate", "order"] {
         let (status, list) = app.call(&agent, "list_documents", &[("kind", kind)]).await;
         assert_eq!(status, 200, "{list}");
-        assert_eq!(list.as_array().unwrap().len(), 3, "{kind}");
+        assert_eq!(list.as_array().unwrap().len(), 4, "{kind}");
     }
     let (_, invoices) = app
         .call(&agent, "list_documents", &[("kind", "invoice")])
@@ -50,7 +50,7 @@ async fn lists_search_and_details() {
     assert_eq!(status, 422, "an unknown kind is refused");
 
     let (_, calls) = app.call(&agent, "list_calls", &[]).await;
-    assert_eq!(calls.as_array().unwrap().len(), 3);
+    assert_eq!(calls.as_array().unwrap().len(), 4);
     let (_, calls) = app.call(&agent, "list_calls", &[("query", "5521")]).await;
     assert_eq!(calls[0]["client_name"], "João Lima");
 

@@ -115,7 +115,18 @@ async fn answer(
         );
     }
     let json = recorded.json();
-    let body = if recorded.method == "GET" && recorded.query.contains("fields=first_name") {
+    let media_id = recorded.path.trim_start_matches('/');
+    let body = if recorded.method == "GET"
+        && !media_id.is_empty()
+        && media_id.bytes().all(|b| b.is_ascii_digit())
+    {
+        // WhatsApp's media lookup: where the file of a media id is.
+        let host = header("host").unwrap_or_default();
+        serde_json::json!({
+            "messaging_product": "whatsapp", "id": media_id, "mime_type": "image/jpeg",
+            "url": format!("http://{host}/cdn/wa-{media_id}.jpg"), "file_size": 12
+        })
+    } else if recorded.method == "GET" && recorded.query.contains("fields=first_name") {
         // Messenger's User Profile API.
         serde_json::json!({ "first_name": "Jane", "last_name": "Doe", "id": recorded.path.trim_start_matches('/') })
     } else if recorded.method == "GET" && recorded.query.contains("fields=name%2Cusername") {

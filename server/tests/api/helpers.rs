@@ -41,10 +41,28 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         }
     })
     .expect("settings");
-    let app = Application::build(settings).await.expect("the app starts");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let db = app.state.db.clone();
-    tokio::spawn(app.run_until_stopped());
+    // The server runs as in production: its own multi-threaded runtime whose workers have
+    // the stack that rendering deep Leptos views needs in unoptimised builds (a test
+    // thread's 2 MiB is not enough for every page).
+    let (started, ready) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("confab-test-server".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_stack_size(confab::startup::WORKER_STACK_BYTES)
+                .enable_all()
+                .build()
+                .expect("a runtime for the server");
+            runtime.block_on(async move {
+                let app = Application::build(settings).await.expect("the app starts");
+                let _ = started.send((app.port(), app.state.db.clone()));
+                let _ = app.run_until_stopped().await;
+            });
+        })
+        .expect("a thread for the server");
+    let (port, db) = ready.await.expect("the server thread started");
+    let address = format!("http://127.0.0.1:{port}");
     TestApp {
         address,
         db,

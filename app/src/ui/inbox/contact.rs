@@ -3,6 +3,7 @@
 //! and the conversation's history.
 
 use super::list::ChannelBadge;
+use super::start::StartConversation;
 use crate::clients::{
     create_client_for_conversation, link_client, search_clients, unlink_client, Client, ClientCard,
 };
@@ -114,6 +115,7 @@ fn ClientCardView(
                     </li>
                 }).collect_view()}
             </ul>
+            <StartConversation client=c.id/>
             <h4>"Documents"</h4>
             <DocumentList documents=card.documents/>
         </div>

@@ -10,6 +10,7 @@ use leptos_router::hooks::{use_location, use_query_map};
 mod composer;
 mod contact;
 mod list;
+pub mod start;
 mod thread;
 
 pub use thread::ConversationPane;

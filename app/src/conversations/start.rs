@@ -1,0 +1,280 @@
+//! "+ Conversation": start a conversation with a client, even one who never wrote, on a
+//! channel that allows it. SMS and WhatsApp can write first to a phone number (WhatsApp
+//! with an approved template); Messenger, Instagram and the sandbox only answer leads who
+//! wrote before, so there the option is the existing conversation or a reason why not.
+
+use crate::channels::ChannelKind;
+use crate::error::AppError;
+use crate::ids::{ChannelId, ClientId, ConversationId};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One way to reach a client, as the "+ Conversation" menu shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartOption {
+    pub channel_id: ChannelId,
+    pub channel_kind: ChannelKind,
+    pub channel_name: String,
+    /// The phone number or the lead's name on that channel; empty when unavailable.
+    pub address: String,
+    /// The conversation there is already, to open instead of starting one.
+    pub existing: Option<ConversationId>,
+    /// What to know before starting (WhatsApp: a template first).
+    pub note: Option<String>,
+    /// Why this channel cannot reach the client.
+    pub unavailable: Option<String>,
+}
+
+/// The identity a channel uses for a phone number: E.164 for SMS, WhatsApp's wa_id
+/// (digits only). `None` without a country code: Confab never guesses one.
+pub fn phone_identity(kind: ChannelKind, phone: &str) -> Option<String> {
+    let digits = phone.strip_prefix('+')?;
+    if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match kind {
+        ChannelKind::TwilioSms => Some(phone.to_owned()),
+        ChannelKind::Whatsapp => Some(digits.to_owned()),
+        _ => None,
+    }
+}
+
+/// The ways the signed-in employee can reach a client, channel by channel.
+#[server(endpoint = "conversation_options")]
+pub async fn conversation_options(client_id: ClientId) -> Result<Vec<StartOption>, AppError> {
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
+    let state = crate::state::AppState::current()?;
+    Ok(store::options(&state.db, employee.id, client_id).await?)
+}
+
+/// Starts (or finds) the conversation with a client on a channel at an address from
+/// `conversation_options`; the composer there writes the first message.
+#[server(endpoint = "start_conversation")]
+pub async fn start_conversation(
+    client_id: ClientId,
+    channel_id: ChannelId,
+    address: String,
+) -> Result<ConversationId, AppError> {
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
+    let state = crate::state::AppState::current()?;
+    let options = store::options(&state.db, employee.id, client_id).await?;
+    let option = options
+        .into_iter()
+        .find(|o| o.channel_id == channel_id && o.address == address)
+        .ok_or_else(|| AppError::validation("address", "This client cannot be reached there."))?;
+    if let Some(reason) = option.unavailable {
+        return Err(AppError::validation("channel_id", reason));
+    }
+    if let Some(existing) = option.existing {
+        return Ok(existing);
+    }
+    let (id, events) = store::start(&state.db, employee.id, client_id, &option).await?;
+    state.bus.publish(events);
+    Ok(id)
+}
+
+/// Whether an option's channel can write first (or only answer).
+pub fn writes_first(kind: ChannelKind) -> bool {
+    matches!(kind, ChannelKind::TwilioSms | ChannelKind::Whatsapp)
+}
+
+#[cfg(feature = "ssr")]
+pub mod store {
+    use super::{phone_identity, writes_first, StartOption};
+    use crate::channels::{ChannelKind, ChannelStatus};
+    use crate::events::LiveEvent;
+    use crate::ids::{ClientId, ConversationId, EmployeeId};
+    use crate::store::{now_ms, Db, StoreError, StoreResult};
+    use sqlx::Row;
+
+    pub async fn options(
+        db: &Db,
+        employee: EmployeeId,
+        client: ClientId,
+    ) -> StoreResult<Vec<StartOption>> {
+        let name: Option<String> = sqlx::query_scalar("SELECT name FROM clients WHERE id = $1")
+            .bind(client.0)
+            .fetch_optional(&db.read)
+            .await?;
+        if name.is_none() {
+            return Err(StoreError::NotFound("Client"));
+        }
+        let phones = crate::clients::store::phones_of(db, &[client.0])
+            .await?
+            .remove(&client.0)
+            .unwrap_or_default();
+        // The client's contacts on channels the employee may use, with their conversations.
+        let contacts = sqlx::query(
+            "SELECT ct.channel_id, ct.external_id, COALESCE(ct.name, ct.username, ct.phone, ct.external_id) AS label,
+                    c.id AS conversation_id
+               FROM contacts ct
+               JOIN channel_access a ON a.channel_id = ct.channel_id AND a.employee_id = $1
+               LEFT JOIN conversations c ON c.contact_id = ct.id
+              WHERE ct.client_id = $2",
+        )
+        .bind(employee.0)
+        .bind(client.0)
+        .fetch_all(&db.read)
+        .await?;
+        let mut out = Vec::new();
+        for channel in crate::channels::store::accessible(db, employee).await? {
+            let option = |address: String| StartOption {
+                channel_id: channel.id,
+                channel_kind: channel.kind,
+                channel_name: channel.display_name.clone(),
+                address,
+                existing: None,
+                note: None,
+                unavailable: None,
+            };
+            if channel.status != ChannelStatus::Connected {
+                out.push(StartOption {
+                    unavailable: Some(format!(
+                        "{} is not connected: reconnect it in Settings › Conversations.",
+                        channel.display_name
+                    )),
+                    ..option(String::new())
+                });
+                continue;
+            }
+            let known: Vec<_> = contacts
+                .iter()
+                .filter(|r| r.get::<i64, _>("channel_id") == channel.id.0)
+                .collect();
+            if writes_first(channel.kind) {
+                if phones.is_empty() {
+                    out.push(StartOption {
+                        unavailable: Some("The client has no phone number.".into()),
+                        ..option(String::new())
+                    });
+                }
+                for phone in &phones {
+                    let Some(identity) = phone_identity(channel.kind, phone) else {
+                        out.push(StartOption {
+                            unavailable: Some(format!(
+                                "{phone} has no country code: write it as +… in the client's card to reach it."
+                            )),
+                            ..option(phone.clone())
+                        });
+                        continue;
+                    };
+                    let existing = known
+                        .iter()
+                        .find(|r| r.get::<String, _>("external_id") == identity)
+                        .and_then(|r| r.get::<Option<i64>, _>("conversation_id"))
+                        .map(ConversationId);
+                    let note = (channel.kind == ChannelKind::Whatsapp && existing.is_none())
+                        .then(|| "Starts with an approved template.".to_owned());
+                    out.push(StartOption {
+                        existing,
+                        note,
+                        ..option(phone.clone())
+                    });
+                }
+            } else if known.is_empty() {
+                out.push(StartOption {
+                    unavailable: Some(format!(
+                        "{} can only answer people who wrote to {} first.",
+                        channel.kind.label(),
+                        channel.display_name
+                    )),
+                    ..option(String::new())
+                });
+            } else {
+                for r in known {
+                    out.push(StartOption {
+                        existing: r
+                            .get::<Option<i64>, _>("conversation_id")
+                            .map(ConversationId),
+                        ..option(r.get("label"))
+                    });
+                }
+            }
+        }
+        // What can be done first; the reasons why not after.
+        out.sort_by_key(|o| o.unavailable.is_some());
+        Ok(out)
+    }
+
+    /// Creates the contact (linked to the client) and its conversation, in one transaction.
+    pub async fn start(
+        db: &Db,
+        employee: EmployeeId,
+        client: ClientId,
+        option: &StartOption,
+    ) -> StoreResult<(ConversationId, Vec<LiveEvent>)> {
+        let identity =
+            phone_identity(option.channel_kind, &option.address).ok_or(StoreError::Invalid {
+                field: "address",
+                message: "This channel cannot write first.".into(),
+            })?;
+        let now = now_ms();
+        let mut tx = db.write.begin().await?;
+        let name: String = sqlx::query_scalar("SELECT name FROM clients WHERE id = $1")
+            .bind(client.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        let contact: i64 = sqlx::query_scalar(
+            "INSERT INTO contacts (channel_id, external_id, name, phone, client_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)
+             ON CONFLICT (channel_id, external_id)
+             DO UPDATE SET client_id = COALESCE(contacts.client_id, excluded.client_id), updated_at = excluded.updated_at
+             RETURNING id",
+        )
+        .bind(option.channel_id.0)
+        .bind(&identity)
+        .bind(&name)
+        .bind(&option.address)
+        .bind(client.0)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (id, _) = crate::conversations::store::upsert_for_contact(
+            &mut tx,
+            option.channel_id,
+            contact,
+            now,
+        )
+        .await?;
+        crate::conversations::store::audit(
+            &mut tx,
+            Some(employee),
+            "started",
+            id,
+            Some(&format!("{} · {}", option.channel_name, option.address)),
+        )
+        .await?;
+        let event =
+            crate::conversations::store::status_event(&mut tx, id, option.channel_id).await?;
+        tx.commit().await?;
+        Ok((id, vec![event]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_identities_need_a_country_code() {
+        assert_eq!(
+            phone_identity(ChannelKind::TwilioSms, "+5511987654321").as_deref(),
+            Some("+5511987654321")
+        );
+        assert_eq!(
+            phone_identity(ChannelKind::Whatsapp, "+5511987654321").as_deref(),
+            Some("5511987654321")
+        );
+        assert_eq!(phone_identity(ChannelKind::TwilioSms, "11987654321"), None);
+        assert_eq!(phone_identity(ChannelKind::TwilioSms, "+55 11"), None);
+        assert_eq!(
+            phone_identity(ChannelKind::Messenger, "+5511987654321"),
+            None
+        );
+        assert!(writes_first(ChannelKind::TwilioSms) && !writes_first(ChannelKind::Instagram));
+    }
+}
