@@ -128,7 +128,11 @@ pub async fn receive(
     };
     let mut stored = 0;
     for addressed in events {
-        let published = apply(&state, &channel, addressed).await?;
+        let Some(target) = route(&state, &channel, &addressed.business_id).await? else {
+            tracing::debug!(to = %addressed.business_id, "event for a page or number Confab does not serve");
+            continue;
+        };
+        let published = apply(&state, &target, addressed).await?;
         stored += published.len();
         state.bus.publish(published);
     }
@@ -147,6 +151,39 @@ pub async fn receive(
         .into_response())
 }
 
+/// The channel an event is for. One Meta app has one webhook URL for all its pages and
+/// numbers, so an event may be for another channel of the same app: it goes there when
+/// that channel has the same app secret (the signature was checked with it), and is
+/// dropped otherwise.
+async fn route(
+    state: &AppState,
+    channel: &ChannelConfig,
+    business_id: &str,
+) -> Result<Option<ChannelConfig>, ApiError> {
+    if business_id == channel.external_id {
+        return Ok(Some(channel.clone()));
+    }
+    let kind = channel.channel.kind;
+    if kind == ChannelKind::TwilioSms {
+        return Ok(None);
+    }
+    let Some(other) = app::channels::store::by_external_id(&state.db, kind, business_id).await?
+    else {
+        return Ok(None);
+    };
+    let other = app::channels::store::config(&state.db, &state.secret_key, other).await?;
+    Ok(other.filter(|o| {
+        o.channel.status != ChannelStatus::Disconnected
+            && !o.credentials.value("app_secret").is_empty()
+            && bool::from(
+                o.credentials
+                    .value("app_secret")
+                    .as_bytes()
+                    .ct_eq(channel.credentials.value("app_secret").as_bytes()),
+            )
+    }))
+}
+
 /// Commits one provider event; returns the live events to publish.
 async fn apply(
     state: &AppState,
@@ -154,11 +191,6 @@ async fn apply(
     addressed: Addressed,
 ) -> Result<Vec<LiveEvent>, ApiError> {
     let id = channel.channel.id;
-    // One Meta app's webhook carries events for all its pages: act only on this one's.
-    if addressed.business_id != channel.external_id {
-        tracing::debug!(to = %addressed.business_id, "event for another page or number ignored");
-        return Ok(Vec::new());
-    }
     let conversation_of = |contact: String| async move {
         app::conversations::store::of_contact(&state.db, id, &contact).await
     };

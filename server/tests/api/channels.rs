@@ -229,6 +229,34 @@ impl Channels {
     }
 }
 
+impl Channels {
+    /// Another Messenger page, with its own app secret.
+    async fn add_messenger_page(&self, page_id: &str, secret: &str) -> i64 {
+        let pairs: Vec<(String, String)> = [
+            ("page_id", page_id),
+            ("app_secret", secret),
+            ("access_token", "EAAother"),
+            ("verify_token", "v"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let credentials = Credentials::parse(ChannelKind::Messenger, &pairs).unwrap();
+        let key = SecretKey::from_hex(KEY).unwrap();
+        app::channels::store::create_connected(
+            &self.app.db,
+            &key,
+            ChannelKind::Messenger,
+            page_id,
+            &credentials,
+            true,
+        )
+        .await
+        .unwrap()
+        .0
+    }
+}
+
 fn messenger_fixture(name: &str, psid: &str) -> String {
     fixture(name)
         .replace("<PAGE_ID>", PAGE_ID)
@@ -1290,4 +1318,37 @@ async fn a_conversation_starts_with_a_client_who_never_wrote() {
         )
         .await;
     assert_eq!(status, 422);
+}
+
+#[tokio::test]
+async fn one_meta_app_webhook_reaches_each_of_its_pages() {
+    let t = Channels::start().await;
+    let page_a = t.add(ChannelKind::Messenger, true).await;
+    let page_b = t.add_messenger_page("222000222", APP_SECRET).await;
+    let page_c = t
+        .add_messenger_page("333000333", "another app's secret")
+        .await;
+    let message = |page: &str, mid: &str| {
+        format!(
+            r#"{{"id":"{page}","time":1,"messaging":[{{"sender":{{"id":"psid-{mid}"}},"recipient":{{"id":"{page}"}},"timestamp":{},"message":{{"mid":"{mid}","text":"for {page}"}}}}]}}"#,
+            now_ms()
+        )
+    };
+    let body = format!(
+        r#"{{"object":"page","entry":[{},{},{}]}}"#,
+        message(PAGE_ID, "m-a"),
+        message("222000222", "m-b"),
+        message("333000333", "m-c")
+    );
+    let (status, text) = t
+        .post_meta(ChannelKind::Messenger, page_a, &body, None)
+        .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(t.messages_of(page_a).await.len(), 1);
+    let b = t.messages_of(page_b).await;
+    assert_eq!((b.len(), b[0].4.as_str()), (1, "for 222000222"));
+    assert!(
+        t.messages_of(page_c).await.is_empty(),
+        "another app's page is not reached"
+    );
 }

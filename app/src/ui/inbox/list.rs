@@ -137,25 +137,41 @@ pub fn ConversationList() -> impl IntoView {
                         let first_next = page.next;
                         let first = page.items;
                         // The first page is always fresh; later pages fill in below it.
-                        let items = move || {
+                        let items = Memo::new(move |_| {
                             let mut all = first.clone();
                             more.with(|m| all.extend(m.iter().filter(|c| !first.iter().any(|f| f.id == c.id)).cloned()));
                             all
-                        };
+                        });
                         let has_more = move || more_next.get().unwrap_or(first_next).is_some();
+                        // Windowed: only the rows near the viewport are in the page, between two
+                        // spacers, so thousands of conversations scroll like fifty.
+                        let scroll_top = RwSignal::new(0i32);
+                        let viewport = RwSignal::new(0i32);
+                        let window = Memo::new(move |_| {
+                            visible_window(items.with(Vec::len), scroll_top.get(), viewport.get())
+                        });
                         let on_scroll = move |ev: leptos::ev::Event| {
                             use leptos::wasm_bindgen::JsCast;
                             if let Some(el) = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok()) {
+                                scroll_top.set(el.scroll_top());
+                                viewport.set(el.client_height());
                                 if el.scroll_top() + el.client_height() > el.scroll_height() - 200 {
                                     load_more(first_next);
                                 }
                             }
                         };
+                        let rows = move || {
+                            let (start, end) = window.get();
+                            items.with(|all| all[start.min(all.len())..end.min(all.len())].to_vec())
+                        };
                         view! {
                             <ul class="conversation-list" data-testid="conversation-list" on:scroll=on_scroll>
-                                <For each=items key=|c| (c.id, c.last_message_at, c.unread_count, c.awaiting_reply, c.status) let:item>
+                                <li class="list-spacer" aria-hidden="true" style:height=move || format!("{}px", window.get().0 as i32 * ROW_HEIGHT)></li>
+                                <For each=rows key=|c| (c.id, c.last_message_at, c.unread_count, c.awaiting_reply, c.status) let:item>
                                     <ConversationRow item=item selected=selected params=params/>
                                 </For>
+                                <li class="list-spacer" aria-hidden="true"
+                                    style:height=move || format!("{}px", items.with(Vec::len).saturating_sub(window.get().1) as i32 * ROW_HEIGHT)></li>
                                 {move || has_more().then(|| view! {
                                     <li class="list-more">
                                         <button class="button" on:click=move |_| load_more(first_next) disabled=move || loading_more.get()>
@@ -170,6 +186,24 @@ pub fn ConversationList() -> impl IntoView {
             </Transition>
         </section>
     }
+}
+
+/// The height of one row of the list, in CSS pixels (`.conversation-list > li.row`).
+pub const ROW_HEIGHT: i32 = 86;
+/// Rows kept in the page above and below the viewport.
+const OVERSCAN: usize = 20;
+
+/// Which rows `[start, end)` to put in the page for a scroll position. Before the list
+/// has been measured (on the server, before hydration) it is the first page.
+pub fn visible_window(len: usize, scroll_top: i32, viewport: i32) -> (usize, usize) {
+    if viewport <= 0 {
+        return (0, len.min(crate::conversations::PAGE_SIZE as usize));
+    }
+    let first = (scroll_top.max(0) / ROW_HEIGHT) as usize;
+    let shown = (viewport / ROW_HEIGHT) as usize + 1;
+    let start = first.saturating_sub(OVERSCAN);
+    let end = (first + shown + OVERSCAN).min(len);
+    (start.min(end), end)
 }
 
 #[component]
@@ -198,7 +232,7 @@ fn ConversationRow(
         (None, _) => String::new(),
     };
     view! {
-        <li>
+        <li class="row">
             <a href=move || params.get().conversation_href(id)
                 class="conversation-row" class:unread=unread class:selected=move || selected.get() == Some(id)
                 aria-current=move || (selected.get() == Some(id)).then_some("page")
@@ -226,5 +260,28 @@ fn ConversationRow(
                 </span>
             </a>
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_follows_the_scroll_with_overscan() {
+        assert_eq!(
+            visible_window(5000, 0, 0),
+            (0, 50),
+            "unmeasured: the first page"
+        );
+        assert_eq!(visible_window(10, 0, 0), (0, 10));
+        let (start, end) = visible_window(5000, 1000 * ROW_HEIGHT, 10 * ROW_HEIGHT);
+        assert_eq!((start, end), (1000 - OVERSCAN, 1000 + 11 + OVERSCAN));
+        assert_eq!(visible_window(30, 0, 8 * ROW_HEIGHT), (0, 29));
+        assert_eq!(
+            visible_window(30, 100 * ROW_HEIGHT, 8 * ROW_HEIGHT),
+            (30, 30),
+            "past the end: nothing"
+        );
     }
 }

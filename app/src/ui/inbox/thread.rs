@@ -23,6 +23,8 @@ use leptos_router::hooks::use_params_map;
 
 /// How close to the bottom (px) still counts as "at the bottom".
 const BOTTOM_SLACK: i32 = 48;
+/// Older messages load when the reader scrolls this close to the top.
+const OLDER_SLACK: i32 = 300;
 
 /// The part of the thread drawn between bubbles.
 #[derive(Clone, PartialEq)]
@@ -299,8 +301,19 @@ fn Thread(
         }
         current
     });
+    // Scrolling near the top loads older messages; the reader stays on the same message
+    // while they are put above it.
+    let anchor = StoredValue::new(None::<(i32, i32)>);
     let on_scroll = move |_| {
         if let Some(el) = scroller.get_untracked() {
+            if el.scroll_top() < OLDER_SLACK
+                && has_older.get_untracked()
+                && anchor.get_value().is_none()
+            {
+                anchor.set_value(Some((el.scroll_height(), el.scroll_top())));
+                load_older.run(());
+                keep_place(el.clone(), anchor, KEEP_PLACE_FRAMES);
+            }
             let bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= BOTTOM_SLACK;
             at_bottom.set(bottom);
             if bottom {
@@ -336,7 +349,7 @@ fn Thread(
                 {move || {
                     let pruned = state.with(|s| s.history_pruned_at.is_some());
                     if has_older.get() {
-                        view! { <button class="button older-button" on:click=move |_| load_older.run(())>"Show older messages"</button> }.into_any()
+                        view! { <button class="button older-button" data-testid="older" on:click=move |_| load_older.run(())>"Show older messages"</button> }.into_any()
                     } else if pruned {
                         view! { <p class="system-line" data-testid="history-pruned">"Older messages were removed: a conversation keeps its latest 500."</p> }.into_any()
                     } else {
@@ -365,6 +378,31 @@ fn Thread(
             })}
         </div>
     }
+}
+
+/// How many frames to wait for older messages before giving up keeping the place (~5 s).
+const KEEP_PLACE_FRAMES: u32 = 300;
+
+/// Once older messages have been put above, scrolls by their height, so the reader stays
+/// on the message they were reading; checks once a frame until the content grows.
+fn keep_place(
+    el: leptos::web_sys::HtmlDivElement,
+    anchor: StoredValue<Option<(i32, i32)>>,
+    frames_left: u32,
+) {
+    request_animation_frame(move || {
+        let Some((height, top)) = anchor.get_value() else {
+            return;
+        };
+        if el.scroll_height() != height {
+            el.set_scroll_top(top + (el.scroll_height() - height));
+            anchor.set_value(None);
+        } else if frames_left == 0 {
+            anchor.set_value(None);
+        } else {
+            keep_place(el, anchor, frames_left - 1);
+        }
+    });
 }
 
 #[component]
