@@ -61,6 +61,9 @@ fn row_to_summary(r: &sqlx::sqlite::SqliteRow) -> ConversationSummary {
 }
 
 /// One page of the list, newest activity first, narrowed by `filter`: a single query.
+/// How many of the newest messages matching a search word are looked at.
+pub const SEARCH_MESSAGE_CAP: i64 = 10_000;
+
 pub async fn list(
     db: &Db,
     employee: EmployeeId,
@@ -77,7 +80,6 @@ pub async fn list(
             " JOIN channels ch ON ch.id = c.channel_id
               JOIN contacts ct ON ct.id = c.contact_id
               LEFT JOIN messages m ON m.id = c.last_message_id
-              LEFT JOIN clients cl ON cl.id = ct.client_id
              WHERE c.status = ",
         )
         .push_bind(status.as_str());
@@ -104,32 +106,47 @@ pub async fn list(
         message: err.to_string(),
     })?;
     if let Some(words) = words {
+        // The matching conversations as one set (contacts and clients by name or number,
+        // messages by their words), which the list then walks newest first: a search
+        // that matches little costs a pass over contacts, not over every conversation.
         let like = crate::store::like_pattern(&words);
-        sql.push(" AND (ct.name LIKE ")
-            .push_bind(like.clone())
-            .push(" ESCAPE '\\' OR ct.username LIKE ")
-            .push_bind(like.clone())
-            .push(" ESCAPE '\\' OR cl.name LIKE ")
-            .push_bind(like)
-            .push(" ESCAPE '\\'");
-        if let Some(digits) = super::phone_digits(&words) {
+        sql.push(
+            " AND c.id IN (SELECT cv.id FROM conversations cv
+                              JOIN contacts k ON k.id = cv.contact_id
+                              LEFT JOIN clients kl ON kl.id = k.client_id
+                             WHERE k.name LIKE ",
+        )
+        .push_bind(like.clone())
+        .push(" ESCAPE '\\' OR k.username LIKE ")
+        .push_bind(like.clone())
+        .push(" ESCAPE '\\' OR kl.name LIKE ")
+        .push_bind(like)
+        .push(" ESCAPE '\\'");
+        let phone = super::phone_digits(&words);
+        // A whole phone number is looked for among numbers only: its digit groups as
+        // words would match half the messages ("11", "55").
+        let whole_phone = phone.as_ref().is_some_and(|d| d.len() >= 8);
+        if let Some(digits) = phone {
             let like = format!("%{digits}%");
-            sql.push(" OR ct.phone LIKE ")
+            sql.push(" OR k.phone LIKE ")
                 .push_bind(like.clone())
-                .push(" OR ct.external_id LIKE ")
+                .push(" OR k.external_id LIKE ")
                 .push_bind(like.clone())
-                .push(" OR EXISTS (SELECT 1 FROM client_phones p WHERE p.client_id = ct.client_id AND p.phone LIKE ")
+                .push(" OR EXISTS (SELECT 1 FROM client_phones p WHERE p.client_id = k.client_id AND p.phone LIKE ")
                 .push_bind(like)
                 .push(")");
         }
-        if let Some(fts) = super::fts_query(&words) {
+        if let Some(fts) = super::fts_query(&words).filter(|_| !whole_phone) {
+            // The newest matching messages only: a word in hundreds of thousands of
+            // messages would otherwise cost a scan of them all for a list of fifty.
             sql.push(
-                " OR c.id IN (SELECT msg.conversation_id FROM messages_fts f
-                                JOIN messages msg ON msg.id = f.rowid
-                               WHERE messages_fts MATCH ",
+                " UNION SELECT msg.conversation_id
+                    FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ",
             )
             .push_bind(fts)
-            .push(")");
+            .push(" ORDER BY rowid DESC LIMIT ")
+            .push_bind(SEARCH_MESSAGE_CAP)
+            .push(") f JOIN messages msg ON msg.id = f.rowid");
         }
         sql.push(")");
     }
