@@ -106,49 +106,59 @@ pub async fn list(
         message: err.to_string(),
     })?;
     if let Some(words) = words {
-        // The matching conversations as one set (contacts and clients by name or number,
-        // messages by their words), which the list then walks newest first: a search
-        // that matches little costs a pass over contacts, not over every conversation.
-        let like = crate::store::like_pattern(&words);
-        sql.push(
-            " AND c.id IN (SELECT cv.id FROM conversations cv
-                              JOIN contacts k ON k.id = cv.contact_id
-                              LEFT JOIN clients kl ON kl.id = k.client_id
-                             WHERE k.name LIKE ",
-        )
-        .push_bind(like.clone())
-        .push(" ESCAPE '\\' OR k.username LIKE ")
-        .push_bind(like.clone())
-        .push(" ESCAPE '\\' OR kl.name LIKE ")
-        .push_bind(like)
-        .push(" ESCAPE '\\'");
-        let phone = super::phone_digits(&words);
-        // A whole phone number is looked for among numbers only: its digit groups as
-        // words would match half the messages ("11", "55").
-        let whole_phone = phone.as_ref().is_some_and(|d| d.len() >= 8);
-        if let Some(digits) = phone {
-            let like = format!("%{digits}%");
-            sql.push(" OR k.phone LIKE ")
+        match super::phone_digits(&words).filter(|d| d.len() >= 8) {
+            // A whole phone number: the conversations of the contacts and clients with
+            // that number, as one set (its digit groups as words would match half the
+            // messages: "11", "55").
+            Some(digits) => {
+                let like = format!("%{digits}%");
+                sql.push(
+                    " AND c.contact_id IN (SELECT k.id FROM contacts k
+                                            WHERE k.phone LIKE ",
+                )
                 .push_bind(like.clone())
                 .push(" OR k.external_id LIKE ")
                 .push_bind(like.clone())
-                .push(" OR EXISTS (SELECT 1 FROM client_phones p WHERE p.client_id = k.client_id AND p.phone LIKE ")
+                .push(" OR k.client_id IN (SELECT p.client_id FROM client_phones p WHERE p.phone LIKE ")
                 .push_bind(like)
-                .push(")");
+                .push("))");
+            }
+            // Words: names, short numbers, and the text of the newest matching messages,
+            // checked while the list walks newest first (it stops at a page).
+            None => {
+                let like = crate::store::like_pattern(&words);
+                sql.push(" AND (ct.name LIKE ")
+                    .push_bind(like.clone())
+                    .push(" ESCAPE '\\' OR ct.username LIKE ")
+                    .push_bind(like.clone())
+                    .push(" ESCAPE '\\' OR ct.client_id IN (SELECT cl.id FROM clients cl WHERE cl.name LIKE ")
+                    .push_bind(like)
+                    .push(" ESCAPE '\\')");
+                if let Some(digits) = super::phone_digits(&words) {
+                    let like = format!("%{digits}%");
+                    sql.push(" OR ct.phone LIKE ")
+                        .push_bind(like.clone())
+                        .push(" OR ct.external_id LIKE ")
+                        .push_bind(like.clone())
+                        .push(" OR ct.client_id IN (SELECT p.client_id FROM client_phones p WHERE p.phone LIKE ")
+                        .push_bind(like)
+                        .push(")");
+                }
+                if let Some(fts) = super::fts_query(&words) {
+                    // The newest matching messages only: a word in hundreds of thousands
+                    // of messages would otherwise cost a scan of them all.
+                    sql.push(
+                        " OR c.id IN (SELECT msg.conversation_id
+                                        FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ",
+                    )
+                    .push_bind(fts)
+                    .push(" ORDER BY rowid DESC LIMIT ")
+                    .push_bind(SEARCH_MESSAGE_CAP)
+                    .push(") f JOIN messages msg ON msg.id = f.rowid)");
+                }
+                sql.push(")");
+            }
         }
-        if let Some(fts) = super::fts_query(&words).filter(|_| !whole_phone) {
-            // The newest matching messages only: a word in hundreds of thousands of
-            // messages would otherwise cost a scan of them all for a list of fifty.
-            sql.push(
-                " UNION SELECT msg.conversation_id
-                    FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ",
-            )
-            .push_bind(fts)
-            .push(" ORDER BY rowid DESC LIMIT ")
-            .push_bind(SEARCH_MESSAGE_CAP)
-            .push(") f JOIN messages msg ON msg.id = f.rowid");
-        }
-        sql.push(")");
     }
     sql.push(" ORDER BY c.last_message_at DESC, c.id DESC LIMIT ")
         .push_bind(limit + 1);
