@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod ids;
 pub mod messages;
+pub mod phone;
 pub mod sandbox;
 pub mod tokens;
 pub mod ui;
