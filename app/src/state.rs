@@ -15,6 +15,8 @@ pub struct AppState {
     pub bus: EventBus,
     /// Rung after an outbound message is queued, so the sender delivers it at once.
     pub outbox: Arc<Notify>,
+    /// The country of phone numbers written without their country code.
+    pub default_country: crate::phone::Country,
     /// Where media files are stored.
     pub media_dir: std::path::PathBuf,
     /// Seals and opens channel credentials.

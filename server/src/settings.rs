@@ -22,6 +22,8 @@ pub struct Settings {
     pub graph_api_url: String,
     /// Twilio's REST API root (tests point it at a fake).
     pub twilio_api_url: String,
+    /// The business's country: phone numbers written without a country code are its.
+    pub default_country: app::phone::Country,
 }
 
 impl std::fmt::Debug for Settings {
@@ -37,6 +39,7 @@ impl std::fmt::Debug for Settings {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .field("graph_api_url", &self.graph_api_url)
             .field("twilio_api_url", &self.twilio_api_url)
+            .field("default_country", &self.default_country)
             .finish()
     }
 }
@@ -120,6 +123,12 @@ impl Settings {
                 "https://graph.facebook.com/v25.0",
             )?,
             twilio_api_url: api_url(&get, "CONFAB_TWILIO_API_URL", "https://api.twilio.com")?,
+            default_country: match get("CONFAB_DEFAULT_COUNTRY") {
+                None => app::phone::Country::Br,
+                Some(iso) => app::phone::Country::parse(&iso).ok_or_else(|| {
+                    format!("CONFAB_DEFAULT_COUNTRY '{iso}' must be BR, PT, US or GB")
+                })?,
+            },
         })
     }
 
@@ -182,6 +191,9 @@ mod tests {
         assert!(settings(&[("CONFAB_GRAPH_API_URL", "graph.local")])
             .unwrap_err()
             .contains("CONFAB_GRAPH_API_URL"));
+        assert!(settings(&[("CONFAB_DEFAULT_COUNTRY", "Mars")])
+            .unwrap_err()
+            .contains("CONFAB_DEFAULT_COUNTRY"));
         assert!(settings(&[("CONFAB_DEMO", "maybe")])
             .unwrap_err()
             .contains("CONFAB_DEMO"));

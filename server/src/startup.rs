@@ -100,6 +100,7 @@ impl Application {
             outbox: Arc::new(tokio::sync::Notify::new()),
             secret_key,
             media_dir: settings.media_dir.clone(),
+            default_country: settings.default_country,
             public_url: settings.public_url.as_str().into(),
             read_receipts: receipts_tx,
         };

@@ -58,6 +58,15 @@ impl ReplyWindow {
         }
     }
 
+    /// The window once the provider said it closed: WhatsApp still takes templates.
+    pub fn closed_for(kind: ChannelKind) -> ReplyWindow {
+        if kind == ChannelKind::Whatsapp {
+            ReplyWindow::TemplateOnly
+        } else {
+            ReplyWindow::Closed
+        }
+    }
+
     /// Whether free text may be sent.
     pub fn allows_text(self) -> bool {
         matches!(
@@ -209,6 +218,18 @@ mod tests {
         );
         assert!(
             !caption_with_file(ChannelKind::Messenger) && caption_with_file(ChannelKind::Whatsapp)
+        );
+    }
+
+    #[test]
+    fn a_provider_closed_window_still_takes_whatsapp_templates() {
+        assert_eq!(
+            ReplyWindow::closed_for(ChannelKind::Whatsapp),
+            ReplyWindow::TemplateOnly
+        );
+        assert_eq!(
+            ReplyWindow::closed_for(ChannelKind::Messenger),
+            ReplyWindow::Closed
         );
     }
 

@@ -68,27 +68,18 @@ pub async fn unlink_client(conversation_id: ConversationId) -> Result<(), AppErr
     Ok(())
 }
 
-/// Checks a phone number as typed: digits with an optional leading +, 7–15 digits.
-pub fn check_phone(phone: &str) -> Result<Option<String>, AppError> {
-    let trimmed = phone.trim();
-    if trimmed.is_empty() {
+/// Reads a phone number as typed into E.164 (`country` for numbers written without their
+/// country code); empty is no number.
+pub fn check_phone(
+    phone: &str,
+    country: crate::phone::Country,
+) -> Result<Option<String>, AppError> {
+    if phone.trim().is_empty() {
         return Ok(None);
     }
-    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-    let allowed = trimmed
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
-    if !allowed || !(7..=15).contains(&digits.len()) {
-        return Err(AppError::validation(
-            "phone",
-            "Enter a phone number of 7 to 15 digits, like +55 11 98765-4321.",
-        ));
-    }
-    Ok(Some(if trimmed.starts_with('+') {
-        format!("+{digits}")
-    } else {
-        digits
-    }))
+    crate::phone::normalize(phone, country)
+        .map(|p| Some(p.to_string()))
+        .map_err(|e| AppError::validation("phone", e.to_string()))
 }
 
 /// Creates a client (prefilled from the contact in the UI) and links the conversation to it.
@@ -103,13 +94,13 @@ pub async fn create_client_for_conversation(
         crate::auth::session::require_permission(crate::employees::Permission::Conversations)
             .await?;
     let name = crate::employees::check_name("name", &name)?;
-    let phone = check_phone(&phone)?;
+    let state = crate::state::AppState::current()?;
+    let phone = check_phone(&phone, state.default_country)?;
     let email = if email.trim().is_empty() {
         None
     } else {
         Some(crate::employees::check_email(&email)?)
     };
-    let state = crate::state::AppState::current()?;
     let (id, events) = store::create_and_link(
         &state.db,
         employee.id,
@@ -121,6 +112,28 @@ pub async fn create_client_for_conversation(
     .await?;
     state.bus.publish(events);
     Ok(id)
+}
+
+/// What the hover card of a phone number shows: the client with that number (if any) and
+/// every conversation the employee may see with it, on any channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneCard {
+    /// The number in E.164.
+    pub phone: String,
+    pub client: Option<Client>,
+    pub conversations: Vec<ConversationSummary>,
+}
+
+/// The card of a phone number (as written anywhere in the CRM), for the hover card.
+#[server(endpoint = "get_phone_card")]
+pub async fn get_phone_card(phone: String) -> Result<PhoneCard, AppError> {
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
+    let state = crate::state::AppState::current()?;
+    let phone = crate::phone::normalize(&phone, state.default_country)
+        .map_err(|e| AppError::validation("phone", e.to_string()))?;
+    Ok(store::phone_card(&state.db, employee.id, &phone).await?)
 }
 
 /// The Clients page: all clients, or those matching `query`.
@@ -149,16 +162,21 @@ mod tests {
 
     #[test]
     fn phones_are_checked() {
+        use crate::phone::Country;
         assert_eq!(
-            check_phone("+55 11 98765-4321").unwrap().unwrap(),
+            check_phone("+55 11 98765-4321", Country::Br)
+                .unwrap()
+                .unwrap(),
             "+5511987654321"
         );
         assert_eq!(
-            check_phone("(11) 98765-4321").unwrap().unwrap(),
-            "11987654321"
+            check_phone("(11) 98765-4321", Country::Br)
+                .unwrap()
+                .unwrap(),
+            "+5511987654321"
         );
-        assert_eq!(check_phone("  ").unwrap(), None);
-        assert!(check_phone("123").is_err());
-        assert!(check_phone("call me").is_err());
+        assert_eq!(check_phone("  ", Country::Br).unwrap(), None);
+        assert!(check_phone("123", Country::Br).is_err());
+        assert!(check_phone("call me", Country::Br).is_err());
     }
 }

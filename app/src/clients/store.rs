@@ -187,3 +187,37 @@ pub async fn list(db: &Db, text: Option<&str>) -> StoreResult<Vec<Client>> {
         }
     }
 }
+
+/// The client with this number and the conversations with it the employee may see (of
+/// the client's contacts, and of contacts who wrote from the number without a client).
+pub async fn phone_card(
+    db: &Db,
+    employee: EmployeeId,
+    phone: &crate::phone::E164,
+) -> StoreResult<super::PhoneCard> {
+    let client_id: Option<i64> = sqlx::query_scalar(
+        "SELECT client_id FROM client_phones WHERE phone = $1 ORDER BY client_id LIMIT 1",
+    )
+    .bind(phone.as_str())
+    .fetch_optional(&db.read)
+    .await?;
+    let client = match client_id {
+        Some(id) => {
+            let row =
+                sqlx::query("SELECT id, name, email, address, notes FROM clients WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&db.read)
+                    .await?;
+            let mut phones = phones_of(db, &[id]).await?;
+            row.map(|r| row_to_client(&r, &mut phones))
+        }
+        None => None,
+    };
+    let conversations =
+        crate::conversations::store::of_phone(db, employee, phone.as_str(), client_id).await?;
+    Ok(super::PhoneCard {
+        phone: phone.to_string(),
+        client,
+        conversations,
+    })
+}

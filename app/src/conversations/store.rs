@@ -224,7 +224,7 @@ pub async fn detail(
     let summary = row_to_summary(&row);
     let last_inbound_at: Option<i64> = row.get("last_inbound_at");
     let reply_window = if row.get::<i64, _>("window_closed") != 0 {
-        crate::channels::window::ReplyWindow::Closed
+        crate::channels::window::ReplyWindow::closed_for(summary.channel_kind)
     } else {
         crate::channels::window::ReplyWindow::at(
             summary.channel_kind,
@@ -294,7 +294,7 @@ impl AccessibleConversation {
             return Some(refusal);
         }
         let window = if self.window_closed {
-            crate::channels::window::ReplyWindow::Closed
+            crate::channels::window::ReplyWindow::closed_for(self.channel_kind)
         } else {
             crate::channels::window::ReplyWindow::at(
                 self.channel_kind,
@@ -529,6 +529,29 @@ pub async fn of_client(
     let rows = sqlx::query(&sql)
         .bind(employee.0)
         .bind(client.0)
+        .fetch_all(&db.read)
+        .await?;
+    Ok(rows.iter().map(row_to_summary).collect())
+}
+
+/// Conversations the employee may see with a phone number: its contacts' (by phone or
+/// identity, as SMS and WhatsApp know them) and the client's.
+pub async fn of_phone(
+    db: &Db,
+    employee: EmployeeId,
+    phone: &str,
+    client: Option<i64>,
+) -> StoreResult<Vec<ConversationSummary>> {
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM}
+          WHERE ct.phone = $2 OR ct.external_id = $2 OR ct.external_id = $3 OR ct.client_id = $4
+          ORDER BY c.last_message_at DESC LIMIT 20"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(employee.0)
+        .bind(phone)
+        .bind(phone.trim_start_matches('+'))
+        .bind(client)
         .fetch_all(&db.read)
         .await?;
     Ok(rows.iter().map(row_to_summary).collect())

@@ -188,11 +188,18 @@ pub async fn settings_team() -> Result<Team, AppError> {
             access.channel.kind.as_str(),
             access.channel.id.0
         ));
-        if let Some(config) =
-            crate::channels::store::config(&state.db, &state.secret_key, access.channel.id).await?
+        // A channel whose credentials cannot be opened (another CONFAB_SECRET_KEY) still
+        // lists, so that it can be reconnected here.
+        match crate::channels::store::config(&state.db, &state.secret_key, access.channel.id).await
         {
-            access.verify_token = config.credentials.get("verify_token").map(str::to_owned);
-            access.external_id = Some(config.external_id);
+            Ok(Some(config)) => {
+                access.verify_token = config.credentials.get("verify_token").map(str::to_owned);
+                access.external_id = Some(config.external_id);
+            }
+            Ok(None) => {}
+            Err(err) => {
+                tracing::warn!(channel = %access.channel.id, error = %err, "channel credentials unreadable");
+            }
         }
     }
     Ok(team)

@@ -685,6 +685,20 @@ pub async fn due_outbound(db: &Db, limit: i64) -> StoreResult<Vec<OutboundJob>> 
         .collect())
 }
 
+/// Takes a job for one attempt: it is not due again before `until`, so a delivery whose
+/// outcome could not be recorded is not sent again at once (and a process that dies
+/// mid-send leaves it to be retried after the lease).
+pub async fn claim(db: &Db, job: &OutboundJob, until: i64) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE messages SET next_attempt_at = $2 WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(job.message_id.0)
+    .bind(until)
+    .execute(&db.write)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// When the next pending reply falls due, if any (the sender sleeps until then).
 pub async fn next_due_at(db: &Db) -> StoreResult<Option<i64>> {
     Ok(
@@ -719,6 +733,17 @@ pub async fn record_attempt(
     let changed = match outcome {
         DeliveryOutcome::Sent { provider_id, delivered } => {
             let status = if *delivered { "delivered" } else { "sent" };
+            // An echo of this very message may have arrived first (stored as written in
+            // the provider's app): it is this message, so it goes.
+            sqlx::query(
+                "DELETE FROM messages WHERE channel_id = $1 AND provider_id = $2 AND id <> $3
+                    AND direction = 'outbound' AND sender_employee_id IS NULL",
+            )
+            .bind(job.channel_id.0)
+            .bind(provider_id)
+            .bind(job.message_id.0)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(
                 "UPDATE messages SET status = $2, provider_id = $3, sent_at = $4, error = NULL,
                         attempts = attempts + 1, next_attempt_at = NULL,

@@ -5,6 +5,7 @@ use crate::clients::{get_client, list_clients};
 use crate::documents::{format_amount, get_document, list_calls, list_documents, DocumentKind};
 use crate::ids::{ClientId, DocumentId};
 use crate::ui::inbox::start::StartConversation;
+use crate::ui::phone::PhoneNumber;
 use crate::ui::time::{date_time, LocalTime};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -76,7 +77,7 @@ pub fn ClientsPage() -> impl IntoView {
                                 {list.into_iter().map(|c| view! {
                                     <tr>
                                         <td><a href=format!("/clients/{}", c.id)>{c.name}</a></td>
-                                        <td>{c.phones.join(", ")}</td>
+                                        <td>{c.phones.iter().map(|p| view! { <PhoneNumber phone=p.clone()/> }).collect_view()}</td>
                                         <td>{c.email.unwrap_or_default()}</td>
                                     </tr>
                                 }).collect_view()}
@@ -113,7 +114,7 @@ pub fn ClientPage() -> impl IntoView {
                             <header class="settings-header"><p><a href="/clients">"‹ Clients"</a></p><h1>{c.name.clone()}</h1></header>
                             <section class="settings-section crm-detail" data-testid="client-detail">
                                 <dl class="card">
-                                    <dt>"Phones"</dt><dd>{c.phones.join(", ")}</dd>
+                                    <dt>"Phones"</dt><dd>{c.phones.iter().map(|p| view! { <PhoneNumber phone=p.clone()/> }).collect_view()}</dd>
                                     <dt>"Email"</dt><dd>{c.email.clone().unwrap_or_default()}</dd>
                                     <dt>"Address"</dt><dd>{c.address.clone().unwrap_or_default()}</dd>
                                     <dt>"Notes"</dt><dd>{c.notes.clone().unwrap_or_default()}</dd>
@@ -267,7 +268,7 @@ pub fn CallsPage() -> impl IntoView {
                                 {list.into_iter().map(|k| view! {
                                     <tr>
                                         <td><LocalTime ms=k.started_at format=date_time/></td>
-                                        <td>{k.phone}</td>
+                                        <td><PhoneNumber phone=k.phone.clone()/></td>
                                         <td><ClientLink id=k.client_id name=k.client_name/></td>
                                         <td>{if k.inbound { "in" } else { "out" }}</td>
                                         <td>{format!("{}:{:02}", k.duration_seconds / 60, k.duration_seconds % 60)}</td>

@@ -11,6 +11,7 @@ use leptos_router::hooks::use_location;
 #[component]
 pub fn EmployeeArea() -> impl IntoView {
     provide_live();
+    crate::ui::phone::provide_phone_cards();
     let employee = Resource::new(|| (), |_| current_employee());
     view! {
         <div class="app">

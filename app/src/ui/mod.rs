@@ -10,6 +10,7 @@ pub mod inbox;
 pub mod layout;
 pub mod live;
 pub mod login;
+pub mod phone;
 pub mod sandbox;
 pub mod settings;
 pub mod text;

@@ -36,6 +36,9 @@ pub async fn serve(
     Path(attachment): Path<i64>,
 ) -> Result<Response, ApiError> {
     let employee = signed_in(&state, &session).await?;
+    if !employee.can(app::employees::Permission::Conversations) {
+        return Err(ApiError::Forbidden);
+    }
     let media = messages::media_for_employee(&state.db, employee.id, attachment)
         .await?
         .ok_or(ApiError::NotFound("File"))?;
@@ -135,6 +138,20 @@ pub async fn send(
     let conversation = app::ids::ConversationId(conversation);
     let target =
         app::conversations::store::ensure_access(&state.db, employee.id, conversation).await?;
+    // Everything is checked before anything is stored: a refusal leaves nothing behind.
+    let caption = match query.caption.trim() {
+        "" => None,
+        text => Some(MessageBody::parse(text)?),
+    };
+    if let Some(message) = caption
+        .as_ref()
+        .and_then(|c| app::channels::window::provider_limit_error(target.channel_kind, c.as_str()))
+    {
+        return Err(ApiError::Invalid {
+            field: "caption".into(),
+            message,
+        });
+    }
     if let Some(message) = target.text_refusal(app::store::now_ms()) {
         return Err(ApiError::Invalid {
             field: "file".into(),
@@ -164,10 +181,7 @@ pub async fn send(
             body.len() as f64 / (1024.0 * 1024.0)
         )));
     }
-    let caption = match query.caption.trim() {
-        "" => None,
-        text => Some(MessageBody::parse(text)?),
-    };
+
     let kind = match mime.split('/').next() {
         Some("image") => AttachmentKind::Image,
         Some("video") => AttachmentKind::Video,

@@ -27,7 +27,8 @@ fn provider_hosts(kind: ChannelKind) -> &'static [&'static str] {
             "cdninstagram.com",
             "whatsapp.net",
         ],
-        ChannelKind::TwilioSms => &["twilio.com", "twiliocdn.com"],
+        // Twilio's media URLs redirect to its CDN bucket.
+        ChannelKind::TwilioSms => &["twilio.com", "twiliocdn.com", "s3-external-1.amazonaws.com"],
         ChannelKind::Sandbox => &[],
     }
 }
@@ -38,10 +39,12 @@ pub fn allowed_media_url(kind: ChannelKind, url: &str, ctx: &ProviderContext) ->
     let Ok(parsed) = reqwest::Url::parse(url) else {
         return false;
     };
-    let configured = [&ctx.graph_api_url, &ctx.twilio_api_url]
-        .iter()
-        .filter_map(|base| reqwest::Url::parse(base).ok())
-        .any(|base| base.origin() == parsed.origin());
+    // The kind's own API base (how tests reach their fake), never the other provider's.
+    let base = match kind {
+        ChannelKind::TwilioSms => &ctx.twilio_api_url,
+        _ => &ctx.graph_api_url,
+    };
+    let configured = reqwest::Url::parse(base).is_ok_and(|base| base.origin() == parsed.origin());
     if configured {
         return true;
     }
@@ -115,16 +118,20 @@ pub async fn fetch_pending(
     let pending = messages::pending_attachments(&state.db, BATCH).await?;
     for item in &pending {
         let channel =
-            app::channels::store::config(&state.db, &state.secret_key, item.channel_id).await?;
+            app::channels::store::config(&state.db, &state.secret_key, item.channel_id).await;
         let outcome = match channel {
-            Some(channel) => match fetch_one(ctx, &channel, item, media_dir).await {
+            Err(err) => MediaOutcome::Failed {
+                reason: format!("the channel's credentials cannot be read: {err}"),
+                give_up: true,
+            },
+            Ok(Some(channel)) => match fetch_one(ctx, &channel, item, media_dir).await {
                 Ok(outcome) => outcome,
                 Err(reason) => MediaOutcome::Failed {
                     reason,
                     give_up: item.attempts + 1 >= MAX_ATTEMPTS,
                 },
             },
-            None => MediaOutcome::Failed {
+            Ok(None) => MediaOutcome::Failed {
                 reason: "the channel was removed".into(),
                 give_up: true,
             },
@@ -149,6 +156,12 @@ async fn fetch_one(
     // WhatsApp gives a media id; the Graph API says where the file is.
     let url = match (&item.provider_media_id, kind) {
         (Some(media_id), ChannelKind::Whatsapp) => {
+            if media_id.is_empty() || !media_id.bytes().all(|b| b.is_ascii_digit()) {
+                return Ok(MediaOutcome::Failed {
+                    reason: "the media id is not a number".into(),
+                    give_up: true,
+                });
+            }
             let lookup = format!("{}/{}", ctx.graph_api_url, media_id);
             let answer: serde_json::Value = ctx
                 .http
@@ -176,21 +189,13 @@ async fn fetch_one(
             give_up: true,
         });
     }
-    let request = ctx.http.get(&url);
-    let request = match kind {
-        ChannelKind::Whatsapp => request.bearer_auth(token.unwrap_or_default()),
-        ChannelKind::TwilioSms => request.basic_auth(
-            channel.credentials.value("account_sid"),
-            Some(channel.credentials.value("auth_token")),
-        ),
-        _ => request,
-    };
-    let mut response = request
-        .send()
-        .await
-        .map_err(|e| format!("download failed: {}", e.without_url()))?
-        .error_for_status()
-        .map_err(|e| format!("download refused: {}", e.without_url()))?;
+    let mut response = get_following_redirects(ctx, channel, &url).await?;
+    if !response.status().is_success() {
+        return Err(format!(
+            "the provider answered HTTP {}",
+            response.status().as_u16()
+        ));
+    }
     let mime = media_type_of(
         response
             .headers()
@@ -221,6 +226,9 @@ async fn fetch_one(
         }
         bytes.extend_from_slice(&chunk);
     }
+    if bytes.is_empty() {
+        return Err("the provider sent an empty file".into());
+    }
     let storage_key = format!(
         "{}/{}-{:016x}",
         item.channel_id.0,
@@ -241,6 +249,55 @@ async fn fetch_one(
         mime,
         size_bytes: bytes.len() as i64,
     })
+}
+
+/// GETs a file with the provider's credentials, following at most three redirects by
+/// hand: each hop must be on the provider's hosts too, and credentials go only to the
+/// host they were given for.
+async fn get_following_redirects(
+    ctx: &ProviderContext,
+    channel: &ChannelConfig,
+    first: &str,
+) -> Result<reqwest::Response, String> {
+    let kind = channel.channel.kind;
+    let host_of = |url: &str| {
+        reqwest::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+    };
+    let first_host = host_of(first);
+    let mut url = first.to_owned();
+    for _ in 0..=3 {
+        if !allowed_media_url(kind, &url, ctx) {
+            return Err("the file is not on the provider's own servers".into());
+        }
+        let request = ctx.http.get(&url);
+        let request = match (kind, host_of(&url) == first_host) {
+            (ChannelKind::Whatsapp, true) => {
+                request.bearer_auth(channel.credentials.value("access_token"))
+            }
+            (ChannelKind::TwilioSms, true) => request.basic_auth(
+                channel.credentials.value("account_sid"),
+                Some(channel.credentials.value("auth_token")),
+            ),
+            _ => request,
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| format!("download failed: {}", e.without_url()))?;
+        if !response.status().is_redirection() {
+            return Ok(response);
+        }
+        let next = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| reqwest::Url::parse(&url).ok()?.join(l).ok())
+            .ok_or("a redirect without a place to go")?;
+        url = next.to_string();
+    }
+    Err("too many redirects".into())
 }
 
 fn too_big() -> MediaOutcome {

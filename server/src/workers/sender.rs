@@ -14,6 +14,8 @@ const BATCH: i64 = 32;
 /// Attempts before a passing fault becomes a failure the employee sees.
 pub const MAX_ATTEMPTS: i64 = 8;
 const LONGEST_SLEEP: Duration = Duration::from_secs(30);
+/// How long a reply being delivered is not due again (longer than any provider call).
+const LEASE_MS: i64 = 5 * 60 * 1000;
 
 /// Delay before attempt `attempts + 1`: 2 s, 4 s, 8 s … capped at five minutes.
 pub fn backoff_ms(attempts: i64) -> i64 {
@@ -106,6 +108,14 @@ pub async fn run(state: AppState, ctx: ProviderContext) {
             }
         };
         for job in &jobs {
+            match messages::claim(&state.db, job, now_ms() + LEASE_MS).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(err) => {
+                    tracing::warn!(error = %err, "sender could not claim a reply");
+                    continue;
+                }
+            }
             let outcome = deliver(&state, &ctx, job).await;
             if let DeliveryOutcome::Failed { reason } = &outcome {
                 tracing::warn!(message = %job.message_id, %reason, "reply not delivered");

@@ -1352,3 +1352,33 @@ async fn one_meta_app_webhook_reaches_each_of_its_pages() {
         "another app's page is not reached"
     );
 }
+
+#[tokio::test]
+async fn twilio_media_is_fetched_through_its_redirect() {
+    let t = Channels::start().await;
+    let twilio = t.add(ChannelKind::TwilioSms, true).await;
+    let media = format!("{}/cdn/redirect/mms.png", t.fake.url);
+    let body = format!(
+        "MessageSid=MM00000000000000000000000000000001&From=%2B14017122661&To=%2B15558675310&Body=&NumMedia=1&MediaUrl0={}&MediaContentType0=image%2Fpng",
+        form_urlencoded::byte_serialize(media.as_bytes()).collect::<String>()
+    );
+    let (status, text) = t.post_twilio(twilio, &body, None).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            t.count("SELECT COUNT(*) FROM attachments WHERE status = 'stored' AND size_bytes > 0 AND mime = 'image/png'").await == 1
+        })
+        .await
+    );
+    let hops: Vec<_> = t
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/cdn/"))
+        .collect();
+    assert_eq!(hops.len(), 2, "the media URL, then where it redirects");
+    assert!(hops[0]
+        .authorization
+        .as_deref()
+        .is_some_and(|a| a.starts_with("Basic ")));
+}

@@ -74,7 +74,7 @@ async fn answer(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
-) -> impl IntoResponse {
+) -> axum::response::Response {
     let header = |name: &str| {
         headers
             .get(name)
@@ -99,7 +99,16 @@ async fn answer(
             StatusCode::from_u16(status).unwrap(),
             [("content-type", "application/json")],
             body,
-        );
+        )
+            .into_response();
+    }
+    if let Some(rest) = recorded.path.strip_prefix("/cdn/redirect/") {
+        // Twilio's media URLs answer with a redirect to the file on its CDN.
+        return (
+            StatusCode::TEMPORARY_REDIRECT,
+            [("location", format!("/cdn/{rest}"))],
+        )
+            .into_response();
     }
     if let Some(name) = recorded.path.strip_prefix("/cdn/") {
         // Files a lead sent, as the provider's CDN serves them.
@@ -112,7 +121,8 @@ async fn answer(
             StatusCode::OK,
             [("content-type", content_type)],
             format!("file {name}"),
-        );
+        )
+            .into_response();
     }
     let json = recorded.json();
     let media_id = recorded.path.trim_start_matches('/');
@@ -163,4 +173,5 @@ async fn answer(
         [("content-type", "application/json")],
         body.to_string(),
     )
+        .into_response()
 }

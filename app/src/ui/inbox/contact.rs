@@ -10,6 +10,7 @@ use crate::clients::{
 use crate::conversations::ConversationDetail;
 use crate::documents::{create_document, format_amount, Document, DocumentKind};
 use crate::ids::ConversationId;
+use crate::ui::phone::PhoneNumber;
 use crate::ui::text::initials;
 use crate::ui::time::{date_time, LocalTime};
 use leptos::prelude::*;
@@ -39,7 +40,7 @@ pub fn ContactPanel(
                         <h3>{s.contact_name.clone()}</h3>
                         <dl>
                             <dt>"Channel"</dt><dd><ChannelBadge kind=s.channel_kind/>" "{s.channel_name.clone()}</dd>
-                            {detail.contact_phone.clone().map(|p| view! { <dt>"Phone"</dt><dd>{p}</dd> })}
+                            {detail.contact_phone.clone().map(|p| view! { <dt>"Phone"</dt><dd><PhoneNumber phone=p/></dd> })}
                             {detail.contact_username.clone().map(|u| view! { <dt>"Username"</dt><dd>"@"{u}</dd> })}
                             <dt>"Contact id"</dt><dd class="mono">{detail.contact_external_id.clone()}</dd>
                             {detail.last_inbound_at.map(|at| view! { <dt>"Last wrote"</dt><dd><LocalTime ms=at format=date_time/></dd> })}
@@ -96,7 +97,7 @@ fn ClientCardView(
         <div class="panel-card client-card" data-testid="client-card">
             <div class="card-title"><h3>{c.name.clone()}</h3><button class="link-button" on:click=unlink>"Unlink"</button></div>
             <dl>
-                {(!c.phones.is_empty()).then(|| view! { <dt>"Phones"</dt><dd>{c.phones.join(", ")}</dd> })}
+                {(!c.phones.is_empty()).then(|| view! { <dt>"Phones"</dt><dd>{c.phones.iter().map(|p| view! { <PhoneNumber phone=p.clone()/> }).collect_view()}</dd> })}
                 {c.email.clone().map(|e| view! { <dt>"Email"</dt><dd>{e}</dd> })}
                 {c.address.clone().map(|a| view! { <dt>"Address"</dt><dd>{a}</dd> })}
                 {c.notes.clone().map(|n| view! { <dt>"Notes"</dt><dd>{n}</dd> })}

@@ -13,6 +13,7 @@ mod list;
 pub mod start;
 mod thread;
 
+pub use list::ChannelBadge;
 pub use thread::ConversationPane;
 
 /// What the list shows, as the URL says it (so a view can be shared and reloaded).

@@ -1,0 +1,109 @@
+//! `PhoneNumber`: every phone number the CRM shows. Hovering it, focusing it or tapping
+//! it shows the number's card: the client and every conversation with that number the
+//! employee may see, with unread / awaiting-reply state, and "+ Conversation". Cards come
+//! from one server function and are kept for the page, so a list of a hundred numbers
+//! asks once per number hovered, not once per hover.
+
+use crate::clients::{get_phone_card, PhoneCard};
+use crate::ui::inbox::start::StartConversation;
+use crate::ui::inbox::ChannelBadge;
+use leptos::prelude::*;
+use std::collections::HashMap;
+
+/// The cards fetched on this page, by number as shown (`None` while loading).
+#[derive(Clone, Copy)]
+pub struct PhoneCards(RwSignal<HashMap<String, Option<Result<PhoneCard, String>>>>);
+
+/// Gives the pages under it one shared card cache.
+pub fn provide_phone_cards() {
+    provide_context(PhoneCards(RwSignal::new(HashMap::new())));
+}
+
+fn use_phone_cards() -> PhoneCards {
+    use_context::<PhoneCards>().unwrap_or_else(|| {
+        let cards = PhoneCards(RwSignal::new(HashMap::new()));
+        provide_context(cards);
+        cards
+    })
+}
+
+#[component]
+pub fn PhoneNumber(phone: String) -> impl IntoView {
+    let cards = use_phone_cards();
+    let open = RwSignal::new(false);
+    let key = phone.clone();
+    let show = move || {
+        open.set(true);
+        let known = cards.0.with_untracked(|c| c.contains_key(&key));
+        if !known {
+            cards.0.update(|c| {
+                c.insert(key.clone(), None);
+            });
+            let key = key.clone();
+            leptos::task::spawn_local(async move {
+                let card = get_phone_card(key.clone()).await.map_err(|e| e.to_string());
+                cards.0.update(|c| {
+                    c.insert(key, Some(card));
+                });
+            });
+        }
+    };
+    let card_key = phone.clone();
+    let card = Memo::new(move |_| cards.0.with(|c| c.get(&card_key).cloned().flatten()));
+    let label = format!("Card of {phone}");
+    let show_on_enter = show.clone();
+    let show_on_focus = show.clone();
+    view! {
+        <span class="phone-number" data-phone=phone.clone()
+            on:mouseenter=move |_| show_on_enter()
+            on:mouseleave=move |_| open.set(false)
+            on:focusin=move |_| show_on_focus()
+            on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
+            <button type="button" class="phone-button" aria-expanded=move || open.get().to_string()
+                on:click=move |_| if open.get_untracked() { open.set(false) } else { show() }>
+                {phone.clone()}
+            </button>
+            <Show when=move || open.get()>
+                <div class="phone-card card" role="dialog" aria-label=label.clone() data-testid="phone-card">
+                    {move || match card.get() {
+                        None => view! { <p class="meta">"Looking up the number…"</p> }.into_any(),
+                        Some(Err(e)) => view! { <p class="form-error">{e}</p> }.into_any(),
+                        Some(Ok(card)) => view! { <PhoneCardView card=card/> }.into_any(),
+                    }}
+                </div>
+            </Show>
+        </span>
+    }
+}
+
+#[component]
+fn PhoneCardView(card: PhoneCard) -> impl IntoView {
+    let nothing = card.client.is_none() && card.conversations.is_empty();
+    view! {
+        {card.client.clone().map(|c| view! {
+            <div class="card-title">
+                <a href=format!("/clients/{}", c.id)><strong>{c.name.clone()}</strong></a>
+            </div>
+            <dl>
+                <dt>"Phones"</dt><dd>{c.phones.join(", ")}</dd>
+                {c.email.clone().map(|e| view! { <dt>"Email"</dt><dd>{e}</dd> })}
+            </dl>
+        })}
+        {nothing.then(|| view! { <p class="meta">"No client or conversation has this number yet."</p> })}
+        {(!card.conversations.is_empty()).then(|| view! {
+            <ul class="mini-list" data-testid="phone-card-conversations">
+                {card.conversations.iter().map(|s| view! {
+                    <li>
+                        <a href=format!("/conversations/{}", s.id)>
+                            <ChannelBadge kind=s.channel_kind/>" "{s.contact_name.clone()}" · "{s.channel_name.clone()}
+                        </a>
+                        {(s.unread_count > 0).then(|| view! { <span class="unread-pill" data-testid="unread">{s.unread_count}</span> })}
+                        {(s.unread_count == 0 && s.awaiting_reply).then(|| view! { <span class="awaiting-dot" title="Awaiting reply"></span> })}
+                    </li>
+                }).collect_view()}
+            </ul>
+        })}
+        {card.client.as_ref().map(|c| view! { <StartConversation client=c.id/> })}
+        <a class="meta" href=format!("tel:{}", card.phone)>"Call "{card.phone.clone()}</a>
+    }
+}
