@@ -137,6 +137,17 @@ async fn seed_crm(db: &Db) -> StoreResult<()> {
             .execute(&db.write)
             .await?;
         }
+        if i == 0 {
+            // One finished job, invoiced.
+            sqlx::query(
+                "INSERT INTO documents (kind, number, status, title, amount_cents, client_id, created_at)
+                 VALUES ('invoice', 'I-1001', 'paid', 'Screen replacement', 45000, $1, $2)",
+            )
+            .bind(client_id)
+            .bind(now - 86_400_000)
+            .execute(&db.write)
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO calls (client_id, phone, direction, started_at, duration_seconds, notes)
              VALUES ($1, $2, 'inbound', $3, 180, 'Asked about prices')",

@@ -86,6 +86,8 @@ pub struct DocumentRow {
     pub document: Document,
     pub client_id: Option<crate::ids::ClientId>,
     pub client_name: Option<String>,
+    /// The client's first phone number, for its hover card.
+    pub client_phone: Option<String>,
     pub conversation_id: Option<ConversationId>,
 }
 

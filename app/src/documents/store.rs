@@ -108,13 +108,15 @@ pub async fn create_from_conversation(
 
 const ROW_COLUMNS: &str =
     "d.id, d.kind, d.number, d.status, d.title, d.amount_cents, d.currency, d.created_at,
-       d.client_id, d.conversation_id, cl.name AS client_name";
+       d.client_id, d.conversation_id, cl.name AS client_name,
+       (SELECT p.phone FROM client_phones p WHERE p.client_id = d.client_id ORDER BY p.id LIMIT 1) AS client_phone";
 
 fn row_to_listed(r: &sqlx::sqlite::SqliteRow) -> DocumentRow {
     DocumentRow {
         document: row_to_document(r),
         client_id: r.get::<Option<i64>, _>("client_id").map(ClientId),
         client_name: r.get("client_name"),
+        client_phone: r.get("client_phone"),
         conversation_id: r
             .get::<Option<i64>, _>("conversation_id")
             .map(ConversationId),

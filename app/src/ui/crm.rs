@@ -181,7 +181,7 @@ pub fn DocumentsPage(kind: DocumentKind) -> impl IntoView {
                     Ok(list) if list.is_empty() => view! { <p class="list-empty">"Nothing here yet. Create one from a conversation's panel."</p> }.into_any(),
                     Ok(list) => view! {
                         <table class="settings-table" data-testid="documents-table">
-                            <thead><tr><th>"Number"</th><th>"Title"</th><th>"Client"</th><th>"Status"</th><th>"Amount"</th><th>"Date"</th></tr></thead>
+                            <thead><tr><th>"Number"</th><th>"Title"</th><th>"Client"</th><th>"Phone"</th><th>"Status"</th><th>"Amount"</th><th>"Date"</th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|row| {
                                     let d = row.document;
@@ -190,6 +190,7 @@ pub fn DocumentsPage(kind: DocumentKind) -> impl IntoView {
                                             <td><a href=format!("/documents/{}", d.id)>{d.number}</a></td>
                                             <td>{d.title}</td>
                                             <td><ClientLink id=row.client_id name=row.client_name/></td>
+                                            <td>{row.client_phone.map(|p| view! { <PhoneNumber phone=p/> })}</td>
                                             <td>{d.status}</td>
                                             <td>{format_amount(d.amount_cents, &d.currency)}</td>
                                             <td><LocalTime ms=d.created_at format=date_time/></td>
@@ -236,6 +237,7 @@ pub fn DocumentPage() -> impl IntoView {
                                 <dt>"Amount"</dt><dd>{format_amount(d.amount_cents, &d.currency)}</dd>
                                 <dt>"Created"</dt><dd><LocalTime ms=d.created_at format=date_time/></dd>
                                 <dt>"Client"</dt><dd><ClientLink id=row.client_id name=row.client_name/></dd>
+                                {row.client_phone.map(|p| view! { <dt>"Phone"</dt><dd><PhoneNumber phone=p/></dd> })}
                                 <dt>"Conversation"</dt><dd>{match row.conversation_id {
                                     Some(c) => view! { <a href=format!("/conversations/{c}")>"Open the conversation"</a> }.into_any(),
                                     None => "—".into_any(),

@@ -147,3 +147,37 @@ async fn creating_a_client_from_a_conversation_and_bad_input() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn a_phone_number_in_any_form_finds_the_same_client_and_only_visible_conversations() {
+    let app = crate::helpers::spawn_app().await;
+    let agent = app.signed_in_agent().await;
+    let mut ids = Vec::new();
+    for written in ["(11) 98765-4321", "5511987654321", "+55 11 98765-4321"] {
+        let (status, card) = app
+            .call(&agent, "get_phone_card", &[("phone", written)])
+            .await;
+        assert_eq!(status, 200, "{written}: {card}");
+        assert_eq!(card["phone"], "+5511987654321");
+        assert_eq!(card["client"]["name"], "Maria Souza", "{written}");
+        assert!(
+            !card["conversations"].as_array().unwrap().is_empty(),
+            "{card}"
+        );
+        ids.push(card["client"]["id"].clone());
+    }
+    assert!(ids.windows(2).all(|w| w[0] == w[1]));
+    let (status, error) = app.call(&agent, "get_phone_card", &[("phone", "12")]).await;
+    assert_eq!(status, 422, "{error}");
+    // Without access to the channel, the card keeps the client and shows no conversation.
+    sqlx::query("DELETE FROM channel_access WHERE employee_id = (SELECT id FROM employees WHERE email = $1)")
+        .bind(app::demo::AGENT_EMAIL)
+        .execute(&app.db.write)
+        .await
+        .unwrap();
+    let (_, card) = app
+        .call(&agent, "get_phone_card", &[("phone", "(11) 98765-4321")])
+        .await;
+    assert_eq!(card["client"]["name"], "Maria Souza");
+    assert_eq!(card["conversations"], serde_json::json!([]));
+}

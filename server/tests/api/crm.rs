@@ -28,7 +28,7 @@ async fn lists_search_and_details() {
     let (_, invoices) = app
         .call(&agent, "list_documents", &[("kind", "invoice")])
         .await;
-    assert_eq!(invoices.as_array().unwrap().len(), 0);
+    assert_eq!(invoices.as_array().unwrap().len(), 1);
     let (_, joao) = app
         .call(
             &agent,
