@@ -28,6 +28,25 @@ test('hovering a phone number on each CRM page shows the client card', async () 
     await card.waitFor({ state: 'detached' });
     assert.equal(new URL(page.url()).pathname, path);
   }
+  // From the card, chat in a modal without leaving the page.
+  await page.goto('/invoices');
+  await hydrated(page);
+  const number = page.locator(`.phone-number[data-phone="${MARIA}"]`).first();
+  await number.locator('.phone-button').hover();
+  await number.locator('[data-testid=open-chat]').first().click();
+  const modal = page.locator('[data-testid=chat-modal]');
+  await modal.locator('#composer-text').waitFor();
+  const text = `From the invoice ${Date.now() % 100000}`;
+  await modal.locator('#composer-text').fill(text);
+  await modal.locator('#composer-text').press('Enter');
+  await page.waitForFunction((t) => [...document.querySelectorAll('[data-testid=chat-modal] .bubble-row.outbound')]
+    .some((b) => b.textContent.includes(t) && b.dataset.status !== 'sending'), text);
+  await shot(page, 'chat-modal-on-invoices');
+  await modal.locator('[data-testid=close-chat]').click();
+  await modal.waitFor({ state: 'detached' });
+  assert.equal(new URL(page.url()).pathname, '/invoices', 'the page stays where it was');
+  await page.locator('table[data-testid=documents-table]').waitFor();
+
   // Keyboard: focusing the number opens the card, Escape closes it.
   await page.goto('/clients');
   await hydrated(page);

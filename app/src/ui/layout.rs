@@ -12,6 +12,7 @@ use leptos_router::hooks::use_location;
 pub fn EmployeeArea() -> impl IntoView {
     provide_live();
     crate::ui::phone::provide_phone_cards();
+    crate::ui::phone::provide_chat_modal();
     let employee = Resource::new(|| (), |_| current_employee());
     view! {
         <div class="app">
@@ -26,6 +27,7 @@ pub fn EmployeeArea() -> impl IntoView {
                 </Transition>
                 <Outlet/>
             </div>
+            <crate::ui::phone::ChatModalHost/>
         </div>
     }
 }

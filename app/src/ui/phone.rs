@@ -10,6 +10,31 @@ use crate::ui::inbox::ChannelBadge;
 use leptos::prelude::*;
 use std::collections::HashMap;
 
+/// The conversation open in the chat modal, if any (one per page).
+#[derive(Clone, Copy)]
+pub struct ChatModal(RwSignal<Option<crate::ids::ConversationId>>);
+
+/// The chat modal of the pages under it; `ChatModalHost` shows it.
+pub fn provide_chat_modal() {
+    provide_context(ChatModal(RwSignal::new(None)));
+}
+
+/// Where the chat modal appears when a card opens a conversation.
+#[component]
+pub fn ChatModalHost() -> impl IntoView {
+    let modal = use_context::<ChatModal>();
+    move || {
+        modal.and_then(|m| m.0.get()).map(|id| {
+            let close = Callback::new(move |_| {
+                if let Some(m) = modal {
+                    m.0.set(None)
+                }
+            });
+            view! { <crate::ui::inbox::ConversationModal id=id close=close/> }
+        })
+    }
+}
+
 /// The cards fetched on this page, by number as shown (`None` while loading).
 #[derive(Clone, Copy)]
 pub struct PhoneCards(RwSignal<HashMap<String, Option<Result<PhoneCard, String>>>>);
@@ -79,6 +104,12 @@ pub fn PhoneNumber(phone: String) -> impl IntoView {
 #[component]
 fn PhoneCardView(card: PhoneCard) -> impl IntoView {
     let nothing = card.client.is_none() && card.conversations.is_empty();
+    let modal = use_context::<ChatModal>();
+    let open_chat = Callback::new(move |id: crate::ids::ConversationId| {
+        if let Some(m) = modal {
+            m.0.set(Some(id))
+        }
+    });
     view! {
         {card.client.clone().map(|c| view! {
             <div class="card-title">
@@ -99,11 +130,18 @@ fn PhoneCardView(card: PhoneCard) -> impl IntoView {
                         </a>
                         {(s.unread_count > 0).then(|| view! { <span class="unread-pill" data-testid="unread">{s.unread_count}</span> })}
                         {(s.unread_count == 0 && s.awaiting_reply).then(|| view! { <span class="awaiting-dot" title="Awaiting reply"></span> })}
+                        {modal.is_some().then(|| {
+                            let id = s.id;
+                            view! { <button type="button" class="button chat-button" data-testid="open-chat" on:click=move |_| open_chat.run(id)>"Chat"</button> }
+                        })}
                     </li>
                 }).collect_view()}
             </ul>
         })}
-        {card.client.as_ref().map(|c| view! { <StartConversation client=c.id/> })}
+        {card.client.as_ref().map(|c| match modal {
+            Some(_) => view! { <StartConversation client=c.id on_started=open_chat/> }.into_any(),
+            None => view! { <StartConversation client=c.id/> }.into_any(),
+        })}
         <a class="meta" href=format!("tel:{}", card.phone)>"Call "{card.phone.clone()}</a>
     }
 }

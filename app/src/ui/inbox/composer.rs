@@ -234,7 +234,10 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
                 })}
                 <div class="composer-row">
                     <label class="button attach-button" title="Attach a file (or drop it here)">
-                        "📎"<span class="visually-hidden">"Attach a file"</span>
+                        <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                            <path d="M21 11.5l-8.5 8.5a5.5 5.5 0 0 1-7.8-7.8l8.5-8.5a3.7 3.7 0 0 1 5.2 5.2l-8.5 8.5a1.8 1.8 0 0 1-2.6-2.6l7.8-7.8"/>
+                        </svg>
+                        <span class="visually-hidden">"Attach a file"</span>
                         <input type="file" class="visually-hidden" name="file" data-testid="attach-input"
                             accept="image/*,video/*,audio/*,application/pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.txt,.csv"
                             on:change=move |ev| {

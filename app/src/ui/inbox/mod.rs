@@ -14,7 +14,7 @@ pub mod start;
 mod thread;
 
 pub use list::ChannelBadge;
-pub use thread::ConversationPane;
+pub use thread::{ConversationModal, ConversationPane};
 
 /// What the list shows, as the URL says it (so a view can be shared and reloaded).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -7,7 +7,12 @@ use crate::ids::ClientId;
 use leptos::prelude::*;
 
 #[component]
-pub fn StartConversation(client: ClientId) -> impl IntoView {
+pub fn StartConversation(
+    client: ClientId,
+    /// Where the conversation opens (a modal); the inbox when not given.
+    #[prop(optional)]
+    on_started: Option<Callback<crate::ids::ConversationId>>,
+) -> impl IntoView {
     let open = RwSignal::new(false);
     let options = RwSignal::new(None::<Result<Vec<StartOption>, String>>);
     let error = RwSignal::new(None::<String>);
@@ -31,7 +36,10 @@ pub fn StartConversation(client: ClientId) -> impl IntoView {
             match start_conversation(client, option.channel_id, option.address.clone()).await {
                 Ok(id) => {
                     open.set(false);
-                    navigate(&format!("/conversations/{id}"), Default::default());
+                    match on_started {
+                        Some(opened) => opened.run(id),
+                        None => navigate(&format!("/conversations/{id}"), Default::default()),
+                    }
                 }
                 Err(err) => error.set(Some(err.to_string())),
             }
@@ -57,11 +65,18 @@ pub fn StartConversation(client: ClientId) -> impl IntoView {
                                         <span class="meta">{reason.clone()}</span>
                                     </div>
                                 }.into_any(),
-                                (None, Some(id)) => view! {
-                                    <a class="start-option" role="menuitem" href=format!("/conversations/{id}")>
-                                        {badge}" "<span>{label}</span><span class="meta">"Open the conversation"</span>
-                                    </a>
-                                }.into_any(),
+                                (None, Some(id)) => match on_started {
+                                    Some(opened) => view! {
+                                        <button class="start-option" role="menuitem" type="button" on:click=move |_| opened.run(id)>
+                                            {badge}" "<span>{label}</span><span class="meta">"Open the conversation"</span>
+                                        </button>
+                                    }.into_any(),
+                                    None => view! {
+                                        <a class="start-option" role="menuitem" href=format!("/conversations/{id}")>
+                                            {badge}" "<span>{label}</span><span class="meta">"Open the conversation"</span>
+                                        </a>
+                                    }.into_any(),
+                                },
                                 (None, None) => {
                                     let note = option.note.clone();
                                     view! {

@@ -156,7 +156,12 @@ fn refresh(id: ConversationId, state: RwSignal<ConversationDetail>, older: RwSig
 }
 
 #[component]
-fn Conversation(initial: ConversationDetail) -> impl IntoView {
+fn Conversation(
+    initial: ConversationDetail,
+    /// Shown in a modal over another page: this closes it (instead of going to the list).
+    #[prop(optional)]
+    close: Option<Callback<()>>,
+) -> impl IntoView {
     let live = use_live();
     let id = initial.summary.id;
     let state = RwSignal::new(initial);
@@ -210,9 +215,12 @@ fn Conversation(initial: ConversationDetail) -> impl IntoView {
     let mark_unread = move |_| {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            match mark_conversation_unread(id).await {
-                Ok(()) => navigate(&view_params.get_untracked().list_href(), Default::default()),
-                Err(err) => action_error.set(Some(err.to_string())),
+            match (mark_conversation_unread(id).await, close) {
+                (Ok(()), Some(close)) => close.run(()),
+                (Ok(()), None) => {
+                    navigate(&view_params.get_untracked().list_href(), Default::default())
+                }
+                (Err(err), _) => action_error.set(Some(err.to_string())),
             }
         });
     };
@@ -246,10 +254,18 @@ fn Conversation(initial: ConversationDetail) -> impl IntoView {
         });
     });
     view! {
-        <Title text=format!("{} · Confab", summary.contact_name)/>
+        {close.is_none().then(|| view! { <Title text=format!("{} · Confab", summary.contact_name)/> })}
         <section class="thread-pane" aria-label=format!("Conversation with {}", summary.contact_name)>
             <header class="thread-header">
-                <a class="back-button" href=move || view_params.get().list_href() aria-label="Back to conversations">"‹"</a>
+                {match close {
+                    Some(close) => view! {
+                        <button class="button close-chat-button" type="button" aria-label="Close the chat" data-testid="close-chat"
+                            on:click=move |_| close.run(())>"×"</button>
+                    }.into_any(),
+                    None => view! {
+                        <a class="back-button" href=move || view_params.get().list_href() aria-label="Back to conversations">"‹"</a>
+                    }.into_any(),
+                }}
                 <span class="avatar">{initials(&summary.contact_name)}<ChannelBadge kind=summary.channel_kind/></span>
                 <div class="thread-title">
                     <h2>{summary.contact_name.clone()}</h2>
@@ -268,7 +284,31 @@ fn Conversation(initial: ConversationDetail) -> impl IntoView {
             <Thread messages=messages has_older=has_older load_older=load_older state=state/>
             <Composer state=state on_sent=Callback::new(move |_| refresh(id, state, older))/>
         </section>
-        <ContactPanel state=state show=show_panel on_change=Callback::new(move |_| refresh(id, state, older))/>
+        {close.is_none().then(|| view! {
+            <ContactPanel state=state show=show_panel on_change=Callback::new(move |_| refresh(id, state, older))/>
+        })}
+    }
+}
+
+/// The conversation in a modal window over the page the employee is on (from a phone
+/// number's card): the same conversation component as the inbox, live.
+#[component]
+pub fn ConversationModal(id: ConversationId, close: Callback<()>) -> impl IntoView {
+    let detail = Resource::new(move || id, get_conversation);
+    view! {
+        <div class="modal-backdrop" on:click=move |_| close.run(())></div>
+        <div class="modal chat-modal" role="dialog" aria-modal="true" aria-label="Conversation" data-testid="chat-modal"
+            on:keydown=move |ev| if ev.key() == "Escape" { close.run(()) }>
+            <Transition fallback=|| view! { <p class="list-empty">"Loading…"</p> }>
+                {move || detail.get().map(|result| match result {
+                    Err(err) => view! {
+                        <div class="empty-state"><p>{err.to_string()}</p>
+                            <button class="button" on:click=move |_| close.run(())>"Close"</button></div>
+                    }.into_any(),
+                    Ok(detail) => view! { <Conversation initial=detail close=close/> }.into_any(),
+                })}
+            </Transition>
+        </div>
     }
 }
 
