@@ -30,6 +30,61 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/conversations/{id}/archive", post(archive))
         .route("/api/v1/conversations/{id}/reopen", post(reopen))
+        .route(
+            "/api/v1/phone-card",
+            get(phone_card).options(cors_preflight),
+        )
+}
+
+/// Pages of the business's other tools ask for phone cards from their own origin (the
+/// embeddable `confab-card.js`): with a bearer token, never cookies, so any origin may.
+fn with_cors(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        header::HeaderValue::from_static("authorization"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        header::HeaderValue::from_static("GET"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        header::HeaderValue::from_static("600"),
+    );
+    response
+}
+
+async fn cors_preflight() -> axum::response::Response {
+    with_cors(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct PhoneQuery {
+    phone: Option<String>,
+}
+
+/// The card of a phone number: the client with it and the conversations the token's
+/// employee may see.
+async fn phone_card(
+    State(state): State<AppState>,
+    me: Result<ApiEmployee, ApiError>,
+    Query(query): Query<PhoneQuery>,
+) -> axum::response::Response {
+    let card = async {
+        let ApiEmployee(me) = me?;
+        let phone = query.phone.as_deref().unwrap_or_default();
+        let phone = app::phone::normalize(phone, state.default_country)
+            .map_err(|e| bad("phone", &e.to_string()))?;
+        Ok::<_, ApiError>(Json(
+            app::clients::store::phone_card(&state.db, me.id, &phone).await?,
+        ))
+    };
+    with_cors(card.await.into_response())
 }
 
 async fn openapi() -> impl IntoResponse {

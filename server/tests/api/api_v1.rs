@@ -294,3 +294,47 @@ async fn the_command_line_creates_a_token_that_works() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn the_phone_card_answers_other_origins_with_a_token() {
+    let app = spawn_app().await;
+    let agent = app.signed_in_agent().await;
+    let token = token_for(&app, &agent).await;
+    let response = client()
+        .get(app.url("/api/v1/phone-card?phone=%2811%29%2098765-4321"))
+        .bearer_auth(&token)
+        .header("origin", "http://crm.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    let card: Value = response.json().await.unwrap();
+    assert_eq!(card["client"]["name"], "Maria Souza");
+    assert!(!card["conversations"].as_array().unwrap().is_empty());
+    // The browser's preflight, and refusals it can read.
+    let preflight = client()
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/phone-card"))
+        .header("origin", "http://crm.example.com")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(
+        preflight.headers()["access-control-allow-headers"],
+        "authorization"
+    );
+    let no_token = client()
+        .get(app.url("/api/v1/phone-card?phone=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), 401);
+    assert_eq!(no_token.headers()["access-control-allow-origin"], "*");
+    let (status, _) = get(&app, &token, "/api/v1/phone-card?phone=abc").await;
+    assert_eq!(status, 422);
+    let (status, _) = get(&app, &token, "/api/v1/phone-card").await;
+    assert_eq!(status, 422);
+}

@@ -153,7 +153,12 @@ async fn a_phone_number_in_any_form_finds_the_same_client_and_only_visible_conve
     let app = crate::helpers::spawn_app().await;
     let agent = app.signed_in_agent().await;
     let mut ids = Vec::new();
-    for written in ["(11) 98765-4321", "5511987654321", "+55 11 98765-4321"] {
+    for written in [
+        "(11) 98765-4321",
+        "11987654321",
+        "5511987654321",
+        "+55 11 98765-4321",
+    ] {
         let (status, card) = app
             .call(&agent, "get_phone_card", &[("phone", written)])
             .await;
