@@ -17,6 +17,8 @@ pub enum AppError {
     Validation { field: String, message: String },
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    TooManyAttempts(String),
     #[error("Could not reach Confab ({0}). Check your connection and try again.")]
     Network(String),
     #[error("Something went wrong on our side. Please try again in a moment.")]
@@ -39,6 +41,7 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::Validation { .. } => 422,
             AppError::Conflict(_) => 409,
+            AppError::TooManyAttempts(_) => 429,
             AppError::Network(_) => 502,
             AppError::Internal => 500,
         }

@@ -4,6 +4,7 @@ pub const USAGE: &str = "Usage: confab [serve]
        confab tokens create --email EMAIL [--name NAME]
        confab channels add KIND --name NAME --set KEY=VALUE ... [--no-human-agent]
        confab channels list
+       confab backup FILE
 
 Commands:
   serve          run the Confab server (the default)
@@ -14,6 +15,7 @@ Commands:
                    whatsapp    phone_number_id app_secret access_token verify_token
                    twilio_sms  account_sid auth_token phone_number
   channels list  list channels with their status and webhook URLs
+  backup FILE    copy the running SQLite database, consistently, to a new FILE
   help           show this help
 
 Configuration comes from environment variables; see the README:
@@ -39,6 +41,9 @@ pub enum Command {
         human_agent: bool,
     },
     ListChannels,
+    Backup {
+        file: std::path::PathBuf,
+    },
 }
 
 impl Command {
@@ -56,6 +61,10 @@ impl Command {
             ["tokens", ..] => Err("confab: use 'confab tokens create --email EMAIL'".into()),
             ["channels", "add", rest @ ..] => Self::parse_add_channel(rest),
             ["channels", "list"] => Ok(Command::ListChannels),
+            ["backup", file] if !file.starts_with('-') => Ok(Command::Backup {
+                file: std::path::PathBuf::from(file),
+            }),
+            ["backup", ..] => Err("confab: use 'confab backup FILE' (a new file)".into()),
             ["channels", ..] => Err(
                 "confab: use 'confab channels add KIND --name NAME --set KEY=VALUE ...' or 'confab channels list'"
                     .into(),
@@ -211,6 +220,14 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(parse(&["channels", "list"]), Ok(Command::ListChannels));
+        assert_eq!(
+            parse(&["backup", "/tmp/b.db"]),
+            Ok(Command::Backup {
+                file: "/tmp/b.db".into()
+            })
+        );
+        assert!(parse(&["backup"]).is_err());
+        assert!(parse(&["backup", "a", "b"]).is_err());
         assert!(parse(&["channels", "add", "telegram", "--name", "x"])
             .unwrap_err()
             .contains("unknown channel kind"));

@@ -61,3 +61,41 @@ pub async fn list_channels(settings: &Settings) -> Result<Vec<String>, String> {
         })
         .collect())
 }
+
+/// A consistent copy of the live SQLite database at `target` (`VACUUM INTO`: one
+/// transaction, taken while Confab keeps serving). Refuses to overwrite a file.
+pub async fn backup(settings: &Settings, target: &std::path::Path) -> Result<u64, String> {
+    if app::store::Backend::from_url(&settings.database_url).map_err(|e| e.to_string())?
+        != app::store::Backend::Sqlite
+    {
+        return Err("backup copies SQLite databases; use pg_dump for PostgreSQL".into());
+    }
+    if target.exists() {
+        return Err(format!(
+            "{} exists already; choose a new file",
+            target.display()
+        ));
+    }
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if !dir.is_dir() {
+        return Err(format!("the folder {} does not exist", dir.display()));
+    }
+    let target_text = target
+        .to_str()
+        .ok_or_else(|| format!("{} is not a UTF-8 path", target.display()))?;
+    let db = Db::connect(&settings.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    sqlx::query("VACUUM INTO $1")
+        .bind(target_text)
+        .execute(&db.write)
+        .await
+        .map_err(|e| format!("the backup failed: {e}"))?;
+    db.close().await;
+    std::fs::metadata(target)
+        .map(|m| m.len())
+        .map_err(|e| e.to_string())
+}

@@ -75,6 +75,16 @@ async fn run() {
                 }
             }
         }
+        Command::Backup { file } => {
+            let settings = settings_or_exit();
+            match confab::commands::backup(&settings, &file).await {
+                Ok(bytes) => eprintln!("Backed up to {} ({bytes} bytes).", file.display()),
+                Err(err) => {
+                    eprintln!("confab: {err}");
+                    std::process::exit(1);
+                }
+            }
+        }
         Command::ListChannels => {
             let settings = settings_or_exit();
             match confab::commands::list_channels(&settings).await {

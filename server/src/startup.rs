@@ -101,6 +101,7 @@ impl Application {
             secret_key,
             media_dir: settings.media_dir.clone(),
             default_country: settings.default_country,
+            login_limiter: Default::default(),
             public_url: settings.public_url.as_str().into(),
             read_receipts: receipts_tx,
         };

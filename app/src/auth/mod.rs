@@ -7,6 +7,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
+pub mod limiter;
+#[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod session;
@@ -46,6 +48,15 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
         return Err(AppError::validation("password", "Enter your password."));
     }
     let state = crate::state::AppState::current()?;
+    let now = crate::store::now_ms();
+    if let Err(wait_ms) = state.login_limiter.check(&email, now) {
+        tracing::warn!("sign-in refused: too many failed attempts");
+        let minutes = (wait_ms / 60_000).max(1);
+        return Err(AppError::TooManyAttempts(format!(
+            "Too many failed sign-ins for this account. Try again in {minutes} minute{}, or ask an owner to reset your password.",
+            if minutes == 1 { "" } else { "s" }
+        )));
+    }
     let candidate = store::credentials_by_email(&state.db, &email).await?;
     // Verify against a fixed hash when the email is unknown, so timing does not tell
     // whether an account exists.
@@ -55,12 +66,14 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     };
     let ok = password::verify(password, hash).await;
     let Some(employee_id) = employee_id.filter(|_| ok) else {
+        state.login_limiter.failed(&email, now);
         tracing::info!("failed sign-in");
         return Err(AppError::validation(
             "password",
             "That email and password do not match.",
         ));
     };
+    state.login_limiter.succeeded(&email);
     session::sign_in(employee_id).await?;
     tracing::info!(employee = %employee_id, "signed in");
     leptos_axum::redirect("/conversations");

@@ -156,3 +156,51 @@ async fn the_session_cookie_is_secure_when_served_over_https() {
         "{cookie}"
     );
 }
+
+#[tokio::test]
+async fn five_failed_sign_ins_lock_the_account_for_a_while() {
+    let app = crate::helpers::spawn_app().await;
+    let c = crate::helpers::client();
+    for _ in 0..5 {
+        let (status, _) = app
+            .call(
+                &c,
+                "login",
+                &[
+                    ("email", app::demo::AGENT_EMAIL),
+                    ("password", "wrong password"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 422);
+    }
+    // Even the right password waits now, with a clear message.
+    let (status, body) = app
+        .call(
+            &c,
+            "login",
+            &[
+                ("email", app::demo::AGENT_EMAIL),
+                ("password", app::demo::AGENT_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status, 429, "{body}");
+    assert!(
+        body.to_string().contains("Too many failed sign-ins"),
+        "{body}"
+    );
+    assert!(body.to_string().contains("minutes"), "{body}");
+    // Another account is not touched.
+    let (status, body) = app
+        .call(
+            &c,
+            "login",
+            &[
+                ("email", app::demo::OWNER_EMAIL),
+                ("password", app::demo::OWNER_PASSWORD),
+            ],
+        )
+        .await;
+    assert!(status < 400, "{body}");
+}

@@ -7,6 +7,7 @@ mod helpers;
 mod access;
 mod api_v1;
 mod auth;
+mod backup;
 mod channels;
 mod clients;
 mod conversations;
