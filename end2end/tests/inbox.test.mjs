@@ -3,7 +3,7 @@
 // conversation is open again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, signIn, hydrated, shot, AGENT } from './support.mjs';
+import { launch, newPage, signIn, hydrated, shot, AGENT, BASE_URL } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -179,6 +179,40 @@ test('search finds a conversation by a word of a message, in the view the employ
   await page.locator('button', { hasText: 'Mark unread' }).click();
   await page.waitForURL((url) => url.pathname === '/conversations');
   await rows.filter({ hasText: name }).locator('[data-testid=unread]').waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('an unsent reply survives switching conversations and a reload', async () => {
+  const page = await newPage(browser);
+  await signIn(page);
+  const run = `draft${Date.now() % 100000}`;
+  const channels = await (await fetch(`${BASE_URL}/api/sandbox_channels`, { method: 'POST' })).json();
+  for (const lead of ['a', 'b']) {
+    const response = await fetch(`${BASE_URL}/webhooks/sandbox/${channels[0].id}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'message', lead_id: `lead-${run}-${lead}`, name: `Draft ${lead} ${run}`, message_id: `msg-${run}-${lead}`, text: `hi ${run}` }),
+    });
+    assert.equal(response.status, 200);
+  }
+  await page.goto(`/conversations?q=${run}`);
+  await hydrated(page);
+  await page.locator('.conversation-row', { hasText: `Draft a ${run}` }).click();
+  await page.locator('#composer-text').waitFor();
+  await page.fill('#composer-text', 'Half-written answer');
+  await page.locator('.conversation-row', { hasText: `Draft b ${run}` }).click();
+  await page.waitForFunction(() => document.querySelector('#composer-text')?.value === '');
+  await page.locator('.conversation-row', { hasText: `Draft a ${run}` }).click();
+  await page.waitForFunction(() => document.querySelector('#composer-text')?.value === 'Half-written answer');
+  await page.reload();
+  await hydrated(page);
+  await page.waitForFunction(() => document.querySelector('#composer-text')?.value === 'Half-written answer');
+  await page.press('#composer-text', 'Enter');
+  await page.locator('.bubble-row.outbound', { hasText: 'Half-written answer' }).waitFor();
+  await page.reload();
+  await hydrated(page);
+  assert.equal(await page.locator('#composer-text').inputValue(), '', 'a sent reply is no draft');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -85,6 +85,21 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
     };
     let kind = state.with_untracked(|s| s.summary.channel_kind);
     let text = RwSignal::new(String::new());
+    // An unsent reply survives switching conversations and reloading the page: it is
+    // kept in the browser per conversation until it is sent.
+    Effect::new(move |_| {
+        if let Some(draft) = drafts::load(id) {
+            if text.get_untracked().is_empty() {
+                text.set(draft);
+            }
+        }
+    });
+    Effect::new(move |loaded: Option<()>| {
+        let current = text.get();
+        if loaded.is_some() {
+            drafts::save(id, &current);
+        }
+    });
     let error = RwSignal::new(None::<String>);
     let sending = RwSignal::new(Vec::<(u64, String)>::new());
     let next_local = StoredValue::new(0u64);
@@ -357,6 +372,50 @@ fn TemplatePicker(id: ConversationId) -> impl IntoView {
             </form>
         </Show>
     }
+}
+
+/// Drafts in the browser's local storage, one per conversation.
+mod drafts {
+    use crate::ids::ConversationId;
+
+    fn key(id: ConversationId) -> String {
+        format!("confab.draft.{id}")
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok()?
+    }
+
+    #[cfg(feature = "hydrate")]
+    pub fn load(id: ConversationId) -> Option<String> {
+        storage()?
+            .get_item(&key(id))
+            .ok()?
+            .filter(|d| !d.is_empty())
+    }
+
+    #[cfg(feature = "hydrate")]
+    pub fn save(id: ConversationId, text: &str) {
+        if let Some(storage) = storage() {
+            // A full storage loses a draft, never the page.
+            let _ = if text.trim().is_empty() {
+                storage.remove_item(&key(id))
+            } else {
+                storage.set_item(&key(id), text)
+            };
+        }
+    }
+
+    // The server renders an empty composer; drafts exist only in the browser.
+    #[cfg(not(feature = "hydrate"))]
+    pub fn load(id: ConversationId) -> Option<String> {
+        let _ = key(id);
+        None
+    }
+
+    #[cfg(not(feature = "hydrate"))]
+    pub fn save(_id: ConversationId, _text: &str) {}
 }
 
 #[cfg(test)]
