@@ -216,3 +216,49 @@ test('an unsent reply survives switching conversations and a reload', async () =
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('the inbox works from the keyboard', async () => {
+  const page = await newPage(browser);
+  await signIn(page);
+  await page.goto('/conversations?status=archived');
+  await hydrated(page);
+  const rows = page.locator('.conversation-row');
+  await rows.nth(1).waitFor();
+  // j / k move through the list, Enter opens.
+  await page.keyboard.press('j');
+  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('conversation-row')), true);
+  const first = await page.evaluate(() => document.activeElement.dataset.conversationId);
+  await page.keyboard.press('j');
+  const second = await page.evaluate(() => document.activeElement.dataset.conversationId);
+  assert.notEqual(first, second);
+  await page.keyboard.press('k');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.conversationId), first);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(new RegExp(`/conversations/${first}`));
+  await page.locator('[data-testid=archive-toggle]', { hasText: 'Reopen' }).waitFor();
+  // Typing a j in the reply box is a j; Esc leaves the box.
+  await page.click('#composer-text');
+  await page.keyboard.type('jk');
+  assert.equal(await page.inputValue('#composer-text'), 'jk');
+  await page.keyboard.press('Escape');
+  assert.notEqual(await page.evaluate(() => document.activeElement?.id), 'composer-text');
+  await page.fill('#composer-text', '');
+  await page.keyboard.press('Escape');
+  // Alt+A reopens (it is archived here), and archives again.
+  await page.keyboard.press('Alt+a');
+  await page.locator('[data-testid=archive-toggle]', { hasText: 'Archive' }).waitFor();
+  await page.keyboard.press('Alt+a');
+  await page.locator('[data-testid=archive-toggle]', { hasText: 'Reopen' }).waitFor();
+  // / searches; ? lists the shortcuts.
+  await page.keyboard.press('/');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'list-search');
+  await page.keyboard.press('Escape');
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press('?');
+  await page.locator('[data-testid=shortcuts]', { hasText: 'Archive or reopen' }).waitFor();
+  await shot(page, 'keyboard-shortcuts');
+  await page.keyboard.press('Escape');
+  await page.locator('[data-testid=shortcuts]').waitFor({ state: 'detached' });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

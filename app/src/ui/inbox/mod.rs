@@ -9,6 +9,7 @@ use leptos_router::hooks::{use_location, use_query_map};
 
 mod composer;
 mod contact;
+pub mod keys;
 mod list;
 pub mod start;
 mod thread;
@@ -117,6 +118,7 @@ pub fn InboxPage() -> impl IntoView {
             <list::ConversationList/>
             <leptos_router::components::Outlet/>
         </div>
+        <keys::InboxKeys/>
     }
 }
 
