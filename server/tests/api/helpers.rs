@@ -41,16 +41,15 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         }
     })
     .expect("settings");
-    // The server runs as in production: its own multi-threaded runtime whose workers have
-    // the stack that rendering deep Leptos views needs in unoptimised builds (a test
-    // thread's 2 MiB is not enough for every page).
+    // The server runs on its own thread with the stack that rendering deep Leptos views
+    // needs in unoptimised builds (a test thread's 2 MiB is not enough for every page),
+    // on one thread, so that a test sees one order of events.
     let (started, ready) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("confab-test-server".into())
+        .stack_size(confab::startup::WORKER_STACK_BYTES)
         .spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_stack_size(confab::startup::WORKER_STACK_BYTES)
+            let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("a runtime for the server");
