@@ -20,22 +20,20 @@ fn row_to_document(r: &sqlx::sqlite::SqliteRow) -> Document {
 }
 
 pub async fn of_client(db: &Db, client: ClientId) -> StoreResult<Vec<Document>> {
-    let rows = sqlx::query(
-        "SELECT id, kind, number, status, title, amount_cents, currency, created_at FROM documents
-          WHERE client_id = $1 ORDER BY created_at DESC, id DESC LIMIT 50",
-    )
-    .bind(client.0)
-    .fetch_all(&db.read)
-    .await?;
-    Ok(rows.iter().map(row_to_document).collect())
+    newest_where(db, "client_id", client.0).await
 }
 
 pub async fn of_conversation(db: &Db, conversation: ConversationId) -> StoreResult<Vec<Document>> {
-    let rows = sqlx::query(
+    newest_where(db, "conversation_id", conversation.0).await
+}
+
+/// The newest 50 documents whose `column` (a column name, never input) is `id`.
+async fn newest_where(db: &Db, column: &'static str, id: i64) -> StoreResult<Vec<Document>> {
+    let rows = sqlx::query(&format!(
         "SELECT id, kind, number, status, title, amount_cents, currency, created_at FROM documents
-          WHERE conversation_id = $1 ORDER BY created_at DESC, id DESC LIMIT 50",
-    )
-    .bind(conversation.0)
+          WHERE {column} = $1 ORDER BY created_at DESC, id DESC LIMIT 50"
+    ))
+    .bind(id)
     .fetch_all(&db.read)
     .await?;
     Ok(rows.iter().map(row_to_document).collect())

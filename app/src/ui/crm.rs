@@ -41,10 +41,29 @@ fn ClientLink(id: Option<ClientId>, name: Option<String>) -> impl IntoView {
     }
 }
 
-/// The `:id` route parameter, parsed.
-fn id_param<T: std::str::FromStr + PartialEq + Send + Sync + 'static>() -> Memo<Option<T>> {
+/// The object a detail page shows: fetched for the `:id` of its URL, or "not found"
+/// (`what`) when the URL has no valid id.
+fn resource_for_url_id<I, T, F, Fut>(
+    what: &'static str,
+    fetch: F,
+) -> Resource<Result<T, crate::error::AppError>>
+where
+    I: std::str::FromStr + Clone + PartialEq + Send + Sync + 'static,
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    F: Fn(I) -> Fut + Copy + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<T, crate::error::AppError>> + Send + 'static,
+{
     let params = use_params_map();
-    Memo::new(move |_| params.read().get("id").and_then(|v| v.parse::<T>().ok()))
+    let id = Memo::new(move |_| params.read().get("id").and_then(|v| v.parse::<I>().ok()));
+    Resource::new(
+        move || id.get(),
+        move |id| async move {
+            match id {
+                Some(id) => fetch(id).await,
+                None => Err(crate::error::AppError::NotFound(what.into())),
+            }
+        },
+    )
 }
 
 fn error_view(err: crate::error::AppError) -> AnyView {
@@ -92,16 +111,7 @@ pub fn ClientsPage() -> impl IntoView {
 
 #[component]
 pub fn ClientPage() -> impl IntoView {
-    let id = id_param::<ClientId>();
-    let card = Resource::new(
-        move || id.get(),
-        |id| async move {
-            match id {
-                Some(id) => get_client(id).await,
-                None => Err(crate::error::AppError::NotFound("Client".into())),
-            }
-        },
-    );
+    let card = resource_for_url_id("Client", |id: ClientId| get_client(id));
     view! {
         <Title text="Client · Confab"/>
         <div class="settings crm">
@@ -208,16 +218,7 @@ pub fn DocumentsPage(kind: DocumentKind) -> impl IntoView {
 
 #[component]
 pub fn DocumentPage() -> impl IntoView {
-    let id = id_param::<DocumentId>();
-    let document = Resource::new(
-        move || id.get(),
-        |id| async move {
-            match id {
-                Some(id) => get_document(id).await,
-                None => Err(crate::error::AppError::NotFound("Document".into())),
-            }
-        },
-    );
+    let document = resource_for_url_id("Document", |id: DocumentId| get_document(id));
     view! {
         <Title text="Document · Confab"/>
         <div class="settings crm">

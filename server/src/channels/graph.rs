@@ -3,27 +3,26 @@
 
 use super::inbound::meta::{classify_graph_error, GraphErrorClass};
 use super::{transport_error, ProviderContext, SendError};
+use app::channels::store::ChannelConfig;
+use app::channels::ChannelKind;
 
-/// How a Graph call is authenticated: Messenger's and Instagram's documented Send API
-/// samples pass the page token as `access_token`; WhatsApp's use a Bearer header.
-pub enum GraphAuth<'a> {
-    AccessTokenParam(&'a str),
-    Bearer(&'a str),
-}
-
-/// POSTs `body` as JSON to `{graph}/{node}/messages` and returns the answer's JSON.
+/// POSTs `body` as JSON to the channel's `{graph}/{node}/messages` (the node is its page,
+/// Instagram account or WhatsApp number) and returns the answer's JSON. Messenger's and
+/// Instagram's documented Send API samples pass the page token as `access_token`;
+/// WhatsApp's use a Bearer header.
 pub async fn post_messages(
     ctx: &ProviderContext,
-    provider: &str,
-    node: &str,
-    auth: GraphAuth<'_>,
+    channel: &ChannelConfig,
     body: &serde_json::Value,
 ) -> Result<serde_json::Value, SendError> {
-    let url = format!("{}/{}/messages", ctx.graph_api_url, node);
+    let kind = channel.channel.kind;
+    let provider = kind.label();
+    let token = channel.credentials.value("access_token");
+    let url = format!("{}/{}/messages", ctx.graph_api_url, channel.external_id);
     let request = ctx.http.post(url).json(body);
-    let request = match auth {
-        GraphAuth::AccessTokenParam(token) => request.query(&[("access_token", token)]),
-        GraphAuth::Bearer(token) => request.bearer_auth(token),
+    let request = match kind {
+        ChannelKind::Whatsapp => request.bearer_auth(token),
+        _ => request.query(&[("access_token", token)]),
     };
     let response = request
         .send()

@@ -18,7 +18,7 @@ impl ChannelProvider for Instagram {
         channel: &ChannelConfig,
         job: &OutboundJob,
     ) -> Result<SendReceipt, SendError> {
-        send_via_graph(ctx, "Instagram", "account_id", channel, job).await
+        send_via_graph(ctx, channel, job).await
     }
 
     async fn mark_seen(
@@ -27,6 +27,6 @@ impl ChannelProvider for Instagram {
         channel: &ChannelConfig,
         receipt: &ReadReceipt,
     ) -> Result<(), SendError> {
-        mark_seen_via_graph(ctx, "Instagram", "account_id", channel, receipt).await
+        mark_seen_via_graph(ctx, channel, receipt).await
     }
 }

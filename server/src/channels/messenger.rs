@@ -2,7 +2,7 @@
 //! allows (`RESPONSE` within 24 hours, `MESSAGE_TAG` + `HUMAN_AGENT` up to 7 days), and
 //! `mark_seen` when an employee opens the conversation.
 
-use super::graph::{answer_str, post_messages, GraphAuth};
+use super::graph::{answer_str, post_messages};
 use super::{ChannelProvider, ProviderContext, SendError, SendReceipt};
 use app::channels::providers::ContactProfile;
 use app::channels::store::ChannelConfig;
@@ -68,28 +68,17 @@ pub fn send_body(
     }
 }
 
-/// Sends through `{graph}/{node}/messages` as Messenger and Instagram both do.
+/// Sends a reply as Messenger and Instagram both do.
 pub async fn send_via_graph(
     ctx: &ProviderContext,
-    provider: &str,
-    node_key: &str,
     channel: &ChannelConfig,
     job: &OutboundJob,
 ) -> Result<SendReceipt, SendError> {
     let media_url = job.attachment.as_ref().map(|f| ctx.public_media_url(f.id));
     let body = send_body(channel, job, media_url.as_deref(), now_ms())?;
-    let token = channel.credentials.value("access_token");
-    let node = channel.credentials.value(node_key);
-    let answer = post_messages(
-        ctx,
-        provider,
-        node,
-        GraphAuth::AccessTokenParam(token),
-        &body,
-    )
-    .await?;
+    let answer = post_messages(ctx, channel, &body).await?;
     Ok(SendReceipt {
-        provider_id: answer_str(&answer, "/message_id", provider)?,
+        provider_id: answer_str(&answer, "/message_id", channel.channel.kind.label())?,
         delivered: false,
     })
 }
@@ -97,8 +86,6 @@ pub async fn send_via_graph(
 /// `sender_action: mark_seen` for the lead, as Messenger and Instagram both take it.
 pub async fn mark_seen_via_graph(
     ctx: &ProviderContext,
-    provider: &str,
-    node_key: &str,
     channel: &ChannelConfig,
     receipt: &ReadReceipt,
 ) -> Result<(), SendError> {
@@ -106,16 +93,7 @@ pub async fn mark_seen_via_graph(
         "recipient": { "id": receipt.contact_external_id },
         "sender_action": "mark_seen",
     });
-    let token = channel.credentials.value("access_token");
-    let node = channel.credentials.value(node_key);
-    post_messages(
-        ctx,
-        provider,
-        node,
-        GraphAuth::AccessTokenParam(token),
-        &body,
-    )
-    .await?;
+    post_messages(ctx, channel, &body).await?;
     Ok(())
 }
 
@@ -174,7 +152,7 @@ impl ChannelProvider for Messenger {
         channel: &ChannelConfig,
         job: &OutboundJob,
     ) -> Result<SendReceipt, SendError> {
-        send_via_graph(ctx, "Messenger", "page_id", channel, job).await
+        send_via_graph(ctx, channel, job).await
     }
 
     async fn mark_seen(
@@ -183,6 +161,6 @@ impl ChannelProvider for Messenger {
         channel: &ChannelConfig,
         receipt: &ReadReceipt,
     ) -> Result<(), SendError> {
-        mark_seen_via_graph(ctx, "Messenger", "page_id", channel, receipt).await
+        mark_seen_via_graph(ctx, channel, receipt).await
     }
 }

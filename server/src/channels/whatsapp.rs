@@ -1,7 +1,7 @@
 //! WhatsApp Cloud API: text replies inside the 24-hour customer-service window through
 //! `/{phone_number_id}/messages`, and the read receipt for the lead's newest message.
 
-use super::graph::{answer_str, post_messages, GraphAuth};
+use super::graph::{answer_str, post_messages};
 use super::inbound::meta::{classify_graph_error, GraphErrorClass};
 use super::{ChannelProvider, ProviderContext, SendError, SendReceipt};
 use app::channels::providers::{ContactProfile, ProviderApi};
@@ -193,14 +193,7 @@ impl ChannelProvider for Whatsapp {
                 text_body(job, media_url.as_deref())
             }
         };
-        let answer = post_messages(
-            ctx,
-            "WhatsApp",
-            channel.credentials.value("phone_number_id"),
-            GraphAuth::Bearer(channel.credentials.value("access_token")),
-            &body,
-        )
-        .await?;
+        let answer = post_messages(ctx, channel, &body).await?;
         Ok(SendReceipt {
             provider_id: answer_str(&answer, "/messages/0/id", "WhatsApp")?,
             delivered: false,
@@ -218,14 +211,7 @@ impl ChannelProvider for Whatsapp {
         };
         let body =
             json!({ "messaging_product": "whatsapp", "status": "read", "message_id": message_id });
-        post_messages(
-            ctx,
-            "WhatsApp",
-            channel.credentials.value("phone_number_id"),
-            GraphAuth::Bearer(channel.credentials.value("access_token")),
-            &body,
-        )
-        .await?;
+        post_messages(ctx, channel, &body).await?;
         Ok(())
     }
 }

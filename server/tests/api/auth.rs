@@ -68,19 +68,7 @@ async fn wrong_passwords_are_refused_and_sessions_are_httponly() {
         .await;
     assert_eq!(status, 401);
 
-    let response = c
-        .post(app.url("/api/login"))
-        .form(&[
-            ("email", app::demo::AGENT_EMAIL),
-            ("password", app::demo::AGENT_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let cookie = agent_session_cookie(&app, &c).await;
     assert!(cookie.starts_with("confab_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
@@ -137,19 +125,7 @@ async fn cross_site_posts_are_refused() {
 async fn the_session_cookie_is_secure_when_served_over_https() {
     let app =
         crate::helpers::spawn_app_with(&[("CONFAB_PUBLIC_URL", "https://inbox.example.com")]).await;
-    let response = client()
-        .post(app.url("/api/login"))
-        .form(&[
-            ("email", app::demo::AGENT_EMAIL),
-            ("password", app::demo::AGENT_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let cookie = agent_session_cookie(&app, &client()).await;
     assert!(cookie.contains("Secure"), "{cookie}");
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
@@ -203,4 +179,21 @@ async fn five_failed_sign_ins_lock_the_account_for_a_while() {
         )
         .await;
     assert!(status < 400, "{body}");
+}
+
+/// Signs the demo agent in with `c`; the `Set-Cookie` of the answer.
+async fn agent_session_cookie(app: &crate::helpers::TestApp, c: &reqwest::Client) -> String {
+    let response = c
+        .post(app.url("/api/login"))
+        .form(&[
+            ("email", app::demo::AGENT_EMAIL),
+            ("password", app::demo::AGENT_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned()
 }

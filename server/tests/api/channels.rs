@@ -1382,3 +1382,64 @@ async fn twilio_media_is_fetched_through_its_redirect() {
         .as_deref()
         .is_some_and(|a| a.starts_with("Basic ")));
 }
+
+#[tokio::test]
+async fn connecting_a_channel_refuses_bad_input_and_stores_nothing() {
+    let t = Channels::start().await;
+    let owner = t.app.signed_in_owner().await;
+    let agent = t.app.signed_in_agent().await;
+    let before = t.count("SELECT COUNT(*) FROM channels").await;
+    let create = |who: &reqwest::Client, body: serde_json::Value| {
+        let (who, url) = (who.clone(), t.app.url("/api/create_channel"));
+        async move {
+            let r = who.post(url).json(&body).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let valid = serde_json::json!({
+        "kind": "twilio_sms", "name": "Shop SMS", "employee_ids": [],
+        "credentials": [["account_sid", "AC1"], ["auth_token", "t"], ["phone_number", "+15558675310"]],
+    });
+    // Only employees with the Settings permission connect channels.
+    assert_eq!(create(&agent, valid.clone()).await.0, 403);
+    for (body, wanted) in [
+        (
+            serde_json::json!({"kind": "twilio_sms", "name": "x", "employee_ids": [], "credentials": [["account_sid", "AC1"]]}),
+            "auth_token",
+        ),
+        (
+            serde_json::json!({"kind": "twilio_sms", "name": "x", "employee_ids": [], "credentials": [["account_sid", "AC1"], ["auth_token", "t"], ["phone_number", "555-1234"]]}),
+            "E.164",
+        ),
+        (
+            serde_json::json!({"kind": "messenger", "name": "x", "employee_ids": [], "credentials": [["page_id", "1"], ["app_secret", "s"], ["access_token", "a"], ["token", "z"]]}),
+            "not a setting",
+        ),
+        (
+            serde_json::json!({"kind": "twilio_sms", "name": " ", "employee_ids": [], "credentials": []}),
+            "name",
+        ),
+    ] {
+        let (status, text) = create(&owner, body).await;
+        assert_eq!(status, 422, "{text}");
+        assert!(text.contains(wanted), "{wanted}: {text}");
+    }
+    let (status, text) = create(
+        &owner,
+        serde_json::json!({"kind": "telegram", "name": "x", "employee_ids": []}),
+    )
+    .await;
+    assert!(status == 400 || status == 422, "{status} {text}");
+    assert_eq!(t.count("SELECT COUNT(*) FROM channels").await, before);
+    // The valid one is stored once; the same number again is a conflict, not a second row.
+    assert_eq!(create(&owner, valid.clone()).await.0, 200);
+    let (status, text) = create(&owner, valid).await;
+    assert!(status >= 400, "{text}");
+    assert_eq!(t.count("SELECT COUNT(*) FROM channels").await, before + 1);
+    // Credentials are sealed: nothing of them is stored in the clear.
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM channels WHERE credentials LIKE '%AC1%'")
+            .await,
+        0
+    );
+}

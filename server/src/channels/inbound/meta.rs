@@ -378,18 +378,8 @@ pub fn classify_graph_error(http_status: u16, body: &[u8]) -> GraphErrorClass {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channels::inbound::test_fixtures::{fixture, fixture_json};
     use serde_json::json;
-
-    fn fixture(name: &str) -> Vec<u8> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/fixtures/providers")
-            .join(name);
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"))
-    }
-
-    fn fixture_json(name: &str) -> Value {
-        serde_json::from_slice(&fixture(name)).unwrap()
-    }
 
     /// A documented `messaging[]` event in a Messenger envelope.
     fn page_body(event: Value) -> Vec<u8> {

@@ -50,3 +50,19 @@ pub struct Addressed {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct Malformed(pub String);
+
+/// The shared provider payloads (`../shared/fixtures/providers`, beside the clone), read
+/// by the parsers' and signatures' tests.
+#[cfg(test)]
+pub(crate) mod test_fixtures {
+    pub fn fixture(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/fixtures/providers")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"))
+    }
+
+    pub fn fixture_json(name: &str) -> serde_json::Value {
+        serde_json::from_slice(&fixture(name)).unwrap()
+    }
+}

@@ -144,15 +144,8 @@ fn with_default_port(url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channels::inbound::test_fixtures::fixture_json;
     use serde_json::Value;
-
-    fn fixture_json(name: &str) -> Value {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/fixtures/providers")
-            .join(name);
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-        serde_json::from_str(&text).unwrap()
-    }
 
     fn vectors(name: &str) -> Vec<Value> {
         fixture_json(name)["vectors"].as_array().unwrap().clone()

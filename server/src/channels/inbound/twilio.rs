@@ -134,13 +134,7 @@ fn failure_reason(message: Option<&str>, code: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(name: &str) -> Vec<u8> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/fixtures/providers")
-            .join(name);
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"))
-    }
+    use crate::channels::inbound::test_fixtures::fixture;
 
     /// The one line of a `.txt` form fixture that is not a `#` comment.
     fn form_fixture(name: &str) -> Vec<(String, String)> {

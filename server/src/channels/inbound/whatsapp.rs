@@ -213,14 +213,8 @@ fn error_reason(error: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channels::inbound::test_fixtures::fixture;
     use serde_json::json;
-
-    fn fixture(name: &str) -> Vec<u8> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/fixtures/providers")
-            .join(name);
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"))
-    }
 
     fn one(body: &[u8]) -> InboundEvent {
         let mut events = parse(body).unwrap();
