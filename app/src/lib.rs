@@ -2,6 +2,16 @@
 //! the wire. Server-only code (store, auth, live events) sits behind the `ssr` feature;
 //! browser-only code behind `hydrate`.
 
+// Generates `crate::i18n`: the `Locale` enum, `use_i18n`, `I18nContextProvider` and the
+// `t!` macros over the keys in `app/locales/` (see `[package.metadata.leptos-i18n]`).
+// The macro is marked deprecated in favour of a build script whose build dependencies
+// (ICU data export with networking) would double our cold build for nothing we use.
+#[allow(deprecated)]
+mod translations {
+    leptos_i18n::load_locales!();
+}
+pub use translations::i18n;
+
 pub mod auth;
 pub mod channels;
 pub mod clients;

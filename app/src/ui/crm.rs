@@ -69,7 +69,8 @@ where
 fn error_view(err: crate::error::AppError) -> AnyView {
     match err {
         crate::error::AppError::Forbidden => {
-            view! { <crate::ui::Forbidden section="This page"/> }.into_any()
+            view! { <crate::ui::Forbidden section=crate::ui::ForbiddenSection::ThisPage/> }
+                .into_any()
         }
         err => {
             view! { <p class="banner banner-error" role="alert">{err.to_string()}</p> }.into_any()

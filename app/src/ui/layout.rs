@@ -3,7 +3,9 @@
 use crate::auth::{current_employee, Logout};
 use crate::conversations::inbox_needs_attention;
 use crate::employees::Permission;
+use crate::i18n::{t, t_string, td_string, use_i18n};
 use crate::ui::live::{provide_live, use_live};
+use crate::ui::locale::{error_text, fill};
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::use_location;
@@ -14,6 +16,7 @@ pub fn EmployeeArea() -> impl IntoView {
     crate::ui::phone::provide_phone_cards();
     crate::ui::phone::provide_chat_modal();
     let employee = Resource::new(|| (), |_| current_employee());
+    let i18n = use_i18n();
     view! {
         <div class="app">
             <SideMenu/>
@@ -22,7 +25,7 @@ pub fn EmployeeArea() -> impl IntoView {
                     {move || employee.get().map(|result| match result {
                         Ok(Some(_)) => ().into_any(),
                         Ok(None) => view! { <leptos_router::components::Redirect path="/login"/> }.into_any(),
-                        Err(err) => view! { <p class="banner banner-error">{err.to_string()}</p> }.into_any(),
+                        Err(err) => view! { <p class="banner banner-error">{error_text(i18n.get_locale(), &err)}</p> }.into_any(),
                     })}
                 </Transition>
                 <Outlet/>
@@ -41,8 +44,9 @@ fn SideMenu() -> impl IntoView {
     let location = use_location();
     let in_conversations = move || location.pathname.get().starts_with("/conversations");
     let in_settings = move || location.pathname.get().starts_with("/settings");
+    let i18n = use_i18n();
     view! {
-        <nav class="side-menu" aria-label="Main">
+        <nav class="side-menu" aria-label=move || t_string!(i18n, common.main_menu)>
             <a class="brand" href="/conversations">
                 <span class="brand-mark" aria-hidden="true">"C"</span>
                 <span class="menu-label">"Confab"</span>
@@ -56,10 +60,10 @@ fn SideMenu() -> impl IntoView {
                         <span class="menu-icon" aria-hidden="true">
                             <svg viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z" opacity=".9"/></svg>
                         </span>
-                        <span class="menu-label">"Conversations"</span>
+                        <span class="menu-label">{t!(i18n, common.menu_conversations)}</span>
                         {needs_attention.then(|| view! {
-                            <span class="red-dot" data-testid="red-dot" title="Unread or unanswered conversations">
-                                <span class="visually-hidden">"Unread or unanswered conversations"</span>
+                            <span class="red-dot" data-testid="red-dot" title=move || t_string!(i18n, common.menu_attention)>
+                                <span class="visually-hidden">{t!(i18n, common.menu_attention)}</span>
                             </span>
                         })}
                     </a>
@@ -69,17 +73,26 @@ fn SideMenu() -> impl IntoView {
                         <span class="menu-icon" aria-hidden="true">
                             <svg viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M19.4 13a7.6 7.6 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.4 7.4 0 0 0-1.7-1L15 3h-4l-.4 2.9a7.4 7.4 0 0 0-1.7 1l-2.5-1-2 3.5L6.6 11a7.6 7.6 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1a7.4 7.4 0 0 0 1.7 1L11 21h4l.4-2.9a7.4 7.4 0 0 0 1.7-1l2.5 1 2-3.5zM13 15.5a3.5 3.5 0 1 1 0-7 3.5 3.5 0 0 1 0 7z"/></svg>
                         </span>
-                        <span class="menu-label">"Settings"</span>
+                        <span class="menu-label">{t!(i18n, common.menu_settings)}</span>
                     </a>
                 });
                 let crm = e.can(Permission::Documents).then(|| {
-                    [("/clients", "Clients"), ("/leads", "Leads"), ("/estimates", "Estimates"), ("/orders", "Work orders"), ("/invoices", "Invoices"), ("/calls", "Calls")]
+                    let crm_pages: [(&str, fn(crate::i18n::Locale) -> &'static str); 6] = [
+                        ("/clients", |l| td_string!(l, common.menu_clients)),
+                        ("/leads", |l| td_string!(l, common.menu_leads)),
+                        ("/estimates", |l| td_string!(l, common.menu_estimates)),
+                        ("/orders", |l| td_string!(l, common.menu_orders)),
+                        ("/invoices", |l| td_string!(l, common.menu_invoices)),
+                        ("/calls", |l| td_string!(l, common.menu_calls)),
+                    ];
+                    crm_pages
                         .into_iter()
                         .map(|(href, label)| {
                             let active = move || location.pathname.get().starts_with(href);
+                            let label = move || label(i18n.get_locale());
                             view! {
                                 <a href=href class="menu-item crm-item" class:active=active aria-current=move || active().then_some("page")>
-                                    <span class="menu-icon" aria-hidden="true">{label.chars().next().unwrap_or(' ').to_string()}</span>
+                                    <span class="menu-icon" aria-hidden="true">{move || label().chars().next().unwrap_or(' ').to_string()}</span>
                                     <span class="menu-label">{label}</span>
                                 </a>
                             }
@@ -93,12 +106,12 @@ fn SideMenu() -> impl IntoView {
                 <span class="menu-icon" aria-hidden="true">
                     <svg viewBox="0 0 24 24" width="20" height="20"><circle cx="12" cy="8" r="4" fill="currentColor"/><path fill="currentColor" d="M4 21a8 8 0 0 1 16 0z"/></svg>
                 </span>
-                <span class="menu-label">"Sandbox lead ↗"</span>
+                <span class="menu-label">{t!(i18n, common.menu_sandbox)}</span>
             </a>
             <div class="menu-spacer"></div>
             <Transition fallback=|| ()>
                 {move || employee.get().and_then(|r| r.ok()).flatten().map(|e| view! {
-                    <a class="menu-employee" href="/tokens" title=format!("{} · your API tokens", e.email)>
+                    <a class="menu-employee" href="/profile" title=move || fill(td_string!(i18n.get_locale(), common.menu_profile_title), &[("email", &e.email)])>
                         <span class="avatar small">{crate::ui::text::initials(&e.name)}</span>
                         <span class="menu-label">{e.name.clone()}<br/><small>{e.role.clone()}</small></span>
                     </a>
@@ -109,7 +122,7 @@ fn SideMenu() -> impl IntoView {
                     <span class="menu-icon" aria-hidden="true">
                         <svg viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M10 3h9a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2h-9v-2h9V5h-9zM8.6 7.4 10 8.8 7.8 11H16v2H7.8l2.2 2.2-1.4 1.4L4 12z"/></svg>
                     </span>
-                    <span class="menu-label">"Sign out"</span>
+                    <span class="menu-label">{t!(i18n, common.sign_out)}</span>
                 </button>
             </ActionForm>
         </nav>

@@ -5,10 +5,14 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
+use crate::i18n::{t, td_string, use_i18n, I18nContextProvider};
+use crate::ui::locale::fill;
+
 pub mod crm;
 pub mod inbox;
 pub mod layout;
 pub mod live;
+pub mod locale;
 pub mod login;
 pub mod phone;
 pub mod sandbox;
@@ -21,7 +25,7 @@ pub mod upload;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1, interactive-widget=resizes-content"/>
@@ -42,6 +46,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
+        // The language: the cookie (set from the profile at sign-in, or by the picker), else
+        // the browser's Accept-Language; it also sets `<html lang>`.
+        <I18nContextProvider>
         <Stylesheet id="leptos" href="/pkg/confab.css"/>
         <Title text="Confab"/>
         <Router>
@@ -72,18 +79,38 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
             </Routes>
         </Router>
+        </I18nContextProvider>
     }
+}
+
+/// What a [`Forbidden`] notice is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForbiddenSection {
+    ThisPage,
+    Conversations,
 }
 
 /// Says that the employee's role does not include a section (the page middleware answers
 /// such pages with 403).
 #[component]
-pub fn Forbidden(section: &'static str) -> impl IntoView {
+pub fn Forbidden(section: ForbiddenSection) -> impl IntoView {
+    let i18n = use_i18n();
+    let title = move || {
+        let locale = i18n.get_locale();
+        let section = match section {
+            ForbiddenSection::ThisPage => td_string!(locale, common.this_page),
+            ForbiddenSection::Conversations => td_string!(locale, common.menu_conversations),
+        };
+        fill(
+            td_string!(locale, common.forbidden_title),
+            &[("section", section)],
+        )
+    };
     view! {
         <section class="empty-thread forbidden" data-testid="forbidden">
             <div class="empty-state">
-                <h2>{format!("{section} is not part of your role")}</h2>
-                <p>"Ask an owner to change your role in Settings › Roles if you need it."</p>
+                <h2>{title}</h2>
+                <p>{t!(i18n, common.forbidden_hint)}</p>
             </div>
         </section>
     }
@@ -95,11 +122,12 @@ fn NotFound() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(axum::http::StatusCode::NOT_FOUND);
     }
+    let i18n = use_i18n();
     view! {
         <main class="centered-page">
             <div class="card">
-                <h1>"Page not found"</h1>
-                <p>"There is nothing at this address. "<a href="/conversations">"Go to Conversations"</a></p>
+                <h1>{t!(i18n, common.not_found_title)}</h1>
+                <p>{t!(i18n, common.not_found_text)}" "<a href="/conversations">{t!(i18n, common.not_found_link)}</a></p>
             </div>
         </main>
     }

@@ -1,24 +1,70 @@
 //! Times in the employee's own time zone. The server cannot know the zone, so it renders
 //! no time text; the browser fills it in right after hydration (see [`use_mounted`]).
 
+use crate::i18n::td_string;
+use crate::ui::locale::{fill, use_i18n, Locale};
 use leptos::prelude::*;
 
 const DAY_MS: i64 = 86_400_000;
-const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+
+fn weekday_name(locale: Locale, weekday: u32) -> &'static str {
+    match weekday {
+        0 => td_string!(locale, time.weekday_0),
+        1 => td_string!(locale, time.weekday_1),
+        2 => td_string!(locale, time.weekday_2),
+        3 => td_string!(locale, time.weekday_3),
+        4 => td_string!(locale, time.weekday_4),
+        5 => td_string!(locale, time.weekday_5),
+        _ => td_string!(locale, time.weekday_6),
+    }
+}
+
+fn month_name(locale: Locale, month: u32, short: bool) -> &'static str {
+    match (month, short) {
+        (0, false) => td_string!(locale, time.month_0),
+        (1, false) => td_string!(locale, time.month_1),
+        (2, false) => td_string!(locale, time.month_2),
+        (3, false) => td_string!(locale, time.month_3),
+        (4, false) => td_string!(locale, time.month_4),
+        (5, false) => td_string!(locale, time.month_5),
+        (6, false) => td_string!(locale, time.month_6),
+        (7, false) => td_string!(locale, time.month_7),
+        (8, false) => td_string!(locale, time.month_8),
+        (9, false) => td_string!(locale, time.month_9),
+        (10, false) => td_string!(locale, time.month_10),
+        (_, false) => td_string!(locale, time.month_11),
+        (0, true) => td_string!(locale, time.short_month_0),
+        (1, true) => td_string!(locale, time.short_month_1),
+        (2, true) => td_string!(locale, time.short_month_2),
+        (3, true) => td_string!(locale, time.short_month_3),
+        (4, true) => td_string!(locale, time.short_month_4),
+        (5, true) => td_string!(locale, time.short_month_5),
+        (6, true) => td_string!(locale, time.short_month_6),
+        (7, true) => td_string!(locale, time.short_month_7),
+        (8, true) => td_string!(locale, time.short_month_8),
+        (9, true) => td_string!(locale, time.short_month_9),
+        (10, true) => td_string!(locale, time.short_month_10),
+        (_, true) => td_string!(locale, time.short_month_11),
+    }
+}
+
+/// "16 Nov" / "16 de nov.", with the year when `with_year`.
+fn calendar_date(locale: Locale, date: LocalDate, short: bool, with_year: bool) -> String {
+    let day = date.day.to_string();
+    let month = month_name(locale, date.month, short);
+    if with_year {
+        let year = date.year.to_string();
+        fill(
+            td_string!(locale, time.day_month_year),
+            &[("day", &day), ("month", month), ("year", &year)],
+        )
+    } else {
+        fill(
+            td_string!(locale, time.day_month),
+            &[("day", &day), ("month", month)],
+        )
+    }
+}
 
 /// A calendar date in the browser's zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -92,56 +138,48 @@ pub fn now_ms() -> i64 {
     }
 }
 
-pub fn clock(ms: i64) -> String {
+/// "14:02": both languages use the 24-hour clock.
+pub fn clock(_locale: Locale, ms: i64) -> String {
     let (_, h, m) = local_parts(ms);
     format!("{h:02}:{m:02}")
 }
 
 /// The list's time: today → 14:02, this week → weekday, older → "12 Mar" (with the year
-/// when it is not this year).
-pub fn list_time(ms: i64, now: i64) -> String {
+/// when it is not this year). Both languages use the 24-hour clock.
+pub fn list_time(locale: Locale, ms: i64, now: i64) -> String {
     let (date, _, _) = local_parts(ms);
     let (today, _, _) = local_parts(now);
     if date == today {
-        clock(ms)
+        clock(locale, ms)
     } else if now - ms < 6 * DAY_MS && ms < now {
-        WEEKDAYS[date.weekday as usize].to_owned()
-    } else if date.year == today.year {
-        format!("{} {}", date.day, &MONTHS[date.month as usize][..3])
+        weekday_name(locale, date.weekday).to_owned()
     } else {
-        format!(
-            "{} {} {}",
-            date.day,
-            &MONTHS[date.month as usize][..3],
-            date.year
-        )
+        calendar_date(locale, date, true, date.year != today.year)
     }
 }
 
 /// A date separator's label: Today, Yesterday, or "12 March" (with the year when not this year).
-pub fn day_label(ms: i64, now: i64) -> String {
+pub fn day_label(locale: Locale, ms: i64, now: i64) -> String {
     let (date, _, _) = local_parts(ms);
     let (today, _, _) = local_parts(now);
     let (yesterday, _, _) = local_parts(now - DAY_MS);
     if date == today {
-        "Today".into()
+        td_string!(locale, time.today).to_owned()
     } else if date == yesterday {
-        "Yesterday".into()
-    } else if date.year == today.year {
-        format!("{} {}", date.day, MONTHS[date.month as usize])
+        td_string!(locale, time.yesterday).to_owned()
     } else {
-        format!("{} {} {}", date.day, MONTHS[date.month as usize], date.year)
+        calendar_date(locale, date, false, date.year != today.year)
     }
 }
 
-/// "12 Mar 14:02": a full instant, for archive lines and tooltips.
-pub fn date_time(ms: i64) -> String {
+/// "12 Mar 2026 14:02": a full instant, for archive lines and tooltips.
+pub fn date_time(locale: Locale, ms: i64) -> String {
     let (date, h, m) = local_parts(ms);
-    format!(
-        "{} {} {} {h:02}:{m:02}",
-        date.day,
-        &MONTHS[date.month as usize][..3],
-        date.year
+    let date = calendar_date(locale, date, true, true);
+    let time = format!("{h:02}:{m:02}");
+    fill(
+        td_string!(locale, time.date_time),
+        &[("date", &date), ("time", &time)],
     )
 }
 
@@ -155,13 +193,14 @@ pub fn use_mounted() -> ReadSignal<bool> {
     mounted
 }
 
-/// An instant shown in the browser's zone, formatted by `format`.
+/// An instant shown in the browser's zone and the employee's language, formatted by `format`.
 #[component]
-pub fn LocalTime(ms: i64, #[prop(into)] format: Callback<i64, String>) -> impl IntoView {
+pub fn LocalTime(ms: i64, format: fn(Locale, i64) -> String) -> impl IntoView {
     let mounted = use_mounted();
+    let i18n = use_i18n();
     let iso = format!("{ms}");
     view! {
-        <time data-ms=iso>{move || if mounted.get() { format.run(ms) } else { String::new() }}</time>
+        <time data-ms=iso>{move || if mounted.get() { format(i18n.get_locale(), ms) } else { String::new() }}</time>
     }
 }
 
@@ -186,12 +225,30 @@ mod tests {
     #[test]
     fn labels_follow_the_calendar() {
         let now = 1_795_701_720_000;
-        assert_eq!(day_label(now - 60_000, now), "Today");
-        assert_eq!(day_label(now - DAY_MS, now), "Yesterday");
-        assert_eq!(day_label(now - 10 * DAY_MS, now), "16 November");
-        assert_eq!(day_label(now - 400 * DAY_MS, now), "22 October 2025");
-        assert_eq!(list_time(now - 60_000, now), "14:01");
-        assert_eq!(list_time(now - 2 * DAY_MS, now), "Tue");
-        assert_eq!(list_time(now - 10 * DAY_MS, now), "16 Nov");
+        let en = Locale::en;
+        assert_eq!(day_label(en, now - 60_000, now), "Today");
+        assert_eq!(day_label(en, now - DAY_MS, now), "Yesterday");
+        assert_eq!(day_label(en, now - 10 * DAY_MS, now), "16 November");
+        assert_eq!(day_label(en, now - 400 * DAY_MS, now), "22 October 2025");
+        assert_eq!(list_time(en, now - 60_000, now), "14:01");
+        assert_eq!(list_time(en, now - 2 * DAY_MS, now), "Tue");
+        assert_eq!(list_time(en, now - 10 * DAY_MS, now), "16 Nov");
+        assert_eq!(date_time(en, now), "26 Nov 2026 14:02");
+    }
+
+    #[test]
+    fn labels_in_portuguese() {
+        let now = 1_795_701_720_000;
+        let pt = Locale::pt_BR;
+        assert_eq!(day_label(pt, now - 60_000, now), "Hoje");
+        assert_eq!(day_label(pt, now - DAY_MS, now), "Ontem");
+        assert_eq!(day_label(pt, now - 10 * DAY_MS, now), "16 de novembro");
+        assert_eq!(
+            day_label(pt, now - 400 * DAY_MS, now),
+            "22 de outubro de 2025"
+        );
+        assert_eq!(list_time(pt, now - 2 * DAY_MS, now), "ter.");
+        assert_eq!(list_time(pt, now - 10 * DAY_MS, now), "16 de nov.");
+        assert_eq!(date_time(pt, now), "26 de nov. de 2026 às 14:02");
     }
 }

@@ -116,7 +116,7 @@ pub fn ConversationList() -> impl IntoView {
             </header>
             <Transition fallback=|| view! { <p class="list-empty">"Loading conversations…"</p> }>
                 {move || page.get().map(|result| match result {
-                    Err(crate::error::AppError::Forbidden) => view! { <crate::ui::Forbidden section="Conversations"/> }.into_any(),
+                    Err(crate::error::AppError::Forbidden) => view! { <crate::ui::Forbidden section=crate::ui::ForbiddenSection::Conversations/> }.into_any(),
                     Err(err) => view! { <p class="banner banner-error" role="alert">{err.to_string()}</p> }.into_any(),
                     Ok(page) if page.items.is_empty() => {
                         let p = params.get_untracked();
@@ -244,7 +244,7 @@ fn ConversationRow(
                 <span class="row-main">
                     <span class="row-top">
                         <span class="contact-name">{item.contact_name.clone()}</span>
-                        <span class="row-time">{move || if mounted.get() { list_time(at, now_ms()) } else { String::new() }}</span>
+                        <span class="row-time">{move || if mounted.get() { list_time(crate::i18n::use_i18n().get_locale(), at, now_ms()) } else { String::new() }}</span>
                     </span>
                     <span class="row-page">{item.channel_name.clone()}</span>
                     <span class="row-bottom">

@@ -400,7 +400,7 @@ fn Thread(
                     {match item {
                         ThreadItem::Day { at, .. } => view! {
                             <div class="day-separator" role="separator">
-                                <span>{move || if mounted.get() { day_label(at, now_ms()) } else { String::new() }}</span>
+                                <span>{move || if mounted.get() { day_label(crate::i18n::use_i18n().get_locale(), at, now_ms()) } else { String::new() }}</span>
                             </div>
                         }.into_any(),
                         ThreadItem::ReadMarker { at } => view! {
