@@ -3,13 +3,12 @@
 // touch targets of 44 px, and no sideways scrolling anywhere.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, signIn, hydrated, shot, BASE_URL } from './support.mjs';
+import { launch, newPage, signIn, hydrated, shot, BASE_URL, PHONE } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-const PHONE = { width: 390, height: 844 };
 
 async function noSidewaysScroll(page) {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

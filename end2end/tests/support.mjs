@@ -21,9 +21,13 @@ export async function launch() {
   });
 }
 
-/// A page that fails the test on any uncaught browser error.
-export async function newPage(browser, viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport, baseURL: BASE_URL });
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+/// A page that fails the test on any uncaught browser error. `options` go to the browser
+/// context (e.g. `{ locale: 'pt-BR' }`, which sets Accept-Language and navigator.language).
+export async function newPage(browser, viewport = DESKTOP, options = {}) {
+  const context = await browser.newContext({ viewport, baseURL: BASE_URL, ...options });
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (err) => page.errors.push(err.message));
@@ -81,4 +85,22 @@ export async function startFakeProviders({ profile = () => ({}) } = {}) {
   });
   await new Promise((resolve) => server.listen(PROVIDER_PORT, '127.0.0.1', resolve));
   return { sent, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+/// Runs axe-core on the page and returns its serious and critical violations, each as
+/// "rule: target (summary)" lines, so an assertion shows what to fix.
+export async function seriousA11yViolations(page) {
+  const { createRequire } = await import('node:module');
+  const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+  await page.addScriptTag({ path: axePath });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5),
+    }));
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.join(', ')}`);
 }

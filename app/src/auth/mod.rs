@@ -23,6 +23,8 @@ pub struct Employee {
     pub email: String,
     pub role: String,
     pub permissions: Vec<crate::employees::Permission>,
+    /// The language picked in the profile (`en`, `pt-BR`); `None` follows the browser.
+    pub locale: Option<String>,
 }
 
 impl Employee {
@@ -75,6 +77,14 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     };
     state.login_limiter.succeeded(&email);
     session::sign_in(employee_id).await?;
+    // The first page after sign-in is already in the profile's language.
+    if let Some(locale) = store::active_employee(&state.db, employee_id)
+        .await?
+        .and_then(|e| e.locale)
+        .and_then(|tag| crate::ui::locale::parse_tag(&tag))
+    {
+        set_locale_cookie(Some(locale));
+    }
     tracing::info!(employee = %employee_id, "signed in");
     leptos_axum::redirect("/conversations");
     Ok(())
@@ -84,6 +94,46 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 pub async fn logout() -> Result<(), AppError> {
     session::sign_out().await?;
     leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Sets the language cookie that leptos_i18n reads on every request, for a year; `None`
+/// removes it, so the browser's language counts again.
+#[cfg(feature = "ssr")]
+fn set_locale_cookie(locale: Option<crate::i18n::Locale>) {
+    let cookie = match locale {
+        Some(locale) => format!(
+            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            crate::ui::locale::LOCALE_COOKIE,
+            crate::ui::locale::tag(locale)
+        ),
+        None => format!(
+            "{}=; Path=/; Max-Age=0; SameSite=Lax",
+            crate::ui::locale::LOCALE_COOKIE
+        ),
+    };
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::HeaderValue::from_str(&cookie),
+    ) {
+        response.append_header(axum::http::header::SET_COOKIE, value);
+    }
+}
+
+/// Saves the employee's language (`None`: follow the browser) and sets the language cookie.
+#[server(endpoint = "set_my_language")]
+pub async fn set_my_language(tag: Option<String>) -> Result<(), AppError> {
+    let employee = session::require_employee().await?;
+    let locale = match tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(tag) => Some(crate::ui::locale::parse_tag(tag).ok_or_else(|| {
+            AppError::validation("language", "Choose English or Português (Brasil).")
+        })?),
+    };
+    let state = crate::state::AppState::current()?;
+    store::set_locale(&state.db, employee.id, locale.map(crate::ui::locale::tag)).await?;
+    set_locale_cookie(locale);
+    tracing::info!(employee = %employee.id, language = ?locale.map(crate::ui::locale::tag), "language changed");
     Ok(())
 }
 

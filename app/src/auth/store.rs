@@ -26,7 +26,7 @@ pub async fn credentials_by_email(
 /// An active employee with their role's permissions.
 pub async fn active_employee(db: &Db, id: EmployeeId) -> StoreResult<Option<Employee>> {
     let row = sqlx::query(
-        "SELECT e.id, e.name, e.email, r.name AS role, r.permissions
+        "SELECT e.id, e.name, e.email, r.name AS role, r.permissions, e.locale
            FROM employees e JOIN roles r ON r.id = e.role_id
           WHERE e.id = $1 AND e.active = 1",
     )
@@ -39,7 +39,18 @@ pub async fn active_employee(db: &Db, id: EmployeeId) -> StoreResult<Option<Empl
         email: r.get("email"),
         role: r.get("role"),
         permissions: crate::employees::Permission::parse_list(&r.get::<String, _>("permissions")),
+        locale: r.get("locale"),
     }))
+}
+
+/// Stores the language an employee picked (a tag already checked by the caller).
+pub async fn set_locale(db: &Db, id: EmployeeId, locale: Option<&str>) -> StoreResult<()> {
+    sqlx::query("UPDATE employees SET locale = $1 WHERE id = $2")
+        .bind(locale)
+        .bind(id.0)
+        .execute(&db.write)
+        .await?;
+    Ok(())
 }
 
 pub async fn create_role(

@@ -129,6 +129,18 @@ impl SecretKey {
         }
     }
 
+    /// `/media/public/{id}/{signature}`: where a provider (or the sandbox lead) fetches one
+    /// of our outbound files, signed so that it cannot be guessed or forged.
+    pub fn public_media_path(&self, attachment: i64) -> String {
+        let signature = self.sign(&media_signing_text(attachment));
+        format!("/media/public/{attachment}/{signature}")
+    }
+
+    /// Whether `signature` is ours for that file.
+    pub fn verify_media(&self, attachment: i64, signature: &str) -> bool {
+        self.verify(&media_signing_text(attachment), signature)
+    }
+
     /// A keyed signature of `text` (HMAC-SHA256, hex): lets a provider fetch one of our
     /// files from a URL nobody can guess or forge.
     pub fn sign(&self, text: &str) -> String {
@@ -203,6 +215,11 @@ fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(file, text)
+}
+
+/// What the signature of a public file URL covers.
+fn media_signing_text(attachment: i64) -> String {
+    format!("media:{attachment}")
 }
 
 #[cfg(test)]

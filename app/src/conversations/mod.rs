@@ -317,15 +317,34 @@ pub async fn mark_conversation_unread(id: ConversationId) -> Result<(), AppError
     Ok(())
 }
 
-/// Whether anything the employee may see is unread or awaiting a reply: the red dot.
-#[server(endpoint = "inbox_needs_attention")]
-pub async fn inbox_needs_attention() -> Result<bool, AppError> {
+/// What needs the employee: the red dot (anything unread or awaiting a reply) and the
+/// tab title's count of unread conversations, over the channels they may use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxAttention {
+    pub needs_attention: bool,
+    pub unread_conversations: i64,
+}
+
+#[server(endpoint = "inbox_attention")]
+pub async fn get_inbox_attention() -> Result<InboxAttention, AppError> {
     let Some(employee) = crate::auth::session::current_employee().await? else {
-        return Ok(false);
+        return Ok(InboxAttention::default());
     };
     if !employee.can(crate::employees::Permission::Conversations) {
-        return Ok(false);
+        return Ok(InboxAttention::default());
     }
     let state = crate::state::AppState::current()?;
-    Ok(store::needs_attention(&state.db, employee.id).await?)
+    Ok(store::attention(&state.db, employee.id).await?)
+}
+
+/// One conversation's list row, for a notification's title (the lead's name).
+#[server(endpoint = "conversation_summary")]
+pub async fn get_conversation_summary(id: ConversationId) -> Result<ConversationSummary, AppError> {
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
+    let state = crate::state::AppState::current()?;
+    store::summary(&state.db, employee.id, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("This conversation".into()))
 }

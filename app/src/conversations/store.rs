@@ -503,17 +503,35 @@ async fn set_unread(
 }
 
 /// Whether any open conversation the employee may see is unread or awaiting a reply.
-pub async fn needs_attention(db: &Db, employee: EmployeeId) -> StoreResult<bool> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM conversations c
+pub async fn attention(db: &Db, employee: EmployeeId) -> StoreResult<super::InboxAttention> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS pending, COALESCE(SUM(c.unread_count > 0), 0) AS unread
+           FROM conversations c
            JOIN channel_access a ON a.channel_id = c.channel_id AND a.employee_id = $1
-          WHERE c.status = 'open' AND (c.unread_count > 0 OR c.awaiting_reply = 1)
-          LIMIT 1",
+          WHERE c.status = 'open' AND (c.unread_count > 0 OR c.awaiting_reply = 1)",
     )
     .bind(employee.0)
-    .fetch_optional(&db.read)
+    .fetch_one(&db.read)
     .await?;
-    Ok(found.is_some())
+    Ok(super::InboxAttention {
+        needs_attention: row.get::<i64, _>("pending") > 0,
+        unread_conversations: row.get("unread"),
+    })
+}
+
+/// One conversation's row, when the employee may use its channel.
+pub async fn summary(
+    db: &Db,
+    employee: EmployeeId,
+    id: ConversationId,
+) -> StoreResult<Option<ConversationSummary>> {
+    let sql = format!("SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE c.id = $2");
+    let row = sqlx::query(&sql)
+        .bind(employee.0)
+        .bind(id.0)
+        .fetch_optional(&db.read)
+        .await?;
+    Ok(row.as_ref().map(row_to_summary))
 }
 
 /// A client's conversations on the channels the employee may use, newest first.

@@ -111,6 +111,25 @@ pub struct LeadMessage {
     pub body: String,
     pub created_at: i64,
     pub sender_name: Option<String>,
+    /// Files the business sent, as the lead's phone would get them.
+    #[serde(default)]
+    pub files: Vec<LeadFile>,
+}
+
+/// A file sent to the lead: fetched from the same signed URL a real provider is given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadFile {
+    pub url: String,
+    pub name: Option<String>,
+    pub mime: Option<String>,
+}
+
+impl LeadFile {
+    pub fn is_image(&self) -> bool {
+        self.mime
+            .as_deref()
+            .is_some_and(|m| m.starts_with("image/"))
+    }
 }
 
 /// The sandbox channels (public: the simulator needs no account).
@@ -155,12 +174,27 @@ pub async fn sandbox_thread(
                 crate::messages::MessageStatus::Pending | crate::messages::MessageStatus::Failed
             )
         })
-        .map(|m| LeadMessage {
-            id: m.id,
-            from_lead: m.direction == crate::messages::Direction::Inbound,
-            body: m.body,
-            created_at: m.created_at,
-            sender_name: m.sender_name,
+        .map(|m| {
+            let from_lead = m.direction == crate::messages::Direction::Inbound;
+            // Only our stored files: the public route serves outbound files only.
+            let files = m
+                .attachments
+                .iter()
+                .filter(|a| !from_lead && a.state == crate::messages::AttachmentState::Stored)
+                .map(|a| LeadFile {
+                    url: state.secret_key.public_media_path(a.id),
+                    name: a.file_name.clone(),
+                    mime: a.mime.clone(),
+                })
+                .collect();
+            LeadMessage {
+                id: m.id,
+                from_lead,
+                body: m.body,
+                created_at: m.created_at,
+                sender_name: m.sender_name,
+                files,
+            }
         })
         .collect())
 }

@@ -2,9 +2,12 @@
 //! Calls — lists with search, and detail views. Phone numbers and client cards live here.
 
 use crate::clients::{get_client, list_clients};
-use crate::documents::{format_amount, get_document, list_calls, list_documents, DocumentKind};
+use crate::documents::{get_document, list_calls, list_documents, DocumentKind};
+use crate::error::AppError;
+use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 use crate::ids::{ClientId, DocumentId};
 use crate::ui::inbox::start::StartConversation;
+use crate::ui::locale::{error_text, format_amount};
 use crate::ui::phone::PhoneNumber;
 use crate::ui::time::{date_time, LocalTime};
 use leptos::prelude::*;
@@ -21,9 +24,11 @@ fn query_text() -> Memo<String> {
 #[component]
 fn ListSearch(
     action: &'static str,
-    placeholder: &'static str,
+    placeholder: fn(Locale) -> &'static str,
     text: Memo<String>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let placeholder = move || placeholder(i18n.get_locale());
     view! {
         <Form method="GET" action=action attr:class="search crm-search" attr:role="search">
             <label class="visually-hidden" for="crm-search">{placeholder}</label>
@@ -42,16 +47,13 @@ fn ClientLink(id: Option<ClientId>, name: Option<String>) -> impl IntoView {
 }
 
 /// The object a detail page shows: fetched for the `:id` of its URL, or "not found"
-/// (`what`) when the URL has no valid id.
-fn resource_for_url_id<I, T, F, Fut>(
-    what: &'static str,
-    fetch: F,
-) -> Resource<Result<T, crate::error::AppError>>
+/// (`what`, worded by [`error_sentence`]) when the URL has no valid id.
+fn resource_for_url_id<I, T, F, Fut>(what: &'static str, fetch: F) -> Resource<Result<T, AppError>>
 where
     I: std::str::FromStr + Clone + PartialEq + Send + Sync + 'static,
     T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
     F: Fn(I) -> Fut + Copy + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<T, crate::error::AppError>> + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
 {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|v| v.parse::<I>().ok()));
@@ -60,20 +62,37 @@ where
         move |id| async move {
             match id {
                 Some(id) => fetch(id).await,
-                None => Err(crate::error::AppError::NotFound(what.into())),
+                None => Err(AppError::NotFound(what.into())),
             }
         },
     )
 }
 
-fn error_view(err: crate::error::AppError) -> AnyView {
+/// An error's sentence in the employee's language, with the names of the things these
+/// pages look up ("Client", "Document") translated too.
+fn error_sentence(locale: Locale, err: &AppError) -> String {
     match err {
-        crate::error::AppError::Forbidden => {
+        AppError::NotFound(what) => {
+            let what = match what.as_str() {
+                "Client" => td_string!(locale, crm.what_client),
+                "Document" => td_string!(locale, crm.what_document),
+                other => other,
+            };
+            error_text(locale, &AppError::NotFound(what.to_owned()))
+        }
+        err => error_text(locale, err),
+    }
+}
+
+fn error_view(locale: Locale, err: AppError) -> AnyView {
+    match err {
+        AppError::Forbidden => {
             view! { <crate::ui::Forbidden section=crate::ui::ForbiddenSection::ThisPage/> }
                 .into_any()
         }
         err => {
-            view! { <p class="banner banner-error" role="alert">{err.to_string()}</p> }.into_any()
+            view! { <p class="banner banner-error" role="alert">{error_sentence(locale, &err)}</p> }
+                .into_any()
         }
     }
 }
@@ -82,17 +101,18 @@ fn error_view(err: crate::error::AppError) -> AnyView {
 pub fn ClientsPage() -> impl IntoView {
     let text = query_text();
     let clients = Resource::new(move || text.get(), list_clients);
+    let i18n = use_i18n();
     view! {
-        <Title text="Clients · Confab"/>
+        <Title text=move || t_string!(i18n, crm.clients_page_title)/>
         <div class="settings crm">
-            <header class="settings-header"><h1>"Clients"</h1><ListSearch action="/clients" placeholder="Search name, phone or email" text=text/></header>
-            <Transition fallback=|| view! { <p class="list-empty">"Loading…"</p> }>
+            <header class="settings-header"><h1>{t!(i18n, crm.clients_heading)}</h1><ListSearch action="/clients" placeholder=|l| td_string!(l, crm.clients_search) text=text/></header>
+            <Transition fallback=move || view! { <p class="list-empty">{t!(i18n, crm.loading)}</p> }>
                 {move || clients.get().map(|r| match r {
-                    Err(err) => error_view(err),
-                    Ok(list) if list.is_empty() => view! { <p class="list-empty">"No client matches."</p> }.into_any(),
+                    Err(err) => error_view(i18n.get_locale(), err),
+                    Ok(list) if list.is_empty() => view! { <p class="list-empty">{t!(i18n, crm.clients_empty)}</p> }.into_any(),
                     Ok(list) => view! {
                         <table class="settings-table" data-testid="clients">
-                            <thead><tr><th>"Name"</th><th>"Phones"</th><th>"Email"</th></tr></thead>
+                            <thead><tr><th>{t!(i18n, crm.name)}</th><th>{t!(i18n, crm.phones)}</th><th>{t!(i18n, crm.email)}</th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|c| view! {
                                     <tr>
@@ -113,27 +133,28 @@ pub fn ClientsPage() -> impl IntoView {
 #[component]
 pub fn ClientPage() -> impl IntoView {
     let card = resource_for_url_id("Client", |id: ClientId| get_client(id));
+    let i18n = use_i18n();
     view! {
-        <Title text="Client · Confab"/>
+        <Title text=move || t_string!(i18n, crm.client_page_title)/>
         <div class="settings crm">
-            <Transition fallback=|| view! { <p class="list-empty">"Loading…"</p> }>
+            <Transition fallback=move || view! { <p class="list-empty">{t!(i18n, crm.loading)}</p> }>
                 {move || card.get().map(|r| match r {
-                    Err(err) => error_view(err),
+                    Err(err) => error_view(i18n.get_locale(), err),
                     Ok(card) => {
                         let c = card.client;
                         view! {
-                            <header class="settings-header"><p><a href="/clients">"‹ Clients"</a></p><h1>{c.name.clone()}</h1></header>
+                            <header class="settings-header"><p><a href="/clients">{move || format!("‹ {}", t_string!(i18n, crm.clients_heading))}</a></p><h1>{c.name.clone()}</h1></header>
                             <section class="settings-section crm-detail" data-testid="client-detail">
                                 <dl class="card">
-                                    <dt>"Phones"</dt><dd>{c.phones.iter().map(|p| view! { <PhoneNumber phone=p.clone()/> }).collect_view()}</dd>
-                                    <dt>"Email"</dt><dd>{c.email.clone().unwrap_or_default()}</dd>
-                                    <dt>"Address"</dt><dd>{c.address.clone().unwrap_or_default()}</dd>
-                                    <dt>"Notes"</dt><dd>{c.notes.clone().unwrap_or_default()}</dd>
+                                    <dt>{t!(i18n, crm.phones)}</dt><dd>{c.phones.iter().map(|p| view! { <PhoneNumber phone=p.clone()/> }).collect_view()}</dd>
+                                    <dt>{t!(i18n, crm.email)}</dt><dd>{c.email.clone().unwrap_or_default()}</dd>
+                                    <dt>{t!(i18n, crm.address)}</dt><dd>{c.address.clone().unwrap_or_default()}</dd>
+                                    <dt>{t!(i18n, crm.notes)}</dt><dd>{c.notes.clone().unwrap_or_default()}</dd>
                                 </dl>
-                                <h2>"Conversations"</h2>
+                                <h2>{t!(i18n, crm.conversations_heading)}</h2>
                                 <StartConversation client=c.id/>
                                 {if card.conversations.is_empty() {
-                                    view! { <p class="meta">"No conversations you can see."</p> }.into_any()
+                                    view! { <p class="meta">{t!(i18n, crm.no_conversations)}</p> }.into_any()
                                 } else {
                                     view! {
                                         <ul class="mini-list card">
@@ -144,11 +165,11 @@ pub fn ClientPage() -> impl IntoView {
                                         </ul>
                                     }.into_any()
                                 }}
-                                <h2>"Documents"</h2>
+                                <h2>{t!(i18n, crm.documents_heading)}</h2>
                                 <ul class="mini-list card">
                                     {card.documents.into_iter().map(|d| view! {
                                         <li><a href=format!("/documents/{}", d.id)>{d.number}" · "{d.title}</a>
-                                            <span class="meta">{d.status}" · "{format_amount(d.amount_cents, &d.currency)}</span></li>
+                                            <span class="meta">{move || status_label(i18n.get_locale(), d.kind, &d.status)}" · "{move || format_amount(i18n.get_locale(), d.amount_cents, &d.currency)}</span></li>
                                     }).collect_view()}
                                 </ul>
                             </section>
@@ -169,30 +190,74 @@ fn kind_path(kind: DocumentKind) -> &'static str {
     }
 }
 
-fn kind_title(kind: DocumentKind) -> &'static str {
+/// A kind's list page heading: "Leads", "Estimates", "Work orders", "Invoices".
+fn kind_title(locale: Locale, kind: DocumentKind) -> &'static str {
     match kind {
-        DocumentKind::Lead => "Leads",
-        DocumentKind::Estimate => "Estimates",
-        DocumentKind::Order => "Work orders",
-        DocumentKind::Invoice => "Invoices",
+        DocumentKind::Lead => td_string!(locale, crm.leads_heading),
+        DocumentKind::Estimate => td_string!(locale, crm.estimates_heading),
+        DocumentKind::Order => td_string!(locale, crm.orders_heading),
+        DocumentKind::Invoice => td_string!(locale, crm.invoices_heading),
     }
+}
+
+/// A kind's list page title in the browser tab.
+fn kind_page_title(locale: Locale, kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::Lead => td_string!(locale, crm.leads_page_title),
+        DocumentKind::Estimate => td_string!(locale, crm.estimates_page_title),
+        DocumentKind::Order => td_string!(locale, crm.orders_page_title),
+        DocumentKind::Invoice => td_string!(locale, crm.invoices_page_title),
+    }
+}
+
+/// A document kind's name ([`DocumentKind::label`] in the employee's language).
+fn kind_label(locale: Locale, kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::Lead => td_string!(locale, crm.kind_lead),
+        DocumentKind::Estimate => td_string!(locale, crm.kind_estimate),
+        DocumentKind::Order => td_string!(locale, crm.kind_order),
+        DocumentKind::Invoice => td_string!(locale, crm.kind_invoice),
+    }
+}
+
+/// A document's status in the employee's language: the statuses documents start in (see
+/// [`DocumentKind::first_status`]) and the later ones the demo data uses; Portuguese
+/// agrees with the kind's gender ("Orçamento enviado", "Fatura enviada"). Any other
+/// status is shown as stored.
+fn status_label(locale: Locale, kind: DocumentKind, status: &str) -> String {
+    let feminine = matches!(kind, DocumentKind::Order | DocumentKind::Invoice);
+    let label = match (status, feminine) {
+        ("open", false) => td_string!(locale, crm.status_open),
+        ("open", true) => td_string!(locale, crm.status_open_feminine),
+        ("new", false) => td_string!(locale, crm.status_new),
+        ("new", true) => td_string!(locale, crm.status_new_feminine),
+        ("sent", false) => td_string!(locale, crm.status_sent),
+        ("sent", true) => td_string!(locale, crm.status_sent_feminine),
+        ("paid", false) => td_string!(locale, crm.status_paid),
+        ("paid", true) => td_string!(locale, crm.status_paid_feminine),
+        ("draft", _) => td_string!(locale, crm.status_draft),
+        ("in_progress", _) => td_string!(locale, crm.status_in_progress),
+        (other, _) => other,
+    };
+    label.to_owned()
 }
 
 #[component]
 pub fn DocumentsPage(kind: DocumentKind) -> impl IntoView {
     let text = query_text();
     let documents = Resource::new(move || text.get(), move |q| list_documents(kind, q));
+    let i18n = use_i18n();
     view! {
-        <Title text=format!("{} · Confab", kind_title(kind))/>
+        <Title text=move || kind_page_title(i18n.get_locale(), kind)/>
         <div class="settings crm">
-            <header class="settings-header"><h1>{kind_title(kind)}</h1><ListSearch action=kind_path(kind) placeholder="Search number, title or client" text=text/></header>
-            <Transition fallback=|| view! { <p class="list-empty">"Loading…"</p> }>
+            <header class="settings-header"><h1>{move || kind_title(i18n.get_locale(), kind)}</h1><ListSearch action=kind_path(kind) placeholder=|l| td_string!(l, crm.documents_search) text=text/></header>
+            <Transition fallback=move || view! { <p class="list-empty">{t!(i18n, crm.loading)}</p> }>
                 {move || documents.get().map(|r| match r {
-                    Err(err) => error_view(err),
-                    Ok(list) if list.is_empty() => view! { <p class="list-empty">"Nothing here yet. Create one from a conversation's panel."</p> }.into_any(),
+                    Err(err) => error_view(i18n.get_locale(), err),
+                    Ok(list) if list.is_empty() => view! { <p class="list-empty">{t!(i18n, crm.documents_empty)}</p> }.into_any(),
                     Ok(list) => view! {
                         <table class="settings-table" data-testid="documents-table">
-                            <thead><tr><th>"Number"</th><th>"Title"</th><th>"Client"</th><th>"Phone"</th><th>"Status"</th><th>"Amount"</th><th>"Date"</th></tr></thead>
+                            <thead><tr><th>{t!(i18n, crm.number)}</th><th>{t!(i18n, crm.title)}</th><th>{t!(i18n, crm.client)}</th><th>{t!(i18n, crm.phone)}</th><th>{t!(i18n, crm.status)}</th><th>{t!(i18n, crm.amount)}</th><th>{t!(i18n, crm.date)}</th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|row| {
                                     let d = row.document;
@@ -202,8 +267,8 @@ pub fn DocumentsPage(kind: DocumentKind) -> impl IntoView {
                                             <td>{d.title}</td>
                                             <td><ClientLink id=row.client_id name=row.client_name/></td>
                                             <td>{row.client_phone.map(|p| view! { <PhoneNumber phone=p/> })}</td>
-                                            <td>{d.status}</td>
-                                            <td>{format_amount(d.amount_cents, &d.currency)}</td>
+                                            <td>{move || status_label(i18n.get_locale(), d.kind, &d.status)}</td>
+                                            <td>{move || format_amount(i18n.get_locale(), d.amount_cents, &d.currency)}</td>
                                             <td><LocalTime ms=d.created_at format=date_time/></td>
                                         </tr>
                                     }
@@ -220,28 +285,30 @@ pub fn DocumentsPage(kind: DocumentKind) -> impl IntoView {
 #[component]
 pub fn DocumentPage() -> impl IntoView {
     let document = resource_for_url_id("Document", |id: DocumentId| get_document(id));
+    let i18n = use_i18n();
     view! {
-        <Title text="Document · Confab"/>
+        <Title text=move || t_string!(i18n, crm.document_page_title)/>
         <div class="settings crm">
-            <Transition fallback=|| view! { <p class="list-empty">"Loading…"</p> }>
+            <Transition fallback=move || view! { <p class="list-empty">{t!(i18n, crm.loading)}</p> }>
                 {move || document.get().map(|r| match r {
-                    Err(err) => error_view(err),
+                    Err(err) => error_view(i18n.get_locale(), err),
                     Ok(row) => {
                         let d = row.document;
+                        let kind = d.kind;
                         view! {
                             <header class="settings-header">
-                                <p><a href=kind_path(d.kind)>{format!("‹ {}", kind_title(d.kind))}</a></p>
-                                <h1>{d.kind.label()}" "{d.number.clone()}</h1>
+                                <p><a href=kind_path(kind)>{move || format!("‹ {}", kind_title(i18n.get_locale(), kind))}</a></p>
+                                <h1>{move || kind_label(i18n.get_locale(), kind)}" "{d.number.clone()}</h1>
                             </header>
                             <dl class="card crm-detail" data-testid="document-detail">
-                                <dt>"Title"</dt><dd>{d.title}</dd>
-                                <dt>"Status"</dt><dd>{d.status}</dd>
-                                <dt>"Amount"</dt><dd>{format_amount(d.amount_cents, &d.currency)}</dd>
-                                <dt>"Created"</dt><dd><LocalTime ms=d.created_at format=date_time/></dd>
-                                <dt>"Client"</dt><dd><ClientLink id=row.client_id name=row.client_name/></dd>
-                                {row.client_phone.map(|p| view! { <dt>"Phone"</dt><dd><PhoneNumber phone=p/></dd> })}
-                                <dt>"Conversation"</dt><dd>{match row.conversation_id {
-                                    Some(c) => view! { <a href=format!("/conversations/{c}")>"Open the conversation"</a> }.into_any(),
+                                <dt>{t!(i18n, crm.title)}</dt><dd>{d.title}</dd>
+                                <dt>{t!(i18n, crm.status)}</dt><dd>{move || status_label(i18n.get_locale(), kind, &d.status)}</dd>
+                                <dt>{t!(i18n, crm.amount)}</dt><dd>{move || format_amount(i18n.get_locale(), d.amount_cents, &d.currency)}</dd>
+                                <dt>{t!(i18n, crm.created)}</dt><dd><LocalTime ms=d.created_at format=date_time/></dd>
+                                <dt>{t!(i18n, crm.client)}</dt><dd><ClientLink id=row.client_id name=row.client_name/></dd>
+                                {row.client_phone.map(|p| view! { <dt>{t!(i18n, crm.phone)}</dt><dd><PhoneNumber phone=p/></dd> })}
+                                <dt>{t!(i18n, crm.conversation)}</dt><dd>{match row.conversation_id {
+                                    Some(c) => view! { <a href=format!("/conversations/{c}")>{t!(i18n, crm.open_conversation)}</a> }.into_any(),
                                     None => "—".into_any(),
                                 }}</dd>
                             </dl>
@@ -257,24 +324,25 @@ pub fn DocumentPage() -> impl IntoView {
 pub fn CallsPage() -> impl IntoView {
     let text = query_text();
     let calls = Resource::new(move || text.get(), list_calls);
+    let i18n = use_i18n();
     view! {
-        <Title text="Calls · Confab"/>
+        <Title text=move || t_string!(i18n, crm.calls_page_title)/>
         <div class="settings crm">
-            <header class="settings-header"><h1>"Calls"</h1><ListSearch action="/calls" placeholder="Search phone, client or notes" text=text/></header>
-            <Transition fallback=|| view! { <p class="list-empty">"Loading…"</p> }>
+            <header class="settings-header"><h1>{t!(i18n, crm.calls_heading)}</h1><ListSearch action="/calls" placeholder=|l| td_string!(l, crm.calls_search) text=text/></header>
+            <Transition fallback=move || view! { <p class="list-empty">{t!(i18n, crm.loading)}</p> }>
                 {move || calls.get().map(|r| match r {
-                    Err(err) => error_view(err),
-                    Ok(list) if list.is_empty() => view! { <p class="list-empty">"No calls match."</p> }.into_any(),
+                    Err(err) => error_view(i18n.get_locale(), err),
+                    Ok(list) if list.is_empty() => view! { <p class="list-empty">{t!(i18n, crm.calls_empty)}</p> }.into_any(),
                     Ok(list) => view! {
                         <table class="settings-table" data-testid="calls">
-                            <thead><tr><th>"When"</th><th>"Phone"</th><th>"Client"</th><th>"Direction"</th><th>"Duration"</th><th>"Notes"</th></tr></thead>
+                            <thead><tr><th>{t!(i18n, crm.when)}</th><th>{t!(i18n, crm.phone)}</th><th>{t!(i18n, crm.client)}</th><th>{t!(i18n, crm.direction)}</th><th>{t!(i18n, crm.duration)}</th><th>{t!(i18n, crm.notes)}</th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|k| view! {
                                     <tr>
                                         <td><LocalTime ms=k.started_at format=date_time/></td>
                                         <td><PhoneNumber phone=k.phone.clone()/></td>
                                         <td><ClientLink id=k.client_id name=k.client_name/></td>
-                                        <td>{if k.inbound { "in" } else { "out" }}</td>
+                                        <td>{move || if k.inbound { t_string!(i18n, crm.call_in) } else { t_string!(i18n, crm.call_out) }}</td>
                                         <td>{format!("{}:{:02}", k.duration_seconds / 60, k.duration_seconds % 60)}</td>
                                         <td>{k.notes.unwrap_or_default()}</td>
                                     </tr>
@@ -285,5 +353,40 @@ pub fn CallsPage() -> impl IntoView {
                 })}
             </Transition>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_labels_are_the_stored_words() {
+        for kind in DocumentKind::ALL {
+            assert_eq!(kind_label(Locale::en, kind), kind.label());
+            for status in ["open", "new", "sent", "paid", "draft", "in_progress"] {
+                assert_eq!(status_label(Locale::en, kind, status), status);
+                assert_ne!(status_label(Locale::pt_BR, kind, status), status);
+            }
+            assert_eq!(status_label(Locale::pt_BR, kind, "custom"), "custom");
+        }
+        assert_eq!(
+            status_label(Locale::pt_BR, DocumentKind::Estimate, "sent"),
+            "enviado"
+        );
+        assert_eq!(
+            status_label(Locale::pt_BR, DocumentKind::Invoice, "sent"),
+            "enviada"
+        );
+    }
+
+    #[test]
+    fn not_found_names_the_thing_in_the_language() {
+        let err = AppError::NotFound("Client".into());
+        assert_eq!(
+            error_sentence(Locale::en, &err),
+            "Client was not found. It may have been removed."
+        );
+        assert!(error_sentence(Locale::pt_BR, &err).contains("Cliente"));
     }
 }

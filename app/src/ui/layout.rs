@@ -1,7 +1,7 @@
 //! The employee area's frame: the side menu (with the Conversations red dot) and the page.
 
 use crate::auth::{current_employee, Logout};
-use crate::conversations::inbox_needs_attention;
+use crate::conversations::{get_inbox_attention, InboxAttention};
 use crate::employees::Permission;
 use crate::i18n::{t, t_string, td_string, use_i18n};
 use crate::ui::live::{provide_live, use_live};
@@ -17,9 +17,17 @@ pub fn EmployeeArea() -> impl IntoView {
     crate::ui::phone::provide_chat_modal();
     let employee = Resource::new(|| (), |_| current_employee());
     let i18n = use_i18n();
+    let live = use_live();
+    // One request per live event feeds both the red dot and the tab title.
+    let attention = Resource::new(move || live.version.get(), |_| get_inbox_attention());
+    let attention_now =
+        Signal::derive(move || attention.get().and_then(|r| r.ok()).unwrap_or_default());
+    #[cfg(feature = "hydrate")]
+    crate::ui::notify::watch_new_messages(live, i18n);
     view! {
+        <crate::ui::notify::UnreadTitle attention=attention_now/>
         <div class="app">
-            <SideMenu/>
+            <SideMenu attention/>
             <div class="app-main">
                 <Transition fallback=|| ()>
                     {move || employee.get().map(|result| match result {
@@ -35,10 +43,11 @@ pub fn EmployeeArea() -> impl IntoView {
     }
 }
 
+/// A menu entry's label in a language.
+type MenuLabel = fn(crate::i18n::Locale) -> &'static str;
+
 #[component]
-fn SideMenu() -> impl IntoView {
-    let live = use_live();
-    let attention = Resource::new(move || live.version.get(), |_| inbox_needs_attention());
+fn SideMenu(attention: Resource<Result<InboxAttention, crate::error::AppError>>) -> impl IntoView {
     let employee = Resource::new(|| (), |_| current_employee());
     let logout = ServerAction::<Logout>::new();
     let location = use_location();
@@ -54,7 +63,7 @@ fn SideMenu() -> impl IntoView {
             <Transition fallback=|| ()>
             {move || employee.get().and_then(|r| r.ok()).flatten().map(|e| {
                 // Read here, in the same Transition, so server and browser agree on the markup.
-                let needs_attention = attention.get().and_then(|r| r.ok()).unwrap_or(false);
+                let needs_attention = attention.get().and_then(|r| r.ok()).unwrap_or_default().needs_attention;
                 let conversations = e.can(Permission::Conversations).then(|| view! {
             <a href="/conversations" class="menu-item" class:active=in_conversations aria-current=move || in_conversations().then_some("page")>
                         <span class="menu-icon" aria-hidden="true">
@@ -77,7 +86,7 @@ fn SideMenu() -> impl IntoView {
                     </a>
                 });
                 let crm = e.can(Permission::Documents).then(|| {
-                    let crm_pages: [(&str, fn(crate::i18n::Locale) -> &'static str); 6] = [
+                    let crm_pages: [(&str, MenuLabel); 6] = [
                         ("/clients", |l| td_string!(l, common.menu_clients)),
                         ("/leads", |l| td_string!(l, common.menu_leads)),
                         ("/estimates", |l| td_string!(l, common.menu_estimates)),

@@ -14,6 +14,14 @@ pub const LOCALES: [Locale; 2] = [Locale::en, Locale::pt_BR];
 /// switched); sign-in sets it from the profile so the first page is already right.
 pub const LOCALE_COOKIE: &str = "i18n_pref_locale";
 
+/// The language cookie as the browser writes it when the language is switched: for the
+/// whole site, for a year (as the server's at sign-in).
+pub fn cookie_options() -> leptos_i18n::context::CookieOptions<Locale> {
+    leptos_i18n::context::CookieOptions::<Locale>::default()
+        .path("/".to_owned())
+        .max_age(365 * 24 * 3600 * 1000_i64)
+}
+
 /// The BCP 47 tag: `en`, `pt-BR`.
 pub fn tag(locale: Locale) -> &'static str {
     match locale {
@@ -85,7 +93,7 @@ pub fn format_integer(locale: Locale, value: i64) -> String {
         out.push('-');
     }
     for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(separator);
         }
         out.push(digit);

@@ -14,7 +14,9 @@ pub mod layout;
 pub mod live;
 pub mod locale;
 pub mod login;
+pub mod notify;
 pub mod phone;
+pub mod profile;
 pub mod sandbox;
 pub mod settings;
 pub mod text;
@@ -48,7 +50,7 @@ pub fn App() -> impl IntoView {
     view! {
         // The language: the cookie (set from the profile at sign-in, or by the picker), else
         // the browser's Accept-Language; it also sets `<html lang>`.
-        <I18nContextProvider>
+        <I18nContextProvider cookie_options=crate::ui::locale::cookie_options()>
         <Stylesheet id="leptos" href="/pkg/confab.css"/>
         <Title text="Confab"/>
         <Router>
@@ -61,6 +63,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=inbox::NoConversationSelected/>
                         <Route path=path!(":id") view=inbox::ConversationPane/>
                     </ParentRoute>
+                    <Route path=path!("profile") view=profile::ProfilePage/>
                     <Route path=path!("tokens") view=tokens::TokensPage/>
                     <Route path=path!("clients") view=crm::ClientsPage/>
                     <Route path=path!("clients/:id") view=crm::ClientPage/>

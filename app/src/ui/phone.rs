@@ -5,8 +5,11 @@
 //! asks once per number hovered, not once per hover.
 
 use crate::clients::{get_phone_card, PhoneCard};
+use crate::error::AppError;
+use crate::i18n::{t, t_string, td_string, use_i18n};
 use crate::ui::inbox::start::StartConversation;
 use crate::ui::inbox::ChannelBadge;
+use crate::ui::locale::{error_text, fill, format_integer};
 use leptos::prelude::*;
 use std::collections::HashMap;
 
@@ -37,7 +40,7 @@ pub fn ChatModalHost() -> impl IntoView {
 
 /// The cards fetched on this page, by number as shown (`None` while loading).
 #[derive(Clone, Copy)]
-pub struct PhoneCards(RwSignal<HashMap<String, Option<Result<PhoneCard, String>>>>);
+pub struct PhoneCards(RwSignal<HashMap<String, Option<Result<PhoneCard, AppError>>>>);
 
 /// Gives the pages under it one shared card cache.
 pub fn provide_phone_cards() {
@@ -54,6 +57,7 @@ fn use_phone_cards() -> PhoneCards {
 
 #[component]
 pub fn PhoneNumber(phone: String) -> impl IntoView {
+    let i18n = use_i18n();
     let cards = use_phone_cards();
     let open = RwSignal::new(false);
     let key = phone.clone();
@@ -66,7 +70,7 @@ pub fn PhoneNumber(phone: String) -> impl IntoView {
             });
             let key = key.clone();
             leptos::task::spawn_local(async move {
-                let card = get_phone_card(key.clone()).await.map_err(|e| e.to_string());
+                let card = get_phone_card(key.clone()).await;
                 cards.0.update(|c| {
                     c.insert(key, Some(card));
                 });
@@ -75,7 +79,15 @@ pub fn PhoneNumber(phone: String) -> impl IntoView {
     };
     let card_key = phone.clone();
     let card = Memo::new(move |_| cards.0.with(|c| c.get(&card_key).cloned().flatten()));
-    let label = format!("Card of {phone}");
+    let label = {
+        let phone = phone.clone();
+        move || {
+            fill(
+                td_string!(i18n.get_locale(), crm.phone_card_label),
+                &[("phone", &phone)],
+            )
+        }
+    };
     let show_on_enter = show.clone();
     let show_on_focus = show.clone();
     view! {
@@ -91,8 +103,8 @@ pub fn PhoneNumber(phone: String) -> impl IntoView {
             <Show when=move || open.get()>
                 <div class="phone-card card" role="dialog" aria-label=label.clone() data-testid="phone-card">
                     {move || match card.get() {
-                        None => view! { <p class="meta">"Looking up the number…"</p> }.into_any(),
-                        Some(Err(e)) => view! { <p class="form-error">{e}</p> }.into_any(),
+                        None => view! { <p class="meta">{t!(i18n, crm.phone_card_loading)}</p> }.into_any(),
+                        Some(Err(e)) => view! { <p class="form-error">{error_text(i18n.get_locale(), &e)}</p> }.into_any(),
                         Some(Ok(card)) => view! { <PhoneCardView card=card/> }.into_any(),
                     }}
                 </div>
@@ -103,7 +115,9 @@ pub fn PhoneNumber(phone: String) -> impl IntoView {
 
 #[component]
 fn PhoneCardView(card: PhoneCard) -> impl IntoView {
+    let i18n = use_i18n();
     let nothing = card.client.is_none() && card.conversations.is_empty();
+    let phone = card.phone.clone();
     let modal = use_context::<ChatModal>();
     let open_chat = Callback::new(move |id: crate::ids::ConversationId| {
         if let Some(m) = modal {
@@ -116,25 +130,28 @@ fn PhoneCardView(card: PhoneCard) -> impl IntoView {
                 <a href=format!("/clients/{}", c.id)><strong>{c.name.clone()}</strong></a>
             </div>
             <dl>
-                <dt>"Phones"</dt><dd>{c.phones.join(", ")}</dd>
-                {c.email.clone().map(|e| view! { <dt>"Email"</dt><dd>{e}</dd> })}
+                <dt>{t!(i18n, crm.phones)}</dt><dd>{c.phones.join(", ")}</dd>
+                {c.email.clone().map(|e| view! { <dt>{t!(i18n, crm.email)}</dt><dd>{e}</dd> })}
             </dl>
         })}
-        {nothing.then(|| view! { <p class="meta">"No client or conversation has this number yet."</p> })}
+        {nothing.then(|| view! { <p class="meta">{t!(i18n, crm.phone_card_empty)}</p> })}
         {(!card.conversations.is_empty()).then(|| view! {
             <ul class="mini-list" data-testid="phone-card-conversations">
-                {card.conversations.iter().map(|s| view! {
+                {card.conversations.iter().map(|s| {
+                    let unread = s.unread_count;
+                    view! {
                     <li>
                         <a href=format!("/conversations/{}", s.id)>
                             <ChannelBadge kind=s.channel_kind/>" "{s.contact_name.clone()}" · "{s.channel_name.clone()}
                         </a>
-                        {(s.unread_count > 0).then(|| view! { <span class="unread-pill" data-testid="unread">{s.unread_count}</span> })}
-                        {(s.unread_count == 0 && s.awaiting_reply).then(|| view! { <span class="awaiting-dot" title="Awaiting reply"></span> })}
+                        {(unread > 0).then(|| view! { <span class="unread-pill" data-testid="unread">{move || format_integer(i18n.get_locale(), unread)}</span> })}
+                        {(s.unread_count == 0 && s.awaiting_reply).then(|| view! { <span class="awaiting-dot" title=move || t_string!(i18n, crm.awaiting_reply)></span> })}
                         {modal.is_some().then(|| {
                             let id = s.id;
-                            view! { <button type="button" class="button chat-button" data-testid="open-chat" on:click=move |_| open_chat.run(id)>"Chat"</button> }
+                            view! { <button type="button" class="button chat-button" data-testid="open-chat" on:click=move |_| open_chat.run(id)>{t!(i18n, crm.chat)}</button> }
                         })}
                     </li>
+                    }
                 }).collect_view()}
             </ul>
         })}
@@ -142,6 +159,6 @@ fn PhoneCardView(card: PhoneCard) -> impl IntoView {
             Some(_) => view! { <StartConversation client=c.id on_started=open_chat/> }.into_any(),
             None => view! { <StartConversation client=c.id/> }.into_any(),
         })}
-        <a class="meta" href=format!("tel:{}", card.phone)>"Call "{card.phone.clone()}</a>
+        <a class="meta" href=format!("tel:{}", card.phone)>{t!(i18n, crm.call_number, phone = move || phone.clone())}</a>
     }
 }

@@ -1,9 +1,12 @@
 //! `/sandbox`: play a lead of the sandbox channel. What you write is posted to the sandbox
 //! webhook and reaches the inbox through the same path as a provider's message.
 
+use crate::error::AppError;
+use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 #[cfg(feature = "hydrate")]
 use crate::ids::ChannelId;
 use crate::sandbox::{sandbox_channels, sandbox_thread, LeadMessage, SandboxChannel};
+use crate::ui::locale::{error_text, fill};
 use crate::ui::text::MessageText;
 use crate::ui::time::{clock, LocalTime};
 use leptos::prelude::*;
@@ -11,6 +14,7 @@ use leptos_meta::Title;
 
 #[component]
 pub fn SandboxPage() -> impl IntoView {
+    let i18n = use_i18n();
     let channels = Resource::new(|| (), |_| sandbox_channels());
     let query = leptos_router::hooks::use_query_map();
     let wanted = Memo::new(move |_| {
@@ -20,15 +24,15 @@ pub fn SandboxPage() -> impl IntoView {
             .and_then(|c| c.parse::<i64>().ok())
     });
     view! {
-        <Title text="Sandbox lead · Confab"/>
+        <Title text=move || t_string!(i18n, sandbox.page_title)/>
         <main class="sandbox-page">
             <header class="sandbox-header">
-                <h1>"Sandbox: you are the lead"</h1>
-                <p>"Write as a customer would. Employees answer in "<a href="/conversations" target="_blank">"Conversations"</a>"; their replies appear here."</p>
+                <h1>{t!(i18n, sandbox.heading)}</h1>
+                <p>{t!(i18n, sandbox.intro, <a> = <a href="/conversations" target="_blank"/>)}</p>
             </header>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=move || view! { <p>{t!(i18n, sandbox.loading)}</p> }>
                 {move || channels.get().map(|result| match result {
-                    Err(err) => view! { <p class="banner banner-error">{err.to_string()}</p> }.into_any(),
+                    Err(err) => view! { <p class="banner banner-error">{error_text(i18n.get_locale(), &err)}</p> }.into_any(),
                     Ok(list) => {
                         let chosen = list
                             .iter()
@@ -36,12 +40,12 @@ pub fn SandboxPage() -> impl IntoView {
                             .or(list.first())
                             .cloned();
                         match chosen {
-                            None => view! { <p class="banner banner-warn">"No sandbox channel is set up. Start Confab on an empty database to create the demo."</p> }.into_any(),
+                            None => view! { <p class="banner banner-warn">{t!(i18n, sandbox.no_channel)}</p> }.into_any(),
                             Some(channel) => {
                                 let picker = (list.len() > 1).then(|| {
                                     let current = channel.id;
                                     view! {
-                                        <nav class="tabs" aria-label="Write to">
+                                        <nav class="tabs" aria-label=move || t_string!(i18n, sandbox.write_to)>
                                             {list.iter().map(|c| view! {
                                                 <a href=format!("/sandbox?channel={}", c.id) class:active=c.id == current
                                                     aria-current=(c.id == current).then_some("page")>{c.name.clone()}</a>
@@ -56,6 +60,62 @@ pub fn SandboxPage() -> impl IntoView {
                 })}
             </Suspense>
         </main>
+    }
+}
+
+/// What went wrong for the lead, worded when shown (so it follows the language).
+#[derive(Debug, Clone)]
+enum ChatError {
+    /// A server function's error.
+    App(AppError),
+    /// The lead's name is empty or too long.
+    NameLength,
+    /// Nothing to send.
+    EmptyText,
+    /// The message is longer than a message may be.
+    TextTooLong,
+    /// The webhook refused the message with this sentence of the server's.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    Server(String),
+    /// The webhook refused the message with this HTTP status and no sentence.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    Refused(u16),
+}
+
+impl ChatError {
+    /// The simulator's own check of a message, in the lead's words where they can act on it.
+    fn from_validation(err: AppError, text: &str) -> Self {
+        match &err {
+            AppError::Validation { field, .. } if field == "name" => ChatError::NameLength,
+            AppError::Validation { field, .. } if field == "text" => {
+                if text.trim().is_empty() {
+                    ChatError::EmptyText
+                } else {
+                    ChatError::TextTooLong
+                }
+            }
+            _ => ChatError::App(err),
+        }
+    }
+
+    fn text(&self, locale: Locale) -> String {
+        match self {
+            ChatError::App(err) => error_text(locale, err),
+            ChatError::NameLength => fill(
+                td_string!(locale, sandbox.name_length),
+                &[("max", &crate::sandbox::MAX_LEAD_NAME_CHARS.to_string())],
+            ),
+            ChatError::EmptyText => td_string!(locale, sandbox.text_empty).to_owned(),
+            ChatError::TextTooLong => fill(
+                td_string!(locale, sandbox.text_too_long),
+                &[("max", &crate::messages::MAX_BODY_CHARS.to_string())],
+            ),
+            ChatError::Server(message) => message.clone(),
+            ChatError::Refused(status) => fill(
+                td_string!(locale, sandbox.refused),
+                &[("status", &status.to_string())],
+            ),
+        }
     }
 }
 
@@ -99,11 +159,12 @@ const NAME_KEY: &str = "confab.sandbox.name";
 
 #[component]
 fn LeadChat(channel: SandboxChannel) -> impl IntoView {
+    let i18n = use_i18n();
     let channel_id = channel.id;
     let lead_id = RwSignal::new(None::<String>);
     let name = RwSignal::new(String::new());
     let text = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<ChatError>);
     let messages = RwSignal::new(Vec::<LeadMessage>::new());
     #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
     let refresh = move || {
@@ -111,7 +172,7 @@ fn LeadChat(channel: SandboxChannel) -> impl IntoView {
             leptos::task::spawn_local(async move {
                 match sandbox_thread(channel_id, lead).await {
                     Ok(list) => messages.set(list),
-                    Err(err) => error.set(Some(err.to_string())),
+                    Err(err) => error.set(Some(ChatError::App(err))),
                 }
             });
         }
@@ -124,7 +185,9 @@ fn LeadChat(channel: SandboxChannel) -> impl IntoView {
             store(LEAD_KEY, &fresh);
             fresh
         });
-        name.set(stored(NAME_KEY).unwrap_or_else(|| format!("Lead {}", &lead[5..9])));
+        name.set(
+            stored(NAME_KEY).unwrap_or_else(|| default_name(i18n.get_locale_untracked(), &lead)),
+        );
         lead_id.set(Some(lead.clone()));
         refresh();
         follow(channel_id, lead, refresh);
@@ -165,7 +228,7 @@ fn LeadChat(channel: SandboxChannel) -> impl IntoView {
             text: text.get_untracked(),
         };
         if let Err(err) = hook.validate() {
-            error.set(Some(err.to_string()));
+            error.set(Some(ChatError::from_validation(err, &text.get_untracked())));
         } else {
             #[cfg(feature = "hydrate")]
             {
@@ -192,7 +255,7 @@ fn LeadChat(channel: SandboxChannel) -> impl IntoView {
         {
             let fresh = random_token("lead-");
             store(LEAD_KEY, &fresh);
-            name.set(format!("Lead {}", &fresh[5..9]));
+            name.set(default_name(i18n.get_locale_untracked(), &fresh));
             store(NAME_KEY, &name.get_untracked());
             // A full reload re-opens the stream for the new lead.
             if let Some(w) = web_sys::window() {
@@ -203,17 +266,21 @@ fn LeadChat(channel: SandboxChannel) -> impl IntoView {
     view! {
         <section class="lead-chat card">
             <div class="lead-identity">
-                <label for="lead-name">"Your name"</label>
+                <label for="lead-name">{t!(i18n, sandbox.your_name)}</label>
                 <input id="lead-name" maxlength="80" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
-                <span class="meta">"writing to "<strong>{channel.name.clone()}</strong></span>
-                <button class="button" on:click=new_lead>"Start as a new lead"</button>
+                <span class="meta">{
+                    let channel_name = channel.name.clone();
+                    t!(i18n, sandbox.writing_to, <strong> = <strong/>, channel = move || channel_name.clone())
+                }</span>
+                <button class="button" on:click=new_lead>{t!(i18n, sandbox.new_lead)}</button>
             </div>
             <div class="thread lead-thread" data-testid="lead-thread">
-                {move || messages.get().is_empty().then(|| view! { <p class="list-empty">"Say hello — your message goes to the business's inbox."</p> })}
+                {move || messages.get().is_empty().then(|| view! { <p class="list-empty">{t!(i18n, sandbox.empty)}</p> })}
                 <For each=move || messages.get() key=|m| m.id let:m>
                     <div class="bubble-row group-first group-last" class:outbound=m.from_lead class:inbound=!m.from_lead data-from-lead=m.from_lead.to_string()>
                         <div class="bubble">
-                            <MessageText body=m.body.clone()/>
+                            {m.files.iter().map(|file| lead_file(i18n.get_locale_untracked(), file)).collect_view()}
+                            {(!m.body.is_empty()).then(|| view! { <MessageText body=m.body.clone()/> })}
                         </div>
                         <div class="bubble-meta">
                             {(!m.from_lead).then(|| m.sender_name.clone()).flatten().map(|n| view! { <span>{n}" · "</span> })}
@@ -223,10 +290,10 @@ fn LeadChat(channel: SandboxChannel) -> impl IntoView {
                 </For>
             </div>
             <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
-                {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e.text(i18n.get_locale())}</p> })}
                 <div class="composer-row">
-                    <label class="visually-hidden" for="lead-text">"Message"</label>
-                    <textarea id="lead-text" name="text" rows="1" placeholder="Write as the lead… (Enter sends)"
+                    <label class="visually-hidden" for="lead-text">{t!(i18n, sandbox.message)}</label>
+                    <textarea id="lead-text" name="text" rows="1" placeholder=move || t_string!(i18n, sandbox.placeholder)
                         prop:value=move || text.get()
                         on:input=move |ev| text.set(event_target_value(&ev))
                         on:keydown=move |ev: leptos::ev::KeyboardEvent| {
@@ -235,25 +302,55 @@ fn LeadChat(channel: SandboxChannel) -> impl IntoView {
                                 send();
                             }
                         }></textarea>
-                    <button type="submit" class="button primary" disabled=move || lead_id.get().is_none()>"Send"</button>
+                    <button type="submit" class="button primary" disabled=move || lead_id.get().is_none()>{t!(i18n, sandbox.send)}</button>
                 </div>
             </form>
         </section>
     }
 }
 
-/// Posts to the sandbox webhook; the error is the server's sentence.
+/// A file the business sent, as the lead's phone shows it: a photo inline, else a link.
+fn lead_file(locale: Locale, file: &crate::sandbox::LeadFile) -> AnyView {
+    let name = file
+        .name
+        .clone()
+        .unwrap_or_else(|| td_string!(locale, sandbox.file).to_owned());
+    if file.is_image() {
+        view! {
+            <a class="attachment attachment-image" href=file.url.clone() target="_blank" rel="noopener">
+                <img src=file.url.clone() alt=name data-testid="lead-file-image" loading="lazy"/>
+            </a>
+        }
+        .into_any()
+    } else {
+        view! {
+            <a class="attachment attachment-file" href=file.url.clone() download=name.clone() data-testid="lead-file-link">"📎 "{name.clone()}</a>
+        }
+        .into_any()
+    }
+}
+
+/// The name a new simulated lead starts with: "Lead" and four characters of its id.
+#[cfg(feature = "hydrate")]
+fn default_name(locale: Locale, lead_id: &str) -> String {
+    fill(
+        td_string!(locale, sandbox.default_name),
+        &[("code", lead_id.get(5..9).unwrap_or(lead_id))],
+    )
+}
+
+/// Posts to the sandbox webhook; the error is the server's sentence when it gave one.
 #[cfg(feature = "hydrate")]
 async fn post_webhook(
     channel: ChannelId,
     hook: &crate::sandbox::SandboxWebhook,
-) -> Result<(), String> {
+) -> Result<(), ChatError> {
     let response = gloo_net::http::Request::post(&format!("/webhooks/sandbox/{channel}"))
         .json(hook)
-        .map_err(|e| e.to_string())?
+        .map_err(|_| ChatError::App(AppError::Internal))?
         .send()
         .await
-        .map_err(|_| "Could not reach Confab. Check your connection and try again.".to_owned())?;
+        .map_err(|e| ChatError::App(AppError::Network(e.to_string())))?;
     if response.ok() {
         return Ok(());
     }
@@ -264,8 +361,8 @@ async fn post_webhook(
     Err(response
         .json::<ApiError>()
         .await
-        .map(|e| e.message)
-        .unwrap_or_else(|_| format!("The message was refused ({}).", response.status())))
+        .map(|e| ChatError::Server(e.message))
+        .unwrap_or_else(|_| ChatError::Refused(response.status())))
 }
 
 /// Follows the lead's conversation: any event in it reloads the thread.
@@ -288,4 +385,34 @@ fn follow(channel: ChannelId, lead: String, refresh: impl Fn() + 'static) {
         }
     });
     on_cleanup(move || source.take().close());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::{SandboxWebhook, MAX_LEAD_NAME_CHARS};
+
+    #[test]
+    fn the_lead_sees_the_checks_in_its_language() {
+        let long_text = "a".repeat(crate::messages::MAX_BODY_CHARS + 1);
+        let long_name = "n".repeat(MAX_LEAD_NAME_CHARS + 1);
+        for (name, text) in [
+            ("", "hello"),
+            (long_name.as_str(), "hello"),
+            ("Ana", "  \n "),
+            ("Ana", long_text.as_str()),
+        ] {
+            let hook = SandboxWebhook::Message {
+                lead_id: "lead-abcdefgh".to_owned(),
+                name: name.to_owned(),
+                message_id: "msg-abcdefgh".to_owned(),
+                text: text.to_owned(),
+            };
+            let err = hook.validate().expect_err("the check refuses it");
+            let shown = ChatError::from_validation(err.clone(), text);
+            assert!(!matches!(shown, ChatError::App(_)), "{err:?}");
+            assert_eq!(shown.text(Locale::en), err.to_string());
+            assert_ne!(shown.text(Locale::pt_BR), err.to_string());
+        }
+    }
 }

@@ -225,15 +225,18 @@ mod tests {
     #[test]
     fn labels_follow_the_calendar() {
         let now = 1_795_701_720_000;
-        let en = Locale::en;
-        assert_eq!(day_label(en, now - 60_000, now), "Today");
-        assert_eq!(day_label(en, now - DAY_MS, now), "Yesterday");
-        assert_eq!(day_label(en, now - 10 * DAY_MS, now), "16 November");
-        assert_eq!(day_label(en, now - 400 * DAY_MS, now), "22 October 2025");
-        assert_eq!(list_time(en, now - 60_000, now), "14:01");
-        assert_eq!(list_time(en, now - 2 * DAY_MS, now), "Tue");
-        assert_eq!(list_time(en, now - 10 * DAY_MS, now), "16 Nov");
-        assert_eq!(date_time(en, now), "26 Nov 2026 14:02");
+        let english = Locale::en;
+        assert_eq!(day_label(english, now - 60_000, now), "Today");
+        assert_eq!(day_label(english, now - DAY_MS, now), "Yesterday");
+        assert_eq!(day_label(english, now - 10 * DAY_MS, now), "16 November");
+        assert_eq!(
+            day_label(english, now - 400 * DAY_MS, now),
+            "22 October 2025"
+        );
+        assert_eq!(list_time(english, now - 60_000, now), "14:01");
+        assert_eq!(list_time(english, now - 2 * DAY_MS, now), "Tue");
+        assert_eq!(list_time(english, now - 10 * DAY_MS, now), "16 Nov");
+        assert_eq!(date_time(english, now), "26 Nov 2026 14:02");
     }
 
     #[test]

@@ -1,17 +1,21 @@
 //! Your API tokens: create (shown once), see when each was last used, revoke.
 
+use crate::error::AppError;
+use crate::i18n::{t, t_string, use_i18n};
 use crate::tokens::{create_my_token, list_my_tokens, revoke_my_token};
+use crate::ui::locale::error_text;
 use crate::ui::time::{date_time, LocalTime};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
+    let i18n = use_i18n();
     let reload = RwSignal::new(0u64);
     let tokens = Resource::new(move || reload.get(), |_| list_my_tokens());
     let name = RwSignal::new(String::new());
     let fresh = RwSignal::new(None::<String>);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<AppError>);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let wanted = name.get_untracked();
@@ -23,36 +27,41 @@ pub fn TokensPage() -> impl IntoView {
                     name.set(String::new());
                     reload.update(|v| *v += 1);
                 }
-                Err(err) => error.set(Some(err.to_string())),
+                Err(err) => error.set(Some(err)),
             }
         });
     };
     view! {
-        <Title text="API tokens · Confab"/>
+        <Title text=move || t_string!(i18n, settings.tokens_page_title)/>
         <div class="settings">
             <header class="settings-header">
-                <h1>"API tokens"</h1>
-                <p class="meta">"A token lets another program use Confab's API ("<a href="/api/v1/openapi.json">"OpenAPI"</a>") as you, with your access. Send it as "<code>"Authorization: Bearer …"</code>"."</p>
+                <h1>{t!(i18n, settings.tokens_heading)}</h1>
+                <p class="meta">{t!(i18n, settings.tokens_intro, <a> = <a href="/api/v1/openapi.json"/>, <code> = <code/>)}</p>
             </header>
             <section class="settings-section">
                 {move || fresh.get().map(|token| view! {
                     <div class="card token-once" role="status">
-                        <strong>"Your new token — copy it now, it will not be shown again:"</strong>
+                        <strong>{t!(i18n, settings.token_once)}</strong>
                         <code data-testid="new-token">{token}</code>
                     </div>
                 })}
-                {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert">{e}</p> })}
+                {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert">{error_text(i18n.get_locale(), &e)}</p> })}
                 <form class="card settings-form" on:submit=create>
-                    <label>"What is it for?"<input required maxlength="80" placeholder="e.g. Zapier" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></label>
-                    <button class="button primary" type="submit">"Create token"</button>
+                    <label>{t!(i18n, settings.token_purpose)}<input required maxlength="80" placeholder=move || t_string!(i18n, settings.token_purpose_placeholder) prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></label>
+                    <button class="button primary" type="submit">{t!(i18n, settings.create_token)}</button>
                 </form>
-                <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                <Transition fallback=move || view! { <p>{t!(i18n, settings.loading)}</p> }>
                     {move || tokens.get().map(|result| match result {
-                        Err(err) => view! { <p class="banner banner-error">{err.to_string()}</p> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="meta">"No tokens yet."</p> }.into_any(),
+                        Err(err) => view! { <p class="banner banner-error">{error_text(i18n.get_locale(), &err)}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="meta">{t!(i18n, settings.no_tokens)}</p> }.into_any(),
                         Ok(list) => view! {
                             <table class="settings-table">
-                                <thead><tr><th>"Name"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                                <thead><tr>
+                                    <th>{t!(i18n, settings.name)}</th>
+                                    <th>{t!(i18n, settings.token_created)}</th>
+                                    <th>{t!(i18n, settings.token_last_used)}</th>
+                                    <th></th>
+                                </tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|t| {
                                         let id = t.id;
@@ -62,19 +71,19 @@ pub fn TokensPage() -> impl IntoView {
                                                 <td><LocalTime ms=t.created_at format=date_time/></td>
                                                 <td>{match t.last_used_at {
                                                     Some(at) => view! { <LocalTime ms=at format=date_time/> }.into_any(),
-                                                    None => "never".into_any(),
+                                                    None => t!(i18n, settings.token_never).into_any(),
                                                 }}</td>
                                                 <td>{match t.revoked_at {
-                                                    Some(_) => "revoked".into_any(),
+                                                    Some(_) => t!(i18n, settings.token_revoked).into_any(),
                                                     None => view! {
                                                         <button class="button" on:click=move |_| {
                                                             leptos::task::spawn_local(async move {
                                                                 match revoke_my_token(id).await {
                                                                     Ok(()) => reload.update(|v| *v += 1),
-                                                                    Err(err) => error.set(Some(err.to_string())),
+                                                                    Err(err) => error.set(Some(err)),
                                                                 }
                                                             });
-                                                        }>"Revoke"</button>
+                                                        }>{t!(i18n, settings.revoke)}</button>
                                                     }.into_any(),
                                                 }}</td>
                                             </tr>

@@ -1,6 +1,8 @@
 //! Files an employee picks or drops into the composer, and their upload with progress
 //! (`POST /media/send/{conversation}`). Browser-only: the server never runs these.
 
+use crate::i18n::Locale;
+
 /// A file chosen for sending, with what the composer shows before it goes.
 #[derive(Clone, Debug)]
 pub struct PickedFile {
@@ -20,11 +22,17 @@ impl PartialEq for PickedFile {
     }
 }
 
-/// "1.2 MB", "340 KB".
-pub fn human_size(bytes: u64) -> String {
+/// "1.2 MB", "340 KB" ("1,2 MB" in Portuguese).
+pub fn human_size(locale: Locale, bytes: u64) -> String {
     if bytes >= 1024 * 1024 {
-        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+        let size = format!("{:.1}", bytes as f64 / (1024.0 * 1024.0));
+        let size = match locale {
+            Locale::en => size,
+            Locale::pt_BR => size.replace('.', ","),
+        };
+        format!("{size} MB")
     } else {
+        // At most 1024: no thousands separator in either language.
         format!("{} KB", bytes.div_ceil(1024))
     }
 }
@@ -32,6 +40,8 @@ pub fn human_size(bytes: u64) -> String {
 #[cfg(feature = "hydrate")]
 mod browser {
     use super::PickedFile;
+    use crate::i18n::{td_string, Locale};
+    use crate::ui::locale::fill;
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
 
@@ -74,16 +84,18 @@ mod browser {
     }
 
     /// Uploads with XMLHttpRequest (fetch reports no upload progress); `progress` gets
-    /// 0.0–1.0. Resolves with the server's error message on a refusal.
+    /// 0.0–1.0. Resolves with the server's error message on a refusal; our own messages
+    /// are in `locale`.
     pub async fn upload(
+        locale: Locale,
         url: String,
         file: PickedFile,
         progress: impl Fn(f64) + 'static,
     ) -> Result<(), String> {
-        let xhr =
-            web_sys::XmlHttpRequest::new().map_err(|_| "the browser cannot upload".to_owned())?;
-        xhr.open("POST", &url)
-            .map_err(|_| "the upload could not start".to_owned())?;
+        let not_started = || td_string!(locale, reply.upload_not_started).to_owned();
+        let xhr = web_sys::XmlHttpRequest::new()
+            .map_err(|_| td_string!(locale, reply.upload_unsupported).to_owned())?;
+        xhr.open("POST", &url).map_err(|_| not_started())?;
         xhr.set_request_header("content-type", &file.mime).ok();
         xhr.set_request_header("accept", "application/json").ok();
         let on_progress =
@@ -104,7 +116,7 @@ mod browser {
         });
         xhr.set_onloadend(Some(on_end.as_ref().unchecked_ref()));
         xhr.send_with_opt_blob(Some(&file.file))
-            .map_err(|_| "the upload could not start".to_owned())?;
+            .map_err(|_| not_started())?;
         let _ = done_rx.await;
         drop((on_progress, on_end));
         let status = xhr.status().unwrap_or(0);
@@ -117,9 +129,12 @@ mod browser {
             .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned));
         Err(message.unwrap_or_else(|| {
             if status == 0 {
-                "The connection broke off; the file was not sent.".into()
+                td_string!(locale, reply.upload_connection_lost).to_owned()
             } else {
-                format!("The file was not sent (HTTP {status}).")
+                fill(
+                    td_string!(locale, reply.upload_http_error),
+                    &[("status", &status.to_string())],
+                )
             }
         }))
     }
@@ -134,8 +149,10 @@ mod tests {
 
     #[test]
     fn sizes_read_naturally() {
-        assert_eq!(human_size(1), "1 KB");
-        assert_eq!(human_size(340 * 1024), "340 KB");
-        assert_eq!(human_size(1_258_291), "1.2 MB");
+        let english = Locale::en;
+        assert_eq!(human_size(english, 1), "1 KB");
+        assert_eq!(human_size(english, 340 * 1024), "340 KB");
+        assert_eq!(human_size(english, 1_258_291), "1.2 MB");
+        assert_eq!(human_size(Locale::pt_BR, 1_258_291), "1,2 MB");
     }
 }

@@ -78,19 +78,17 @@ impl ProviderContext {
 
     /// The URL a provider fetches one of our files from: signed, so it cannot be guessed.
     pub fn public_media_url(&self, attachment: i64) -> String {
-        let signature = self.secret_key.sign(&media_signing_text(attachment));
-        format!("{}/media/public/{attachment}/{signature}", self.public_url)
+        format!(
+            "{}{}",
+            self.public_url,
+            self.secret_key.public_media_path(attachment)
+        )
     }
 
     /// The webhook URL of a channel, as providers must be told it.
     pub fn webhook_url(&self, kind: ChannelKind, channel: app::ids::ChannelId) -> String {
         webhook_url(&self.public_url, kind, channel)
     }
-}
-
-/// What the signature of a public file URL covers.
-pub fn media_signing_text(attachment: i64) -> String {
-    format!("media:{attachment}")
 }
 
 /// `{public_url}/webhooks/{kind}/{id}`: the one place webhook URLs are built.

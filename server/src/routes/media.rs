@@ -6,7 +6,6 @@
 //! the stored, checked type, `nosniff`, a sandboxing CSP, and `attachment` for anything
 //! that is not an image, audio or video.
 
-use crate::channels::media_signing_text;
 use crate::error::ApiError;
 use crate::workers::media::{allowed_media_type, media_type_of};
 use crate::workers::retention::media_path;
@@ -49,10 +48,7 @@ pub async fn serve_public(
     State(state): State<AppState>,
     Path((attachment, signature)): Path<(i64, String)>,
 ) -> Result<Response, ApiError> {
-    if !state
-        .secret_key
-        .verify(&media_signing_text(attachment), &signature)
-    {
+    if !state.secret_key.verify_media(attachment, &signature) {
         return Err(ApiError::NotFound("File"));
     }
     let media = messages::outbound_media(&state.db, attachment)

@@ -44,9 +44,16 @@ async fn an_employee_without_access_gets_nothing_of_the_other_channel() {
     let (_, hidden) = owner_only_channel(&app).await;
     let hidden = hidden.to_string();
     let agent = app.signed_in_agent().await;
-    let (_, needs) = app.call(&agent, "inbox_needs_attention", &[]).await;
+    let (status, _) = app
+        .call(&agent, "conversation_summary", &[("id", &hidden)])
+        .await;
     assert_eq!(
-        needs, false,
+        status, 404,
+        "a notification never names a lead of a hidden channel"
+    );
+    let (_, needs) = app.call(&agent, "inbox_attention", &[]).await;
+    assert_eq!(
+        needs["needs_attention"], false,
         "the red dot ignores channels the agent may not use"
     );
 
@@ -241,8 +248,8 @@ async fn a_role_without_conversations_sees_no_menu_item_and_is_refused() {
         .call(&bea, "list_conversations", &[("status", "open")])
         .await;
     assert_eq!(status, 403);
-    let (_, needs) = app.call(&bea, "inbox_needs_attention", &[]).await;
-    assert_eq!(needs, false);
+    let (_, needs) = app.call(&bea, "inbox_attention", &[]).await;
+    assert_eq!(needs["needs_attention"], false);
     assert_eq!(
         bea.get(app.url("/api/events"))
             .send()

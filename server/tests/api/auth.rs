@@ -197,3 +197,118 @@ async fn agent_session_cookie(app: &crate::helpers::TestApp, c: &reqwest::Client
         .unwrap()
         .to_owned()
 }
+
+/// The `Set-Cookie` value for the language cookie in a response, if any.
+fn language_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("i18n_pref_locale="))
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn the_profile_language_is_validated_stored_and_set_at_sign_in() {
+    let app = spawn_app().await;
+    let agent = app.signed_in_agent().await;
+    // Refused: a language we do not speak, and SQL in its place; nothing stored.
+    for bad in ["fr", "pt-BR'; DROP TABLE employees; --", &"x".repeat(300)] {
+        let (status, body) = app.call(&agent, "set_my_language", &[("tag", bad)]).await;
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert!(body.to_string().contains("English or Português"), "{body}");
+    }
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT locale FROM employees WHERE email = $1")
+            .bind(app::demo::AGENT_EMAIL)
+            .fetch_one(&app.db.read)
+            .await
+            .unwrap();
+    assert_eq!(stored, None);
+
+    // Chosen: stored, and the cookie is set for a year on the whole site.
+    let response = agent
+        .post(app.url("/api/set_my_language"))
+        .form(&[("tag", "pt-br")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cookie = language_cookie(&response).expect("the language cookie");
+    assert!(cookie.starts_with("i18n_pref_locale=pt-BR;"), "{cookie}");
+    assert!(
+        cookie.contains("Path=/") && cookie.contains("Max-Age=31536000"),
+        "{cookie}"
+    );
+    let (_, me) = app.call(&agent, "current_employee", &[]).await;
+    assert_eq!(me["locale"], "pt-BR");
+
+    // A new browser gets it with its sign-in, so the first page is in Portuguese.
+    let fresh = crate::helpers::client();
+    let response = fresh
+        .post(app.url("/api/login"))
+        .form(&[
+            ("email", app::demo::AGENT_EMAIL),
+            ("password", app::demo::AGENT_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().as_u16() < 400);
+    let cookie = language_cookie(&response).expect("set at sign-in");
+    assert!(cookie.starts_with("i18n_pref_locale=pt-BR;"), "{cookie}");
+    let page = fresh
+        .get(app.url("/conversations"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"lang="pt-BR""#),
+        "the page is in Portuguese"
+    );
+    assert!(page.contains("Conversas"), "the menu is in Portuguese");
+
+    // Back to the browser's language: stored as none, the cookie removed.
+    let response = agent
+        .post(app.url("/api/set_my_language"))
+        .form::<[(&str, &str); 0]>(&[])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cookie = language_cookie(&response).expect("the cookie is cleared");
+    assert!(cookie.contains("Max-Age=0"), "{cookie}");
+    let (_, me) = app.call(&agent, "current_employee", &[]).await;
+    assert_eq!(me["locale"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn pages_follow_the_browsers_language_without_a_choice() {
+    let app = spawn_app().await;
+    let agent = app.signed_in_agent().await;
+    for (accept, lang, word) in [
+        ("pt-BR,pt;q=0.9", "pt-BR", "Conversas"),
+        ("pt-PT", "pt-BR", "Conversas"),
+        ("en-US,en;q=0.9", "en", "Conversations"),
+        ("de-DE", "en", "Conversations"),
+    ] {
+        let page = agent
+            .get(app.url("/conversations"))
+            .header("accept-language", accept)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&format!(r#"lang="{lang}""#)),
+            "{accept} → {lang}"
+        );
+        assert!(page.contains(word), "{accept} → {word}");
+    }
+}

@@ -231,13 +231,19 @@ async fn opening_marks_read_and_the_red_dot_follows() {
         .execute(&app.db.write)
         .await
         .unwrap();
-    let (_, needs) = app.call(&agent, "inbox_needs_attention", &[]).await;
-    assert_eq!(needs, false);
+    let (_, needs) = app.call(&agent, "inbox_attention", &[]).await;
+    assert_eq!(needs["needs_attention"], false);
     app.lead_writes("lead-dot-1", "msg-dot-0001", "Anyone there?")
         .await;
-    let (_, needs) = app.call(&agent, "inbox_needs_attention", &[]).await;
-    assert_eq!(needs, true);
+    let (_, needs) = app.call(&agent, "inbox_attention", &[]).await;
+    assert_eq!(needs["needs_attention"], true);
+    assert_eq!(needs["unread_conversations"], 1, "the tab title's count");
     let conversation = app.conversation_of("lead-dot-1").await.to_string();
+    let (status, summary) = app
+        .call(&agent, "conversation_summary", &[("id", &conversation)])
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(summary["preview"], "Anyone there?");
     app.call(&agent, "mark_conversation_read", &[("id", &conversation)])
         .await;
     let (_, detail) = app
@@ -245,16 +251,17 @@ async fn opening_marks_read_and_the_red_dot_follows() {
         .await;
     assert_eq!(detail["summary"]["unread_count"], 0);
     // Still awaiting a reply: the dot stays until someone answers.
-    let (_, needs) = app.call(&agent, "inbox_needs_attention", &[]).await;
-    assert_eq!(needs, true);
+    let (_, needs) = app.call(&agent, "inbox_attention", &[]).await;
+    assert_eq!(needs["needs_attention"], true);
+    assert_eq!(needs["unread_conversations"], 0);
     app.call(
         &agent,
         "send_message",
         &[("conversation_id", &conversation), ("body", "Yes!")],
     )
     .await;
-    let (_, needs) = app.call(&agent, "inbox_needs_attention", &[]).await;
-    assert_eq!(needs, false);
+    let (_, needs) = app.call(&agent, "inbox_attention", &[]).await;
+    assert_eq!(needs["needs_attention"], false);
 }
 
 #[tokio::test]
@@ -325,4 +332,70 @@ async fn mark_unread_puts_it_back_for_the_team() {
         .call(&agent, "mark_conversation_unread", &[("id", "999999")])
         .await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn files_sent_to_the_sandbox_lead_reach_their_page() {
+    let app = spawn_app().await;
+    let agent = app.signed_in_agent().await;
+    app.lead_writes("lead-files-1", "msg-files-0001", "Send me the list?")
+        .await;
+    let conversation = app.conversation_of("lead-files-1").await;
+    let pdf = b"%PDF-1.4 price list".to_vec();
+    let response = agent
+        .post(app.url(&format!("/media/send/{conversation}")))
+        .query(&[("name", "prices.pdf"), ("caption", "Our prices")])
+        .header("content-type", "application/pdf")
+        .body(pdf.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let delivered = eventually(Duration::from_secs(5), || async {
+        app.count(
+            "SELECT COUNT(*) FROM messages WHERE body = 'Our prices' AND status = 'delivered'",
+        )
+        .await
+            == 1
+    })
+    .await;
+    assert!(delivered, "the sandbox delivered the file");
+    let channel = app.sandbox_channel().await.to_string();
+    let (status, thread) = app
+        .call(
+            &crate::helpers::client(),
+            "sandbox_thread",
+            &[("channel_id", &channel), ("lead_id", "lead-files-1")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let last = thread.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["body"], "Our prices");
+    let file = &last["files"][0];
+    assert_eq!(file["name"], "prices.pdf");
+    assert_eq!(file["mime"], "application/pdf");
+    let url = file["url"].as_str().unwrap();
+    assert!(url.starts_with("/media/public/"), "{url}");
+    // The lead (no account) fetches it from the signed URL; a changed signature gets nothing.
+    let fetched = crate::helpers::client()
+        .get(app.url(url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.bytes().await.unwrap().to_vec(), pdf);
+    let forged = format!("{}0", &url[..url.len() - 1]);
+    let forged = if forged == url {
+        format!("{}1", &url[..url.len() - 1])
+    } else {
+        forged
+    };
+    let refused = crate::helpers::client()
+        .get(app.url(&forged))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 404);
+    // The lead's own messages carry no files link of ours.
+    assert_eq!(thread[0]["files"], serde_json::json!([]));
 }

@@ -3,12 +3,15 @@
 //! the text comes back so nothing typed is lost.
 
 use crate::channels::window::{outbound_file_limit, provider_limit_error, ReplyWindow};
-use crate::channels::ChannelStatus;
+use crate::channels::{ChannelKind, ChannelStatus};
 use crate::conversations::ConversationDetail;
+use crate::error::AppError;
+use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 use crate::ids::ConversationId;
 use crate::messages::{
     send_message, send_template, whatsapp_templates, MessageBody, TemplateChoice, MAX_BODY_CHARS,
 };
+use crate::ui::locale::{error_text, fill};
 use crate::ui::time::use_mounted;
 use crate::ui::upload::{human_size, PickedFile};
 use leptos::prelude::*;
@@ -16,53 +19,129 @@ use leptos::prelude::*;
 /// The counter appears this close to the limit.
 const COUNTER_FROM: usize = MAX_BODY_CHARS - 100;
 
-/// Why replying is impossible, if it is: the channel's state, then the reply window.
-fn lock_reason(detail: &ConversationDetail) -> Option<String> {
+/// A channel kind's name in sentences: the providers' names stay as they are.
+fn channel_label(locale: Locale, kind: ChannelKind) -> &'static str {
+    match kind {
+        ChannelKind::Sandbox => td_string!(locale, reply.channel_sandbox),
+        _ => kind.label(),
+    }
+}
+
+/// Why replying is impossible, if it is: the channel's state, then the reply window
+/// (whether the window refuses is [`ReplyWindow::refusal`]'s call; its words are ours).
+fn lock_reason(locale: Locale, detail: &ConversationDetail) -> Option<String> {
     match detail.channel_status {
-        ChannelStatus::Connected => detail.reply_window.refusal(detail.summary.channel_kind),
-        ChannelStatus::SyncLost => Some(format!(
-            "This channel lost its connection{}. Reconnect this channel in Settings › Conversations.",
-            detail
+        ChannelStatus::Connected => {
+            window_refusal(locale, detail.reply_window, detail.summary.channel_kind)
+        }
+        ChannelStatus::SyncLost => {
+            let detail = detail
                 .channel_status_detail
                 .as_ref()
                 .map(|d| format!(" ({d})"))
-                .unwrap_or_default()
-        )),
-        ChannelStatus::Disconnected => Some(
-            "This channel is disconnected. Connect it in Settings › Conversations to reply.".into(),
+                .unwrap_or_default();
+            Some(fill(
+                td_string!(locale, reply.lock_sync_lost),
+                &[("detail", &detail)],
+            ))
+        }
+        ChannelStatus::Disconnected => Some(td_string!(locale, reply.lock_disconnected).to_owned()),
+    }
+}
+
+/// [`ReplyWindow::refusal`] in the employee's language, by the window's state.
+fn window_refusal(locale: Locale, window: ReplyWindow, kind: ChannelKind) -> Option<String> {
+    window.refusal(kind).map(|worded| match window {
+        ReplyWindow::TemplateOnly => td_string!(locale, reply.lock_template_only).to_owned(),
+        ReplyWindow::Closed => fill(
+            td_string!(locale, reply.lock_closed),
+            &[("channel", channel_label(locale, kind))],
+        ),
+        _ => worded,
+    })
+}
+
+/// "5 h 12 min", "3 days": how long until `closes_at`.
+pub fn time_left(locale: Locale, ms: i64) -> String {
+    let minutes = (ms / 60_000).max(0);
+    match minutes {
+        m if m >= 48 * 60 => fill(
+            td_string!(locale, reply.time_days),
+            &[("days", &(m / (24 * 60)).to_string())],
+        ),
+        m if m >= 60 => fill(
+            td_string!(locale, reply.time_hours_minutes),
+            &[
+                ("hours", &(m / 60).to_string()),
+                ("minutes", &(m % 60).to_string()),
+            ],
+        ),
+        m => fill(
+            td_string!(locale, reply.time_minutes),
+            &[("minutes", &m.to_string())],
         ),
     }
 }
 
-/// "5 h 12 min", "3 days": how long until `closes_at`.
-pub fn time_left(ms: i64) -> String {
-    let minutes = (ms / 60_000).max(0);
-    match minutes {
-        m if m >= 48 * 60 => format!("{} days", m / (24 * 60)),
-        m if m >= 60 => format!("{} h {} min", m / 60, m % 60),
-        m => format!("{m} min"),
-    }
-}
-
 /// How long the window stays open, in words (after hydration: it reads the clock).
-fn window_note(window: ReplyWindow, now: i64) -> Option<String> {
+fn window_note(locale: Locale, window: ReplyWindow, now: i64) -> Option<String> {
     match window {
-        ReplyWindow::Open { closes_at } => Some(format!(
-            "Reply window open for {}",
-            time_left(closes_at - now)
+        ReplyWindow::Open { closes_at } => Some(fill(
+            td_string!(locale, reply.window_open),
+            &[("time", &time_left(locale, closes_at - now))],
         )),
-        ReplyWindow::HumanAgent { closes_at } => Some(format!(
-            "Past 24 hours: replies go out tagged as a human agent for {} more",
-            time_left(closes_at - now)
+        ReplyWindow::HumanAgent { closes_at } => Some(fill(
+            td_string!(locale, reply.window_human_agent),
+            &[("time", &time_left(locale, closes_at - now))],
         )),
         _ => None,
     }
 }
 
+/// Why [`MessageBody::parse`] refused `text`, in the employee's language.
+fn body_error(locale: Locale, text: &str, error: &AppError) -> String {
+    if !matches!(error, AppError::Validation { .. }) {
+        return error_text(locale, error);
+    }
+    // The same trimming as `MessageBody::parse`.
+    let trimmed = text.trim_end().trim_start_matches(['\n', '\r']);
+    let chars = trimmed.chars().count();
+    if trimmed.trim().is_empty() {
+        td_string!(locale, reply.body_blank).to_owned()
+    } else if chars > MAX_BODY_CHARS {
+        fill(
+            td_string!(locale, reply.body_too_long),
+            &[
+                ("count", &chars.to_string()),
+                ("max", &MAX_BODY_CHARS.to_string()),
+            ],
+        )
+    } else {
+        error_text(locale, error)
+    }
+}
+
+/// The provider's own limit on a reply's text, if `text` is over it, in the employee's
+/// language (whether it is over is [`provider_limit_error`]'s call).
+fn provider_limit_text(locale: Locale, kind: ChannelKind, text: &str) -> Option<String> {
+    provider_limit_error(kind, text).map(|worded| match kind {
+        ChannelKind::Instagram => fill(
+            td_string!(locale, reply.instagram_too_long),
+            &[("bytes", &text.len().to_string())],
+        ),
+        ChannelKind::TwilioSms => td_string!(locale, reply.sms_too_long).to_owned(),
+        _ => worded,
+    })
+}
+
 #[component]
 pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> impl IntoView {
+    let i18n = use_i18n();
     let id = state.with_untracked(|s| s.summary.id);
-    let lock = Memo::new(move |_| state.with(lock_reason));
+    let lock = Memo::new(move |_| {
+        let locale = i18n.get_locale();
+        state.with(|s| lock_reason(locale, s))
+    });
     let continue_url = Memo::new(move |_| {
         state.with(|s| {
             (s.channel_status == ChannelStatus::Connected && s.reply_window == ReplyWindow::Closed)
@@ -80,7 +159,10 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
     let note = move || {
         mounted
             .get()
-            .then(|| state.with(|s| window_note(s.reply_window, crate::ui::time::now_ms())))
+            .then(|| {
+                let locale = i18n.get_locale();
+                state.with(|s| window_note(locale, s.reply_window, crate::ui::time::now_ms()))
+            })
             .flatten()
     };
     let kind = state.with_untracked(|s| s.summary.channel_kind);
@@ -104,7 +186,10 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
     let sending = RwSignal::new(Vec::<(u64, String)>::new());
     let next_local = StoredValue::new(0u64);
     let count = Memo::new(move |_| text.with(|t| t.chars().count()));
-    let provider_limit = Memo::new(move |_| text.with(|t| provider_limit_error(kind, t)));
+    let provider_limit = Memo::new(move |_| {
+        let locale = i18n.get_locale();
+        text.with(|t| provider_limit_text(locale, kind, t))
+    });
     let too_long = move || count.get() > MAX_BODY_CHARS || provider_limit.with(Option::is_some);
     let blank = move || text.with(|t| t.trim().is_empty());
     let picked = RwSignal::new(None::<PickedFile>);
@@ -112,20 +197,23 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
     let drag_over = RwSignal::new(false);
     let uploading = move || progress.with(Option::is_some);
     let send_file = move |file: PickedFile| {
+        let locale = i18n.get_locale_untracked();
         let limit = outbound_file_limit(kind, &file.mime);
         if file.size as usize > limit {
-            error.set(Some(format!(
-                "{} takes files of this type up to {}; this one has {}.",
-                kind.label(),
-                human_size(limit as u64),
-                human_size(file.size)
+            error.set(Some(fill(
+                td_string!(locale, reply.file_too_large),
+                &[
+                    ("channel", channel_label(locale, kind)),
+                    ("limit", &human_size(locale, limit as u64)),
+                    ("size", &human_size(locale, file.size)),
+                ],
             )));
             return;
         }
         let caption = text.get_untracked();
         if !caption.trim().is_empty() {
             if let Err(err) = MessageBody::parse(&caption) {
-                error.set(Some(err.to_string()));
+                error.set(Some(body_error(locale, &caption, &err)));
                 return;
             }
         }
@@ -140,8 +228,10 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
             );
             progress.set(Some(0.0));
             leptos::task::spawn_local(async move {
-                match crate::ui::upload::upload(url, file.clone(), move |p| progress.set(Some(p)))
-                    .await
+                match crate::ui::upload::upload(locale, url, file.clone(), move |p| {
+                    progress.set(Some(p))
+                })
+                .await
                 {
                     Ok(()) => {
                         crate::ui::upload::forget_preview(&file);
@@ -165,9 +255,10 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
             send_file(file);
             return;
         }
+        let locale = i18n.get_locale_untracked();
         let body = text.get_untracked();
         match MessageBody::parse(&body) {
-            Err(err) => error.set(Some(err.to_string())),
+            Err(err) => error.set(Some(body_error(locale, &body, &err))),
             Ok(valid) => {
                 error.set(None);
                 let local = next_local.get_value();
@@ -182,7 +273,7 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
                             if text.get_untracked().is_empty() {
                                 text.set(body);
                             }
-                            error.set(Some(err.to_string()));
+                            error.set(Some(error_text(locale, &err)));
                         }
                     }
                     sending.update(|s| s.retain(|(l, _)| *l != local));
@@ -201,7 +292,7 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
             <For each=move || sending.get() key=|(l, _)| *l let:item>
                 <div class="bubble-row outbound group-first group-last" data-status="sending">
                     <div class="bubble"><p class="bubble-text">{item.1}</p></div>
-                    <div class="bubble-meta"><span class="state state-pending">"🕓 Sending…"</span></div>
+                    <div class="bubble-meta"><span class="state state-pending">"🕓 "{t!(i18n, reply.sending)}</span></div>
                 </div>
             </For>
         </div>
@@ -213,7 +304,7 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
                     {move || template_only.get().then(|| view! { <TemplatePicker id=id/> })}
                     {move || continue_url.get().map(|url| view! {
                         <a class="button" href=url target="_blank" rel="noopener noreferrer">
-                            "Continue in "{kind.label()}
+                            {t!(i18n, reply.continue_in, channel = kind.label())}
                         </a>
                     })}
                 </div>
@@ -234,25 +325,25 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
                 {move || error.get().map(|e| view! { <p class="form-error" role="alert" data-testid="composer-error">{e}</p> })}
                 {move || picked.get().map(|file| view! {
                     <div class="file-preview" data-testid="file-preview">
-                        {file.preview.clone().map(|src| view! { <img src=src alt=format!("Preview of {}", file.name)/> })}
-                        <span class="file-name">"📎 "{file.name.clone()}" · "{human_size(file.size)}</span>
+                        {file.preview.clone().map(|src| view! { <img src=src alt=fill(td_string!(i18n.get_locale(), reply.preview_alt), &[("name", &file.name)])/> })}
+                        <span class="file-name">"📎 "{file.name.clone()}" · "{move || human_size(i18n.get_locale(), file.size)}</span>
                         {move || progress.get().map(|p| view! {
-                            <progress max="1" value=p.to_string() aria-label="Uploading"></progress>
+                            <progress max="1" value=p.to_string() aria-label=move || t_string!(i18n, reply.uploading)></progress>
                         })}
                         <button type="button" class="link-button" disabled=uploading
                             on:click=move |_| {
                                 #[cfg(feature = "hydrate")]
                                 if let Some(file) = picked.get_untracked() { crate::ui::upload::forget_preview(&file); }
                                 picked.set(None);
-                            }>"Remove"</button>
+                            }>{t!(i18n, reply.remove)}</button>
                     </div>
                 })}
                 <div class="composer-row">
-                    <label class="button attach-button" title="Attach a file (or drop it here)">
+                    <label class="button attach-button" title=move || t_string!(i18n, reply.attach_title)>
                         <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
                             <path d="M21 11.5l-8.5 8.5a5.5 5.5 0 0 1-7.8-7.8l8.5-8.5a3.7 3.7 0 0 1 5.2 5.2l-8.5 8.5a1.8 1.8 0 0 1-2.6-2.6l7.8-7.8"/>
                         </svg>
-                        <span class="visually-hidden">"Attach a file"</span>
+                        <span class="visually-hidden">{t!(i18n, reply.attach)}</span>
                         <input type="file" class="visually-hidden" name="file" data-testid="attach-input"
                             accept="image/*,video/*,audio/*,application/pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.txt,.csv"
                             on:change=move |ev| {
@@ -264,17 +355,17 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
                                 }
                             }/>
                     </label>
-                    <label class="visually-hidden" for="composer-text">"Reply"</label>
-                    <textarea id="composer-text" name="body" rows="1" placeholder="Write a reply…"
-                        title="Enter sends, Shift+Enter makes a new line"
+                    <label class="visually-hidden" for="composer-text">{t!(i18n, reply.reply_label)}</label>
+                    <textarea id="composer-text" name="body" rows="1" placeholder=move || t_string!(i18n, reply.reply_placeholder)
+                        title=move || t_string!(i18n, reply.reply_hint)
                         prop:value=move || text.get()
                         on:input=move |ev| { text.set(event_target_value(&ev)); error.set(None); }
                         on:keydown=on_keydown
                         aria-describedby="composer-counter"></textarea>
                     <button type="submit" class="button primary send-button"
                         disabled=move || (blank() && picked.with(Option::is_none)) || too_long() || uploading()
-                        title=move || if blank() { "Write a message first".to_owned() } else if too_long() { format!("Shorten the message to {MAX_BODY_CHARS} characters") } else { "Send (Enter)".to_owned() }>
-                        "Send"
+                        title=move || if blank() { t_string!(i18n, reply.write_first).to_owned() } else if too_long() { fill(td_string!(i18n.get_locale(), reply.shorten_to), &[("max", &MAX_BODY_CHARS.to_string())]) } else { t_string!(i18n, reply.send_enter).to_owned() }>
+                        {t!(i18n, reply.send)}
                     </button>
                 </div>
                 <div class="composer-foot">
@@ -291,17 +382,16 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
 /// Outside WhatsApp's window: pick an approved template, fill its variables, send.
 #[component]
 fn TemplatePicker(id: ConversationId) -> impl IntoView {
+    let i18n = use_i18n();
     let open = RwSignal::new(false);
-    let templates = RwSignal::new(None::<Result<Vec<crate::channels::WhatsappTemplate>, String>>);
+    let templates = RwSignal::new(None::<Result<Vec<crate::channels::WhatsappTemplate>, AppError>>);
     let chosen = RwSignal::new(None::<usize>);
     let values = RwSignal::new(Vec::<String>::new());
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<AppError>);
     let load = move |_| {
         open.set(true);
         leptos::task::spawn_local(async move {
-            templates.set(Some(
-                whatsapp_templates(id).await.map_err(|e| e.to_string()),
-            ));
+            templates.set(Some(whatsapp_templates(id).await));
         });
     };
     let current = move || {
@@ -328,28 +418,28 @@ fn TemplatePicker(id: ConversationId) -> impl IntoView {
                     chosen.set(None);
                     error.set(None);
                 }
-                Err(err) => error.set(Some(err.to_string())),
+                Err(err) => error.set(Some(err)),
             }
         });
     };
     view! {
         <Show when=move || open.get() fallback=move || view! {
-            <button class="button primary" type="button" on:click=load data-testid="pick-template">"Send a template"</button>
+            <button class="button primary" type="button" on:click=load data-testid="pick-template">{t!(i18n, reply.send_a_template)}</button>
         }>
             <form class="template-picker" on:submit=send data-testid="template-picker">
                 {move || match templates.get() {
-                    None => view! { <p class="meta">"Loading the approved templates…"</p> }.into_any(),
-                    Some(Err(e)) => view! { <p class="form-error" role="alert">{e}</p> }.into_any(),
-                    Some(Ok(list)) if list.is_empty() => view! { <p class="meta">"This number has no approved templates."</p> }.into_any(),
+                    None => view! { <p class="meta">{t!(i18n, reply.templates_loading)}</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="form-error" role="alert">{error_text(i18n.get_locale(), &e)}</p> }.into_any(),
+                    Some(Ok(list)) if list.is_empty() => view! { <p class="meta">{t!(i18n, reply.templates_none)}</p> }.into_any(),
                     Some(Ok(list)) => view! {
-                        <label>"Template"
+                        <label>{t!(i18n, reply.template)}
                             <select name="template" on:change=move |ev| {
                                 let i = event_target_value(&ev).parse::<usize>().ok();
                                 let n = i.and_then(|i| templates.with_untracked(|t| t.as_ref().and_then(|t| t.as_ref().ok()).and_then(|l| l.get(i).map(|t| t.variable_count())))).unwrap_or(0);
                                 chosen.set(i);
                                 values.set(vec![String::new(); n]);
                             }>
-                                <option value="">"Choose…"</option>
+                                <option value="">{t!(i18n, reply.choose)}</option>
                                 {list.iter().enumerate().map(|(i, t)| view! { <option value=i.to_string()>{format!("{} ({})", t.name, t.language)}</option> }).collect_view()}
                             </select>
                         </label>
@@ -359,16 +449,16 @@ fn TemplatePicker(id: ConversationId) -> impl IntoView {
                     let n = t.variable_count();
                     view! {
                         {(0..n).map(|i| view! {
-                            <label>{format!("Variable {{{{{}}}}}", i + 1)}
+                            <label>{move || format!("{} {{{{{}}}}}", t_string!(i18n, reply.variable), i + 1)}
                                 <input name=format!("param{}", i + 1) required maxlength="200"
                                     on:input=move |ev| values.update(|v| if let Some(slot) = v.get_mut(i) { *slot = event_target_value(&ev) })/>
                             </label>
                         }).collect_view()}
                         <p class="template-preview" data-testid="template-preview">{move || t.render(&values.get())}</p>
-                        <button class="button primary" type="submit">"Send template"</button>
+                        <button class="button primary" type="submit">{t!(i18n, reply.send_template)}</button>
                     }
                 })}
-                {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                {move || error.get().map(|e| view! { <p class="form-error" role="alert">{error_text(i18n.get_locale(), &e)}</p> })}
             </form>
         </Show>
     }
@@ -424,9 +514,70 @@ mod tests {
 
     #[test]
     fn time_left_reads_naturally() {
-        assert_eq!(time_left(5 * 3_600_000 + 12 * 60_000), "5 h 12 min");
-        assert_eq!(time_left(3 * 24 * 3_600_000), "3 days");
-        assert_eq!(time_left(59_000), "0 min");
-        assert_eq!(time_left(-5), "0 min");
+        let english = Locale::en;
+        assert_eq!(
+            time_left(english, 5 * 3_600_000 + 12 * 60_000),
+            "5 h 12 min"
+        );
+        assert_eq!(time_left(english, 3 * 24 * 3_600_000), "3 days");
+        assert_eq!(time_left(english, 59_000), "0 min");
+        assert_eq!(time_left(english, -5), "0 min");
+        assert_eq!(time_left(Locale::pt_BR, 3 * 24 * 3_600_000), "3 dias");
+    }
+
+    #[test]
+    fn body_errors_match_the_parser() {
+        let english = Locale::en;
+        for text in ["", "  \n ", &"a".repeat(MAX_BODY_CHARS + 1)] {
+            let err = MessageBody::parse(text).unwrap_err();
+            let AppError::Validation { message, .. } = &err else {
+                panic!("not a validation error: {err:?}");
+            };
+            assert_eq!(&body_error(english, text, &err), message);
+        }
+    }
+
+    #[test]
+    fn refusals_match_the_window_module() {
+        for kind in [
+            ChannelKind::Whatsapp,
+            ChannelKind::Messenger,
+            ChannelKind::Instagram,
+        ] {
+            for window in [
+                ReplyWindow::TemplateOnly,
+                ReplyWindow::Closed,
+                ReplyWindow::Always,
+                ReplyWindow::Open { closes_at: 0 },
+            ] {
+                assert_eq!(
+                    window_refusal(Locale::en, window, kind),
+                    window.refusal(kind),
+                    "{kind:?} {window:?}"
+                );
+                assert_eq!(
+                    window_refusal(Locale::pt_BR, window, kind).is_some(),
+                    window.refusal(kind).is_some()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn provider_limits_match_the_window_module() {
+        let long = "é".repeat(501);
+        assert_eq!(
+            provider_limit_text(Locale::en, ChannelKind::Instagram, &long),
+            provider_limit_error(ChannelKind::Instagram, &long)
+        );
+        let sms = "a".repeat(1601);
+        assert_eq!(
+            provider_limit_text(Locale::en, ChannelKind::TwilioSms, &sms),
+            provider_limit_error(ChannelKind::TwilioSms, &sms)
+        );
+        assert!(
+            provider_limit_text(Locale::pt_BR, ChannelKind::TwilioSms, &sms)
+                .is_some_and(|t| t.starts_with("Um SMS"))
+        );
     }
 }

@@ -8,8 +8,11 @@ use crate::clients::{
     create_client_for_conversation, link_client, search_clients, unlink_client, Client, ClientCard,
 };
 use crate::conversations::ConversationDetail;
-use crate::documents::{create_document, format_amount, Document, DocumentKind};
+use crate::documents::{create_document, Document, DocumentKind};
+use crate::error::AppError;
+use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 use crate::ids::ConversationId;
+use crate::ui::locale::{error_text, format_amount, format_integer};
 use crate::ui::phone::PhoneNumber;
 use crate::ui::text::initials;
 use crate::ui::time::{date_time, LocalTime};
@@ -21,17 +24,18 @@ pub fn ContactPanel(
     show: RwSignal<bool>,
     on_change: Callback<()>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let id = state.with_untracked(|s| s.summary.id);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<AppError>);
     // Only a change of client re-draws the client part (a search being typed survives live updates).
     let client = Memo::new(move |_| state.with(|d| d.client.clone()));
     view! {
-        <aside class="client-panel" class:open=move || show.get() aria-label="Contact and client">
+        <aside class="client-panel" class:open=move || show.get() aria-label=move || t_string!(i18n, reply.contact_panel)>
             <header class="panel-header">
-                <h2>"Contact"</h2>
-                <button class="button panel-close" on:click=move |_| show.set(false) aria-label="Close contact panel">"×"</button>
+                <h2>{t!(i18n, reply.contact)}</h2>
+                <button class="button panel-close" on:click=move |_| show.set(false) aria-label=move || t_string!(i18n, reply.close_contact_panel)>"×"</button>
             </header>
-            {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert">{e}</p> })}
+            {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert">{error_text(i18n.get_locale(), &e)}</p> })}
             {move || state.with(|detail| {
                 let s = &detail.summary;
                 view! {
@@ -39,11 +43,11 @@ pub fn ContactPanel(
                         <span class="avatar large">{initials(&s.contact_name)}</span>
                         <h3>{s.contact_name.clone()}</h3>
                         <dl>
-                            <dt>"Channel"</dt><dd><ChannelBadge kind=s.channel_kind/>" "{s.channel_name.clone()}</dd>
-                            {detail.contact_phone.clone().map(|p| view! { <dt>"Phone"</dt><dd><PhoneNumber phone=p/></dd> })}
-                            {detail.contact_username.clone().map(|u| view! { <dt>"Username"</dt><dd>"@"{u}</dd> })}
-                            <dt>"Contact id"</dt><dd class="mono">{detail.contact_external_id.clone()}</dd>
-                            {detail.last_inbound_at.map(|at| view! { <dt>"Last wrote"</dt><dd><LocalTime ms=at format=date_time/></dd> })}
+                            <dt>{t!(i18n, reply.channel)}</dt><dd><ChannelBadge kind=s.channel_kind/>" "{s.channel_name.clone()}</dd>
+                            {detail.contact_phone.clone().map(|p| view! { <dt>{t!(i18n, reply.phone)}</dt><dd><PhoneNumber phone=p/></dd> })}
+                            {detail.contact_username.clone().map(|u| view! { <dt>{t!(i18n, reply.username)}</dt><dd>"@"{u}</dd> })}
+                            <dt>{t!(i18n, reply.contact_id)}</dt><dd class="mono">{detail.contact_external_id.clone()}</dd>
+                            {detail.last_inbound_at.map(|at| view! { <dt>{t!(i18n, reply.last_wrote)}</dt><dd><LocalTime ms=at format=date_time/></dd> })}
                         </dl>
                     </div>
                 }
@@ -55,15 +59,15 @@ pub fn ContactPanel(
             <DocumentsCard state=state on_change=on_change error=error/>
             {move || state.with(|detail| view! {
                 <div class="panel-card">
-                    <h3>"History"</h3>
+                    <h3>{t!(i18n, reply.history)}</h3>
                     {if detail.history.is_empty() {
-                        view! { <p class="meta">"Nobody has archived, reopened or answered this conversation yet."</p> }.into_any()
+                        view! { <p class="meta">{t!(i18n, reply.history_empty)}</p> }.into_any()
                     } else {
                         view! {
                             <ul class="history" data-testid="history">
                                 {detail.history.iter().map(|entry| view! {
                                     <li>
-                                        <span>{entry.employee_name.clone().unwrap_or_else(|| "Someone".into())}" "{action_words(&entry.action)}</span>
+                                        <span>{entry.employee_name.clone().unwrap_or_else(|| t_string!(i18n, reply.someone).to_owned())}" "{action_words(i18n.get_locale(), &entry.action)}</span>
                                         {entry.detail.clone().map(|d| view! { <span class="meta">" ("{d}")"</span> })}
                                         <span class="meta">" · "<LocalTime ms=entry.at format=date_time/></span>
                                     </li>
@@ -82,42 +86,43 @@ fn ClientCardView(
     card: ClientCard,
     conversation: ConversationId,
     on_change: Callback<()>,
-    error: RwSignal<Option<String>>,
+    error: RwSignal<Option<AppError>>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let unlink = move |_| {
         leptos::task::spawn_local(async move {
             match unlink_client(conversation).await {
                 Ok(()) => on_change.run(()),
-                Err(err) => error.set(Some(err.to_string())),
+                Err(err) => error.set(Some(err)),
             }
         });
     };
     let c = card.client;
     view! {
         <div class="panel-card client-card" data-testid="client-card">
-            <div class="card-title"><h3>{c.name.clone()}</h3><button class="link-button" on:click=unlink>"Unlink"</button></div>
+            <div class="card-title"><h3>{c.name.clone()}</h3><button class="link-button" on:click=unlink>{t!(i18n, reply.unlink)}</button></div>
             <dl>
-                {(!c.phones.is_empty()).then(|| view! { <dt>"Phones"</dt><dd>{c.phones.iter().map(|p| view! { <PhoneNumber phone=p.clone()/> }).collect_view()}</dd> })}
-                {c.email.clone().map(|e| view! { <dt>"Email"</dt><dd>{e}</dd> })}
-                {c.address.clone().map(|a| view! { <dt>"Address"</dt><dd>{a}</dd> })}
-                {c.notes.clone().map(|n| view! { <dt>"Notes"</dt><dd>{n}</dd> })}
+                {(!c.phones.is_empty()).then(|| view! { <dt>{t!(i18n, reply.phones)}</dt><dd>{c.phones.iter().map(|p| view! { <PhoneNumber phone=p.clone()/> }).collect_view()}</dd> })}
+                {c.email.clone().map(|e| view! { <dt>{t!(i18n, reply.email)}</dt><dd>{e}</dd> })}
+                {c.address.clone().map(|a| view! { <dt>{t!(i18n, reply.address)}</dt><dd>{a}</dd> })}
+                {c.notes.clone().map(|n| view! { <dt>{t!(i18n, reply.notes)}</dt><dd>{n}</dd> })}
             </dl>
-            <h4>"Conversations"</h4>
+            <h4>{t!(i18n, reply.conversations)}</h4>
             <ul class="mini-list" data-testid="client-conversations">
                 {card.conversations.into_iter().map(|s| view! {
                     <li>
                         <a href=format!("/conversations/{}", s.id) class:current=s.id == conversation
                             title=s.preview.clone().unwrap_or_default()>
                             <ChannelBadge kind=s.channel_kind/>" "{s.contact_name}" · "{s.channel_name}
-                            {(s.status == crate::conversations::ConversationStatus::Archived).then_some(" (archived)")}
+                            {(s.status == crate::conversations::ConversationStatus::Archived).then(|| view! { " "{t!(i18n, reply.archived_mark)} })}
                         </a>
-                        {(s.unread_count > 0).then(|| view! { <span class="unread-pill">{s.unread_count}</span> })}
-                        {(s.unread_count == 0 && s.awaiting_reply).then(|| view! { <span class="awaiting-dot" title="Awaiting reply"></span> })}
+                        {(s.unread_count > 0).then(|| view! { <span class="unread-pill">{move || format_integer(i18n.get_locale(), s.unread_count)}</span> })}
+                        {(s.unread_count == 0 && s.awaiting_reply).then(|| view! { <span class="awaiting-dot" title=move || t_string!(i18n, reply.awaiting_reply)></span> })}
                     </li>
                 }).collect_view()}
             </ul>
             <StartConversation client=c.id/>
-            <h4>"Documents"</h4>
+            <h4>{t!(i18n, reply.documents)}</h4>
             <DocumentList documents=card.documents/>
         </div>
     }
@@ -125,15 +130,16 @@ fn ClientCardView(
 
 #[component]
 fn DocumentList(documents: Vec<Document>) -> impl IntoView {
+    let i18n = use_i18n();
     if documents.is_empty() {
-        return view! { <p class="meta">"None yet."</p> }.into_any();
+        return view! { <p class="meta">{t!(i18n, reply.documents_none)}</p> }.into_any();
     }
     view! {
         <ul class="mini-list" data-testid="documents">
             {documents.into_iter().map(|d| view! {
                 <li>
                     <span class="mono">{d.number}</span>" "<span>{d.title}</span>
-                    <span class="meta">" · "{d.status}" · "{format_amount(d.amount_cents, &d.currency)}" · "<LocalTime ms=d.created_at format=date_time/></span>
+                    <span class="meta">" · "{move || status_label(i18n.get_locale(), &d.status)}" · "{move || format_amount(i18n.get_locale(), d.amount_cents, &d.currency)}" · "<LocalTime ms=d.created_at format=date_time/></span>
                 </li>
             }).collect_view()}
         </ul>
@@ -145,8 +151,9 @@ fn DocumentList(documents: Vec<Document>) -> impl IntoView {
 fn LinkClient(
     state: RwSignal<ConversationDetail>,
     on_change: Callback<()>,
-    error: RwSignal<Option<String>>,
+    error: RwSignal<Option<AppError>>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let id = state.with_untracked(|s| s.summary.id);
     let query = RwSignal::new(String::new());
     let results = RwSignal::new(Vec::<Client>::new());
@@ -161,7 +168,7 @@ fn LinkClient(
             if asked.get_value() == ticket {
                 match found {
                     Ok(list) => results.set(list),
-                    Err(err) => error.set(Some(err.to_string())),
+                    Err(err) => error.set(Some(err)),
                 }
             }
         });
@@ -189,15 +196,15 @@ fn LinkClient(
                     error.set(None);
                     on_change.run(());
                 }
-                Err(err) => error.set(Some(err.to_string())),
+                Err(err) => error.set(Some(err)),
             }
         });
     };
     view! {
         <div class="panel-card">
-            <h3>"Link a client"</h3>
-            <label class="visually-hidden" for="client-search">"Find a client by name, phone or email"</label>
-            <input id="client-search" type="search" placeholder="Name, phone or email" autocomplete="off"
+            <h3>{t!(i18n, reply.link_client)}</h3>
+            <label class="visually-hidden" for="client-search">{t!(i18n, reply.client_search_label)}</label>
+            <input id="client-search" type="search" placeholder=move || t_string!(i18n, reply.client_search_placeholder) autocomplete="off"
                 prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>
             <ul class="mini-list" data-testid="client-results">
                 <For each=move || results.get() key=|c| c.id let:c>
@@ -208,21 +215,21 @@ fn LinkClient(
                             leptos::task::spawn_local(async move {
                                 match link_client(id, client).await {
                                     Ok(()) => { error.set(None); on_change.run(()); }
-                                    Err(err) => error.set(Some(err.to_string())),
+                                    Err(err) => error.set(Some(err)),
                                 }
                             });
-                        }>"Link"</button>
+                        }>{t!(i18n, reply.link)}</button>
                     </li>
                 </For>
             </ul>
-            {move || (query.with(|q| q.trim().chars().count() >= 2) && results.with(Vec::is_empty)).then(|| view! { <p class="meta">"No client matches."</p> })}
-            <button class="link-button" on:click=move |_| creating.update(|c| *c = !*c)>"Or create a new client"</button>
+            {move || (query.with(|q| q.trim().chars().count() >= 2) && results.with(Vec::is_empty)).then(|| view! { <p class="meta">{t!(i18n, reply.no_client_matches)}</p> })}
+            <button class="link-button" on:click=move |_| creating.update(|c| *c = !*c)>{t!(i18n, reply.create_client_toggle)}</button>
             <Show when=move || creating.get()>
                 <form class="settings-form" on:submit=create>
-                    <label>"Name"<input required maxlength="80" prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev))/></label>
-                    <label>"Phone"<input type="tel" prop:value=move || new_phone.get() on:input=move |ev| new_phone.set(event_target_value(&ev))/></label>
-                    <label>"Email"<input type="email" prop:value=move || new_email.get() on:input=move |ev| new_email.set(event_target_value(&ev))/></label>
-                    <button class="button primary" type="submit">"Create and link"</button>
+                    <label>{t!(i18n, reply.name)}<input required maxlength="80" prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev))/></label>
+                    <label>{t!(i18n, reply.phone)}<input type="tel" prop:value=move || new_phone.get() on:input=move |ev| new_phone.set(event_target_value(&ev))/></label>
+                    <label>{t!(i18n, reply.email)}<input type="email" prop:value=move || new_email.get() on:input=move |ev| new_email.set(event_target_value(&ev))/></label>
+                    <button class="button primary" type="submit">{t!(i18n, reply.create_and_link)}</button>
                 </form>
             </Show>
         </div>
@@ -233,8 +240,9 @@ fn LinkClient(
 fn DocumentsCard(
     state: RwSignal<ConversationDetail>,
     on_change: Callback<()>,
-    error: RwSignal<Option<String>>,
+    error: RwSignal<Option<AppError>>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let id = state.with_untracked(|s| s.summary.id);
     let kind = RwSignal::new(DocumentKind::Estimate);
     let title = RwSignal::new(String::new());
@@ -254,40 +262,81 @@ fn DocumentsCard(
                     amount.set(String::new());
                     on_change.run(());
                 }
-                Err(err) => error.set(Some(err.to_string())),
+                Err(err) => error.set(Some(err)),
             }
         });
     };
     view! {
         <div class="panel-card">
-            <h3>"From this conversation"</h3>
+            <h3>{t!(i18n, reply.from_conversation)}</h3>
             {move || view! { <DocumentList documents=state.with(|s| s.documents.clone())/> }}
             <form class="settings-form" on:submit=create data-testid="create-document">
-                <label>"Create"
+                <label>{t!(i18n, reply.create)}
                     <select on:change=move |ev| if let Some(k) = DocumentKind::parse(&event_target_value(&ev)) { kind.set(k) }>
                         {[DocumentKind::Lead, DocumentKind::Estimate, DocumentKind::Order].into_iter().map(|k| view! {
-                            <option value=k.as_str() selected=k == DocumentKind::Estimate>{k.label()}</option>
+                            <option value=k.as_str() selected=k == DocumentKind::Estimate>{move || kind_label(i18n.get_locale(), k)}</option>
                         }).collect_view()}
                     </select>
                 </label>
-                <label>"Title"<input name="title" required maxlength="80" placeholder="e.g. Screen replacement" prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev))/></label>
-                <label>"Amount"<input name="amount" inputmode="decimal" placeholder="450.00" prop:value=move || amount.get() on:input=move |ev| amount.set(event_target_value(&ev))/></label>
-                <button class="button primary" type="submit">"Create document"</button>
+                <label>{t!(i18n, reply.title)}<input name="title" required maxlength="80" placeholder=move || t_string!(i18n, reply.title_placeholder) prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev))/></label>
+                <label>{t!(i18n, reply.amount)}<input name="amount" inputmode="decimal" placeholder=move || t_string!(i18n, reply.amount_placeholder) prop:value=move || amount.get() on:input=move |ev| amount.set(event_target_value(&ev))/></label>
+                <button class="button primary" type="submit">{t!(i18n, reply.create_document)}</button>
             </form>
         </div>
     }
 }
 
 /// An audit action as a sentence fragment after the employee's name.
-fn action_words(action: &str) -> &'static str {
+fn action_words(locale: Locale, action: &str) -> &'static str {
     match action {
-        "archived" => "archived",
-        "reopened" => "reopened",
-        "sent" => "replied",
-        "linked" => "linked a client",
-        "unlinked" => "unlinked the client",
-        "marked_unread" => "marked it unread",
-        "document_created" => "created a document",
-        _ => "changed the conversation",
+        "archived" => td_string!(locale, reply.action_archived),
+        "reopened" => td_string!(locale, reply.action_reopened),
+        "sent" => td_string!(locale, reply.action_sent),
+        "linked" => td_string!(locale, reply.action_linked),
+        "unlinked" => td_string!(locale, reply.action_unlinked),
+        "marked_unread" => td_string!(locale, reply.action_marked_unread),
+        "document_created" => td_string!(locale, reply.action_document_created),
+        _ => td_string!(locale, reply.action_other),
+    }
+}
+
+/// A document kind's name ([`DocumentKind::label`] in the employee's language).
+fn kind_label(locale: Locale, kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::Lead => td_string!(locale, reply.kind_lead),
+        DocumentKind::Estimate => td_string!(locale, reply.kind_estimate),
+        DocumentKind::Order => td_string!(locale, reply.kind_order),
+        DocumentKind::Invoice => td_string!(locale, reply.kind_invoice),
+    }
+}
+
+/// A document's status in the employee's language (the ones documents start in, see
+/// [`DocumentKind::first_status`]); any other status is shown as stored.
+fn status_label(locale: Locale, status: &str) -> String {
+    match status {
+        "open" => td_string!(locale, reply.status_open).to_owned(),
+        "draft" => td_string!(locale, reply.status_draft).to_owned(),
+        "new" => td_string!(locale, reply.status_new).to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_labels_match_the_documents_module() {
+        for kind in DocumentKind::ALL {
+            assert_eq!(kind_label(Locale::en, kind), kind.label());
+            assert_eq!(
+                status_label(Locale::en, kind.first_status()),
+                kind.first_status()
+            );
+            assert_ne!(
+                status_label(Locale::pt_BR, kind.first_status()),
+                kind.first_status()
+            );
+        }
     }
 }

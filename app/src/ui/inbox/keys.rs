@@ -2,17 +2,26 @@
 //! searches, Esc leaves the composer, Alt+A archives or reopens, `?` lists them all.
 //! Letters act only when the employee is not typing.
 
+use crate::i18n::{t, td_string, use_i18n, Locale};
 use leptos::prelude::*;
 
-/// The shortcuts as the `?` sheet lists them.
-pub const SHORTCUTS: [(&str, &str); 6] = [
-    ("↓ or j", "Next conversation"),
-    ("↑ or k", "Previous conversation"),
-    ("Enter", "Open it"),
-    ("/", "Search"),
-    ("Esc", "Leave the reply box"),
-    ("Alt + A", "Archive or reopen the conversation"),
-];
+/// The shortcuts as the `?` sheet lists them, in the employee's language.
+pub fn shortcuts(locale: Locale) -> [(&'static str, &'static str); 6] {
+    [
+        (
+            td_string!(locale, inbox.shortcut_next_keys),
+            td_string!(locale, inbox.shortcut_next),
+        ),
+        (
+            td_string!(locale, inbox.shortcut_previous_keys),
+            td_string!(locale, inbox.shortcut_previous),
+        ),
+        ("Enter", td_string!(locale, inbox.shortcut_open)),
+        ("/", td_string!(locale, inbox.shortcut_search)),
+        ("Esc", td_string!(locale, inbox.shortcut_leave)),
+        ("Alt + A", td_string!(locale, inbox.shortcut_archive)),
+    ]
+}
 
 /// What a key does in the inbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +58,7 @@ pub fn action_for(key: &str, alt: bool, ctrl_or_meta: bool, typing: bool) -> Opt
 #[component]
 pub fn InboxKeys() -> impl IntoView {
     let sheet = RwSignal::new(false);
+    let i18n = use_i18n();
     #[cfg(feature = "hydrate")]
     {
         let handle = window_event_listener(leptos::ev::keydown, move |ev| {
@@ -60,11 +70,11 @@ pub fn InboxKeys() -> impl IntoView {
         <Show when=move || sheet.get()>
             <div class="modal-backdrop" on:click=move |_| sheet.set(false)></div>
             <div class="modal shortcuts-sheet card" role="dialog" aria-modal="true" aria-labelledby="shortcuts-title" data-testid="shortcuts">
-                <h2 id="shortcuts-title">"Keyboard shortcuts"</h2>
+                <h2 id="shortcuts-title">{t!(i18n, inbox.shortcuts_title)}</h2>
                 <dl>
-                    {SHORTCUTS.iter().map(|(keys, what)| view! { <dt><kbd>{*keys}</kbd></dt><dd>{*what}</dd> }).collect_view()}
+                    {move || shortcuts(i18n.get_locale()).into_iter().map(|(keys, what)| view! { <dt><kbd>{keys}</kbd></dt><dd>{what}</dd> }).collect_view()}
                 </dl>
-                <button class="button" type="button" on:click=move |_| sheet.set(false)>"Close"</button>
+                <button class="button" type="button" on:click=move |_| sheet.set(false)>{t!(i18n, inbox.close)}</button>
             </div>
         </Show>
     }

@@ -6,8 +6,10 @@ use crate::conversations::ListCursor;
 use crate::conversations::{
     list_conversations, my_channels, ConversationStatus, ConversationSummary,
 };
+use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 use crate::ids::ConversationId;
 use crate::ui::live::use_live;
+use crate::ui::locale::{error_text, fill, format_integer};
 use crate::ui::text::initials;
 use crate::ui::time::{list_time, now_ms, use_mounted};
 use leptos::prelude::*;
@@ -17,6 +19,7 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn ConversationList() -> impl IntoView {
     let live = use_live();
+    let i18n = use_i18n();
     let params = list_params();
     let route = use_params_map();
     let selected = Memo::new(move |_| {
@@ -55,28 +58,28 @@ pub fn ConversationList() -> impl IntoView {
             loading_more.set(false);
         });
     };
-    let status_tab = move |status: ConversationStatus, label: &'static str| {
+    let status_tab = move |status: ConversationStatus, label: fn(Locale) -> &'static str| {
         let active = move || params.get().status == status;
         view! {
             <a href=move || params.get().with(|p| p.status = status).list_href() role="tab"
-                aria-selected=move || active().to_string() class:active=active>{label}</a>
+                aria-selected=move || active().to_string() class:active=active>{move || label(i18n.get_locale())}</a>
         }
     };
-    let chip = move |label: &'static str,
+    let chip = move |label: fn(Locale) -> &'static str,
                      on: fn(&ListParams) -> bool,
                      toggle: fn(&mut ListParams)| {
         view! {
             <a class="chip" class:active=move || on(&params.get()) aria-pressed=move || on(&params.get()).to_string()
-                href=move || params.get().with(toggle).list_href()>{label}</a>
+                href=move || params.get().with(toggle).list_href()>{move || label(i18n.get_locale())}</a>
         }
     };
     view! {
-        <section class="list-pane" aria-label="Conversations">
+        <section class="list-pane" aria-label=move || t_string!(i18n, inbox.conversations)>
             <header class="list-header">
-                <h1>"Conversations"</h1>
-                <div class="segmented" role="tablist" aria-label="Show">
-                    {status_tab(ConversationStatus::Open, "Open")}
-                    {status_tab(ConversationStatus::Archived, "Archived")}
+                <h1>{t!(i18n, inbox.conversations)}</h1>
+                <div class="segmented" role="tablist" aria-label=move || t_string!(i18n, inbox.status_tabs_label)>
+                    {status_tab(ConversationStatus::Open, |l| td_string!(l, inbox.tab_open))}
+                    {status_tab(ConversationStatus::Archived, |l| td_string!(l, inbox.tab_archived))}
                 </div>
                 <Form method="GET" action="/conversations" attr:class="search" attr:role="search">
                     {move || {
@@ -88,13 +91,13 @@ pub fn ConversationList() -> impl IntoView {
                             {p.filter.awaiting_only.then(|| view! { <input type="hidden" name="awaiting" value="1"/> })}
                         }
                     }}
-                    <label class="visually-hidden" for="list-search">"Search conversations"</label>
-                    <input id="list-search" type="search" name="q" maxlength="100" placeholder="Search name, phone or message"
+                    <label class="visually-hidden" for="list-search">{t!(i18n, inbox.search_label)}</label>
+                    <input id="list-search" type="search" name="q" maxlength="100" placeholder=move || t_string!(i18n, inbox.search_placeholder)
                         prop:value=move || params.get().filter.query.unwrap_or_default()/>
                 </Form>
-                <div class="chips" aria-label="Filters">
-                    {chip("Unread", |p| p.filter.unread_only, |p| p.filter.unread_only = !p.filter.unread_only)}
-                    {chip("Awaiting reply", |p| p.filter.awaiting_only, |p| p.filter.awaiting_only = !p.filter.awaiting_only)}
+                <div class="chips" aria-label=move || t_string!(i18n, inbox.filters_label)>
+                    {chip(|l| td_string!(l, inbox.filter_unread), |p| p.filter.unread_only, |p| p.filter.unread_only = !p.filter.unread_only)}
+                    {chip(|l| td_string!(l, inbox.filter_awaiting), |p| p.filter.awaiting_only, |p| p.filter.awaiting_only = !p.filter.awaiting_only)}
                     <Transition fallback=|| ()>
                         {move || channels.get().and_then(|r| r.ok()).filter(|list| list.len() > 1).map(|list| {
                             list.into_iter().map(|c| {
@@ -111,24 +114,25 @@ pub fn ConversationList() -> impl IntoView {
                     </Transition>
                 </div>
                 {move || (!live.connected.get()).then(|| view! {
-                    <p class="banner banner-warn" role="status">"Reconnecting… new messages will appear when the connection is back."</p>
+                    <p class="banner banner-warn" role="status">{t!(i18n, inbox.reconnecting)}</p>
                 })}
             </header>
-            <Transition fallback=|| view! { <p class="list-empty">"Loading conversations…"</p> }>
+            <Transition fallback=move || view! { <p class="list-empty">{t!(i18n, inbox.loading_conversations)}</p> }>
                 {move || page.get().map(|result| match result {
                     Err(crate::error::AppError::Forbidden) => view! { <crate::ui::Forbidden section=crate::ui::ForbiddenSection::Conversations/> }.into_any(),
-                    Err(err) => view! { <p class="banner banner-error" role="alert">{err.to_string()}</p> }.into_any(),
+                    Err(err) => view! { <p class="banner banner-error" role="alert">{move || error_text(i18n.get_locale(), &err)}</p> }.into_any(),
                     Ok(page) if page.items.is_empty() => {
                         let p = params.get_untracked();
                         let narrowed = p.filter != Default::default();
                         view! {
                             <p class="list-empty" data-testid="list-empty">
                                 {if narrowed {
-                                    view! { "Nothing matches. " <a href=p.with(|p| p.filter = Default::default()).list_href()>"Clear search and filters"</a> }.into_any()
+                                    let clear_href = p.with(|p| p.filter = Default::default()).list_href();
+                                    view! { {t!(i18n, inbox.empty_nothing_matches, <a> = <a href=clear_href.clone()/>)} }.into_any()
                                 } else if p.status == ConversationStatus::Open {
-                                    view! { "No open conversations. When a lead writes, the conversation appears here — try the " <a href="/sandbox" target="_blank">"sandbox"</a>"." }.into_any()
+                                    view! { {t!(i18n, inbox.empty_open, <a> = <a href="/sandbox" target="_blank"/>)} }.into_any()
                                 } else {
-                                    view! { "No archived conversations yet. Archive a conversation when it is done." }.into_any()
+                                    view! { {t!(i18n, inbox.empty_archived)} }.into_any()
                                 }}
                             </p>
                         }.into_any()
@@ -175,7 +179,7 @@ pub fn ConversationList() -> impl IntoView {
                                 {move || has_more().then(|| view! {
                                     <li class="list-more">
                                         <button class="button" on:click=move |_| load_more(first_next) disabled=move || loading_more.get()>
-                                            {move || if loading_more.get() { "Loading…" } else { "Show more" }}
+                                            {move || if loading_more.get() { t_string!(i18n, inbox.loading) } else { t_string!(i18n, inbox.show_more) }}
                                         </button>
                                     </li>
                                 })}
@@ -206,12 +210,23 @@ pub fn visible_window(len: usize, scroll_top: i32, viewport: i32) -> (usize, usi
     (start.min(end), end)
 }
 
+/// The kind of channel as employees know it: the provider's name, or the sandbox in the
+/// employee's language.
+pub fn channel_kind_label(locale: Locale, kind: ChannelKind) -> &'static str {
+    match kind {
+        ChannelKind::Sandbox => td_string!(locale, inbox.channel_sandbox),
+        other => other.label(),
+    }
+}
+
 #[component]
 pub fn ChannelBadge(kind: ChannelKind) -> impl IntoView {
+    let i18n = use_i18n();
+    let label = move || channel_kind_label(i18n.get_locale(), kind);
     view! {
-        <span class=format!("channel-badge channel-{}", kind.as_str()) title=kind.label()>
+        <span class=format!("channel-badge channel-{}", kind.as_str()) title=label>
             <span aria-hidden="true">{kind.short_label()}</span>
-            <span class="visually-hidden">{kind.label()}</span>
+            <span class="visually-hidden">{label}</span>
         </span>
     }
 }
@@ -223,13 +238,32 @@ fn ConversationRow(
     params: Memo<ListParams>,
 ) -> impl IntoView {
     let mounted = use_mounted();
+    let i18n = use_i18n();
     let id = item.id;
     let unread = item.unread_count > 0;
+    let unread_count = item.unread_count;
     let at = item.last_message_at;
-    let preview = match (&item.preview, item.preview_outbound) {
-        (Some(p), true) => format!("You: {p}"),
+    let preview_text = item.preview.clone();
+    let preview_outbound = item.preview_outbound;
+    let preview = move || match (&preview_text, preview_outbound) {
+        (Some(p), true) => fill(
+            td_string!(i18n.get_locale(), inbox.preview_you),
+            &[("text", p)],
+        ),
         (Some(p), false) => p.clone(),
         (None, _) => String::new(),
+    };
+    let unread_label = move || {
+        let locale = i18n.get_locale();
+        let template = if unread_count == 1 {
+            td_string!(locale, inbox.unread_label_singular)
+        } else {
+            td_string!(locale, inbox.unread_label_plural)
+        };
+        fill(
+            template,
+            &[("count", &format_integer(locale, unread_count))],
+        )
     };
     view! {
         <li class="row">
@@ -244,15 +278,15 @@ fn ConversationRow(
                 <span class="row-main">
                     <span class="row-top">
                         <span class="contact-name">{item.contact_name.clone()}</span>
-                        <span class="row-time">{move || if mounted.get() { list_time(crate::i18n::use_i18n().get_locale(), at, now_ms()) } else { String::new() }}</span>
+                        <span class="row-time">{move || if mounted.get() { list_time(i18n.get_locale(), at, now_ms()) } else { String::new() }}</span>
                     </span>
                     <span class="row-page">{item.channel_name.clone()}</span>
                     <span class="row-bottom">
                         <span class="row-preview">{preview}</span>
                         {if unread {
-                            view! { <span class="unread-pill" data-testid="unread" aria-label=format!("{} unread", item.unread_count)>{item.unread_count}</span> }.into_any()
+                            view! { <span class="unread-pill" data-testid="unread" aria-label=unread_label>{move || format_integer(i18n.get_locale(), unread_count)}</span> }.into_any()
                         } else if item.awaiting_reply {
-                            view! { <span class="awaiting-dot" data-testid="awaiting" title="Awaiting reply"><span class="visually-hidden">"Awaiting reply"</span></span> }.into_any()
+                            view! { <span class="awaiting-dot" data-testid="awaiting" title=move || t_string!(i18n, inbox.filter_awaiting)><span class="visually-hidden">{t!(i18n, inbox.filter_awaiting)}</span></span> }.into_any()
                         } else {
                             ().into_any()
                         }}
@@ -266,6 +300,21 @@ fn ConversationRow(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn channel_kinds_keep_their_names_in_english() {
+        for kind in ChannelKind::ALL {
+            assert_eq!(channel_kind_label(Locale::en, kind), kind.label());
+        }
+        assert_eq!(
+            channel_kind_label(Locale::pt_BR, ChannelKind::Whatsapp),
+            "WhatsApp"
+        );
+        assert_eq!(
+            channel_kind_label(Locale::pt_BR, ChannelKind::Sandbox),
+            "Ambiente de teste"
+        );
+    }
 
     #[test]
     fn the_window_follows_the_scroll_with_overscan() {

@@ -2,6 +2,7 @@
 //! (`composer`) and the contact panel (`contact`).
 
 use crate::conversations::{ConversationStatus, ListFilter};
+use crate::i18n::{t, t_string, use_i18n};
 use crate::ids::ConversationId;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -110,10 +111,11 @@ fn list_params() -> Memo<ListParams> {
 pub fn InboxPage() -> impl IntoView {
     let location = use_location();
     let has_selection = move || location.pathname.get().trim_end_matches('/') != "/conversations";
+    let i18n = use_i18n();
     // Resources are created outside any reactive branch, so that the server and the
     // browser number them alike (hydration depends on it).
     view! {
-        <Title text="Conversations · Confab"/>
+        <Title text=move || t_string!(i18n, inbox.page_title)/>
         <div class="inbox" class:has-selection=has_selection>
             <list::ConversationList/>
             <leptos_router::components::Outlet/>
@@ -124,12 +126,12 @@ pub fn InboxPage() -> impl IntoView {
 
 #[component]
 pub fn NoConversationSelected() -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <section class="thread-pane empty-thread">
             <div class="empty-state">
-                <h2>"Pick a conversation"</h2>
-                <p>"Choose a conversation on the left to read and reply. To see a new one arrive, open the "
-                <a href="/sandbox" target="_blank">"sandbox"</a>" and write as a lead."</p>
+                <h2>{t!(i18n, inbox.pick_title)}</h2>
+                <p>{t!(i18n, inbox.pick_text, <a> = <a href="/sandbox" target="_blank"/>)}</p>
             </div>
         </section>
     }

@@ -4,17 +4,20 @@
 
 use super::composer::Composer;
 use super::contact::ContactPanel;
-use super::list::ChannelBadge;
+use super::list::{channel_kind_label, ChannelBadge};
 use super::list_params;
 use crate::conversations::{
     archive_conversation, get_conversation, mark_conversation_read, mark_conversation_unread,
     older_messages, reopen_conversation, ConversationDetail, ConversationStatus,
 };
+use crate::error::AppError;
+use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 use crate::ids::ConversationId;
 use crate::messages::{
     retry_message, Attachment, AttachmentKind, AttachmentState, Direction, Message, MessageStatus,
 };
 use crate::ui::live::use_live;
+use crate::ui::locale::{error_text, fill};
 use crate::ui::text::{initials, MessageText};
 use crate::ui::time::{clock, date_time, day_label, local_parts, now_ms, use_mounted, LocalTime};
 use leptos::prelude::*;
@@ -108,6 +111,7 @@ fn thread_items(messages: &[Message]) -> Vec<ThreadItem> {
 
 #[component]
 pub fn ConversationPane() -> impl IntoView {
+    let i18n = use_i18n();
     let params = use_params_map();
     let id = Memo::new(move |_| {
         params
@@ -117,23 +121,26 @@ pub fn ConversationPane() -> impl IntoView {
     });
     let detail = Resource::new(
         move || id.get(),
-        |id| async move {
-            match id {
-                Some(id) => get_conversation(id).await,
-                None => Err(crate::error::AppError::NotFound("Conversation".into())),
+        move |id| {
+            let what = td_string!(i18n.get_locale_untracked(), inbox.conversation);
+            async move {
+                match id {
+                    Some(id) => get_conversation(id).await,
+                    None => Err(AppError::NotFound(what.into())),
+                }
             }
         },
     );
     let view_params = list_params();
     view! {
-        <Transition fallback=|| view! { <section class="thread-pane"><p class="list-empty">"Loading…"</p></section> }>
+        <Transition fallback=move || view! { <section class="thread-pane"><p class="list-empty">{t!(i18n, inbox.loading)}</p></section> }>
             {move || detail.get().map(|result| match result {
                 Err(err) => view! {
                     <section class="thread-pane empty-thread">
                         <div class="empty-state">
-                            <h2>"This conversation can't be shown"</h2>
-                            <p>{err.to_string()}</p>
-                            <a class="button" href=view_params.get().list_href()>"Back to the list"</a>
+                            <h2>{t!(i18n, inbox.cannot_show_title)}</h2>
+                            <p>{move || error_text(i18n.get_locale(), &err)}</p>
+                            <a class="button" href=view_params.get().list_href()>{t!(i18n, inbox.back_to_list)}</a>
                         </div>
                     </section>
                 }.into_any(),
@@ -163,6 +170,7 @@ fn Conversation(
     close: Option<Callback<()>>,
 ) -> impl IntoView {
     let live = use_live();
+    let i18n = use_i18n();
     let id = initial.summary.id;
     let state = RwSignal::new(initial);
     let older = RwSignal::new(Vec::<Message>::new());
@@ -190,7 +198,7 @@ fn Conversation(
     });
     let archived =
         Memo::new(move |_| state.with(|s| s.summary.status == ConversationStatus::Archived));
-    let action_error = RwSignal::new(None::<String>);
+    let action_error = RwSignal::new(None::<AppError>);
     let toggle_archive = move |_| {
         let archive = !archived.get_untracked();
         leptos::task::spawn_local(async move {
@@ -204,7 +212,7 @@ fn Conversation(
                     action_error.set(None);
                     refresh(id, state, older);
                 }
-                Err(err) => action_error.set(Some(err.to_string())),
+                Err(err) => action_error.set(Some(err)),
             }
         });
     };
@@ -220,7 +228,7 @@ fn Conversation(
                 (Ok(()), None) => {
                     navigate(&view_params.get_untracked().list_href(), Default::default())
                 }
-                (Err(err), _) => action_error.set(Some(err.to_string())),
+                (Err(err), _) => action_error.set(Some(err)),
             }
         });
     };
@@ -249,38 +257,41 @@ fn Conversation(
                     });
                     older_left.set(Some(more));
                 }
-                Err(err) => action_error.set(Some(err.to_string())),
+                Err(err) => action_error.set(Some(err)),
             }
         });
     });
     view! {
         {close.is_none().then(|| view! { <Title text=format!("{} · Confab", summary.contact_name)/> })}
-        <section class="thread-pane" aria-label=format!("Conversation with {}", summary.contact_name)>
+        <section class="thread-pane" aria-label={
+            let name = summary.contact_name.clone();
+            move || fill(td_string!(i18n.get_locale(), inbox.conversation_with), &[("name", &name)])
+        }>
             <header class="thread-header">
                 {match close {
                     Some(close) => view! {
-                        <button class="button close-chat-button" type="button" aria-label="Close the chat" data-testid="close-chat"
+                        <button class="button close-chat-button" type="button" aria-label=move || t_string!(i18n, inbox.close_chat) data-testid="close-chat"
                             on:click=move |_| close.run(())>"×"</button>
                     }.into_any(),
                     None => view! {
-                        <a class="back-button" href=move || view_params.get().list_href() aria-label="Back to conversations">"‹"</a>
+                        <a class="back-button" href=move || view_params.get().list_href() aria-label=move || t_string!(i18n, inbox.back_to_conversations)>"‹"</a>
                     }.into_any(),
                 }}
                 <span class="avatar">{initials(&summary.contact_name)}<ChannelBadge kind=summary.channel_kind/></span>
                 <div class="thread-title">
                     <h2>{summary.contact_name.clone()}</h2>
-                    <span class="meta">{summary.channel_kind.label()}" · "{summary.channel_name.clone()}</span>
+                    <span class="meta">{move || channel_kind_label(i18n.get_locale(), summary.channel_kind)}" · "{summary.channel_name.clone()}</span>
                 </div>
                 <div class="thread-actions">
-                    <button class="button" on:click=mark_unread title="Mark as unread for the team">"Mark unread"</button>
+                    <button class="button" on:click=mark_unread title=move || t_string!(i18n, inbox.mark_unread_title)>{t!(i18n, inbox.mark_unread)}</button>
                     <button class="button" on:click=toggle_archive data-testid="archive-toggle">
-                        {move || if archived.get() { "Reopen" } else { "Archive" }}
+                        {move || if archived.get() { t_string!(i18n, inbox.reopen) } else { t_string!(i18n, inbox.archive) }}
                     </button>
                     <button class="button panel-toggle" aria-expanded=move || show_panel.get().to_string()
-                        on:click=move |_| show_panel.update(|s| *s = !*s)>"Contact"</button>
+                        on:click=move |_| show_panel.update(|s| *s = !*s)>{t!(i18n, inbox.contact)}</button>
                 </div>
             </header>
-            {move || action_error.get().map(|e| view! { <p class="banner banner-error" role="alert">{e}</p> })}
+            {move || action_error.get().map(|e| view! { <p class="banner banner-error" role="alert">{error_text(i18n.get_locale(), &e)}</p> })}
             <Thread messages=messages has_older=has_older load_older=load_older state=state/>
             <Composer state=state on_sent=Callback::new(move |_| refresh(id, state, older))/>
         </section>
@@ -295,15 +306,16 @@ fn Conversation(
 #[component]
 pub fn ConversationModal(id: ConversationId, close: Callback<()>) -> impl IntoView {
     let detail = Resource::new(move || id, get_conversation);
+    let i18n = use_i18n();
     view! {
         <div class="modal-backdrop" on:click=move |_| close.run(())></div>
-        <div class="modal chat-modal" role="dialog" aria-modal="true" aria-label="Conversation" data-testid="chat-modal"
+        <div class="modal chat-modal" role="dialog" aria-modal="true" aria-label=move || t_string!(i18n, inbox.conversation) data-testid="chat-modal"
             on:keydown=move |ev| if ev.key() == "Escape" { close.run(()) }>
-            <Transition fallback=|| view! { <p class="list-empty">"Loading…"</p> }>
+            <Transition fallback=move || view! { <p class="list-empty">{t!(i18n, inbox.loading)}</p> }>
                 {move || detail.get().map(|result| match result {
                     Err(err) => view! {
-                        <div class="empty-state"><p>{err.to_string()}</p>
-                            <button class="button" on:click=move |_| close.run(())>"Close"</button></div>
+                        <div class="empty-state"><p>{move || error_text(i18n.get_locale(), &err)}</p>
+                            <button class="button" on:click=move |_| close.run(())>{t!(i18n, inbox.close)}</button></div>
                     }.into_any(),
                     Ok(detail) => view! { <Conversation initial=detail close=close/> }.into_any(),
                 })}
@@ -320,6 +332,7 @@ fn Thread(
     state: RwSignal<ConversationDetail>,
 ) -> impl IntoView {
     let mounted = use_mounted();
+    let i18n = use_i18n();
     // Grouping by day needs the browser's zone: recompute once mounted.
     let items = Memo::new(move |_| {
         mounted.track();
@@ -370,14 +383,13 @@ fn Thread(
     let archived_line = move || {
         state.with(|s| {
             (s.summary.status == ConversationStatus::Archived).then(|| {
-                let by = s
-                    .archived_by
-                    .clone()
-                    .unwrap_or_else(|| "an employee".into());
+                let by = s.archived_by.clone().unwrap_or_else(|| {
+                    td_string!(i18n.get_locale(), inbox.archived_by_unknown).to_owned()
+                });
                 let at = s.archived_at.unwrap_or(s.summary.last_message_at);
                 view! {
                     <p class="system-line" data-testid="archived-line">
-                        "Archived by "{by}" · "<LocalTime ms=at format=date_time/>
+                        {t!(i18n, inbox.archived_by, by = by, time = move || view! { <LocalTime ms=at format=date_time/> })}
                     </p>
                 }
             })
@@ -389,9 +401,9 @@ fn Thread(
                 {move || {
                     let pruned = state.with(|s| s.history_pruned_at.is_some());
                     if has_older.get() {
-                        view! { <button class="button older-button" data-testid="older" on:click=move |_| load_older.run(())>"Show older messages"</button> }.into_any()
+                        view! { <button class="button older-button" data-testid="older" on:click=move |_| load_older.run(())>{t!(i18n, inbox.show_older)}</button> }.into_any()
                     } else if pruned {
-                        view! { <p class="system-line" data-testid="history-pruned">"Older messages were removed: a conversation keeps its latest 500."</p> }.into_any()
+                        view! { <p class="system-line" data-testid="history-pruned">{t!(i18n, inbox.history_pruned)}</p> }.into_any()
                     } else {
                         ().into_any()
                     }
@@ -400,11 +412,11 @@ fn Thread(
                     {match item {
                         ThreadItem::Day { at, .. } => view! {
                             <div class="day-separator" role="separator">
-                                <span>{move || if mounted.get() { day_label(crate::i18n::use_i18n().get_locale(), at, now_ms()) } else { String::new() }}</span>
+                                <span>{move || if mounted.get() { day_label(i18n.get_locale(), at, now_ms()) } else { String::new() }}</span>
                             </div>
                         }.into_any(),
                         ThreadItem::ReadMarker { at } => view! {
-                            <p class="read-marker" data-testid="read-marker">"Read "<LocalTime ms=at format=clock/></p>
+                            <p class="read-marker" data-testid="read-marker">{t!(i18n, inbox.read_marker, time = move || view! { <LocalTime ms=at format=clock/> })}</p>
                         }.into_any(),
                         ThreadItem::Message { message, first_of_group, last_of_group } => view! {
                             <Bubble message=message first=first_of_group last=last_of_group/>
@@ -414,7 +426,7 @@ fn Thread(
                 {archived_line}
             </div>
             {move || unseen.get().then(|| view! {
-                <button class="new-messages-pill" on:click=to_bottom>"New messages ↓"</button>
+                <button class="new-messages-pill" on:click=to_bottom>{t!(i18n, inbox.new_messages)}</button>
             })}
         </div>
     }
@@ -451,25 +463,31 @@ fn Bubble(message: Message, first: bool, last: bool) -> impl IntoView {
     let body = message.body.clone();
     let attachments = message.attachments.clone();
     let id = message.id;
-    let retry_error = RwSignal::new(None::<String>);
+    let i18n = use_i18n();
+    let retry_error = RwSignal::new(None::<AppError>);
     let state = outbound.then(|| match message.status {
-        MessageStatus::Pending => view! { <span class="state state-pending" title="Sending">"🕓"<span class="visually-hidden">"Sending"</span></span> }.into_any(),
-        MessageStatus::Sent => view! { <span class="state state-sent" title="Sent">"✓"</span> }.into_any(),
-        MessageStatus::Delivered => view! { <span class="state state-delivered" title="Delivered">"✓✓"</span> }.into_any(),
-        MessageStatus::Read => view! { <span class="state state-read" title="Read">"✓✓"</span> }.into_any(),
+        MessageStatus::Pending => view! { <span class="state state-pending" title=move || t_string!(i18n, inbox.status_sending)>"🕓"<span class="visually-hidden">{t!(i18n, inbox.status_sending)}</span></span> }.into_any(),
+        MessageStatus::Sent => view! { <span class="state state-sent" title=move || t_string!(i18n, inbox.status_sent)>"✓"</span> }.into_any(),
+        MessageStatus::Delivered => view! { <span class="state state-delivered" title=move || t_string!(i18n, inbox.status_delivered)>"✓✓"</span> }.into_any(),
+        MessageStatus::Read => view! { <span class="state state-read" title=move || t_string!(i18n, inbox.status_read)>"✓✓"</span> }.into_any(),
         MessageStatus::Failed => {
-            let reason = message.error.clone().unwrap_or_else(|| "The channel refused this message.".into());
+            let error = message.error.clone();
+            let reason = move || {
+                error.clone().unwrap_or_else(|| {
+                    td_string!(i18n.get_locale(), inbox.failed_default_reason).to_owned()
+                })
+            };
             view! {
                 <span class="state state-failed" role="alert">
-                    "! Not sent: "{reason}" "
+                    {t!(i18n, inbox.not_sent_reason, reason = reason)}" "
                     <button class="link-button" on:click=move |_| {
                         leptos::task::spawn_local(async move {
                             if let Err(err) = retry_message(id).await {
-                                retry_error.set(Some(err.to_string()));
+                                retry_error.set(Some(err));
                             }
                         });
-                    }>"Retry"</button>
-                    {move || retry_error.get()}
+                    }>{t!(i18n, inbox.retry)}</button>
+                    {move || retry_error.get().map(|e| error_text(i18n.get_locale(), &e))}
                 </span>
             }.into_any()
         }
@@ -489,19 +507,39 @@ fn Bubble(message: Message, first: bool, last: bool) -> impl IntoView {
                     {state}
                 </div>
             })}
-            {(!last && outbound && message.status == MessageStatus::Failed).then(|| view! { <div class="bubble-meta">"! Not sent"</div> })}
+            {(!last && outbound && message.status == MessageStatus::Failed).then(|| view! { <div class="bubble-meta">{t!(i18n, inbox.not_sent)}</div> })}
         </div>
+    }
+}
+
+/// The kind of an attachment as a word for the sentences about it ("image", "imagem").
+fn attachment_noun(locale: Locale, kind: AttachmentKind) -> &'static str {
+    match kind {
+        AttachmentKind::Image => td_string!(locale, inbox.attachment_image),
+        AttachmentKind::Video => td_string!(locale, inbox.attachment_video),
+        AttachmentKind::Audio => td_string!(locale, inbox.attachment_audio),
+        AttachmentKind::File => td_string!(locale, inbox.attachment_file),
+        AttachmentKind::Sticker => td_string!(locale, inbox.attachment_sticker),
+        AttachmentKind::Location => td_string!(locale, inbox.attachment_place),
     }
 }
 
 /// A file or place in a bubble: shown inline when it is media the browser plays.
 #[component]
 fn AttachmentView(attachment: Attachment) -> impl IntoView {
+    let i18n = use_i18n();
     let href = attachment.href();
+    let kind = attachment.kind;
     let name = attachment
         .file_name
         .clone()
-        .unwrap_or_else(|| attachment.kind.as_str().to_owned());
+        .unwrap_or_else(|| attachment_noun(i18n.get_locale_untracked(), kind).to_owned());
+    let about_kind = move |template: fn(Locale) -> &'static str| {
+        move || {
+            let locale = i18n.get_locale();
+            fill(template(locale), &[("kind", attachment_noun(locale, kind))])
+        }
+    };
     match (attachment.state, attachment.kind) {
         (_, AttachmentKind::Location) => {
             let place = attachment.place.clone().unwrap_or_default();
@@ -511,13 +549,13 @@ fn AttachmentView(attachment: Attachment) -> impl IntoView {
                 lat.trim(),
                 long.trim()
             );
-            view! { <a class="attachment attachment-place" href=map target="_blank" rel="noopener noreferrer">"📍 Location "{place.clone()}</a> }.into_any()
+            view! { <a class="attachment attachment-place" href=map target="_blank" rel="noopener noreferrer">"📍 "{t!(i18n, inbox.attachment_location)}" "{place.clone()}</a> }.into_any()
         }
-        (AttachmentState::Pending, _) => view! { <p class="attachment attachment-pending">"Fetching the "{attachment.kind.as_str()}"…"</p> }.into_any(),
-        (AttachmentState::Failed, _) => view! { <p class="attachment attachment-failed">"The "{attachment.kind.as_str()}" could not be fetched from the provider."</p> }.into_any(),
+        (AttachmentState::Pending, _) => view! { <p class="attachment attachment-pending">{about_kind(|l| td_string!(l, inbox.attachment_pending))}</p> }.into_any(),
+        (AttachmentState::Failed, _) => view! { <p class="attachment attachment-failed">{about_kind(|l| td_string!(l, inbox.attachment_failed))}</p> }.into_any(),
         (AttachmentState::Stored, AttachmentKind::Image | AttachmentKind::Sticker) => view! {
             <a class="attachment attachment-image" href=href.clone() target="_blank" rel="noopener">
-                <img src=href.clone() alt=format!("{} from the lead", attachment.kind.as_str()) loading="lazy"/>
+                <img src=href.clone() alt=about_kind(|l| td_string!(l, inbox.attachment_alt)) loading="lazy"/>
             </a>
         }.into_any(),
         (AttachmentState::Stored, AttachmentKind::Video) => view! { <video class="attachment" src=href controls preload="metadata"></video> }.into_any(),
@@ -544,6 +582,23 @@ mod tests {
             read_at: (status == MessageStatus::Read).then_some(at + 1000),
             attachments: Vec::new(),
         }
+    }
+
+    #[test]
+    fn attachment_words_match_the_stored_kinds_in_english() {
+        for kind in AttachmentKind::ALL {
+            assert_eq!(attachment_noun(Locale::en, kind), kind.as_str());
+        }
+        assert_eq!(
+            fill(
+                td_string!(Locale::pt_BR, inbox.attachment_pending),
+                &[(
+                    "kind",
+                    attachment_noun(Locale::pt_BR, AttachmentKind::Video)
+                )]
+            ),
+            "Carregando vídeo…"
+        );
     }
 
     #[test]

@@ -3,12 +3,14 @@
 use super::{run_change, use_team, ChangeStatus};
 use crate::channels::{ChannelKind, ChannelStatus};
 use crate::employees::{create_channel, reconnect_channel, set_channel_access, ChannelAccess};
+use crate::i18n::{t, td_string, use_i18n, Locale};
 use crate::ids::EmployeeId;
 use leptos::prelude::*;
 
 #[component]
 pub fn ChannelSettings() -> impl IntoView {
     let (data, team) = use_team();
+    let i18n = use_i18n();
     let new_name = RwSignal::new(String::new());
     // A new channel starts with every active employee ticked; untick before adding.
     let new_access = RwSignal::new(Vec::<EmployeeId>::new());
@@ -35,35 +37,37 @@ pub fn ChannelSettings() -> impl IntoView {
             human_agent.get_untracked(),
             new_access.get_untracked(),
         );
-        run_change(data, "Channel connected.", async move {
-            change.await.map(|_| ())
-        });
+        run_change(
+            data,
+            |l| td_string!(l, settings.channel_connected),
+            async move { change.await.map(|_| ()) },
+        );
         new_name.set(String::new());
         new_keys.set(Vec::new());
         new_access.set(everyone());
     };
     view! {
         <section class="settings-section">
-            <h2>"Channels and who may use them"</h2>
-            <p class="meta">"An employee sees a channel's conversations, live events and files only when ticked here."</p>
+            <h2>{t!(i18n, settings.channels_heading)}</h2>
+            <p class="meta">{t!(i18n, settings.channels_intro)}</p>
             <ChangeStatus/>
             <For each=move || team.get().channels key=|c| (c.channel.id, c.employee_ids.clone(), c.channel.status, c.verify_token.clone()) let:access>
                 <ChannelCard access=access/>
             </For>
             <form class="card settings-form" on:submit=add data-testid="add-channel">
-                <h3>"Connect a channel"</h3>
-                <label>"Kind"
+                <h3>{t!(i18n, settings.connect_heading)}</h3>
+                <label>{t!(i18n, settings.kind)}
                     <select name="kind" on:change=move |ev| {
                         new_kind.set(ChannelKind::parse(&event_target_value(&ev)).unwrap_or(ChannelKind::Sandbox));
                         new_keys.set(Vec::new());
                     }>
                         {ChannelKind::ALL.into_iter().map(|k| view! {
-                            <option value=k.as_str() selected=move || new_kind.get() == k>{kind_title(k)}</option>
+                            <option value=k.as_str() selected=move || new_kind.get() == k>{move || kind_title(i18n.get_locale(), k)}</option>
                         }).collect_view()}
                     </select>
                 </label>
-                <p class="meta">{move || kind_help(new_kind.get())}</p>
-                <label>"Name employees know it by (the page, account or number)"
+                <p class="meta">{move || kind_help(i18n.get_locale(), new_kind.get())}</p>
+                <label>{t!(i18n, settings.channel_name)}
                     <input name="name" required maxlength="80" prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev))/>
                 </label>
                 {move || view! { <CredentialFields kind=new_kind.get() keys=new_keys/> }}
@@ -71,59 +75,68 @@ pub fn ChannelSettings() -> impl IntoView {
                     <label class="check">
                         <input type="checkbox" name="human_agent" prop:checked=move || human_agent.get()
                             on:change=move |ev| human_agent.set(event_target_checked(&ev))/>
-                        "The Meta app has the Human Agent permission (replies up to 7 days after the lead's last message)"
+                        {t!(i18n, settings.human_agent)}
                     </label>
                 </Show>
                 <EmployeePicker chosen=new_access/>
-                <button class="button primary" type="submit">"Connect channel"</button>
+                <button class="button primary" type="submit">{t!(i18n, settings.connect_channel)}</button>
             </form>
         </section>
     }
 }
 
-fn kind_title(kind: ChannelKind) -> &'static str {
+/// A kind of channel in the "Kind" picker.
+fn kind_title(locale: Locale, kind: ChannelKind) -> &'static str {
     match kind {
-        ChannelKind::Sandbox => "Sandbox (a simulated page for trying Confab)",
-        ChannelKind::Messenger => "Facebook Messenger",
-        ChannelKind::Instagram => "Instagram",
-        ChannelKind::Whatsapp => "WhatsApp (Cloud API)",
-        ChannelKind::TwilioSms => "SMS by Twilio",
+        ChannelKind::Sandbox => td_string!(locale, settings.kind_title_sandbox),
+        ChannelKind::Messenger => td_string!(locale, settings.kind_title_messenger),
+        ChannelKind::Instagram => td_string!(locale, settings.kind_title_instagram),
+        ChannelKind::Whatsapp => td_string!(locale, settings.kind_title_whatsapp),
+        ChannelKind::TwilioSms => td_string!(locale, settings.kind_title_twilio_sms),
     }
 }
 
-fn kind_help(kind: ChannelKind) -> &'static str {
+/// The name employees know a kind of channel by (on the channel's card).
+fn kind_label(locale: Locale, kind: ChannelKind) -> &'static str {
     match kind {
-        ChannelKind::Sandbox => "Leads write to it from /sandbox; nothing leaves Confab.",
+        ChannelKind::Sandbox => td_string!(locale, settings.kind_sandbox),
+        ChannelKind::Messenger => td_string!(locale, settings.kind_messenger),
+        ChannelKind::Instagram => td_string!(locale, settings.kind_instagram),
+        ChannelKind::Whatsapp => td_string!(locale, settings.kind_whatsapp),
+        ChannelKind::TwilioSms => td_string!(locale, settings.kind_twilio_sms),
+    }
+}
+
+fn kind_help(locale: Locale, kind: ChannelKind) -> &'static str {
+    match kind {
+        ChannelKind::Sandbox => td_string!(locale, settings.kind_help_sandbox),
         ChannelKind::Messenger | ChannelKind::Instagram | ChannelKind::Whatsapp => {
-            "From your Meta app. After connecting, paste the webhook URL and verify token shown on the channel's card into the app's Webhooks settings."
+            td_string!(locale, settings.kind_help_meta)
         }
-        ChannelKind::TwilioSms => {
-            "From the Twilio console. After connecting, set the number's \"A message comes in\" webhook to the URL shown on the channel's card (HTTP POST)."
-        }
+        ChannelKind::TwilioSms => td_string!(locale, settings.kind_help_twilio_sms),
     }
 }
 
-fn key_label(key: &str) -> &'static str {
+fn key_label(locale: Locale, key: &str) -> &'static str {
     match key {
-        "page_id" => "Page ID",
-        "account_id" => "Instagram account ID",
-        "phone_number_id" => "Phone number ID",
-        "app_secret" => "App secret",
-        "access_token" => "Access token",
-        "verify_token" => "Verify token (leave empty to generate one)",
-        "account_sid" => "Account SID",
-        "auth_token" => "Auth token",
-        "phone_number" => "Twilio phone number (E.164, like +15558675310)",
-        "business_account_id" => {
-            "WhatsApp business account ID (optional: lists your approved templates)"
-        }
-        _ => "Value",
+        "page_id" => td_string!(locale, settings.key_page_id),
+        "account_id" => td_string!(locale, settings.key_account_id),
+        "phone_number_id" => td_string!(locale, settings.key_phone_number_id),
+        "app_secret" => td_string!(locale, settings.key_app_secret),
+        "access_token" => td_string!(locale, settings.key_access_token),
+        "verify_token" => td_string!(locale, settings.key_verify_token),
+        "account_sid" => td_string!(locale, settings.key_account_sid),
+        "auth_token" => td_string!(locale, settings.key_auth_token),
+        "phone_number" => td_string!(locale, settings.key_phone_number),
+        "business_account_id" => td_string!(locale, settings.key_business_account_id),
+        _ => td_string!(locale, settings.key_value),
     }
 }
 
 /// One input per credential of a kind; secrets are password fields and never shown back.
 #[component]
 fn CredentialFields(kind: ChannelKind, keys: RwSignal<Vec<(String, String)>>) -> impl IntoView {
+    let i18n = use_i18n();
     let optional = crate::channels::optional_credential_keys(kind);
     crate::channels::credential_keys(kind)
         .iter()
@@ -140,7 +153,7 @@ fn CredentialFields(kind: ChannelKind, keys: RwSignal<Vec<(String, String)>>) ->
                 });
             };
             view! {
-                <label>{key_label(key)}
+                <label>{move || key_label(i18n.get_locale(), key)}
                     <input name=key type=if secret { "password" } else { "text" } autocomplete="off"
                         required=required maxlength="1024" on:input=set/>
                 </label>
@@ -152,16 +165,18 @@ fn CredentialFields(kind: ChannelKind, keys: RwSignal<Vec<(String, String)>>) ->
 #[component]
 fn ChannelCard(access: ChannelAccess) -> impl IntoView {
     let (data, _) = use_team();
+    let i18n = use_i18n();
     let channel = access.channel.clone();
     let chosen = RwSignal::new(access.employee_ids.clone());
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         run_change(
             data,
-            "Access saved; it applies at once.",
+            |l| td_string!(l, settings.access_saved),
             set_channel_access(channel.id, chosen.get_untracked()),
         );
     };
+    let kind = access.channel.kind;
     let reconnect = (access.channel.kind != ChannelKind::Sandbox)
         .then(|| view! { <Reconnect access=access.clone()/> });
     view! {
@@ -170,27 +185,29 @@ fn ChannelCard(access: ChannelAccess) -> impl IntoView {
             <h3>
                 <span class=format!("channel-badge channel-{}", access.channel.kind.as_str())>{access.channel.kind.short_label()}</span>
                 " "{access.channel.display_name.clone()}
-                <span class="meta">" · "{access.channel.kind.label()}</span>
+                <span class="meta">" · "{move || kind_label(i18n.get_locale(), kind)}</span>
             </h3>
             {match access.channel.status {
                 ChannelStatus::Connected => None,
-                ChannelStatus::SyncLost => Some(view! {
-                    <p class="banner banner-error" role="alert" data-testid="sync-lost">
-                        "Sync lost: "{access.channel.status_detail.clone().unwrap_or_default()}
-                        " Enter new credentials below to reconnect this channel."
-                    </p>
-                }.into_any()),
-                ChannelStatus::Disconnected => Some(view! { <p class="banner">"Disconnected."</p> }.into_any()),
+                ChannelStatus::SyncLost => {
+                    let detail = access.channel.status_detail.clone().unwrap_or_default();
+                    Some(view! {
+                        <p class="banner banner-error" role="alert" data-testid="sync-lost">
+                            {t!(i18n, settings.sync_lost, detail = move || detail.clone())}
+                        </p>
+                    }.into_any())
+                }
+                ChannelStatus::Disconnected => Some(view! { <p class="banner">{t!(i18n, settings.disconnected)}</p> }.into_any()),
             }}
             {access.webhook_url.clone().map(|url| view! {
                 <dl class="channel-facts">
-                    <dt>"Webhook URL"</dt><dd><code data-testid="webhook-url">{url}</code></dd>
-                    {access.verify_token.clone().map(|t| view! { <dt>"Verify token"</dt><dd><code data-testid="verify-token">{t}</code></dd> })}
-                    {access.external_id.clone().map(|t| view! { <dt>"Provider ID"</dt><dd><code>{t}</code></dd> })}
+                    <dt>{t!(i18n, settings.webhook_url)}</dt><dd><code data-testid="webhook-url">{url}</code></dd>
+                    {access.verify_token.clone().map(|t| view! { <dt>{t!(i18n, settings.verify_token)}</dt><dd><code data-testid="verify-token">{t}</code></dd> })}
+                    {access.external_id.clone().map(|t| view! { <dt>{t!(i18n, settings.provider_id)}</dt><dd><code>{t}</code></dd> })}
                 </dl>
             })}
             <EmployeePicker chosen=chosen/>
-            <button class="button primary" type="submit">"Save access"</button>
+            <button class="button primary" type="submit">{t!(i18n, settings.save_access)}</button>
         </form>
         {reconnect}
         </div>
@@ -201,6 +218,7 @@ fn ChannelCard(access: ChannelAccess) -> impl IntoView {
 #[component]
 fn Reconnect(access: ChannelAccess) -> impl IntoView {
     let (data, _) = use_team();
+    let i18n = use_i18n();
     let keys = RwSignal::new(Vec::<(String, String)>::new());
     let open = RwSignal::new(access.channel.status == ChannelStatus::SyncLost);
     let id = access.channel.id;
@@ -210,16 +228,16 @@ fn Reconnect(access: ChannelAccess) -> impl IntoView {
         ev.prevent_default();
         run_change(
             data,
-            "Channel reconnected.",
+            |l| td_string!(l, settings.channel_reconnected),
             reconnect_channel(id, keys.get_untracked(), human_agent),
         );
     };
     view! {
         <details class="reconnect" prop:open=move || open.get()>
-            <summary>"Reconnect with new credentials"</summary>
+            <summary>{t!(i18n, settings.reconnect_summary)}</summary>
             <form class="settings-form" on:submit=save>
                 <CredentialFields kind=kind keys=keys/>
-                <button class="button" type="submit">"Reconnect"</button>
+                <button class="button" type="submit">{t!(i18n, settings.reconnect)}</button>
             </form>
         </details>
     }
@@ -229,9 +247,10 @@ fn Reconnect(access: ChannelAccess) -> impl IntoView {
 #[component]
 fn EmployeePicker(chosen: RwSignal<Vec<EmployeeId>>) -> impl IntoView {
     let (_, team) = use_team();
+    let i18n = use_i18n();
     view! {
         <fieldset>
-            <legend>"Who may use it"</legend>
+            <legend>{t!(i18n, settings.who_may_use)}</legend>
             {move || team.get().employees.into_iter().filter(|e| e.active).map(|e| {
                 let id = e.id;
                 view! {
@@ -246,5 +265,29 @@ fn EmployeePicker(chosen: RwSignal<Vec<EmployeeId>>) -> impl IntoView {
                 }
             }).collect_view()}
         </fieldset>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_and_credential_has_a_label() {
+        for kind in ChannelKind::ALL {
+            assert_eq!(kind_label(Locale::en, kind), kind.label());
+            let keys = crate::channels::credential_keys(kind)
+                .iter()
+                .chain(crate::channels::optional_credential_keys(kind));
+            for key in keys {
+                for locale in crate::ui::locale::LOCALES {
+                    assert_ne!(
+                        key_label(locale, key),
+                        key_label(locale, "unknown"),
+                        "{key} has no label"
+                    );
+                }
+            }
+        }
     }
 }

@@ -1,21 +1,30 @@
 //! Settings › Employees: add, rename, change role, deactivate, reset password.
 
-use super::{run_change, use_team, ChangeStatus};
+use super::{run_change, use_team, ChangeOutcome, ChangeStatus, Sentence};
 use crate::employees::{
     create_employee, reset_password, set_employee_active, update_employee, TeamMember,
 };
+use crate::i18n::{t, t_string, td_string, use_i18n};
 use crate::ids::{ChannelId, RoleId};
 use leptos::prelude::*;
 
 #[component]
 pub fn EmployeeSettings() -> impl IntoView {
     let (_, team) = use_team();
+    let i18n = use_i18n();
     view! {
         <section class="settings-section">
-            <h2>"Employees"</h2>
+            <h2>{t!(i18n, settings.tab_employees)}</h2>
             <ChangeStatus/>
             <table class="settings-table" data-testid="employees">
-                <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Channels"</th><th>"Status"</th><th></th></tr></thead>
+                <thead><tr>
+                    <th>{t!(i18n, settings.name)}</th>
+                    <th>{t!(i18n, settings.email)}</th>
+                    <th>{t!(i18n, settings.role)}</th>
+                    <th>{t!(i18n, settings.channels)}</th>
+                    <th>{t!(i18n, settings.status)}</th>
+                    <th></th>
+                </tr></thead>
                 <tbody>
                     <For each=move || team.get().employees key=|e| (e.id, e.name.clone(), e.role_id, e.active, e.channel_ids.len()) let:member>
                         <EmployeeRow member=member/>
@@ -30,6 +39,7 @@ pub fn EmployeeSettings() -> impl IntoView {
 #[component]
 fn EmployeeRow(member: TeamMember) -> impl IntoView {
     let (data, team) = use_team();
+    let i18n = use_i18n();
     let id = member.id;
     let name = RwSignal::new(member.name.clone());
     let role = RwSignal::new(member.role_id);
@@ -38,15 +48,15 @@ fn EmployeeRow(member: TeamMember) -> impl IntoView {
     let save = move |_| {
         run_change(
             data,
-            "Saved.",
+            |l| td_string!(l, settings.saved),
             update_employee(id, name.get_untracked(), role.get_untracked()),
         );
     };
     let toggle_active = move |_| {
-        let done = if active {
-            "Deactivated: their sessions have ended."
+        let done: Sentence = if active {
+            |l| td_string!(l, settings.deactivated_done)
         } else {
-            "Reactivated."
+            |l| td_string!(l, settings.reactivated_done)
         };
         run_change(data, done, set_employee_active(id, !active));
     };
@@ -54,7 +64,7 @@ fn EmployeeRow(member: TeamMember) -> impl IntoView {
         ev.prevent_default();
         run_change(
             data,
-            "Password changed; their other sessions have ended.",
+            |l| td_string!(l, settings.password_changed),
             reset_password(id, new_password.get_untracked()),
         );
         new_password.set(String::new());
@@ -68,17 +78,17 @@ fn EmployeeRow(member: TeamMember) -> impl IntoView {
             .map(|c| c.channel.display_name.clone())
             .collect();
         if names.is_empty() {
-            "none".to_owned()
+            t_string!(i18n, settings.channels_none).to_owned()
         } else {
             names.join(", ")
         }
     };
     view! {
         <tr class:inactive=!active data-employee=member.email.clone()>
-            <td><input aria-label="Name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></td>
+            <td><input aria-label=move || t_string!(i18n, settings.name) prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></td>
             <td>{member.email.clone()}</td>
             <td>
-                <select aria-label="Role" on:change=move |ev| {
+                <select aria-label=move || t_string!(i18n, settings.role) on:change=move |ev| {
                     if let Ok(r) = event_target_value(&ev).parse::<i64>() { role.set(RoleId(r)) }
                 }>
                     {move || team.get().roles.into_iter().map(|r| view! {
@@ -87,14 +97,14 @@ fn EmployeeRow(member: TeamMember) -> impl IntoView {
                 </select>
             </td>
             <td class="meta">{channel_names}</td>
-            <td>{if active { "Active" } else { "Deactivated" }}</td>
+            <td>{move || if active { t_string!(i18n, settings.employee_active) } else { t_string!(i18n, settings.employee_deactivated) }}</td>
             <td class="row-actions">
-                <button class="button" on:click=save>"Save"</button>
-                <button class="button" on:click=toggle_active>{if active { "Deactivate" } else { "Reactivate" }}</button>
+                <button class="button" on:click=save>{t!(i18n, settings.save)}</button>
+                <button class="button" on:click=toggle_active>{move || if active { t_string!(i18n, settings.deactivate) } else { t_string!(i18n, settings.reactivate) }}</button>
                 <form class="inline-form" on:submit=set_password>
-                    <input type="password" aria-label="New password" placeholder="New password" autocomplete="new-password"
+                    <input type="password" aria-label=move || t_string!(i18n, settings.new_password) placeholder=move || t_string!(i18n, settings.new_password) autocomplete="new-password"
                         prop:value=move || new_password.get() on:input=move |ev| new_password.set(event_target_value(&ev))/>
-                    <button class="button" type="submit">"Reset password"</button>
+                    <button class="button" type="submit">{t!(i18n, settings.reset_password)}</button>
                 </form>
             </td>
         </tr>
@@ -104,6 +114,7 @@ fn EmployeeRow(member: TeamMember) -> impl IntoView {
 #[component]
 fn AddEmployee() -> impl IntoView {
     let (data, team) = use_team();
+    let i18n = use_i18n();
     let status = data.status;
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
@@ -116,7 +127,9 @@ fn AddEmployee() -> impl IntoView {
             .get_untracked()
             .or_else(|| team.get_untracked().roles.last().map(|r| r.id))
         else {
-            status.set(Some(Err("Create a role first.".into())));
+            status.set(Some(ChangeOutcome::Refused(|l| {
+                td_string!(l, settings.create_role_first)
+            })));
             return;
         };
         let change = create_employee(
@@ -129,27 +142,27 @@ fn AddEmployee() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match change.await {
                 Ok(_) => {
-                    status.set(Some(Ok(
-                        "Employee added. Share their email and password with them.".into(),
-                    )));
+                    status.set(Some(ChangeOutcome::Done(|l| {
+                        td_string!(l, settings.employee_added)
+                    })));
                     name.set(String::new());
                     email.set(String::new());
                     password.set(String::new());
                     channels.set(Vec::new());
                     data.refresh();
                 }
-                Err(err) => status.set(Some(Err(err.to_string()))),
+                Err(err) => status.set(Some(ChangeOutcome::Failed(err))),
             }
         });
     };
     view! {
         <form class="card settings-form" on:submit=submit data-testid="add-employee">
-            <h3>"Add an employee"</h3>
-            <label>"Name"<input required maxlength="80" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></label>
-            <label>"Email"<input type="email" required prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/></label>
-            <label>"Password (at least 10 characters)"<input type="password" required minlength="10" autocomplete="new-password"
+            <h3>{t!(i18n, settings.add_employee_heading)}</h3>
+            <label>{t!(i18n, settings.name)}<input required maxlength="80" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></label>
+            <label>{t!(i18n, settings.email)}<input type="email" required prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/></label>
+            <label>{t!(i18n, settings.password_min)}<input type="password" required minlength="10" autocomplete="new-password"
                 prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/></label>
-            <label>"Role"
+            <label>{t!(i18n, settings.role)}
                 <select on:change=move |ev| role.set(event_target_value(&ev).parse::<i64>().ok().map(RoleId))>
                     {move || {
                         let roles = team.get().roles;
@@ -161,7 +174,7 @@ fn AddEmployee() -> impl IntoView {
                 </select>
             </label>
             <fieldset>
-                <legend>"Channels they may use"</legend>
+                <legend>{t!(i18n, settings.employee_channels)}</legend>
                 {move || team.get().channels.into_iter().map(|c| {
                     let id = c.channel.id;
                     view! {
@@ -176,7 +189,7 @@ fn AddEmployee() -> impl IntoView {
                     }
                 }).collect_view()}
             </fieldset>
-            <button class="button primary" type="submit">"Add employee"</button>
+            <button class="button primary" type="submit">{t!(i18n, settings.add_employee)}</button>
         </form>
     }
 }

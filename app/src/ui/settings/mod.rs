@@ -3,6 +3,8 @@
 
 use crate::employees::{settings_team, Team};
 use crate::error::AppError;
+use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
+use crate::ui::locale::error_text;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Outlet;
@@ -16,6 +18,17 @@ pub use channels::ChannelSettings;
 pub use employees::EmployeeSettings;
 pub use roles::RoleSettings;
 
+/// A sentence in the employee's language (a translation key).
+pub type Sentence = fn(Locale) -> &'static str;
+
+/// The outcome of the last settings change, worded when shown (so it follows the language).
+#[derive(Clone)]
+pub enum ChangeOutcome {
+    Done(Sentence),
+    Refused(Sentence),
+    Failed(AppError),
+}
+
 /// The team data shared by the settings pages, and a way to reload it after a change.
 #[derive(Clone, Copy)]
 pub struct TeamData {
@@ -23,7 +36,7 @@ pub struct TeamData {
     pub reload: RwSignal<u64>,
     /// The outcome of the last change. It lives here, above the pages, because a reload
     /// re-creates the pages and would forget it.
-    pub status: RwSignal<Option<Result<String, String>>>,
+    pub status: RwSignal<Option<ChangeOutcome>>,
 }
 
 impl TeamData {
@@ -43,6 +56,7 @@ pub fn SettingsPage() -> impl IntoView {
         status,
     });
     let location = use_location();
+    let i18n = use_i18n();
     Effect::new(move |previous: Option<String>| {
         let path = location.pathname.get();
         if previous.is_some_and(|p| p != path) {
@@ -50,27 +64,27 @@ pub fn SettingsPage() -> impl IntoView {
         }
         path
     });
-    let tab = move |path: &'static str, label: &'static str| {
+    let tab = move |path: &'static str, label: Sentence| {
         let active = move || location.pathname.get() == path;
-        view! { <a href=path class:active=active aria-current=move || active().then_some("page")>{label}</a> }
+        view! { <a href=path class:active=active aria-current=move || active().then_some("page")>{move || label(i18n.get_locale())}</a> }
     };
     view! {
-        <Title text="Settings · Confab"/>
+        <Title text=move || t_string!(i18n, settings.page_title)/>
         <div class="settings">
             <header class="settings-header">
-                <h1>"Settings"</h1>
-                <nav class="tabs" aria-label="Settings">
-                    {tab("/settings/employees", "Employees")}
-                    {tab("/settings/roles", "Roles")}
-                    {tab("/settings/conversations", "Conversations")}
+                <h1>{t!(i18n, settings.heading)}</h1>
+                <nav class="tabs" aria-label=move || t_string!(i18n, settings.heading)>
+                    {tab("/settings/employees", |l| td_string!(l, settings.tab_employees))}
+                    {tab("/settings/roles", |l| td_string!(l, settings.tab_roles))}
+                    {tab("/settings/conversations", |l| td_string!(l, settings.tab_conversations))}
                 </nav>
             </header>
-            <Transition fallback=|| view! { <p class="list-empty">"Loading…"</p> }>
+            <Transition fallback=move || view! { <p class="list-empty">{t!(i18n, settings.loading)}</p> }>
                 {move || team.get().map(|result| match result {
                     Err(AppError::Forbidden) => view! {
-                        <p class="banner banner-error" role="alert">"Settings are for owners and managers. Ask an owner if you need something changed."</p>
+                        <p class="banner banner-error" role="alert">{t!(i18n, settings.forbidden)}</p>
                     }.into_any(),
-                    Err(err) => view! { <p class="banner banner-error" role="alert">{err.to_string()}</p> }.into_any(),
+                    Err(err) => view! { <p class="banner banner-error" role="alert">{move || error_text(i18n.get_locale(), &err)}</p> }.into_any(),
                     Ok(_) => view! { <Outlet/> }.into_any(),
                 })}
             </Transition>
@@ -92,17 +106,17 @@ pub fn use_team() -> (TeamData, Signal<Team>) {
 }
 
 /// Runs a settings change and reports its outcome in `status`.
-pub fn run_change<F>(data: TeamData, done: &'static str, change: F)
+pub fn run_change<F>(data: TeamData, done: Sentence, change: F)
 where
     F: std::future::Future<Output = Result<(), AppError>> + 'static,
 {
     leptos::task::spawn_local(async move {
         match change.await {
             Ok(()) => {
-                data.status.set(Some(Ok(done.to_owned())));
+                data.status.set(Some(ChangeOutcome::Done(done)));
                 data.refresh();
             }
-            Err(err) => data.status.set(Some(Err(err.to_string()))),
+            Err(err) => data.status.set(Some(ChangeOutcome::Failed(err))),
         }
     });
 }
@@ -110,10 +124,20 @@ where
 #[component]
 pub fn ChangeStatus() -> impl IntoView {
     let status = expect_context::<TeamData>().status;
+    let i18n = use_i18n();
     move || {
+        let locale = i18n.get_locale();
         status.get().map(|s| match s {
-            Ok(msg) => view! { <p class="banner banner-ok" role="status">{msg}</p> }.into_any(),
-            Err(msg) => view! { <p class="banner banner-error" role="alert">{msg}</p> }.into_any(),
+            ChangeOutcome::Done(msg) => {
+                view! { <p class="banner banner-ok" role="status">{msg(locale)}</p> }.into_any()
+            }
+            ChangeOutcome::Refused(msg) => {
+                view! { <p class="banner banner-error" role="alert">{msg(locale)}</p> }.into_any()
+            }
+            ChangeOutcome::Failed(err) => {
+                view! { <p class="banner banner-error" role="alert">{error_text(locale, &err)}</p> }
+                    .into_any()
+            }
         })
     }
 }

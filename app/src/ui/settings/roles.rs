@@ -3,14 +3,37 @@
 
 use super::{run_change, use_team, ChangeStatus};
 use crate::employees::{save_role, Permission, Role};
+use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
+use crate::ui::locale::{fill, format_integer};
 use leptos::prelude::*;
+
+/// A permission's name, as the Roles page shows it.
+fn permission_label(locale: Locale, permission: Permission) -> &'static str {
+    match permission {
+        Permission::Conversations => td_string!(locale, settings.permission_conversations),
+        Permission::Settings => td_string!(locale, settings.permission_settings),
+        Permission::Documents => td_string!(locale, settings.permission_documents),
+    }
+}
+
+/// What a permission allows, after its name.
+fn permission_description(locale: Locale, permission: Permission) -> &'static str {
+    match permission {
+        Permission::Conversations => {
+            td_string!(locale, settings.permission_conversations_describe)
+        }
+        Permission::Settings => td_string!(locale, settings.permission_settings_describe),
+        Permission::Documents => td_string!(locale, settings.permission_documents_describe),
+    }
+}
 
 #[component]
 pub fn RoleSettings() -> impl IntoView {
     let (_, team) = use_team();
+    let i18n = use_i18n();
     view! {
         <section class="settings-section">
-            <h2>"Roles"</h2>
+            <h2>{t!(i18n, settings.tab_roles)}</h2>
             <ChangeStatus/>
             <div class="role-list">
                 <For each=move || team.get().roles key=|r| (r.id, r.name.clone(), r.permissions.clone(), r.employee_count) let:role>
@@ -25,6 +48,7 @@ pub fn RoleSettings() -> impl IntoView {
 #[component]
 fn RoleCard(role: Option<Role>) -> impl IntoView {
     let (data, _) = use_team();
+    let i18n = use_i18n();
     let id = role.as_ref().map(|r| r.id);
     let is_owner = role.as_ref().is_some_and(|r| r.is_owner);
     let name = RwSignal::new(role.as_ref().map(|r| r.name.clone()).unwrap_or_default());
@@ -37,7 +61,9 @@ fn RoleCard(role: Option<Role>) -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let change = save_role(id, name.get_untracked(), permissions.get_untracked());
-        run_change(data, "Role saved.", async move { change.await.map(|_| ()) });
+        run_change(data, |l| td_string!(l, settings.role_saved), async move {
+            change.await.map(|_| ())
+        });
         if id.is_none() {
             name.set(String::new());
             permissions.set(Vec::new());
@@ -45,13 +71,16 @@ fn RoleCard(role: Option<Role>) -> impl IntoView {
     };
     view! {
         <form class="card settings-form" on:submit=submit data-role=move || name.get()>
-            <h3>{if id.is_some() { "Role" } else { "New role" }}
-                {is_owner.then(|| view! { <span class="tag">"owner"</span> })}
-                {count.map(|n| view! { <span class="meta">{format!(" · {n} active")}</span> })}
+            <h3>{move || if id.is_some() { t_string!(i18n, settings.role) } else { t_string!(i18n, settings.new_role) }}
+                {is_owner.then(|| view! { <span class="tag">{t!(i18n, settings.owner_tag)}</span> })}
+                {count.map(|n| view! { <span class="meta">{move || {
+                    let locale = i18n.get_locale();
+                    fill(td_string!(locale, settings.role_active_count), &[("count", &format_integer(locale, n))])
+                }}</span> })}
             </h3>
-            <label>"Name"<input required maxlength="80" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></label>
+            <label>{t!(i18n, settings.name)}<input required maxlength="80" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></label>
             <fieldset>
-                <legend>"May"</legend>
+                <legend>{t!(i18n, settings.role_may)}</legend>
                 {Permission::ALL.into_iter().map(|p| view! {
                     <label class="check">
                         <input type="checkbox" name=p.as_str()
@@ -61,11 +90,31 @@ fn RoleCard(role: Option<Role>) -> impl IntoView {
                                 let on = event_target_checked(&ev);
                                 permissions.update(|list| { list.retain(|x| *x != p); if on { list.push(p) } });
                             }/>
-                        <strong>{p.label()}</strong>" — "{p.describe()}
+                        <strong>{move || permission_label(i18n.get_locale(), p)}</strong>" — "{move || permission_description(i18n.get_locale(), p)}
                     </label>
                 }).collect_view()}
             </fieldset>
-            <button class="button primary" type="submit">{if id.is_some() { "Save role" } else { "Add role" }}</button>
+            <button class="button primary" type="submit">{move || if id.is_some() { t_string!(i18n, settings.save_role) } else { t_string!(i18n, settings.add_role) }}</button>
         </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_labels_match_the_employees_module() {
+        for permission in Permission::ALL {
+            assert_eq!(permission_label(Locale::en, permission), permission.label());
+            assert_eq!(
+                permission_description(Locale::en, permission),
+                permission.describe()
+            );
+            assert_ne!(
+                permission_description(Locale::pt_BR, permission),
+                permission.describe()
+            );
+        }
     }
 }

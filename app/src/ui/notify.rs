@@ -1,0 +1,255 @@
+//! Telling the employee that a lead wrote while they look elsewhere: the tab title's
+//! unread count (always), a short sound and a browser notification (each only when the
+//! employee turned it on in their profile; the browser's permission is asked for by a
+//! button there, never on page load). The live stream only carries conversations of
+//! channels the employee may use, so nothing here can name a lead they may not see.
+
+use crate::conversations::InboxAttention;
+use leptos::prelude::*;
+
+/// Whether the employee wants a sound / a browser notification; kept per browser, since
+/// the browser's permission is too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NotifyPrefs {
+    pub sound: bool,
+    pub desktop: bool,
+}
+
+pub const SOUND_KEY: &str = "confab.notify.sound";
+pub const DESKTOP_KEY: &str = "confab.notify.desktop";
+
+/// The tab title with the unread count first, so it shows in a narrow tab: "(3) Conversations · Confab".
+pub fn title_with_count(title: &str, unread: i64) -> String {
+    match unread {
+        n if n <= 0 => title.to_owned(),
+        n if n > 99 => format!("(99+) {title}"),
+        n => format!("({n}) {title}"),
+    }
+}
+
+/// A notification's body: one line of the message, short enough for every system's popup.
+pub fn notification_body(text: &str, max_chars: usize) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= max_chars {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(max_chars.saturating_sub(1)).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+/// Puts the unread count into the tab title (through leptos_meta's title formatter, so
+/// every page's own title keeps working).
+#[component]
+pub fn UnreadTitle(attention: Signal<InboxAttention>) -> impl IntoView {
+    view! {
+        <leptos_meta::Title formatter=move |text: String| {
+            title_with_count(&text, attention.get().unread_conversations)
+        }/>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+pub use browser::*;
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use super::*;
+    use crate::events::{EventKind, LiveEvent};
+    use crate::messages::{Direction, Message};
+    use crate::ui::live::Live;
+    use wasm_bindgen::prelude::*;
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok()?
+    }
+
+    pub fn load_prefs() -> NotifyPrefs {
+        let on = |key| {
+            storage()
+                .and_then(|s| s.get_item(key).ok().flatten())
+                .is_some_and(|v| v == "on")
+        };
+        NotifyPrefs {
+            sound: on(SOUND_KEY),
+            desktop: on(DESKTOP_KEY),
+        }
+    }
+
+    pub fn save_pref(key: &str, on: bool) {
+        if let Some(storage) = storage() {
+            let _ = if on {
+                storage.set_item(key, "on")
+            } else {
+                storage.remove_item(key)
+            };
+        }
+    }
+
+    /// "granted", "denied", "default", or "unsupported" when the browser has no Notification API.
+    pub fn permission() -> String {
+        let supported = web_sys::window()
+            .and_then(|w| js_sys::Reflect::has(&w, &JsValue::from_str("Notification")).ok())
+            .unwrap_or(false);
+        if !supported {
+            return "unsupported".into();
+        }
+        match web_sys::Notification::permission() {
+            web_sys::NotificationPermission::Granted => "granted",
+            web_sys::NotificationPermission::Denied => "denied",
+            _ => "default",
+        }
+        .into()
+    }
+
+    /// Asks the browser for permission (only ever from a click) and reports the answer.
+    pub fn request_permission(done: impl Fn(String) + 'static) {
+        let Ok(promise) = web_sys::Notification::request_permission() else {
+            done(permission());
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            done(permission());
+        });
+    }
+
+    /// A short two-tone chime from Web Audio: no file to download, nothing to decode.
+    pub fn chime() {
+        let Ok(audio) = web_sys::AudioContext::new() else {
+            return;
+        };
+        let now = audio.current_time();
+        for (i, frequency) in [880.0_f32, 1320.0].into_iter().enumerate() {
+            let (Ok(oscillator), Ok(gain)) = (audio.create_oscillator(), audio.create_gain())
+            else {
+                return;
+            };
+            let start = now + i as f64 * 0.12;
+            oscillator.frequency().set_value(frequency);
+            gain.gain().set_value(0.0);
+            let _ = gain.gain().linear_ramp_to_value_at_time(0.15, start + 0.01);
+            let _ = gain.gain().linear_ramp_to_value_at_time(0.0, start + 0.18);
+            let _ = oscillator.connect_with_audio_node(&gain);
+            let _ = gain.connect_with_audio_node(&audio.destination());
+            let _ = oscillator.start_with_when(start);
+            let _ = oscillator.stop_with_when(start + 0.2);
+        }
+        // Let the context go once the chime is over.
+        let close = Closure::once_into_js(move || {
+            let _ = audio.close();
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(close.unchecked_ref(), 600);
+        }
+    }
+
+    fn show_notification(title: &str, body: &str, conversation: i64) {
+        let options = web_sys::NotificationOptions::new();
+        options.set_body(body);
+        // One notification per conversation: a second message replaces the first.
+        options.set_tag(&format!("confab-conversation-{conversation}"));
+        options.set_icon("/favicon.svg");
+        let Ok(notification) = web_sys::Notification::new_with_options(title, &options) else {
+            return;
+        };
+        let on_click = Closure::<dyn Fn()>::new(move || {
+            if let Some(window) = web_sys::window() {
+                let _ = window.focus();
+                let _ = window
+                    .location()
+                    .set_href(&format!("/conversations/{conversation}"));
+            }
+        });
+        notification.set_onclick(Some(on_click.as_ref().unchecked_ref()));
+        on_click.forget();
+    }
+
+    /// The path of the conversation open in this tab, if any.
+    fn open_conversation() -> Option<i64> {
+        let path = web_sys::window()?.location().pathname().ok()?;
+        path.strip_prefix("/conversations/")?.parse().ok()
+    }
+
+    fn tab_hidden() -> bool {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.hidden())
+    }
+
+    /// Watches the live stream: for a new message from a lead, not in the conversation the
+    /// employee is looking at, plays the chime and/or shows a notification as they chose.
+    pub fn watch_new_messages(live: Live, i18n: leptos_i18n::I18nContext<crate::i18n::Locale>) {
+        Effect::new(move |_| {
+            live.version.track();
+            let Some(event) = live.last.get_untracked() else {
+                return;
+            };
+            let Some(conversation) = new_lead_message(&event) else {
+                return;
+            };
+            let looking_at_it = !tab_hidden() && open_conversation() == Some(conversation.0);
+            if looking_at_it {
+                return;
+            }
+            let prefs = load_prefs();
+            if prefs.sound {
+                chime();
+            }
+            if prefs.desktop && permission() == "granted" {
+                let body = notification_body(&conversation.1, 140);
+                let id = conversation.0;
+                let fallback = crate::i18n::td_string!(
+                    i18n.get_locale_untracked(),
+                    common.notification_fallback_title
+                );
+                leptos::task::spawn_local(async move {
+                    let title = crate::conversations::get_conversation_summary(
+                        crate::ids::ConversationId(id),
+                    )
+                    .await
+                    .map(|s| s.contact_name)
+                    .unwrap_or_else(|_| fallback.to_owned());
+                    show_notification(&title, &body, id);
+                });
+            }
+        });
+    }
+
+    /// The conversation and text of a message a lead just sent, if the event is one.
+    fn new_lead_message(event: &LiveEvent) -> Option<(i64, String)> {
+        if event.kind != EventKind::MessageCreated {
+            return None;
+        }
+        let message: Message = serde_json::from_value(event.payload.clone()).ok()?;
+        if message.direction != Direction::Inbound {
+            return None;
+        }
+        let text = if message.body.trim().is_empty() && !message.attachments.is_empty() {
+            "📎".to_owned()
+        } else {
+            message.body
+        };
+        Some((event.conversation_id.0, text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_title_leads_with_the_count() {
+        assert_eq!(title_with_count("Inbox", 0), "Inbox");
+        assert_eq!(title_with_count("Inbox", 3), "(3) Inbox");
+        assert_eq!(title_with_count("Inbox", 120), "(99+) Inbox");
+    }
+
+    #[test]
+    fn a_notification_body_is_one_short_line() {
+        assert_eq!(notification_body("Hi\n\nthere  you", 140), "Hi there you");
+        assert_eq!(notification_body("abcdefghij", 6), "abcde…");
+        assert_eq!(notification_body("é".repeat(10).as_str(), 4), "ééé…");
+    }
+}
