@@ -1,6 +1,6 @@
 // Accessibility: axe-core finds no serious or critical violation on the inbox (list and an
-// open conversation, desktop and phone), the settings pages and the profile; and the
-// inbox is usable from the keyboard alone (the list, opening, the composer and back).
+// open conversation, desktop and phone), the settings pages, the profile and the sandbox.
+// (Keyboard use of the inbox is tested in inbox.test.mjs.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, newPage, signIn, hydrated, OWNER, DESKTOP, PHONE, seriousA11yViolations } from './support.mjs';
@@ -34,31 +34,5 @@ test('axe: settings and profile pages have no serious violation', async () => {
   await page.goto('/sandbox');
   await hydrated(page);
   assert.deepEqual(await seriousA11yViolations(page), [], '/sandbox');
-  await page.context().close();
-});
-
-test('the inbox from the keyboard alone: j/k, Enter, typing, Esc', async () => {
-  const page = await newPage(browser);
-  await signIn(page);
-  await page.locator('.conversation-row').nth(1).waitFor();
-  await page.keyboard.press('j');
-  await page.keyboard.press('j');
-  await page.keyboard.press('k');
-  const selected = page.locator('.conversation-row[aria-selected=true], .conversation-row.selected');
-  await selected.first().waitFor();
-  const id = await selected.first().getAttribute('data-conversation-id');
-  await page.keyboard.press('Enter');
-  await page.waitForURL(`**/conversations/${id}`);
-  await page.locator('#composer-text').waitFor();
-  await page.focus('#composer-text');
-  await page.keyboard.type('typed without a mouse');
-  assert.equal(await page.inputValue('#composer-text'), 'typed without a mouse');
-  await page.keyboard.press('Escape');
-  assert.notEqual(await page.evaluate(() => document.activeElement?.id), 'composer-text', 'Esc leaves the reply box');
-  await page.keyboard.press('/');
-  assert.equal(await page.evaluate(() => document.activeElement?.id), 'list-search', '/ focuses search');
-  // The draft stays for later.
-  await page.fill('#composer-text', '');
-  assert.deepEqual(page.errors, []);
   await page.context().close();
 });

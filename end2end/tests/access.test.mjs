@@ -82,6 +82,8 @@ test('an employee creates and revokes an API token', async () => {
   const page = await newPage(browser);
   await signIn(page);
   await page.click('a.menu-employee');
+  await page.waitForURL('**/profile');
+  await page.click('a[href="/tokens"]');
   await page.waitForURL('**/tokens');
   await hydrated(page);
   await page.fill('input[placeholder="e.g. Zapier"]', 'E2E');

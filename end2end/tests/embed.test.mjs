@@ -17,6 +17,8 @@ test('the embeddable card works on a plain page of another origin', async () => 
   const page = await newPage(browser);
   await signIn(page);
   await page.click('a.menu-employee');
+  await page.waitForURL('**/profile');
+  await page.click('a[href="/tokens"]');
   await page.waitForURL('**/tokens');
   await hydrated(page);
   await page.fill('input[placeholder="e.g. Zapier"]', 'Embedded card');

@@ -24,6 +24,21 @@ pub fn EmployeeArea() -> impl IntoView {
         Signal::derive(move || attention.get().and_then(|r| r.ok()).unwrap_or_default());
     #[cfg(feature = "hydrate")]
     crate::ui::notify::watch_new_messages(live, i18n);
+    // The profile's language wins: sign-in sets its cookie, but the page after sign-in
+    // comes by client-side navigation, with the language the login page had.
+    Effect::new(move |_| {
+        let wanted = employee
+            .get()
+            .and_then(|r| r.ok())
+            .flatten()
+            .and_then(|e| e.locale)
+            .and_then(|tag| crate::ui::locale::parse_tag(&tag));
+        if let Some(locale) = wanted {
+            if i18n.get_locale_untracked() != locale {
+                i18n.set_locale(locale);
+            }
+        }
+    });
     view! {
         <crate::ui::notify::UnreadTitle attention=attention_now/>
         <div class="app">

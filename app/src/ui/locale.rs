@@ -22,6 +22,48 @@ pub fn cookie_options() -> leptos_i18n::context::CookieOptions<Locale> {
         .max_age(365 * 24 * 3600 * 1000_i64)
 }
 
+/// How the server reads the browser's languages: through [`accept_language_for_us`], so
+/// that a browser in Portugal (`pt-PT`) or plain `pt` gets our Portuguese.
+pub fn accept_language_options() -> leptos_i18n::context::UseLocalesOptions {
+    leptos_i18n::context::UseLocalesOptions::default().ssr_lang_header_getter(|| {
+        #[cfg(feature = "ssr")]
+        {
+            use leptos::prelude::use_context;
+            let parts = use_context::<axum::http::request::Parts>()?;
+            let header = parts.headers.get(axum::http::header::ACCEPT_LANGUAGE)?;
+            Some(accept_language_for_us(header.to_str().ok()?))
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            None
+        }
+    })
+}
+
+/// Rewrites an Accept-Language header so that every Portuguese range names `pt-BR`, the
+/// Portuguese we have; the order and weights stay.
+pub fn accept_language_for_us(header: &str) -> String {
+    header
+        .split(',')
+        .map(|range| {
+            let (tag, weight) = range.split_once(';').unwrap_or((range, ""));
+            let tag = tag.trim();
+            let primary = tag.split('-').next().unwrap_or_default();
+            let tag = if primary.eq_ignore_ascii_case("pt") {
+                "pt-BR"
+            } else {
+                tag
+            };
+            if weight.is_empty() {
+                tag.to_owned()
+            } else {
+                format!("{tag};{}", weight.trim())
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The BCP 47 tag: `en`, `pt-BR`.
 pub fn tag(locale: Locale) -> &'static str {
     match locale {
@@ -240,6 +282,17 @@ mod tests {
         assert_eq!(format_amount(Locale::en, 123_450, "BRL"), "BRL 1,234.50");
         assert_eq!(format_amount(Locale::pt_BR, 123_450, "BRL"), "BRL 1.234,50");
         assert_eq!(format_amount(Locale::pt_BR, -5, "EUR"), "EUR -0,05");
+    }
+
+    #[test]
+    fn every_portuguese_reads_as_ours() {
+        assert_eq!(
+            accept_language_for_us("pt-PT,pt;q=0.9,en;q=0.8"),
+            "pt-BR,pt-BR;q=0.9,en;q=0.8"
+        );
+        assert_eq!(accept_language_for_us("en-US, en;q=0.5"), "en-US,en;q=0.5");
+        assert_eq!(accept_language_for_us("PT"), "pt-BR");
+        assert_eq!(accept_language_for_us("de-DE"), "de-DE");
     }
 
     #[test]

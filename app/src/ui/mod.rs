@@ -50,7 +50,7 @@ pub fn App() -> impl IntoView {
     view! {
         // The language: the cookie (set from the profile at sign-in, or by the picker), else
         // the browser's Accept-Language; it also sets `<html lang>`.
-        <I18nContextProvider cookie_options=crate::ui::locale::cookie_options()>
+        <I18nContextProvider cookie_options=crate::ui::locale::cookie_options() ssr_lang_header_getter=crate::ui::locale::accept_language_options()>
         <Stylesheet id="leptos" href="/pkg/confab.css"/>
         <Title text="Confab"/>
         <Router>

@@ -69,7 +69,7 @@ pub fn ConversationList() -> impl IntoView {
                      on: fn(&ListParams) -> bool,
                      toggle: fn(&mut ListParams)| {
         view! {
-            <a class="chip" class:active=move || on(&params.get()) aria-pressed=move || on(&params.get()).to_string()
+            <a class="chip" class:active=move || on(&params.get()) aria-current=move || on(&params.get()).then_some("true")
                 href=move || params.get().with(toggle).list_href()>{move || label(i18n.get_locale())}</a>
         }
     };
