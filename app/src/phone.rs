@@ -135,6 +135,29 @@ pub enum PhoneError {
     NotInPlan { input: String, country: Country },
 }
 
+impl PhoneError {
+    /// The sentence for the employee, in `locale` (`Display` is the English one, for logs
+    /// and API clients).
+    pub fn message(&self, locale: crate::i18n::Locale) -> String {
+        use crate::i18n::td_string;
+        use crate::ui::locale::fill;
+        match self {
+            PhoneError::NotANumber(input) => fill(
+                td_string!(locale, account.phone_not_a_number),
+                &[("input", input)],
+            ),
+            PhoneError::BadLength(input) => fill(
+                td_string!(locale, account.phone_bad_length),
+                &[("input", input)],
+            ),
+            PhoneError::NotInPlan { input, country } => fill(
+                td_string!(locale, account.phone_not_in_plan),
+                &[("input", input), ("country", &country.to_string())],
+            ),
+        }
+    }
+}
+
 /// Reads a number as written, with `default` as the country of numbers written without
 /// their country code.
 pub fn normalize(input: &str, default: Country) -> Result<E164, PhoneError> {
@@ -290,6 +313,27 @@ mod tests {
             })
         ));
         assert!(normalize_international("0123456789").is_err());
+    }
+
+    #[test]
+    fn refusals_read_the_same_in_english_and_have_a_portuguese() {
+        use crate::i18n::Locale;
+        for (input, country) in [
+            ("call me", Country::Br),
+            ("123", Country::Br),
+            ("(11) 88765-4321", Country::Br),
+        ] {
+            let err = normalize(input, country).unwrap_err();
+            assert_eq!(err.message(Locale::en), err.to_string());
+            assert_ne!(err.message(Locale::pt_BR), err.to_string());
+            assert!(err.message(Locale::pt_BR).contains(input));
+        }
+        assert_eq!(
+            normalize("(11) 88765-4321", Country::Br)
+                .unwrap_err()
+                .message(Locale::pt_BR),
+            "'(11) 88765-4321' não é um número válido do país BR; escreva com o código do país, como +55 11 98765-4321."
+        );
     }
 
     #[test]

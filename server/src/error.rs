@@ -1,6 +1,10 @@
-//! Errors of the plain routes (webhooks, SSE): JSON `{code, message}` with the right status.
+//! Errors of the plain routes (webhooks, SSE, media): JSON `{code, message}` with the right
+//! status. The routes an employee's screen calls answer in the employee's language
+//! ([`ApiError::into_response_in`]); the others (providers, API clients) in English.
 
-use axum::http::StatusCode;
+use app::i18n::Locale;
+use app::messages::route_text;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
@@ -56,17 +60,71 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The sentence in `locale`. Those the route composed (validation, refusals) are
+    /// already in the request's language.
+    pub fn message_in(&self, locale: Locale) -> String {
+        match self {
+            ApiError::Unauthorized => route_text::unauthorized(locale).to_owned(),
+            ApiError::Forbidden => route_text::forbidden(locale).to_owned(),
+            ApiError::NotFound(what) => route_text::not_found(locale, what),
+            ApiError::Internal(_) => route_text::internal(locale).to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The answer with its sentence in `locale`, for the routes an employee's screen calls.
+    pub fn into_response_in(self, locale: Locale) -> Response {
+        let message = self.message_in(locale);
+        self.respond(message)
+    }
+
+    fn respond(self, message: String) -> Response {
         if let ApiError::Internal(cause) = &self {
             tracing::error!(error = %cause, "request failed");
         }
-        let mut body = serde_json::json!({ "code": self.code(), "message": self.to_string() });
+        let mut body = serde_json::json!({ "code": self.code(), "message": message });
         if let ApiError::Invalid { field, .. } = &self {
             body["field"] = serde_json::Value::String(field.clone());
         }
         (self.status_code(), Json(body)).into_response()
     }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let message = self.to_string();
+        self.respond(message)
+    }
+}
+
+/// The language of a plain route's request, as `app::ui::locale::request_locale` finds it
+/// for server functions (which has no request here): the language cookie, else the
+/// browser's Accept-Language, else English.
+pub fn request_locale(headers: &HeaderMap) -> Locale {
+    use app::ui::locale::{accept_language_for_us, parse_tag, LOCALE_COOKIE};
+    let from_cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == LOCALE_COOKIE)
+        .and_then(|(_, value)| parse_tag(value));
+    from_cookie.unwrap_or_else(|| {
+        let header = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(accept_language_for_us)
+            .unwrap_or_default();
+        header
+            .split(',')
+            .map(|range| range.split(';').next().unwrap_or_default().trim())
+            .find_map(|tag| {
+                parse_tag(tag).or_else(|| parse_tag(tag.split('-').next().unwrap_or_default()))
+            })
+            .unwrap_or(Locale::en)
+    })
 }
 
 impl From<app::store::StoreError> for ApiError {
@@ -96,5 +154,54 @@ impl From<app::error::AppError> for ApiError {
             AppError::Conflict(message) => ApiError::BadRequest(message),
             other => ApiError::Internal(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_answers_keep_their_sentences() {
+        for error in [
+            ApiError::Unauthorized,
+            ApiError::Forbidden,
+            ApiError::NotFound("File"),
+            ApiError::Internal("cause".into()),
+            ApiError::BadRequest("The file is empty.".into()),
+        ] {
+            assert_eq!(error.message_in(Locale::en), error.to_string());
+        }
+        assert_eq!(
+            ApiError::NotFound("o arquivo").message_in(Locale::pt_BR),
+            "Não encontramos o arquivo."
+        );
+    }
+
+    #[test]
+    fn the_cookie_wins_then_the_browser_then_english() {
+        let headers = |pairs: &[(header::HeaderName, &str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.append(name.clone(), value.parse().unwrap());
+            }
+            map
+        };
+        assert_eq!(request_locale(&HeaderMap::new()), Locale::en);
+        assert_eq!(
+            request_locale(&headers(&[(header::ACCEPT_LANGUAGE, "pt-PT,en;q=0.5")])),
+            Locale::pt_BR
+        );
+        assert_eq!(
+            request_locale(&headers(&[(header::ACCEPT_LANGUAGE, "de-DE,en-AU;q=0.5")])),
+            Locale::en
+        );
+        assert_eq!(
+            request_locale(&headers(&[
+                (header::ACCEPT_LANGUAGE, "pt-BR"),
+                (header::COOKIE, "a=b; i18n_pref_locale=en"),
+            ])),
+            Locale::en
+        );
     }
 }

@@ -35,7 +35,7 @@ async fn run() {
                     std::process::exit(1);
                 }
             };
-            let name = match app::tokens::check_token_name(&name) {
+            let name = match app::tokens::check_token_name(app::i18n::Locale::en, &name) {
                 Ok(name) => name,
                 Err(err) => {
                     eprintln!("confab: {err}");

@@ -39,24 +39,37 @@ pub const MAX_PASSWORD_LEN: usize = 256;
 
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
+    use crate::i18n::td_string;
+    let locale = crate::ui::locale::request_locale();
     let email = email.trim().to_lowercase();
     if email.is_empty() || !email.contains('@') || email.len() > MAX_EMAIL_LEN {
         return Err(AppError::validation(
             "email",
-            "Enter the email address you sign in with.",
+            td_string!(locale, account.login_email_required),
         ));
     }
     if password.is_empty() || password.len() > MAX_PASSWORD_LEN {
-        return Err(AppError::validation("password", "Enter your password."));
+        return Err(AppError::validation(
+            "password",
+            td_string!(locale, account.login_password_required),
+        ));
     }
     let state = crate::state::AppState::current()?;
     let now = crate::store::now_ms();
     if let Err(wait_ms) = state.login_limiter.check(&email, now) {
         tracing::warn!("sign-in refused: too many failed attempts");
         let minutes = (wait_ms / 60_000).max(1);
-        return Err(AppError::TooManyAttempts(format!(
-            "Too many failed sign-ins for this account. Try again in {minutes} minute{}, or ask an owner to reset your password.",
-            if minutes == 1 { "" } else { "s" }
+        let template = if minutes == 1 {
+            td_string!(locale, account.login_too_many_minute)
+        } else {
+            td_string!(locale, account.login_too_many_minutes)
+        };
+        return Err(AppError::TooManyAttempts(crate::ui::locale::fill(
+            template,
+            &[(
+                "minutes",
+                &crate::ui::locale::format_integer(locale, minutes),
+            )],
         )));
     }
     let candidate = store::credentials_by_email(&state.db, &email).await?;
@@ -72,7 +85,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
         tracing::info!("failed sign-in");
         return Err(AppError::validation(
             "password",
-            "That email and password do not match.",
+            td_string!(locale, account.login_mismatch),
         ));
     };
     state.login_limiter.succeeded(&email);
@@ -127,7 +140,13 @@ pub async fn set_my_language(tag: Option<String>) -> Result<(), AppError> {
     let locale = match tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         None => None,
         Some(tag) => Some(crate::ui::locale::parse_tag(tag).ok_or_else(|| {
-            AppError::validation("language", "Choose English or Português (Brasil).")
+            AppError::validation(
+                "language",
+                crate::i18n::td_string!(
+                    crate::ui::locale::request_locale(),
+                    account.language_invalid
+                ),
+            )
         })?),
     };
     let state = crate::state::AppState::current()?;

@@ -5,6 +5,8 @@
 
 use super::{credential_keys as required_keys, ChannelKind};
 use crate::error::AppError;
+use crate::i18n::{td_string, Locale};
+use crate::ui::locale::{fill, format_integer};
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
@@ -22,8 +24,22 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// The longest value a credential may have, in bytes.
+const MAX_VALUE_LEN: usize = 1024;
+
 impl Credentials {
+    /// Checks the pairs an owner typed; refusals are in the language of the request being
+    /// served (English on the command line).
     pub fn parse(kind: ChannelKind, pairs: &[(String, String)]) -> Result<Self, AppError> {
+        Self::parse_in(crate::ui::locale::request_locale(), kind, pairs)
+    }
+
+    /// [`Credentials::parse`] with its refusals in `locale`.
+    pub fn parse_in(
+        locale: Locale,
+        kind: ChannelKind,
+        pairs: &[(String, String)],
+    ) -> Result<Self, AppError> {
         let required = required_keys(kind);
         let optional = super::optional_credential_keys(kind);
         let mut map = BTreeMap::new();
@@ -32,18 +48,30 @@ impl Credentials {
             if !required.contains(&key) && !optional.contains(&key) {
                 return Err(AppError::validation(
                     "credentials",
-                    format!(
-                        "'{key}' is not a setting of {} channels; they take {}.",
-                        kind.label(),
-                        required.join(", ")
+                    fill(
+                        td_string!(locale, account.credential_unknown),
+                        &[
+                            ("key", key),
+                            ("kind", kind.label()),
+                            ("keys", &required.join(", ")),
+                        ],
                     ),
                 ));
             }
             let value = value.trim();
-            if value.is_empty() || value.len() > 1024 || value.chars().any(char::is_control) {
+            if value.is_empty()
+                || value.len() > MAX_VALUE_LEN
+                || value.chars().any(char::is_control)
+            {
                 return Err(AppError::validation(
                     "credentials",
-                    format!("'{key}' needs a value of at most 1,024 characters on one line."),
+                    fill(
+                        td_string!(locale, account.credential_value),
+                        &[
+                            ("key", key),
+                            ("max", &format_integer(locale, MAX_VALUE_LEN as i64)),
+                        ],
+                    ),
                 ));
             }
             map.insert(key.to_owned(), value.to_owned());
@@ -51,7 +79,10 @@ impl Credentials {
         if let Some(missing) = required.iter().find(|k| !map.contains_key(**k)) {
             return Err(AppError::validation(
                 "credentials",
-                format!("{} channels need '{missing}'.", kind.label()),
+                fill(
+                    td_string!(locale, account.credential_missing),
+                    &[("kind", kind.label()), ("missing", missing)],
+                ),
             ));
         }
         let creds = Credentials(map);
@@ -61,7 +92,7 @@ impl Credentials {
             if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(AppError::validation(
                     "credentials",
-                    "'phone_number' must be the Twilio number in E.164 form, like +15558675310.",
+                    td_string!(locale, account.twilio_phone_format),
                 ));
             }
         }
@@ -277,6 +308,43 @@ mod tests {
             ]),
         );
         assert!(format!("{bad_phone:?}").contains("E.164"));
+    }
+
+    #[test]
+    fn refusals_keep_their_english_and_have_a_portuguese() {
+        let message = |locale, kind, list: &[(&str, &str)]| match Credentials::parse_in(
+            locale,
+            kind,
+            &pairs(list),
+        ) {
+            Err(AppError::Validation { message, .. }) => message,
+            other => panic!("not refused: {other:?}"),
+        };
+        assert_eq!(
+            message(Locale::en, ChannelKind::TwilioSms, &[("page_id", "1")]),
+            "'page_id' is not a setting of SMS channels; they take account_sid, auth_token, phone_number."
+        );
+        assert_eq!(
+            message(Locale::pt_BR, ChannelKind::TwilioSms, &[("page_id", "1")]),
+            "'page_id' não é uma configuração de canais SMS; eles usam account_sid, auth_token, phone_number."
+        );
+        let long = "x".repeat(MAX_VALUE_LEN + 1);
+        assert_eq!(
+            message(Locale::en, ChannelKind::Messenger, &[("page_id", &long)]),
+            "'page_id' needs a value of at most 1,024 characters on one line."
+        );
+        assert_eq!(
+            message(Locale::pt_BR, ChannelKind::Messenger, &[("page_id", &long)]),
+            "'page_id' precisa de um valor de no máximo 1.024 caracteres, em uma só linha."
+        );
+        assert_eq!(
+            message(Locale::en, ChannelKind::Messenger, &[("page_id", "1")]),
+            "Messenger channels need 'app_secret'."
+        );
+        assert_eq!(
+            message(Locale::pt_BR, ChannelKind::Messenger, &[("page_id", "1")]),
+            "Canais Messenger precisam de 'app_secret'."
+        );
     }
 
     #[test]

@@ -55,6 +55,15 @@ impl ChannelKind {
         }
     }
 
+    /// The name in a language: the providers' names stay as they are; the sandbox's is
+    /// translated.
+    pub fn label_in(self, locale: crate::i18n::Locale) -> &'static str {
+        match self {
+            ChannelKind::Sandbox => crate::i18n::td_string!(locale, messaging.channel_sandbox),
+            other => other.label(),
+        }
+    }
+
     /// The name employees know the provider by.
     pub fn label(self) -> &'static str {
         match self {

@@ -2,8 +2,10 @@
 
 use super::credentials::{Credentials, SecretKey};
 use super::{Channel, ChannelKind, ChannelStatus};
+use crate::i18n::td_string;
 use crate::ids::{ChannelId, EmployeeId};
 use crate::store::{now_ms, Db, StoreError, StoreResult};
+use crate::ui::locale::request_locale;
 use sqlx::Row;
 
 fn row_to_channel(r: sqlx::sqlite::SqliteRow) -> StoreResult<Channel> {
@@ -71,7 +73,12 @@ pub async fn create(
     .bind(now_ms())
     .fetch_one(&db.write)
     .await
-    .map_err(|e| crate::store::conflict_on_unique(e, "This channel is already connected."))?;
+    .map_err(|e| {
+        crate::store::conflict_on_unique(
+            e,
+            td_string!(request_locale(), account.channel_already_connected),
+        )
+    })?;
     Ok(ChannelId(id))
 }
 
@@ -93,10 +100,12 @@ pub async fn create_connected(
     credentials: &Credentials,
     human_agent: bool,
 ) -> StoreResult<ChannelId> {
-    let external_id = credentials.external_id(kind).ok_or(StoreError::Invalid {
-        field: "credentials",
-        message: "the channel's id at the provider is missing".into(),
-    })?;
+    let external_id = credentials
+        .external_id(kind)
+        .ok_or_else(|| StoreError::Invalid {
+            field: "credentials",
+            message: td_string!(request_locale(), account.channel_external_id_missing).into(),
+        })?;
     let id = sqlx::query_scalar(
         "INSERT INTO channels (kind, display_name, external_id, credentials, human_agent, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -109,7 +118,12 @@ pub async fn create_connected(
     .bind(now_ms())
     .fetch_one(&db.write)
     .await
-    .map_err(|e| crate::store::conflict_on_unique(e, "This channel is already connected."))?;
+    .map_err(|e| {
+        crate::store::conflict_on_unique(
+            e,
+            td_string!(request_locale(), account.channel_already_connected),
+        )
+    })?;
     Ok(ChannelId(id))
 }
 
@@ -123,7 +137,7 @@ pub async fn reconnect(
 ) -> StoreResult<()> {
     let channel = by_id(db, id)
         .await?
-        .ok_or(StoreError::NotFound("Channel"))?;
+        .ok_or_else(|| StoreError::NotFound(td_string!(request_locale(), account.what_channel)))?;
     let external_id = credentials.external_id(channel.kind).unwrap_or_default();
     let done = sqlx::query(
         "UPDATE channels SET credentials = $2, human_agent = $3, status = 'connected', status_detail = NULL
@@ -138,8 +152,7 @@ pub async fn reconnect(
     if done.rows_affected() == 0 {
         return Err(StoreError::Invalid {
             field: "credentials",
-            message: "These credentials are for another page or number; add it as a new channel."
-                .into(),
+            message: td_string!(request_locale(), account.credentials_other_channel).into(),
         });
     }
     Ok(())

@@ -2,6 +2,8 @@
 //! composer (to lock and count down) and the server (to refuse and to tag).
 
 use super::ChannelKind;
+use crate::i18n::{td_string, Locale};
+use crate::ui::locale::{fill, format_integer};
 use serde::{Deserialize, Serialize};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -75,16 +77,15 @@ impl ReplyWindow {
         )
     }
 
-    /// Why text cannot be sent, in words for the employee.
-    pub fn refusal(self, kind: ChannelKind) -> Option<String> {
+    /// Why text cannot be sent, in words for the employee (in `locale`).
+    pub fn refusal(self, locale: Locale, kind: ChannelKind) -> Option<String> {
         match self {
-            ReplyWindow::TemplateOnly => Some(
-                "More than 24 hours have passed since this lead last wrote: WhatsApp allows only an approved template until they write again.".into(),
-            ),
-            ReplyWindow::Closed => Some(format!(
-                "{} allows replies only for a while after the lead's last message, and that time is over. Continue in {}; the composer unlocks when they write again.",
-                kind.label(),
-                kind.label()
+            ReplyWindow::TemplateOnly => {
+                Some(td_string!(locale, messaging.window_template_only).to_owned())
+            }
+            ReplyWindow::Closed => Some(fill(
+                td_string!(locale, messaging.window_closed),
+                &[("channel", kind.label_in(locale))],
             )),
             _ => None,
         }
@@ -133,17 +134,27 @@ pub fn caption_with_file(kind: ChannelKind) -> bool {
 }
 
 /// Checks a reply's text against the provider's own limit (on top of Confab's 1,000
-/// characters): Instagram counts UTF-8 bytes, Twilio 1,600 characters.
-pub fn provider_limit_error(kind: ChannelKind, text: &str) -> Option<String> {
+/// characters): Instagram counts UTF-8 bytes, Twilio 1,600 characters. The sentence is in
+/// `locale`.
+pub fn provider_limit_error(locale: Locale, kind: ChannelKind, text: &str) -> Option<String> {
     match kind {
-        ChannelKind::Instagram if text.len() > 1000 => Some(format!(
-            "Instagram takes at most 1,000 bytes; this message has {} (accents and emoji count as 2–4). Shorten it.",
-            text.len()
+        ChannelKind::Instagram if text.len() > 1000 => Some(fill(
+            td_string!(locale, messaging.instagram_too_long),
+            &[("bytes", &count_in(locale, text.len()))],
         )),
         ChannelKind::TwilioSms if text.chars().count() > 1600 => {
-            Some("An SMS takes at most 1,600 characters.".into())
+            Some(td_string!(locale, messaging.sms_too_long).to_owned())
         }
         _ => None,
+    }
+}
+
+/// A count in a sentence of the server's: as English always wrote it (`1001`), with the
+/// thousands separator in Portuguese (`1.001`).
+pub fn count_in(locale: Locale, n: usize) -> String {
+    match locale {
+        Locale::en => n.to_string(),
+        _ => format_integer(locale, i64::try_from(n).unwrap_or(i64::MAX)),
     }
 }
 
@@ -195,7 +206,7 @@ mod tests {
             NOW,
         );
         assert_eq!(late, ReplyWindow::TemplateOnly);
-        assert!(!late.allows_text() && late.refusal(ChannelKind::Whatsapp).is_some());
+        assert!(!late.allows_text() && late.refusal(Locale::en, ChannelKind::Whatsapp).is_some());
         assert_eq!(
             ReplyWindow::at(ChannelKind::TwilioSms, true, None, NOW),
             ReplyWindow::Always
@@ -235,8 +246,29 @@ mod tests {
 
     #[test]
     fn instagram_counts_bytes() {
-        assert!(provider_limit_error(ChannelKind::Instagram, &"a".repeat(1000)).is_none());
-        assert!(provider_limit_error(ChannelKind::Instagram, &"é".repeat(501)).is_some());
-        assert!(provider_limit_error(ChannelKind::Messenger, &"é".repeat(501)).is_none());
+        let english = Locale::en;
+        assert!(provider_limit_error(english, ChannelKind::Instagram, &"a".repeat(1000)).is_none());
+        assert!(provider_limit_error(english, ChannelKind::Instagram, &"é".repeat(501)).is_some());
+        assert!(provider_limit_error(english, ChannelKind::Messenger, &"é".repeat(501)).is_none());
+    }
+
+    #[test]
+    fn refusals_and_limits_speak_both_languages() {
+        let long = "é".repeat(501);
+        assert_eq!(
+            provider_limit_error(Locale::en, ChannelKind::Instagram, &long).unwrap(),
+            "Instagram takes at most 1,000 bytes; this message has 1002 (accents and emoji count as 2–4). Shorten it."
+        );
+        assert_eq!(
+            provider_limit_error(Locale::pt_BR, ChannelKind::Instagram, &long).unwrap(),
+            "O Instagram aceita no máximo 1.000 bytes; esta mensagem tem 1.002 (acentos e emojis contam como 2–4). Encurte-a."
+        );
+        assert_eq!(
+            ReplyWindow::Closed.refusal(Locale::en, ChannelKind::Messenger).unwrap(),
+            "Messenger allows replies only for a while after the lead's last message, and that time is over. Continue in Messenger; the composer unlocks when they write again."
+        );
+        assert!(ReplyWindow::TemplateOnly
+            .refusal(Locale::pt_BR, ChannelKind::Whatsapp)
+            .is_some_and(|t| t.contains("modelo aprovado")));
     }
 }

@@ -69,8 +69,9 @@ pub async fn unlink_client(conversation_id: ConversationId) -> Result<(), AppErr
 }
 
 /// Reads a phone number as typed into E.164 (`country` for numbers written without their
-/// country code); empty is no number.
+/// country code); empty is no number. Refusals are in `locale`.
 pub fn check_phone(
+    locale: crate::i18n::Locale,
     phone: &str,
     country: crate::phone::Country,
 ) -> Result<Option<String>, AppError> {
@@ -79,7 +80,7 @@ pub fn check_phone(
     }
     crate::phone::normalize(phone, country)
         .map(|p| Some(p.to_string()))
-        .map_err(|e| AppError::validation("phone", e.to_string()))
+        .map_err(|e| AppError::validation("phone", e.message(locale)))
 }
 
 /// Creates a client (prefilled from the contact in the UI) and links the conversation to it.
@@ -93,13 +94,14 @@ pub async fn create_client_for_conversation(
     let employee =
         crate::auth::session::require_permission(crate::employees::Permission::Conversations)
             .await?;
-    let name = crate::employees::check_name("name", &name)?;
+    let locale = crate::ui::locale::request_locale();
+    let name = crate::employees::check_name(locale, "name", &name)?;
     let state = crate::state::AppState::current()?;
-    let phone = check_phone(&phone, state.default_country)?;
+    let phone = check_phone(locale, &phone, state.default_country)?;
     let email = if email.trim().is_empty() {
         None
     } else {
-        Some(crate::employees::check_email(&email)?)
+        Some(crate::employees::check_email(locale, &email)?)
     };
     let (id, events) = store::create_and_link(
         &state.db,
@@ -131,8 +133,9 @@ pub async fn get_phone_card(phone: String) -> Result<PhoneCard, AppError> {
         crate::auth::session::require_permission(crate::employees::Permission::Conversations)
             .await?;
     let state = crate::state::AppState::current()?;
-    let phone = crate::phone::normalize(&phone, state.default_country)
-        .map_err(|e| AppError::validation("phone", e.to_string()))?;
+    let phone = crate::phone::normalize(&phone, state.default_country).map_err(|e| {
+        AppError::validation("phone", e.message(crate::ui::locale::request_locale()))
+    })?;
     Ok(store::phone_card(&state.db, employee.id, &phone).await?)
 }
 
@@ -153,7 +156,12 @@ pub async fn get_client(id: ClientId) -> Result<ClientCard, AppError> {
     let state = crate::state::AppState::current()?;
     store::card(&state.db, employee.id, id)
         .await?
-        .ok_or_else(|| AppError::NotFound("Client".into()))
+        .ok_or_else(|| {
+            AppError::NotFound(
+                crate::i18n::td_string!(crate::ui::locale::request_locale(), account.what_client)
+                    .to_owned(),
+            )
+        })
 }
 
 #[cfg(test)]
@@ -162,21 +170,30 @@ mod tests {
 
     #[test]
     fn phones_are_checked() {
+        use crate::i18n::Locale;
         use crate::phone::Country;
+        let english = Locale::en;
         assert_eq!(
-            check_phone("+55 11 98765-4321", Country::Br)
+            check_phone(english, "+55 11 98765-4321", Country::Br)
                 .unwrap()
                 .unwrap(),
             "+5511987654321"
         );
         assert_eq!(
-            check_phone("(11) 98765-4321", Country::Br)
+            check_phone(english, "(11) 98765-4321", Country::Br)
                 .unwrap()
                 .unwrap(),
             "+5511987654321"
         );
-        assert_eq!(check_phone("  ", Country::Br).unwrap(), None);
-        assert!(check_phone("123", Country::Br).is_err());
-        assert!(check_phone("call me", Country::Br).is_err());
+        assert_eq!(check_phone(english, "  ", Country::Br).unwrap(), None);
+        assert!(check_phone(english, "123", Country::Br).is_err());
+        assert!(check_phone(english, "call me", Country::Br).is_err());
+        assert_eq!(
+            check_phone(Locale::pt_BR, "call me", Country::Br).unwrap_err(),
+            AppError::validation(
+                "phone",
+                "'call me' tem letras ou sinais que não fazem parte de um número de telefone."
+            )
+        );
     }
 }

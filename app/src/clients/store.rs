@@ -105,7 +105,10 @@ pub async fn link(
             .fetch_optional(&mut *tx)
             .await?;
         if exists.is_none() {
-            return Err(StoreError::NotFound("Client"));
+            return Err(StoreError::NotFound(crate::i18n::td_string!(
+                crate::ui::locale::request_locale(),
+                account.what_client
+            )));
         }
     }
     sqlx::query(

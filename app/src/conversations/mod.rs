@@ -2,6 +2,7 @@
 
 use crate::channels::{ChannelKind, ChannelStatus};
 use crate::error::AppError;
+use crate::i18n::td_string;
 use crate::ids::{ChannelId, ConversationId, MessageId};
 use crate::messages::Message;
 use leptos::prelude::*;
@@ -95,11 +96,22 @@ impl ListFilter {
 }
 
 /// Refuses a search text longer than [`MAX_QUERY_CHARS`]: every search box's one rule.
+/// The refusal is in the request's language (English outside a request).
 pub fn check_search_text(text: &str) -> Result<(), AppError> {
     if text.chars().count() > MAX_QUERY_CHARS {
+        #[cfg(feature = "ssr")]
+        let locale = crate::ui::locale::request_locale();
+        #[cfg(not(feature = "ssr"))]
+        let locale = crate::i18n::Locale::en;
         return Err(AppError::validation(
             "query",
-            format!("Search for at most {MAX_QUERY_CHARS} characters."),
+            crate::ui::locale::fill(
+                td_string!(locale, messaging.search_too_long),
+                &[(
+                    "max",
+                    &crate::channels::window::count_in(locale, MAX_QUERY_CHARS),
+                )],
+            ),
         ));
     }
     Ok(())
@@ -346,5 +358,8 @@ pub async fn get_conversation_summary(id: ConversationId) -> Result<Conversation
     let state = crate::state::AppState::current()?;
     store::summary(&state.db, employee.id, id)
         .await?
-        .ok_or_else(|| AppError::NotFound("This conversation".into()))
+        .ok_or_else(|| {
+            let locale = crate::ui::locale::request_locale();
+            AppError::NotFound(td_string!(locale, messaging.not_found_this_conversation).into())
+        })
 }

@@ -65,7 +65,13 @@ pub async fn start_conversation(
     let option = options
         .into_iter()
         .find(|o| o.channel_id == channel_id && o.address == address)
-        .ok_or_else(|| AppError::validation("address", "This client cannot be reached there."))?;
+        .ok_or_else(|| {
+            let locale = crate::ui::locale::request_locale();
+            AppError::validation(
+                "address",
+                crate::i18n::td_string!(locale, messaging.start_cannot_reach_there),
+            )
+        })?;
     if let Some(reason) = option.unavailable {
         return Err(AppError::validation("channel_id", reason));
     }
@@ -87,21 +93,28 @@ pub mod store {
     use super::{phone_identity, writes_first, StartOption};
     use crate::channels::{ChannelKind, ChannelStatus};
     use crate::events::LiveEvent;
+    use crate::i18n::td_string;
     use crate::ids::{ClientId, ConversationId, EmployeeId};
     use crate::store::{now_ms, Db, StoreError, StoreResult};
+    use crate::ui::locale::{fill, request_locale};
     use sqlx::Row;
 
+    /// The options with their notes and reasons in the request's language.
     pub async fn options(
         db: &Db,
         employee: EmployeeId,
         client: ClientId,
     ) -> StoreResult<Vec<StartOption>> {
+        let locale = request_locale();
         let name: Option<String> = sqlx::query_scalar("SELECT name FROM clients WHERE id = $1")
             .bind(client.0)
             .fetch_optional(&db.read)
             .await?;
         if name.is_none() {
-            return Err(StoreError::NotFound("Client"));
+            return Err(StoreError::NotFound(td_string!(
+                locale,
+                messaging.not_found_client
+            )));
         }
         let phones = crate::clients::store::phones_of(db, &[client.0])
             .await?
@@ -133,9 +146,9 @@ pub mod store {
             };
             if channel.status != ChannelStatus::Connected {
                 out.push(StartOption {
-                    unavailable: Some(format!(
-                        "{} is not connected: reconnect it in Settings › Conversations.",
-                        channel.display_name
+                    unavailable: Some(fill(
+                        td_string!(locale, messaging.start_not_connected),
+                        &[("channel", &channel.display_name)],
                     )),
                     ..option(String::new())
                 });
@@ -148,15 +161,16 @@ pub mod store {
             if writes_first(channel.kind) {
                 if phones.is_empty() {
                     out.push(StartOption {
-                        unavailable: Some("The client has no phone number.".into()),
+                        unavailable: Some(td_string!(locale, messaging.start_no_phone).to_owned()),
                         ..option(String::new())
                     });
                 }
                 for phone in &phones {
                     let Some(identity) = phone_identity(channel.kind, phone) else {
                         out.push(StartOption {
-                            unavailable: Some(format!(
-                                "{phone} has no country code: write it as +… in the client's card to reach it."
+                            unavailable: Some(fill(
+                                td_string!(locale, messaging.start_no_country_code),
+                                &[("phone", phone)],
                             )),
                             ..option(phone.clone())
                         });
@@ -168,7 +182,7 @@ pub mod store {
                         .and_then(|r| r.get::<Option<i64>, _>("conversation_id"))
                         .map(ConversationId);
                     let note = (channel.kind == ChannelKind::Whatsapp && existing.is_none())
-                        .then(|| "Starts with an approved template.".to_owned());
+                        .then(|| td_string!(locale, messaging.start_note_template).to_owned());
                     out.push(StartOption {
                         existing,
                         note,
@@ -177,10 +191,12 @@ pub mod store {
                 }
             } else if known.is_empty() {
                 out.push(StartOption {
-                    unavailable: Some(format!(
-                        "{} can only answer people who wrote to {} first.",
-                        channel.kind.label(),
-                        channel.display_name
+                    unavailable: Some(fill(
+                        td_string!(locale, messaging.start_answers_only),
+                        &[
+                            ("kind", channel.kind.label_in(locale)),
+                            ("channel", &channel.display_name),
+                        ],
                     )),
                     ..option(String::new())
                 });
@@ -207,11 +223,13 @@ pub mod store {
         client: ClientId,
         option: &StartOption,
     ) -> StoreResult<(ConversationId, Vec<LiveEvent>)> {
-        let identity =
-            phone_identity(option.channel_kind, &option.address).ok_or(StoreError::Invalid {
+        let identity = phone_identity(option.channel_kind, &option.address).ok_or_else(|| {
+            let locale = request_locale();
+            StoreError::Invalid {
                 field: "address",
-                message: "This channel cannot write first.".into(),
-            })?;
+                message: td_string!(locale, messaging.start_cannot_write_first).to_owned(),
+            }
+        })?;
         let now = now_ms();
         let mut tx = db.write.begin().await?;
         let name: String = sqlx::query_scalar("SELECT name FROM clients WHERE id = $1")

@@ -7,7 +7,9 @@ use super::{
 };
 use crate::channels::{ChannelKind, ChannelStatus};
 use crate::events::{store as events, EventKind, LiveEvent};
+use crate::i18n::{td_string, Locale};
 use crate::ids::{ChannelId, ConversationId, EmployeeId};
+use crate::messages::AttachmentKind;
 use crate::store::{now_ms, Db, StoreError, StoreResult};
 use sqlx::{Row, SqliteConnection};
 
@@ -18,11 +20,10 @@ const SUMMARY_COLUMNS: &str =
     "c.id, c.channel_id, ch.kind AS channel_kind, ch.display_name AS channel_name,
        COALESCE(ct.name, ct.username, ct.phone, ct.external_id) AS contact_name,
        c.status, c.last_message_at, c.unread_count, c.awaiting_reply,
+       m.body AS preview,
        CASE WHEN m.body = '' THEN
-         (SELECT CASE x.kind WHEN 'image' THEN '📷 Photo' WHEN 'video' THEN '🎬 Video' WHEN 'audio' THEN '🎤 Audio'
-                   WHEN 'sticker' THEN 'Sticker' WHEN 'location' THEN '📍 Location' ELSE '📎 File' END
-            FROM attachments x WHERE x.message_id = m.id ORDER BY x.id LIMIT 1)
-       ELSE m.body END AS preview,
+         (SELECT x.kind FROM attachments x WHERE x.message_id = m.id ORDER BY x.id LIMIT 1)
+       END AS preview_kind,
        m.direction AS preview_direction";
 
 const SUMMARY_FROM: &str = "FROM conversations c
@@ -42,7 +43,26 @@ fn preview_of(body: Option<String>) -> Option<String> {
     })
 }
 
-fn row_to_summary(r: &sqlx::sqlite::SqliteRow) -> ConversationSummary {
+/// What the list shows for a message that is only a file or a place: its kind, in words.
+fn attachment_preview(locale: Locale, kind: &str) -> &'static str {
+    match AttachmentKind::parse(kind) {
+        Some(AttachmentKind::Image) => td_string!(locale, messaging.preview_photo),
+        Some(AttachmentKind::Video) => td_string!(locale, messaging.preview_video),
+        Some(AttachmentKind::Audio) => td_string!(locale, messaging.preview_audio),
+        Some(AttachmentKind::Sticker) => td_string!(locale, messaging.preview_sticker),
+        Some(AttachmentKind::Location) => td_string!(locale, messaging.preview_location),
+        Some(AttachmentKind::File) | None => td_string!(locale, messaging.preview_file),
+    }
+}
+
+/// A summary row; the preview of a message without text is worded in `locale`.
+fn row_to_summary(locale: Locale, r: &sqlx::sqlite::SqliteRow) -> ConversationSummary {
+    let body: Option<String> = r.get("preview");
+    let preview = match (body, r.get::<Option<String>, _>("preview_kind")) {
+        (Some(body), _) if !body.is_empty() => Some(body),
+        (Some(_), Some(kind)) => Some(attachment_preview(locale, &kind).to_owned()),
+        _ => None,
+    };
     ConversationSummary {
         id: ConversationId(r.get("id")),
         channel_id: ChannelId(r.get("channel_id")),
@@ -52,7 +72,7 @@ fn row_to_summary(r: &sqlx::sqlite::SqliteRow) -> ConversationSummary {
         contact_name: r.get("contact_name"),
         status: ConversationStatus::parse(&r.get::<String, _>("status")),
         last_message_at: r.get("last_message_at"),
-        preview: preview_of(r.get("preview")),
+        preview: preview_of(preview),
         preview_outbound: r.get::<Option<String>, _>("preview_direction").as_deref()
             == Some("outbound"),
         unread_count: r.get("unread_count"),
@@ -163,10 +183,11 @@ pub async fn list(
     sql.push(" ORDER BY c.last_message_at DESC, c.id DESC LIMIT ")
         .push_bind(limit + 1);
     let rows = sql.build().fetch_all(&db.read).await?;
+    let locale = crate::ui::locale::request_locale();
     let mut items: Vec<ConversationSummary> = rows
         .iter()
         .take(limit as usize)
-        .map(row_to_summary)
+        .map(|r| row_to_summary(locale, r))
         .collect();
     let next = if rows.len() as i64 > limit {
         items.last().map(|last| ListCursor {
@@ -187,6 +208,7 @@ pub async fn detail(
     id: ConversationId,
     messages: i64,
 ) -> StoreResult<ConversationDetail> {
+    let locale = crate::ui::locale::request_locale();
     let sql = format!(
         "SELECT {SUMMARY_COLUMNS}, ch.status AS channel_status, ch.status_detail AS channel_status_detail,
                 ch.human_agent, ch.external_id AS channel_external_id, c.window_closed,
@@ -202,7 +224,10 @@ pub async fn detail(
         .bind(id.0)
         .fetch_optional(&db.read)
         .await?
-        .ok_or(StoreError::NotFound("Conversation"))?;
+        .ok_or(StoreError::NotFound(td_string!(
+            locale,
+            messaging.not_found_conversation
+        )))?;
     let (messages, has_older) = crate::messages::store::recent(db, id, None, messages).await?;
     let history = sqlx::query(
         "SELECT a.action, e.name AS employee_name, a.detail, a.created_at FROM audit_entries a
@@ -217,11 +242,13 @@ pub async fn detail(
     .map(|r| super::AuditEntry {
         action: r.get("action"),
         employee_name: r.get("employee_name"),
-        detail: r.get("detail"),
+        detail: r
+            .get::<Option<String>, _>("detail")
+            .map(|detail| audit_detail(locale, detail)),
         at: r.get("created_at"),
     })
     .collect();
-    let summary = row_to_summary(&row);
+    let summary = row_to_summary(locale, &row);
     let last_inbound_at: Option<i64> = row.get("last_inbound_at");
     let reply_window = if row.get::<i64, _>("window_closed") != 0 {
         crate::channels::window::ReplyWindow::closed_for(summary.channel_kind)
@@ -276,21 +303,23 @@ pub struct AccessibleConversation {
 }
 
 impl AccessibleConversation {
-    /// Why nothing can go out on the channel now, if it cannot.
-    pub fn channel_refusal(&self) -> Option<String> {
+    /// Why nothing can go out on the channel now, if it cannot, in `locale`.
+    pub fn channel_refusal(&self, locale: Locale) -> Option<String> {
         match self.channel_status {
             ChannelStatus::Connected => None,
-            ChannelStatus::SyncLost => Some(
-                "This channel lost its connection. Reconnect this channel in Settings › Conversations."
-                    .into(),
-            ),
-            ChannelStatus::Disconnected => Some("This channel is disconnected.".into()),
+            ChannelStatus::SyncLost => {
+                Some(td_string!(locale, messaging.channel_sync_lost).to_owned())
+            }
+            ChannelStatus::Disconnected => {
+                Some(td_string!(locale, messaging.channel_disconnected).to_owned())
+            }
         }
     }
 
-    /// Why a text reply cannot go out now (channel state, reply window), if it cannot.
-    pub fn text_refusal(&self, now: i64) -> Option<String> {
-        if let Some(refusal) = self.channel_refusal() {
+    /// Why a text reply cannot go out now (channel state, reply window), if it cannot, in
+    /// `locale`.
+    pub fn text_refusal(&self, locale: Locale, now: i64) -> Option<String> {
+        if let Some(refusal) = self.channel_refusal(locale) {
             return Some(refusal);
         }
         let window = if self.window_closed {
@@ -303,7 +332,7 @@ impl AccessibleConversation {
                 now,
             )
         };
-        window.refusal(self.channel_kind)
+        window.refusal(locale, self.channel_kind)
     }
 }
 
@@ -325,7 +354,10 @@ pub async fn require_access(
     .bind(id.0)
     .fetch_optional(&mut *conn)
     .await?
-    .ok_or(StoreError::NotFound("Conversation"))?;
+    .ok_or_else(|| {
+        let locale = crate::ui::locale::request_locale();
+        StoreError::NotFound(td_string!(locale, messaging.not_found_conversation))
+    })?;
     Ok(AccessibleConversation {
         channel_id: ChannelId(row.get("channel_id")),
         archived: row.get::<String, _>("status") == "archived",
@@ -398,6 +430,20 @@ pub async fn status_event(
         "awaiting_reply": row.get::<i64, _>("awaiting_reply") != 0,
     });
     events::append(conn, EventKind::ConversationUpdated, id, channel, payload).await
+}
+
+/// The history's note when sending a message reopened an archived conversation (stored
+/// as written here, worded in the reader's language by [`audit_detail`]).
+pub const REOPENED_BY_SENDING: &str = "by sending a message";
+
+/// A history line's stored note as the reader sees it: Confab's own notes in their
+/// language, the rest (a channel and an address, a client's name) as stored.
+fn audit_detail(locale: Locale, detail: String) -> String {
+    if detail == REOPENED_BY_SENDING {
+        td_string!(locale, messaging.audit_reopened_by_sending).to_owned()
+    } else {
+        detail
+    }
 }
 
 pub async fn audit(
@@ -531,7 +577,8 @@ pub async fn summary(
         .bind(id.0)
         .fetch_optional(&db.read)
         .await?;
-    Ok(row.as_ref().map(row_to_summary))
+    let locale = crate::ui::locale::request_locale();
+    Ok(row.as_ref().map(|r| row_to_summary(locale, r)))
 }
 
 /// A client's conversations on the channels the employee may use, newest first.
@@ -549,7 +596,8 @@ pub async fn of_client(
         .bind(client.0)
         .fetch_all(&db.read)
         .await?;
-    Ok(rows.iter().map(row_to_summary).collect())
+    let locale = crate::ui::locale::request_locale();
+    Ok(rows.iter().map(|r| row_to_summary(locale, r)).collect())
 }
 
 /// Conversations the employee may see with a phone number: its contacts' (by phone or
@@ -572,7 +620,8 @@ pub async fn of_phone(
         .bind(client)
         .fetch_all(&db.read)
         .await?;
-    Ok(rows.iter().map(row_to_summary).collect())
+    let locale = crate::ui::locale::request_locale();
+    Ok(rows.iter().map(|r| row_to_summary(locale, r)).collect())
 }
 
 /// The conversation of a contact, looked up by the contact's identity on a channel.
@@ -698,5 +747,27 @@ mod tests {
         assert_eq!(cut.chars().count(), PREVIEW_CHARS + 1);
         assert!(cut.ends_with('…'));
         assert_eq!(preview_of(None), None);
+    }
+
+    #[test]
+    fn files_and_notes_are_worded_in_the_readers_language() {
+        assert_eq!(attachment_preview(Locale::en, "image"), "📷 Photo");
+        assert_eq!(attachment_preview(Locale::en, "document"), "📎 File");
+        assert_eq!(
+            attachment_preview(Locale::pt_BR, "location"),
+            "📍 Localização"
+        );
+        assert_eq!(
+            audit_detail(Locale::en, REOPENED_BY_SENDING.into()),
+            REOPENED_BY_SENDING
+        );
+        assert_eq!(
+            audit_detail(Locale::pt_BR, REOPENED_BY_SENDING.into()),
+            "ao enviar uma mensagem"
+        );
+        assert_eq!(
+            audit_detail(Locale::pt_BR, "SMS · +5511987654321".into()),
+            "SMS · +5511987654321"
+        );
     }
 }

@@ -121,9 +121,12 @@ pub async fn list_documents(
 pub async fn get_document(id: DocumentId) -> Result<DocumentRow, AppError> {
     crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
     let state = crate::state::AppState::current()?;
-    store::by_id(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("Document".into()))
+    store::by_id(&state.db, id).await?.ok_or_else(|| {
+        AppError::NotFound(
+            crate::i18n::td_string!(crate::ui::locale::request_locale(), account.what_document)
+                .to_owned(),
+        )
+    })
 }
 
 #[server(endpoint = "list_calls")]
@@ -138,8 +141,10 @@ pub async fn list_calls(#[server(default)] query: String) -> Result<Vec<Call>, A
 pub const MAX_AMOUNT_CENTS: i64 = 100_000_000_000;
 
 /// Parses an amount typed by a person: "450", "450.5", "1.234,56" or "1,234.56" → cents.
-pub fn parse_amount(text: &str) -> Result<i64, AppError> {
-    let invalid = || AppError::validation("amount", "Enter an amount like 450 or 450.90.");
+/// Refusals are in `locale`.
+pub fn parse_amount(locale: crate::i18n::Locale, text: &str) -> Result<i64, AppError> {
+    use crate::i18n::td_string;
+    let invalid = || AppError::validation("amount", td_string!(locale, account.amount_invalid));
     let t: String = text.trim().chars().filter(|c| !c.is_whitespace()).collect();
     if t.is_empty() {
         return Ok(0);
@@ -171,7 +176,10 @@ pub fn parse_amount(text: &str) -> Result<i64, AppError> {
         .and_then(|w| w.checked_add(cents))
         .ok_or_else(invalid)?;
     if total > MAX_AMOUNT_CENTS {
-        return Err(AppError::validation("amount", "That amount is too large."));
+        return Err(AppError::validation(
+            "amount",
+            td_string!(locale, account.amount_too_large),
+        ));
     }
     Ok(total)
 }
@@ -191,8 +199,9 @@ pub async fn create_document(
 ) -> Result<Document, AppError> {
     let employee =
         crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
-    let title = crate::employees::check_name("title", &title)?;
-    let amount_cents = parse_amount(&amount)?;
+    let locale = crate::ui::locale::request_locale();
+    let title = crate::employees::check_name(locale, "title", &title)?;
+    let amount_cents = parse_amount(locale, &amount)?;
     let state = crate::state::AppState::current()?;
     let (document, events) = store::create_from_conversation(
         &state.db,
@@ -213,6 +222,7 @@ mod tests {
 
     #[test]
     fn amounts_parse_in_both_notations() {
+        let parse_amount = |text| parse_amount(crate::i18n::Locale::en, text);
         assert_eq!(parse_amount("450").unwrap(), 45_000);
         assert_eq!(parse_amount("450.5").unwrap(), 45_050);
         assert_eq!(parse_amount("450,90").unwrap(), 45_090);
@@ -228,5 +238,22 @@ mod tests {
             assert!(parse_amount(bad).is_err(), "{bad}");
         }
         assert_eq!(format_amount(45_090, "BRL"), "BRL 450.90");
+    }
+
+    #[test]
+    fn amount_refusals_are_in_the_language_asked_for() {
+        use crate::i18n::Locale;
+        assert_eq!(
+            parse_amount(Locale::en, "abc").unwrap_err(),
+            AppError::validation("amount", "Enter an amount like 450 or 450.90.")
+        );
+        assert_eq!(
+            parse_amount(Locale::pt_BR, "abc").unwrap_err(),
+            AppError::validation("amount", "Digite um valor como 450 ou 450,90.")
+        );
+        assert_eq!(
+            parse_amount(Locale::pt_BR, "9999999999999").unwrap_err(),
+            AppError::validation("amount", "Esse valor é alto demais.")
+        );
     }
 }

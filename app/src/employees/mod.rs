@@ -3,6 +3,7 @@
 
 use crate::channels::Channel;
 use crate::error::AppError;
+use crate::i18n::{td_string, Locale};
 use crate::ids::{ChannelId, EmployeeId, RoleId};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -126,26 +127,32 @@ pub struct Team {
 pub const MIN_PASSWORD_CHARS: usize = 10;
 pub const MAX_NAME_CHARS: usize = 80;
 
-/// Checks a person's or role's name: 1–80 characters.
-pub fn check_name(field: &str, name: &str) -> Result<String, AppError> {
+/// Checks a person's or role's name: 1–80 characters. Refusals are in `locale`.
+pub fn check_name(locale: Locale, field: &str, name: &str) -> Result<String, AppError> {
     let name = name.trim();
     let chars = name.chars().count();
     if chars == 0 || chars > MAX_NAME_CHARS {
         return Err(AppError::validation(
             field,
-            format!("Give a name of 1 to {MAX_NAME_CHARS} characters."),
+            crate::ui::locale::fill(
+                td_string!(locale, account.name_length),
+                &[(
+                    "max",
+                    &crate::ui::locale::format_integer(locale, MAX_NAME_CHARS as i64),
+                )],
+            ),
         ));
     }
     if name.chars().any(char::is_control) {
         return Err(AppError::validation(
             field,
-            "A name cannot contain control characters.",
+            td_string!(locale, account.name_control_characters),
         ));
     }
     Ok(name.to_owned())
 }
 
-pub fn check_email(email: &str) -> Result<String, AppError> {
+pub fn check_email(locale: Locale, email: &str) -> Result<String, AppError> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= crate::auth::MAX_EMAIL_LEN
         && email.split_once('@').is_some_and(|(user, host)| {
@@ -157,17 +164,23 @@ pub fn check_email(email: &str) -> Result<String, AppError> {
     } else {
         Err(AppError::validation(
             "email",
-            "Enter a valid email address, like ana@example.com.",
+            td_string!(locale, account.email_invalid),
         ))
     }
 }
 
-pub fn check_password(password: &str) -> Result<(), AppError> {
+pub fn check_password(locale: Locale, password: &str) -> Result<(), AppError> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS || password.len() > crate::auth::MAX_PASSWORD_LEN {
         return Err(AppError::validation(
             "password",
-            format!("Choose a password of at least {MIN_PASSWORD_CHARS} characters."),
+            crate::ui::locale::fill(
+                td_string!(locale, account.password_too_short),
+                &[(
+                    "min",
+                    &crate::ui::locale::format_integer(locale, MIN_PASSWORD_CHARS as i64),
+                )],
+            ),
         ));
     }
     Ok(())
@@ -214,9 +227,10 @@ pub async fn create_employee(
     channel_ids: Vec<ChannelId>,
 ) -> Result<EmployeeId, AppError> {
     let actor = crate::auth::session::require_permission(Permission::Settings).await?;
-    let name = check_name("name", &name)?;
-    let email = check_email(&email)?;
-    check_password(&password)?;
+    let locale = crate::ui::locale::request_locale();
+    let name = check_name(locale, "name", &name)?;
+    let email = check_email(locale, &email)?;
+    check_password(locale, &password)?;
     let state = crate::state::AppState::current()?;
     let id = store::create(&state.db, &name, &email, &password, role_id, &channel_ids).await?;
     tracing::info!(actor = %actor.id, employee = %id, "employee created");
@@ -231,7 +245,7 @@ pub async fn update_employee(
     role_id: RoleId,
 ) -> Result<(), AppError> {
     let actor = crate::auth::session::require_permission(Permission::Settings).await?;
-    let name = check_name("name", &name)?;
+    let name = check_name(crate::ui::locale::request_locale(), "name", &name)?;
     let state = crate::state::AppState::current()?;
     store::update(&state.db, actor.id, id, &name, role_id).await?;
     state.bus.access_changed();
@@ -252,7 +266,7 @@ pub async fn set_employee_active(id: EmployeeId, active: bool) -> Result<(), App
 #[server(endpoint = "reset_password", input = Json)]
 pub async fn reset_password(id: EmployeeId, password: String) -> Result<(), AppError> {
     let actor = crate::auth::session::require_permission(Permission::Settings).await?;
-    check_password(&password)?;
+    check_password(crate::ui::locale::request_locale(), &password)?;
     let state = crate::state::AppState::current()?;
     store::reset_password(&state.db, id, &password, actor.id != id).await?;
     tracing::info!(actor = %actor.id, employee = %id, "password reset");
@@ -267,7 +281,7 @@ pub async fn save_role(
     permissions: Vec<Permission>,
 ) -> Result<RoleId, AppError> {
     crate::auth::session::require_permission(Permission::Settings).await?;
-    let name = check_name("name", &name)?;
+    let name = check_name(crate::ui::locale::request_locale(), "name", &name)?;
     let state = crate::state::AppState::current()?;
     let id = store::save_role(&state.db, id, &name, &permissions).await?;
     state.bus.access_changed();
@@ -300,7 +314,7 @@ pub async fn create_channel(
 ) -> Result<ChannelId, AppError> {
     use crate::channels::ChannelKind;
     crate::auth::session::require_permission(Permission::Settings).await?;
-    let name = check_name("name", &name)?;
+    let name = check_name(crate::ui::locale::request_locale(), "name", &name)?;
     let state = crate::state::AppState::current()?;
     let id = if kind == ChannelKind::Sandbox {
         let external_id = format!("sandbox-{}", crate::store::now_ms());
@@ -334,7 +348,11 @@ pub async fn reconnect_channel(
     let state = crate::state::AppState::current()?;
     let channel = crate::channels::store::by_id(&state.db, channel_id)
         .await?
-        .ok_or(AppError::NotFound("Channel".into()))?;
+        .ok_or_else(|| {
+            AppError::NotFound(
+                td_string!(crate::ui::locale::request_locale(), account.what_channel).to_owned(),
+            )
+        })?;
     let credentials = with_verify_token(channel.kind, credentials);
     let credentials = crate::channels::credentials::Credentials::parse(channel.kind, &credentials)?;
     crate::channels::store::reconnect(
@@ -382,14 +400,46 @@ mod tests {
 
     #[test]
     fn inputs_are_checked() {
-        assert!(check_name("name", "  ").is_err());
-        assert!(check_name("name", &"x".repeat(81)).is_err());
-        assert_eq!(check_name("name", " Ana ").unwrap(), "Ana");
-        assert!(check_email("ana").is_err());
-        assert!(check_email("ana@host").is_err());
-        assert!(check_email("a na@host.com").is_err());
-        assert_eq!(check_email(" Ana@Example.com ").unwrap(), "ana@example.com");
-        assert!(check_password("short").is_err());
-        assert!(check_password("long enough!").is_ok());
+        let english = Locale::en;
+        assert!(check_name(english, "name", "  ").is_err());
+        assert!(check_name(english, "name", &"x".repeat(81)).is_err());
+        assert_eq!(check_name(english, "name", " Ana ").unwrap(), "Ana");
+        assert!(check_email(english, "ana").is_err());
+        assert!(check_email(english, "ana@host").is_err());
+        assert!(check_email(english, "a na@host.com").is_err());
+        assert_eq!(
+            check_email(english, " Ana@Example.com ").unwrap(),
+            "ana@example.com"
+        );
+        assert!(check_password(english, "short").is_err());
+        assert!(check_password(english, "long enough!").is_ok());
+    }
+
+    #[test]
+    fn refusals_are_in_the_language_asked_for() {
+        let message = |err: AppError| match err {
+            AppError::Validation { message, .. } => message,
+            other => panic!("not a validation error: {other:?}"),
+        };
+        assert_eq!(
+            message(check_name(Locale::en, "name", "").unwrap_err()),
+            "Give a name of 1 to 80 characters."
+        );
+        assert_eq!(
+            message(check_name(Locale::pt_BR, "name", "").unwrap_err()),
+            "Informe um nome de 1 a 80 caracteres."
+        );
+        assert_eq!(
+            message(check_password(Locale::en, "short").unwrap_err()),
+            "Choose a password of at least 10 characters."
+        );
+        assert_eq!(
+            message(check_password(Locale::pt_BR, "short").unwrap_err()),
+            "Escolha uma senha de pelo menos 10 caracteres."
+        );
+        assert_eq!(
+            message(check_email(Locale::pt_BR, "ana").unwrap_err()),
+            "Digite um e-mail válido, como ana@exemplo.com."
+        );
     }
 }

@@ -1,8 +1,10 @@
 //! Employees, roles and channel access rows, with the rules that keep an owner in charge.
 
 use super::{ChannelAccess, Permission, Role, Team, TeamMember};
+use crate::i18n::td_string;
 use crate::ids::{ChannelId, EmployeeId, RoleId};
 use crate::store::{conflict_on_unique, now_ms, Db, StoreError, StoreResult};
+use crate::ui::locale::request_locale;
 use sqlx::{Row, SqliteConnection};
 use std::collections::HashMap;
 
@@ -100,7 +102,9 @@ async fn replace_employee_channels(
             .execute(&mut *conn)
             .await
             .map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound("Channel"),
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                    StoreError::NotFound(td_string!(request_locale(), account.what_channel))
+                }
                 _ => StoreError::Database(e),
             })?;
     }
@@ -119,7 +123,10 @@ pub async fn create(
         .map_err(|e| StoreError::Other(format!("hashing failed: {e}")))?;
     let mut tx = db.write.begin().await?;
     if !role_exists(&mut tx, role).await? {
-        return Err(StoreError::NotFound("Role"));
+        return Err(StoreError::NotFound(td_string!(
+            request_locale(),
+            account.what_role
+        )));
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO employees (email, name, password_hash, role_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -131,7 +138,12 @@ pub async fn create(
     .bind(now_ms())
     .fetch_one(&mut *tx)
     .await
-    .map_err(|e| conflict_on_unique(e, "An employee with this email already exists."))?;
+    .map_err(|e| {
+        conflict_on_unique(
+            e,
+            td_string!(request_locale(), account.employee_email_taken),
+        )
+    })?;
     replace_employee_channels(&mut tx, EmployeeId(id), channels).await?;
     tx.commit().await?;
     Ok(EmployeeId(id))
@@ -153,7 +165,9 @@ async fn is_owner_role(conn: &mut SqliteConnection, role: RoleId) -> StoreResult
         .bind(role.0)
         .fetch_optional(&mut *conn)
         .await?;
-    owner.map(|o| o != 0).ok_or(StoreError::NotFound("Role"))
+    owner
+        .map(|o| o != 0)
+        .ok_or_else(|| StoreError::NotFound(td_string!(request_locale(), account.what_role)))
 }
 
 pub async fn update(
@@ -169,19 +183,21 @@ pub async fn update(
             .bind(id.0)
             .fetch_optional(&mut *tx)
             .await?;
-    let current_role = RoleId(current_role.ok_or(StoreError::NotFound("Employee"))?);
+    let current_role = RoleId(current_role.ok_or_else(|| {
+        StoreError::NotFound(td_string!(request_locale(), account.what_employee))
+    })?);
     let leaves_owner =
         is_owner_role(&mut tx, current_role).await? && !is_owner_role(&mut tx, role).await?;
     if leaves_owner && other_active_owners(&mut tx, id).await? == 0 {
         return Err(StoreError::Invalid {
             field: "role_id",
-            message: "This is the last owner. Make someone else an owner first.".into(),
+            message: td_string!(request_locale(), account.last_owner_role).into(),
         });
     }
     if leaves_owner && actor == id {
         return Err(StoreError::Invalid {
             field: "role_id",
-            message: "You cannot take the owner role from yourself; ask another owner.".into(),
+            message: td_string!(request_locale(), account.own_owner_role).into(),
         });
     }
     sqlx::query("UPDATE employees SET name = $2, role_id = $3 WHERE id = $1")
@@ -205,18 +221,20 @@ pub async fn set_active(
         .bind(id.0)
         .fetch_optional(&mut *tx)
         .await?;
-    let role = RoleId(role.ok_or(StoreError::NotFound("Employee"))?);
+    let role = RoleId(role.ok_or_else(|| {
+        StoreError::NotFound(td_string!(request_locale(), account.what_employee))
+    })?);
     if !active {
         if actor == id {
             return Err(StoreError::Invalid {
                 field: "active",
-                message: "You cannot deactivate yourself.".into(),
+                message: td_string!(request_locale(), account.deactivate_yourself).into(),
             });
         }
         if is_owner_role(&mut tx, role).await? && other_active_owners(&mut tx, id).await? == 0 {
             return Err(StoreError::Invalid {
                 field: "active",
-                message: "This is the last owner and cannot be deactivated.".into(),
+                message: td_string!(request_locale(), account.last_owner_active).into(),
             });
         }
         // Their sessions end now, not when they next expire.
@@ -250,7 +268,10 @@ pub async fn reset_password(
         .execute(&mut *tx)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound("Employee"));
+        return Err(StoreError::NotFound(td_string!(
+            request_locale(),
+            account.what_employee
+        )));
     }
     if end_sessions {
         sqlx::query("DELETE FROM sessions WHERE employee_id = $1")
@@ -280,7 +301,9 @@ pub async fn save_role(
             .bind(now_ms())
             .fetch_one(&mut *tx)
             .await
-            .map_err(|e| conflict_on_unique(e, "A role with this name already exists."))?;
+            .map_err(|e| {
+                    conflict_on_unique(e, td_string!(request_locale(), account.role_name_taken))
+                })?;
             RoleId(id)
         }
         Some(id) => {
@@ -290,7 +313,7 @@ pub async fn save_role(
             if is_owner_role(&mut tx, id).await? && !keeps_control {
                 return Err(StoreError::Invalid {
                     field: "permissions",
-                    message: "The owner role always keeps Settings and Conversations, so nobody is locked out.".into(),
+                    message: td_string!(request_locale(), account.owner_role_keeps_control).into(),
                 });
             }
             sqlx::query("UPDATE roles SET name = $2, permissions = $3 WHERE id = $1")
@@ -299,7 +322,9 @@ pub async fn save_role(
                 .bind(&joined)
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| conflict_on_unique(e, "A role with this name already exists."))?;
+                .map_err(|e| {
+                    conflict_on_unique(e, td_string!(request_locale(), account.role_name_taken))
+                })?;
             id
         }
     };
@@ -318,7 +343,10 @@ pub async fn set_channel_access(
         .fetch_optional(&mut *tx)
         .await?;
     if exists.is_none() {
-        return Err(StoreError::NotFound("Channel"));
+        return Err(StoreError::NotFound(td_string!(
+            request_locale(),
+            account.what_channel
+        )));
     }
     sqlx::query("DELETE FROM channel_access WHERE channel_id = $1")
         .bind(channel.0)
@@ -331,7 +359,9 @@ pub async fn set_channel_access(
             .execute(&mut *tx)
             .await
             .map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound("Employee"),
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                    StoreError::NotFound(td_string!(request_locale(), account.what_employee))
+                }
                 _ => StoreError::Database(e),
             })?;
     }

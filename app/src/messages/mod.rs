@@ -1,7 +1,10 @@
 //! Messages: what leads and employees write, and where each of ours stands on its way.
 
+use crate::channels::window::count_in;
 use crate::error::AppError;
+use crate::i18n::{td_string, Locale};
 use crate::ids::{ConversationId, MessageId};
+use crate::ui::locale::fill;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -163,21 +166,26 @@ impl Attachment {
 pub struct MessageBody(String);
 
 impl MessageBody {
-    pub fn parse(text: &str) -> Result<Self, AppError> {
+    /// Checks `text`; a refusal is worded in `locale`.
+    pub fn parse(locale: Locale, text: &str) -> Result<Self, AppError> {
         let trimmed = text.trim_end();
         let trimmed = trimmed.trim_start_matches(['\n', '\r']);
         if trimmed.trim().is_empty() {
             return Err(AppError::validation(
                 "body",
-                "Write a message before sending.",
+                td_string!(locale, messaging.body_blank),
             ));
         }
         let chars = trimmed.chars().count();
         if chars > MAX_BODY_CHARS {
             return Err(AppError::validation(
                 "body",
-                format!(
-                    "This message has {chars} characters; the limit is {MAX_BODY_CHARS}. Shorten it or split it in two."
+                fill(
+                    td_string!(locale, messaging.body_too_long),
+                    &[
+                        ("count", &count_in(locale, chars)),
+                        ("max", &count_in(locale, MAX_BODY_CHARS)),
+                    ],
                 ),
             ));
         }
@@ -205,18 +213,21 @@ pub async fn whatsapp_templates(
     let employee =
         crate::auth::session::require_permission(crate::employees::Permission::Conversations)
             .await?;
+    let locale = crate::ui::locale::request_locale();
     let state = crate::state::AppState::current()?;
     let target =
         crate::conversations::store::ensure_access(&state.db, employee.id, conversation_id).await?;
     if target.channel_kind != crate::channels::ChannelKind::Whatsapp {
         return Err(AppError::validation(
             "conversation_id",
-            "Templates are for WhatsApp conversations.",
+            td_string!(locale, messaging.templates_whatsapp_only),
         ));
     }
     let channel = crate::channels::store::config(&state.db, &state.secret_key, target.channel_id)
         .await?
-        .ok_or(AppError::NotFound("Channel".into()))?;
+        .ok_or_else(|| {
+            AppError::NotFound(td_string!(locale, messaging.not_found_channel).into())
+        })?;
     state
         .providers
         .whatsapp_templates(&channel)
@@ -232,33 +243,47 @@ pub async fn send_template(
     choice: TemplateChoice,
 ) -> Result<Message, AppError> {
     let templates = whatsapp_templates(conversation_id).await?;
+    let locale = crate::ui::locale::request_locale();
     let template = templates
         .iter()
         .find(|t| t.name == choice.name && t.language == choice.language)
         .ok_or_else(|| {
-            AppError::validation("template", "This template is not approved for this number.")
+            AppError::validation(
+                "template",
+                td_string!(locale, messaging.template_not_approved),
+            )
         })?;
     let wanted = template.variable_count();
     if choice.params.len() != wanted || choice.params.iter().any(|p| p.trim().is_empty()) {
         return Err(AppError::validation(
             "params",
-            format!("Fill in all {wanted} variables of the template."),
+            fill(
+                td_string!(locale, messaging.template_fill_variables),
+                &[("count", &count_in(locale, wanted))],
+            ),
         ));
     }
     if choice.params.iter().any(|p| p.chars().count() > 200) {
         return Err(AppError::validation(
             "params",
-            "Each variable takes at most 200 characters.",
+            td_string!(locale, messaging.template_variable_too_long),
         ));
     }
-    let body = MessageBody::parse(&template.render(&choice.params))?;
+    let body = MessageBody::parse(locale, &template.render(&choice.params))?;
     let employee =
         crate::auth::session::require_permission(crate::employees::Permission::Conversations)
             .await?;
     let state = crate::state::AppState::current()?;
     let json = serde_json::to_string(&choice).map_err(|_| AppError::Internal)?;
-    let (message, events) =
-        store::queue_outbound(&state.db, &employee, conversation_id, &body, Some(&json)).await?;
+    let (message, events) = store::queue_outbound(
+        &state.db,
+        &employee,
+        conversation_id,
+        &body,
+        Some(&json),
+        locale,
+    )
+    .await?;
     state.bus.publish(events);
     state.outbox.notify_one();
     Ok(message)
@@ -274,10 +299,11 @@ pub async fn send_message(
     let employee =
         crate::auth::session::require_permission(crate::employees::Permission::Conversations)
             .await?;
-    let body = MessageBody::parse(&body)?;
+    let locale = crate::ui::locale::request_locale();
+    let body = MessageBody::parse(locale, &body)?;
     let state = crate::state::AppState::current()?;
     let (message, events) =
-        store::queue_outbound(&state.db, &employee, conversation_id, &body, None).await?;
+        store::queue_outbound(&state.db, &employee, conversation_id, &body, None, locale).await?;
     state.bus.publish(events);
     state.outbox.notify_one();
     Ok(message)
@@ -296,35 +322,149 @@ pub async fn retry_message(message_id: MessageId) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The sentences of the server crate's plain routes (files, their errors) in `locale`:
+/// that crate cannot use the translation macros, which name this crate's dependencies.
+pub mod route_text {
+    use crate::channels::ChannelKind;
+    use crate::i18n::{td_string, Locale};
+    use crate::ui::locale::fill;
+
+    pub fn unauthorized(locale: Locale) -> &'static str {
+        td_string!(locale, messaging.api_unauthorized)
+    }
+
+    pub fn forbidden(locale: Locale) -> &'static str {
+        td_string!(locale, messaging.api_forbidden)
+    }
+
+    pub fn internal(locale: Locale) -> &'static str {
+        td_string!(locale, messaging.api_internal)
+    }
+
+    /// "File was not found.", `what` already in `locale`.
+    pub fn not_found(locale: Locale, what: &str) -> String {
+        fill(
+            td_string!(locale, messaging.api_not_found),
+            &[("what", what)],
+        )
+    }
+
+    /// A file, as [`not_found`] names it.
+    pub fn file(locale: Locale) -> &'static str {
+        td_string!(locale, messaging.not_found_file)
+    }
+
+    /// A conversation, as [`not_found`] names it.
+    pub fn conversation(locale: Locale) -> &'static str {
+        td_string!(locale, messaging.not_found_conversation)
+    }
+
+    pub fn file_type_refused(locale: Locale, mime: &str) -> String {
+        fill(
+            td_string!(locale, messaging.file_type_refused),
+            &[("mime", mime)],
+        )
+    }
+
+    pub fn file_empty(locale: Locale) -> &'static str {
+        td_string!(locale, messaging.file_empty)
+    }
+
+    /// The provider's limit for this type of file (whole MB) and the file's size (one
+    /// decimal, with the locale's decimal mark).
+    pub fn file_too_large(
+        locale: Locale,
+        kind: ChannelKind,
+        limit_bytes: usize,
+        size_bytes: usize,
+    ) -> String {
+        let size = format!("{:.1}", size_bytes as f64 / (1024.0 * 1024.0));
+        let size = match locale {
+            Locale::en => size,
+            _ => size.replace('.', ","),
+        };
+        fill(
+            td_string!(locale, messaging.file_too_large),
+            &[
+                ("channel", kind.label_in(locale)),
+                ("limit", &(limit_bytes / (1024 * 1024)).to_string()),
+                ("size", &size),
+            ],
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channels::ChannelKind;
 
     #[test]
     fn a_body_keeps_inner_line_breaks() {
-        let body = MessageBody::parse("Hello\nsecond line\n").unwrap();
+        let body = MessageBody::parse(Locale::en, "Hello\nsecond line\n").unwrap();
         assert_eq!(body.as_str(), "Hello\nsecond line");
     }
 
     #[test]
     fn blank_bodies_are_refused() {
         for text in ["", "   ", "\n\n", " \t\n"] {
-            assert!(MessageBody::parse(text).is_err(), "{text:?} was accepted");
+            assert!(
+                MessageBody::parse(Locale::en, text).is_err(),
+                "{text:?} was accepted"
+            );
         }
     }
 
     #[test]
     fn the_limit_counts_characters_not_bytes() {
         let at_limit = "é".repeat(MAX_BODY_CHARS);
-        assert!(MessageBody::parse(&at_limit).is_ok());
+        assert!(MessageBody::parse(Locale::en, &at_limit).is_ok());
         let over = "a".repeat(MAX_BODY_CHARS + 1);
-        match MessageBody::parse(&over) {
+        match MessageBody::parse(Locale::en, &over) {
             Err(AppError::Validation { field, message }) => {
                 assert_eq!(field, "body");
-                assert!(message.contains("1001"), "{message}");
+                assert_eq!(
+                    message,
+                    "This message has 1001 characters; the limit is 1000. Shorten it or split it in two."
+                );
             }
             other => panic!("expected a validation error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn file_refusals_follow_the_language() {
+        let mb = 1024 * 1024;
+        assert_eq!(
+            route_text::file_too_large(Locale::en, ChannelKind::Whatsapp, 5 * mb, 6 * mb + mb / 2),
+            "WhatsApp takes files of at most 5 MB of this type; this one has 6.5 MB."
+        );
+        assert_eq!(
+            route_text::file_too_large(Locale::pt_BR, ChannelKind::Sandbox, 25 * mb, 26 * mb),
+            "O Ambiente de teste aceita arquivos deste tipo de até 25 MB; este tem 26,0 MB."
+        );
+        assert_eq!(
+            route_text::not_found(Locale::en, route_text::file(Locale::en)),
+            "File was not found."
+        );
+    }
+
+    #[test]
+    fn refusals_follow_the_language() {
+        let over = "a".repeat(MAX_BODY_CHARS + 1);
+        let message = |locale, text: &str| match MessageBody::parse(locale, text) {
+            Err(AppError::Validation { message, .. }) => message,
+            other => panic!("expected a validation error, got {other:?}"),
+        };
+        assert_eq!(message(Locale::en, " "), "Write a message before sending.");
+        assert_eq!(
+            message(Locale::pt_BR, " "),
+            "Escreva uma mensagem antes de enviar."
+        );
+        assert_eq!(
+            message(Locale::pt_BR, &over),
+            "Esta mensagem tem 1.001 caracteres; o limite é 1.000. Encurte-a ou divida-a em duas."
+        );
     }
 
     #[test]

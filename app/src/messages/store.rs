@@ -5,6 +5,7 @@ use super::{AttachmentKind, Direction, Message, MessageBody, MessageStatus};
 use crate::auth::Employee;
 use crate::conversations::store as conversations;
 use crate::events::{store as events, EventKind, LiveEvent};
+use crate::i18n::{td_string, Locale};
 use crate::ids::{ChannelId, ConversationId, EmployeeId, MessageId};
 use crate::store::{now_ms, Db, StoreError, StoreResult};
 use sqlx::{Row, SqliteConnection};
@@ -87,10 +88,10 @@ async fn load(conn: &mut SqliteConnection, id: MessageId) -> StoreResult<Message
         .bind(id.0)
         .fetch_optional(&mut *conn)
         .await?;
-    let mut message = [row
-        .as_ref()
-        .map(row_to_message)
-        .ok_or(StoreError::NotFound("Message"))?];
+    let mut message = [row.as_ref().map(row_to_message).ok_or_else(|| {
+        let locale = crate::ui::locale::request_locale();
+        StoreError::NotFound(td_string!(locale, messaging.not_found_message))
+    })?];
     with_attachments(conn, &mut message).await?;
     let [message] = message;
     Ok(message)
@@ -443,25 +444,47 @@ pub struct NewAttachment {
 }
 
 /// Queues an employee's text reply (pending) and reopens the conversation if archived.
+/// A refusal is worded in `locale`.
 pub async fn queue_outbound(
     db: &Db,
     employee: &Employee,
     conversation: ConversationId,
     body: &MessageBody,
     template: Option<&str>,
+    locale: Locale,
 ) -> StoreResult<(Message, Vec<LiveEvent>)> {
-    queue(db, employee, conversation, body.as_str(), template, None).await
+    queue(
+        db,
+        employee,
+        conversation,
+        body.as_str(),
+        template,
+        None,
+        locale,
+    )
+    .await
 }
 
-/// Queues a file (with an optional caption, already checked) as one reply.
+/// Queues a file (with an optional caption, already checked) as one reply. A refusal is
+/// worded in `locale`.
 pub async fn queue_outbound_file(
     db: &Db,
     employee: &Employee,
     conversation: ConversationId,
     caption: &str,
     file: &NewAttachment,
+    locale: Locale,
 ) -> StoreResult<(Message, Vec<LiveEvent>)> {
-    queue(db, employee, conversation, caption, None, Some(file)).await
+    queue(
+        db,
+        employee,
+        conversation,
+        caption,
+        None,
+        Some(file),
+        locale,
+    )
+    .await
 }
 
 async fn queue(
@@ -471,6 +494,7 @@ async fn queue(
     body: &str,
     template: Option<&str>,
     file: Option<&NewAttachment>,
+    locale: Locale,
 ) -> StoreResult<(Message, Vec<LiveEvent>)> {
     let now = now_ms();
     let mut tx = db.write.begin().await?;
@@ -478,12 +502,12 @@ async fn queue(
     // A WhatsApp template may go out whatever the window; text only inside it.
     let refusal = match template {
         Some(_) if target.channel_kind != crate::channels::ChannelKind::Whatsapp => {
-            Some("Templates are for WhatsApp conversations.".into())
+            Some(td_string!(locale, messaging.templates_whatsapp_only).to_owned())
         }
-        Some(_) => target.channel_refusal(),
-        None => target
-            .text_refusal(now)
-            .or_else(|| crate::channels::window::provider_limit_error(target.channel_kind, body)),
+        Some(_) => target.channel_refusal(locale),
+        None => target.text_refusal(locale, now).or_else(|| {
+            crate::channels::window::provider_limit_error(locale, target.channel_kind, body)
+        }),
     };
     if let Some(message) = refusal {
         return Err(StoreError::Invalid {
@@ -536,7 +560,7 @@ async fn queue(
             Some(employee.id),
             "reopened",
             conversation,
-            Some("by sending a message"),
+            Some(conversations::REOPENED_BY_SENDING),
         )
         .await?;
         out.push(conversations::status_event(&mut tx, conversation, target.channel_id).await?);
@@ -563,6 +587,7 @@ pub async fn retry_failed(
     employee: &Employee,
     id: MessageId,
 ) -> StoreResult<Vec<LiveEvent>> {
+    let locale = crate::ui::locale::request_locale();
     let mut tx = db.write.begin().await?;
     let conversation: Option<i64> = sqlx::query_scalar(
         "SELECT conversation_id FROM messages WHERE id = $1 AND status = 'failed'",
@@ -570,7 +595,10 @@ pub async fn retry_failed(
     .bind(id.0)
     .fetch_optional(&mut *tx)
     .await?;
-    let conversation = ConversationId(conversation.ok_or(StoreError::NotFound("Failed message"))?);
+    let conversation = ConversationId(conversation.ok_or(StoreError::NotFound(td_string!(
+        locale,
+        messaging.not_found_failed_message
+    )))?);
     let target = conversations::require_access(&mut tx, employee.id, conversation).await?;
     let is_template: Option<String> =
         sqlx::query_scalar("SELECT template FROM messages WHERE id = $1")
@@ -578,8 +606,8 @@ pub async fn retry_failed(
             .fetch_one(&mut *tx)
             .await?;
     let refusal = match is_template {
-        Some(_) => target.channel_refusal(),
-        None => target.text_refusal(now_ms()),
+        Some(_) => target.channel_refusal(locale),
+        None => target.text_refusal(locale, now_ms()),
     };
     if let Some(message) = refusal {
         return Err(StoreError::Invalid {

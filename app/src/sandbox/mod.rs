@@ -2,9 +2,12 @@
 //! lead writes is posted to `POST /webhooks/sandbox/{channel}` and travels the same
 //! inbound path as a provider's webhook.
 
+use crate::channels::window::count_in;
 use crate::error::AppError;
+use crate::i18n::{td_string, Locale};
 use crate::ids::{ChannelId, MessageId};
 use crate::messages::MAX_BODY_CHARS;
+use crate::ui::locale::fill;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -32,21 +35,21 @@ fn valid_token(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// A simulated lead's id: 8–64 letters, digits, `-` or `_`.
-pub fn check_lead_id(lead_id: &str) -> Result<(), AppError> {
+/// A simulated lead's id: 8–64 letters, digits, `-` or `_`. The refusal is in `locale`.
+pub fn check_lead_id(locale: Locale, lead_id: &str) -> Result<(), AppError> {
     if valid_token(lead_id) {
         Ok(())
     } else {
         Err(AppError::validation(
             "lead_id",
-            "lead_id must be 8–64 letters, digits, - or _.",
+            td_string!(locale, messaging.sandbox_lead_id_invalid),
         ))
     }
 }
 
 impl SandboxWebhook {
-    /// Checks every field; the error says which one is wrong.
-    pub fn validate(&self) -> Result<(), AppError> {
+    /// Checks every field; the error says (in `locale`) which one is wrong.
+    pub fn validate(&self, locale: Locale) -> Result<(), AppError> {
         match self {
             SandboxWebhook::Message {
                 lead_id,
@@ -54,40 +57,46 @@ impl SandboxWebhook {
                 message_id,
                 text,
             } => {
-                check_lead_id(lead_id)?;
+                check_lead_id(locale, lead_id)?;
                 if !valid_token(message_id) {
                     return Err(AppError::validation(
                         "message_id",
-                        "message_id must be 8–64 letters, digits, - or _.",
+                        td_string!(locale, messaging.sandbox_message_id_invalid),
                     ));
                 }
                 let name_chars = name.trim().chars().count();
                 if name_chars == 0 || name_chars > MAX_LEAD_NAME_CHARS {
                     return Err(AppError::validation(
                         "name",
-                        format!("Give the lead a name of 1 to {MAX_LEAD_NAME_CHARS} characters."),
+                        fill(
+                            td_string!(locale, messaging.sandbox_name_length),
+                            &[("max", &count_in(locale, MAX_LEAD_NAME_CHARS))],
+                        ),
                     ));
                 }
                 if text.trim().is_empty() {
                     return Err(AppError::validation(
                         "text",
-                        "Write a message before sending.",
+                        td_string!(locale, messaging.body_blank),
                     ));
                 }
                 if text.chars().count() > MAX_BODY_CHARS {
                     return Err(AppError::validation(
                         "text",
-                        format!("A message may have at most {MAX_BODY_CHARS} characters."),
+                        fill(
+                            td_string!(locale, messaging.sandbox_text_too_long),
+                            &[("max", &count_in(locale, MAX_BODY_CHARS))],
+                        ),
                     ));
                 }
                 Ok(())
             }
             SandboxWebhook::Read { lead_id, watermark } => {
-                check_lead_id(lead_id)?;
+                check_lead_id(locale, lead_id)?;
                 if *watermark < 0 {
                     return Err(AppError::validation(
                         "watermark",
-                        "watermark must be a UTC time in milliseconds.",
+                        td_string!(locale, messaging.sandbox_watermark_invalid),
                     ));
                 }
                 Ok(())
@@ -154,12 +163,15 @@ pub async fn sandbox_thread(
     channel_id: ChannelId,
     lead_id: String,
 ) -> Result<Vec<LeadMessage>, AppError> {
-    check_lead_id(&lead_id)?;
+    let locale = crate::ui::locale::request_locale();
+    check_lead_id(locale, &lead_id)?;
     let state = crate::state::AppState::current()?;
     let channel = crate::channels::store::by_id(&state.db, channel_id)
         .await?
         .filter(|c| c.kind == crate::channels::ChannelKind::Sandbox)
-        .ok_or_else(|| AppError::NotFound("Sandbox channel".into()))?;
+        .ok_or_else(|| {
+            AppError::NotFound(td_string!(locale, messaging.not_found_sandbox_channel).into())
+        })?;
     let Some(conversation) =
         crate::conversations::store::of_contact(&state.db, channel.id, &lead_id).await?
     else {
@@ -214,7 +226,9 @@ mod tests {
 
     #[test]
     fn a_good_message_passes() {
-        assert!(message("Hi! Do you fix phones?").validate().is_ok());
+        assert!(message("Hi! Do you fix phones?")
+            .validate(Locale::en)
+            .is_ok());
     }
 
     #[test]
@@ -251,11 +265,40 @@ mod tests {
                 "message_id",
             ),
         ] {
-            match hook.validate() {
+            match hook.validate(Locale::en) {
                 Err(AppError::Validation { field: f, .. }) => assert_eq!(f, field),
                 other => panic!("expected {field} to be refused, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn refusals_follow_the_language() {
+        let refusal = |locale, hook: SandboxWebhook| match hook.validate(locale) {
+            Err(AppError::Validation { message, .. }) => message,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        let too_long = "a".repeat(MAX_BODY_CHARS + 1);
+        assert_eq!(
+            refusal(Locale::en, message(&too_long)),
+            "A message may have at most 1000 characters."
+        );
+        assert_eq!(
+            refusal(Locale::pt_BR, message(&too_long)),
+            "Uma mensagem pode ter no máximo 1.000 caracteres."
+        );
+        let bad_read = || SandboxWebhook::Read {
+            lead_id: "lead-12345678".into(),
+            watermark: -1,
+        };
+        assert_eq!(
+            refusal(Locale::en, bad_read()),
+            "watermark must be a UTC time in milliseconds."
+        );
+        assert_eq!(
+            refusal(Locale::pt_BR, bad_read()),
+            "watermark deve ser um horário UTC em milissegundos."
+        );
     }
 
     #[test]

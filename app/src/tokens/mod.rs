@@ -20,8 +20,9 @@ pub struct ApiToken {
     pub revoked_at: Option<i64>,
 }
 
-pub fn check_token_name(name: &str) -> Result<String, AppError> {
-    crate::employees::check_name("name", name)
+/// Checks a token's name; refusals are in `locale`.
+pub fn check_token_name(locale: crate::i18n::Locale, name: &str) -> Result<String, AppError> {
+    crate::employees::check_name(locale, "name", name)
 }
 
 #[server(endpoint = "list_my_tokens")]
@@ -35,7 +36,7 @@ pub async fn list_my_tokens() -> Result<Vec<ApiToken>, AppError> {
 #[server(endpoint = "create_my_token")]
 pub async fn create_my_token(name: String) -> Result<String, AppError> {
     let me = crate::auth::session::require_employee().await?;
-    let name = check_token_name(&name)?;
+    let name = check_token_name(crate::ui::locale::request_locale(), &name)?;
     let state = crate::state::AppState::current()?;
     let (_, token) = store::create(&state.db, me.id, &name).await?;
     tracing::info!(employee = %me.id, "API token created");

@@ -62,7 +62,10 @@ pub async fn revoke(db: &Db, employee: EmployeeId, id: i64) -> StoreResult<()> {
     .execute(&db.write)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound("Token"));
+        return Err(StoreError::NotFound(crate::i18n::td_string!(
+            crate::ui::locale::request_locale(),
+            account.what_token
+        )));
     }
     Ok(())
 }

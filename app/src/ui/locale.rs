@@ -64,6 +64,41 @@ pub fn accept_language_for_us(header: &str) -> String {
         .join(",")
 }
 
+/// The language of the request being served, for sentences the server writes (validation
+/// errors, refusals): the language cookie, else the browser's Accept-Language, else
+/// English. Outside a request (workers, webhooks) it is English.
+#[cfg(feature = "ssr")]
+pub fn request_locale() -> Locale {
+    use leptos::prelude::use_context;
+    use leptos_i18n::Locale as _;
+    let Some(parts) = use_context::<axum::http::request::Parts>() else {
+        return Locale::en;
+    };
+    let from_cookie = parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == LOCALE_COOKIE)
+        .and_then(|(_, value)| parse_tag(value));
+    from_cookie.unwrap_or_else(|| {
+        let header = parts
+            .headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(accept_language_for_us)
+            .unwrap_or_default();
+        let ranges: Vec<&str> = header
+            .split(',')
+            .map(|r| r.split(';').next().unwrap_or_default().trim())
+            .filter(|r| !r.is_empty())
+            .collect();
+        Locale::find_locale(&ranges)
+    })
+}
+
 /// The BCP 47 tag: `en`, `pt-BR`.
 pub fn tag(locale: Locale) -> &'static str {
     match locale {
@@ -263,6 +298,41 @@ mod tests {
                     "{namespace}.{key}: the placeholders differ between en and pt-BR"
                 );
             }
+        }
+    }
+
+    fn sources(dir: &Path, out: &mut String) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push_str(&std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+
+    /// Fails on a key no code uses any more, so the files hold only what is shown.
+    #[test]
+    fn every_key_is_used() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut code = String::new();
+        sources(&root.join("src"), &mut code);
+        sources(&root.join("../server/src"), &mut code);
+        for namespace in namespaces() {
+            let mut en_keys = BTreeSet::new();
+            keys("", &load("en", &namespace), &mut en_keys);
+            let unused: Vec<_> = en_keys
+                .iter()
+                .filter(|key| {
+                    let path = format!("{namespace}.{key}");
+                    !code.match_indices(&path).any(|(at, _)| {
+                        let after = code[at + path.len()..].chars().next();
+                        !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                    })
+                })
+                .collect();
+            assert!(unused.is_empty(), "{namespace}: keys no code uses: {unused:?}");
         }
     }
 

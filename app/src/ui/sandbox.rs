@@ -227,7 +227,7 @@ fn LeadChat(channel: SandboxChannel) -> impl IntoView {
             message_id: random_token("msg-"),
             text: text.get_untracked(),
         };
-        if let Err(err) = hook.validate() {
+        if let Err(err) = hook.validate(i18n.get_locale_untracked()) {
             error.set(Some(ChatError::from_validation(err, &text.get_untracked())));
         } else {
             #[cfg(feature = "hydrate")]
@@ -408,7 +408,7 @@ mod tests {
                 message_id: "msg-abcdefgh".to_owned(),
                 text: text.to_owned(),
             };
-            let err = hook.validate().expect_err("the check refuses it");
+            let err = hook.validate(Locale::en).expect_err("the check refuses it");
             let shown = ChatError::from_validation(err.clone(), text);
             assert!(!matches!(shown, ChatError::App(_)), "{err:?}");
             assert_eq!(shown.text(Locale::en), err.to_string());

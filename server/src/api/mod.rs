@@ -234,10 +234,18 @@ async fn send_message(
 ) -> Result<impl IntoResponse, ApiError> {
     let new: NewMessage = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("Send JSON like {{\"body\": \"…\"}}: {e}")))?;
-    let body = MessageBody::parse(&new.body)?;
-    let (message, events) =
-        app::messages::store::queue_outbound(&state.db, &me, ConversationId(id), &body, None)
-            .await?;
+    // API clients get English.
+    let english = app::i18n::Locale::en;
+    let body = MessageBody::parse(english, &new.body)?;
+    let (message, events) = app::messages::store::queue_outbound(
+        &state.db,
+        &me,
+        ConversationId(id),
+        &body,
+        None,
+        english,
+    )
+    .await?;
     state.bus.publish(events);
     state.outbox.notify_one();
     Ok((StatusCode::CREATED, Json(message)))

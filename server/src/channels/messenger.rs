@@ -62,7 +62,7 @@ pub fn send_body(
         })),
         ReplyWindow::TemplateOnly | ReplyWindow::Closed => Err(SendError::WindowClosed(
             window
-                .refusal(channel.channel.kind)
+                .refusal(app::i18n::Locale::en, channel.channel.kind)
                 .unwrap_or_else(|| "The reply window is closed.".into()),
         )),
     }

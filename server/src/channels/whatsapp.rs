@@ -186,7 +186,9 @@ impl ChannelProvider for Whatsapp {
                     ReplyWindow::at(channel.channel.kind, false, job.last_inbound_at, now_ms());
                 if !window.allows_text() {
                     return Err(SendError::WindowClosed(
-                        window.refusal(channel.channel.kind).unwrap_or_default(),
+                        window
+                            .refusal(app::i18n::Locale::en, channel.channel.kind)
+                            .unwrap_or_default(),
                     ));
                 }
                 let media_url = job.attachment.as_ref().map(|f| ctx.public_media_url(f.id));

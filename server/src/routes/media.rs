@@ -4,15 +4,18 @@
 //! delivers it (the signature is an HMAC only Confab can make). `POST /media/send/{id}`:
 //! an employee sends a file. Files are served so that no browser runs them as a page:
 //! the stored, checked type, `nosniff`, a sandboxing CSP, and `attachment` for anything
-//! that is not an image, audio or video.
+//! that is not an image, audio or video. The employee's routes answer in the employee's
+//! language (the language cookie, else Accept-Language); the provider's in English.
 
-use crate::error::ApiError;
+use crate::error::{request_locale, ApiError};
 use crate::workers::media::{allowed_media_type, media_type_of};
 use crate::workers::retention::media_path;
 use app::channels::window::{caption_with_file, outbound_file_limit};
+use app::i18n::Locale;
 use app::messages::store::{self as messages, NewAttachment, StoredMedia};
-use app::messages::{AttachmentKind, Message, MessageBody};
+use app::messages::{route_text, AttachmentKind, Message, MessageBody};
 use app::state::AppState;
+use app::store::StoreError;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -33,15 +36,32 @@ pub async fn serve(
     State(state): State<AppState>,
     session: Session,
     Path(attachment): Path<i64>,
-) -> Result<Response, ApiError> {
-    let employee = signed_in(&state, &session).await?;
-    if !employee.can(app::employees::Permission::Conversations) {
-        return Err(ApiError::Forbidden);
+    headers: HeaderMap,
+) -> Response {
+    let locale = request_locale(&headers);
+    let served = async {
+        let employee = signed_in(&state, &session).await?;
+        if !employee.can(app::employees::Permission::Conversations) {
+            return Err(ApiError::Forbidden);
+        }
+        let media = messages::media_for_employee(&state.db, employee.id, attachment)
+            .await?
+            .ok_or(ApiError::NotFound("File"))?;
+        file_response(&state, media).await
+    };
+    served
+        .await
+        .unwrap_or_else(|err| in_language(err, locale).into_response_in(locale))
+}
+
+/// An error of an employee's route with the names it gives in `locale` (the file, the
+/// conversation): those that reach it in English from shared code are renamed here.
+fn in_language(err: ApiError, locale: Locale) -> ApiError {
+    match err {
+        ApiError::NotFound("File") => ApiError::NotFound(route_text::file(locale)),
+        ApiError::NotFound("Conversation") => ApiError::NotFound(route_text::conversation(locale)),
+        other => other,
     }
-    let media = messages::media_for_employee(&state.db, employee.id, attachment)
-        .await?
-        .ok_or(ApiError::NotFound("File"))?;
-    file_response(&state, media).await
 }
 
 pub async fn serve_public(
@@ -119,6 +139,7 @@ pub struct SendQuery {
 
 /// An employee sends a file (the body, typed by `Content-Type`), with an optional caption.
 /// Checked against the provider's size limit and the reply window before it is stored.
+/// Refusals are in the employee's language: the composer shows them.
 pub async fn send(
     State(state): State<AppState>,
     session: Session,
@@ -126,29 +147,58 @@ pub async fn send(
     Query(query): Query<SendQuery>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Vec<Message>>, ApiError> {
-    let employee = signed_in(&state, &session).await?;
+) -> Response {
+    let locale = request_locale(&headers);
+    let conversation = app::ids::ConversationId(conversation);
+    match send_file(
+        &state,
+        &session,
+        conversation,
+        query,
+        &headers,
+        body,
+        locale,
+    )
+    .await
+    {
+        Ok(sent) => Json(sent).into_response(),
+        Err(err) => in_language(err, locale).into_response_in(locale),
+    }
+}
+
+async fn send_file(
+    state: &AppState,
+    session: &Session,
+    conversation: app::ids::ConversationId,
+    query: SendQuery,
+    headers: &HeaderMap,
+    body: Bytes,
+    locale: Locale,
+) -> Result<Vec<Message>, ApiError> {
+    let employee = signed_in(state, session).await?;
     if !employee.can(app::employees::Permission::Conversations) {
         return Err(ApiError::Forbidden);
     }
-    let conversation = app::ids::ConversationId(conversation);
-    let target =
-        app::conversations::store::ensure_access(&state.db, employee.id, conversation).await?;
+    let target = app::conversations::store::ensure_access(&state.db, employee.id, conversation)
+        .await
+        .map_err(|err| match err {
+            StoreError::NotFound(_) => ApiError::NotFound("Conversation"),
+            other => other.into(),
+        })?;
     // Everything is checked before anything is stored: a refusal leaves nothing behind.
     let caption = match query.caption.trim() {
         "" => None,
-        text => Some(MessageBody::parse(text)?),
+        text => Some(MessageBody::parse(locale, text)?),
     };
-    if let Some(message) = caption
-        .as_ref()
-        .and_then(|c| app::channels::window::provider_limit_error(target.channel_kind, c.as_str()))
-    {
+    if let Some(message) = caption.as_ref().and_then(|c| {
+        app::channels::window::provider_limit_error(locale, target.channel_kind, c.as_str())
+    }) {
         return Err(ApiError::Invalid {
             field: "caption".into(),
             message,
         });
     }
-    if let Some(message) = target.text_refusal(app::store::now_ms()) {
+    if let Some(message) = target.text_refusal(locale, app::store::now_ms()) {
         return Err(ApiError::Invalid {
             field: "file".into(),
             message,
@@ -161,20 +211,22 @@ pub async fn send(
             .unwrap_or_default(),
     );
     if !allowed_media_type(&mime) {
-        return Err(ApiError::UnsupportedType(format!(
-            "Files of type '{mime}' cannot be sent; send images, video, audio, PDF or office documents."
+        return Err(ApiError::UnsupportedType(route_text::file_type_refused(
+            locale, &mime,
         )));
     }
     if body.is_empty() {
-        return Err(ApiError::BadRequest("The file is empty.".into()));
+        return Err(ApiError::BadRequest(
+            route_text::file_empty(locale).to_owned(),
+        ));
     }
     let limit = outbound_file_limit(target.channel_kind, &mime);
     if body.len() > limit {
-        return Err(ApiError::TooLarge(format!(
-            "{} takes files of at most {} MB of this type; this one has {:.1} MB.",
-            target.channel_kind.label(),
-            limit / (1024 * 1024),
-            body.len() as f64 / (1024.0 * 1024.0)
+        return Err(ApiError::TooLarge(route_text::file_too_large(
+            locale,
+            target.channel_kind,
+            limit,
+            body.len(),
         )));
     }
 
@@ -210,19 +262,26 @@ pub async fn send(
         ""
     };
     let mut sent = Vec::new();
-    let (message, events) =
-        messages::queue_outbound_file(&state.db, &employee, conversation, first_caption, &file)
-            .await?;
+    let (message, events) = messages::queue_outbound_file(
+        &state.db,
+        &employee,
+        conversation,
+        first_caption,
+        &file,
+        locale,
+    )
+    .await?;
     state.bus.publish(events);
     sent.push(message);
     if let (false, Some(caption)) = (together, &caption) {
         let (message, events) =
-            messages::queue_outbound(&state.db, &employee, conversation, caption, None).await?;
+            messages::queue_outbound(&state.db, &employee, conversation, caption, None, locale)
+                .await?;
         state.bus.publish(events);
         sent.push(message);
     }
     state.outbox.notify_one();
-    Ok(Json(sent))
+    Ok(sent)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub async fn lead_stream(
     State(state): State<AppState>,
     Query(query): Query<LeadQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    app::sandbox::check_lead_id(&query.lead)?;
+    app::sandbox::check_lead_id(app::i18n::Locale::en, &query.lead)?;
     let channel = app::channels::store::by_id(&state.db, ChannelId(query.channel))
         .await?
         .filter(|c| c.kind == ChannelKind::Sandbox)

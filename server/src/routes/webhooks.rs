@@ -288,7 +288,8 @@ async fn sandbox(
     require_content_type(headers, "application/json")?;
     let hook: SandboxWebhook = serde_json::from_slice(body)
         .map_err(|e| ApiError::BadRequest(format!("The webhook body is not valid: {e}")))?;
-    hook.validate()?;
+    // The sandbox lead's page shows the refusal: in its language.
+    hook.validate(crate::error::request_locale(headers))?;
     let events = match hook {
         SandboxWebhook::Message {
             lead_id,

@@ -5,6 +5,7 @@ mod fake_provider;
 mod helpers;
 
 mod access;
+mod account_language;
 mod api_v1;
 mod auth;
 mod backup;
@@ -13,6 +14,7 @@ mod clients;
 mod conversations;
 mod crm;
 mod events;
+mod messaging_language;
 mod retention;
 mod search;
 mod webhooks;

@@ -3,7 +3,7 @@
 //! the text comes back so nothing typed is lost.
 
 use crate::channels::window::{outbound_file_limit, provider_limit_error, ReplyWindow};
-use crate::channels::{ChannelKind, ChannelStatus};
+use crate::channels::ChannelStatus;
 use crate::conversations::ConversationDetail;
 use crate::error::AppError;
 use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
@@ -19,21 +19,13 @@ use leptos::prelude::*;
 /// The counter appears this close to the limit.
 const COUNTER_FROM: usize = MAX_BODY_CHARS - 100;
 
-/// A channel kind's name in sentences: the providers' names stay as they are.
-fn channel_label(locale: Locale, kind: ChannelKind) -> &'static str {
-    match kind {
-        ChannelKind::Sandbox => td_string!(locale, reply.channel_sandbox),
-        _ => kind.label(),
-    }
-}
-
 /// Why replying is impossible, if it is: the channel's state, then the reply window
 /// (whether the window refuses is [`ReplyWindow::refusal`]'s call; its words are ours).
 fn lock_reason(locale: Locale, detail: &ConversationDetail) -> Option<String> {
     match detail.channel_status {
-        ChannelStatus::Connected => {
-            window_refusal(locale, detail.reply_window, detail.summary.channel_kind)
-        }
+        ChannelStatus::Connected => detail
+            .reply_window
+            .refusal(locale, detail.summary.channel_kind),
         ChannelStatus::SyncLost => {
             let detail = detail
                 .channel_status_detail
@@ -47,18 +39,6 @@ fn lock_reason(locale: Locale, detail: &ConversationDetail) -> Option<String> {
         }
         ChannelStatus::Disconnected => Some(td_string!(locale, reply.lock_disconnected).to_owned()),
     }
-}
-
-/// [`ReplyWindow::refusal`] in the employee's language, by the window's state.
-fn window_refusal(locale: Locale, window: ReplyWindow, kind: ChannelKind) -> Option<String> {
-    window.refusal(kind).map(|worded| match window {
-        ReplyWindow::TemplateOnly => td_string!(locale, reply.lock_template_only).to_owned(),
-        ReplyWindow::Closed => fill(
-            td_string!(locale, reply.lock_closed),
-            &[("channel", channel_label(locale, kind))],
-        ),
-        _ => worded,
-    })
 }
 
 /// "5 h 12 min", "3 days": how long until `closes_at`.
@@ -96,42 +76,6 @@ fn window_note(locale: Locale, window: ReplyWindow, now: i64) -> Option<String> 
         )),
         _ => None,
     }
-}
-
-/// Why [`MessageBody::parse`] refused `text`, in the employee's language.
-fn body_error(locale: Locale, text: &str, error: &AppError) -> String {
-    if !matches!(error, AppError::Validation { .. }) {
-        return error_text(locale, error);
-    }
-    // The same trimming as `MessageBody::parse`.
-    let trimmed = text.trim_end().trim_start_matches(['\n', '\r']);
-    let chars = trimmed.chars().count();
-    if trimmed.trim().is_empty() {
-        td_string!(locale, reply.body_blank).to_owned()
-    } else if chars > MAX_BODY_CHARS {
-        fill(
-            td_string!(locale, reply.body_too_long),
-            &[
-                ("count", &chars.to_string()),
-                ("max", &MAX_BODY_CHARS.to_string()),
-            ],
-        )
-    } else {
-        error_text(locale, error)
-    }
-}
-
-/// The provider's own limit on a reply's text, if `text` is over it, in the employee's
-/// language (whether it is over is [`provider_limit_error`]'s call).
-fn provider_limit_text(locale: Locale, kind: ChannelKind, text: &str) -> Option<String> {
-    provider_limit_error(kind, text).map(|worded| match kind {
-        ChannelKind::Instagram => fill(
-            td_string!(locale, reply.instagram_too_long),
-            &[("bytes", &text.len().to_string())],
-        ),
-        ChannelKind::TwilioSms => td_string!(locale, reply.sms_too_long).to_owned(),
-        _ => worded,
-    })
 }
 
 #[component]
@@ -188,7 +132,7 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
     let count = Memo::new(move |_| text.with(|t| t.chars().count()));
     let provider_limit = Memo::new(move |_| {
         let locale = i18n.get_locale();
-        text.with(|t| provider_limit_text(locale, kind, t))
+        text.with(|t| provider_limit_error(locale, kind, t))
     });
     let too_long = move || count.get() > MAX_BODY_CHARS || provider_limit.with(Option::is_some);
     let blank = move || text.with(|t| t.trim().is_empty());
@@ -203,7 +147,7 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
             error.set(Some(fill(
                 td_string!(locale, reply.file_too_large),
                 &[
-                    ("channel", channel_label(locale, kind)),
+                    ("channel", kind.label_in(locale)),
                     ("limit", &human_size(locale, limit as u64)),
                     ("size", &human_size(locale, file.size)),
                 ],
@@ -212,8 +156,8 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
         }
         let caption = text.get_untracked();
         if !caption.trim().is_empty() {
-            if let Err(err) = MessageBody::parse(&caption) {
-                error.set(Some(body_error(locale, &caption, &err)));
+            if let Err(err) = MessageBody::parse(locale, &caption) {
+                error.set(Some(error_text(locale, &err)));
                 return;
             }
         }
@@ -257,8 +201,8 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
         }
         let locale = i18n.get_locale_untracked();
         let body = text.get_untracked();
-        match MessageBody::parse(&body) {
-            Err(err) => error.set(Some(body_error(locale, &body, &err))),
+        match MessageBody::parse(locale, &body) {
+            Err(err) => error.set(Some(error_text(locale, &err))),
             Ok(valid) => {
                 error.set(None);
                 let local = next_local.get_value();
@@ -523,61 +467,5 @@ mod tests {
         assert_eq!(time_left(english, 59_000), "0 min");
         assert_eq!(time_left(english, -5), "0 min");
         assert_eq!(time_left(Locale::pt_BR, 3 * 24 * 3_600_000), "3 dias");
-    }
-
-    #[test]
-    fn body_errors_match_the_parser() {
-        let english = Locale::en;
-        for text in ["", "  \n ", &"a".repeat(MAX_BODY_CHARS + 1)] {
-            let err = MessageBody::parse(text).unwrap_err();
-            let AppError::Validation { message, .. } = &err else {
-                panic!("not a validation error: {err:?}");
-            };
-            assert_eq!(&body_error(english, text, &err), message);
-        }
-    }
-
-    #[test]
-    fn refusals_match_the_window_module() {
-        for kind in [
-            ChannelKind::Whatsapp,
-            ChannelKind::Messenger,
-            ChannelKind::Instagram,
-        ] {
-            for window in [
-                ReplyWindow::TemplateOnly,
-                ReplyWindow::Closed,
-                ReplyWindow::Always,
-                ReplyWindow::Open { closes_at: 0 },
-            ] {
-                assert_eq!(
-                    window_refusal(Locale::en, window, kind),
-                    window.refusal(kind),
-                    "{kind:?} {window:?}"
-                );
-                assert_eq!(
-                    window_refusal(Locale::pt_BR, window, kind).is_some(),
-                    window.refusal(kind).is_some()
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn provider_limits_match_the_window_module() {
-        let long = "é".repeat(501);
-        assert_eq!(
-            provider_limit_text(Locale::en, ChannelKind::Instagram, &long),
-            provider_limit_error(ChannelKind::Instagram, &long)
-        );
-        let sms = "a".repeat(1601);
-        assert_eq!(
-            provider_limit_text(Locale::en, ChannelKind::TwilioSms, &sms),
-            provider_limit_error(ChannelKind::TwilioSms, &sms)
-        );
-        assert!(
-            provider_limit_text(Locale::pt_BR, ChannelKind::TwilioSms, &sms)
-                .is_some_and(|t| t.starts_with("Um SMS"))
-        );
     }
 }

@@ -210,19 +210,10 @@ pub fn visible_window(len: usize, scroll_top: i32, viewport: i32) -> (usize, usi
     (start.min(end), end)
 }
 
-/// The kind of channel as employees know it: the provider's name, or the sandbox in the
-/// employee's language.
-pub fn channel_kind_label(locale: Locale, kind: ChannelKind) -> &'static str {
-    match kind {
-        ChannelKind::Sandbox => td_string!(locale, inbox.channel_sandbox),
-        other => other.label(),
-    }
-}
-
 #[component]
 pub fn ChannelBadge(kind: ChannelKind) -> impl IntoView {
     let i18n = use_i18n();
-    let label = move || channel_kind_label(i18n.get_locale(), kind);
+    let label = move || kind.label_in(i18n.get_locale());
     view! {
         <span class=format!("channel-badge channel-{}", kind.as_str()) title=label>
             <span aria-hidden="true">{kind.short_label()}</span>
@@ -304,14 +295,11 @@ mod tests {
     #[test]
     fn channel_kinds_keep_their_names_in_english() {
         for kind in ChannelKind::ALL {
-            assert_eq!(channel_kind_label(Locale::en, kind), kind.label());
+            assert_eq!(kind.label_in(Locale::en), kind.label());
         }
+        assert_eq!(ChannelKind::Whatsapp.label_in(Locale::pt_BR), "WhatsApp");
         assert_eq!(
-            channel_kind_label(Locale::pt_BR, ChannelKind::Whatsapp),
-            "WhatsApp"
-        );
-        assert_eq!(
-            channel_kind_label(Locale::pt_BR, ChannelKind::Sandbox),
+            ChannelKind::Sandbox.label_in(Locale::pt_BR),
             "Ambiente de teste"
         );
     }

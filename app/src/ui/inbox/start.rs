@@ -4,53 +4,10 @@
 use super::list::ChannelBadge;
 use crate::conversations::start::{conversation_options, start_conversation, StartOption};
 use crate::error::AppError;
-use crate::i18n::{t, td_string, use_i18n, Locale};
+use crate::i18n::{t, td_string, use_i18n};
 use crate::ids::ClientId;
-use crate::ui::locale::{error_text, fill};
+use crate::ui::locale::error_text;
 use leptos::prelude::*;
-
-/// Why a channel cannot reach the client, in the employee's language. The server words
-/// the reason; each known sentence is recognised by rebuilding it from the option, and
-/// anything else is shown as the server said it.
-fn unavailable_text(locale: Locale, option: &StartOption, reason: &str) -> String {
-    let channel = option.channel_name.as_str();
-    let address = option.address.as_str();
-    let kind = option.channel_kind.label();
-    if reason == format!("{channel} is not connected: reconnect it in Settings › Conversations.")
-    {
-        fill(
-            td_string!(locale, reply.unavailable_not_connected),
-            &[("channel", channel)],
-        )
-    } else if reason == "The client has no phone number." {
-        td_string!(locale, reply.unavailable_no_phone).to_owned()
-    } else if reason
-        == format!(
-            "{address} has no country code: write it as +… in the client's card to reach it."
-        )
-    {
-        fill(
-            td_string!(locale, reply.unavailable_no_country_code),
-            &[("phone", address)],
-        )
-    } else if reason == format!("{kind} can only answer people who wrote to {channel} first.") {
-        fill(
-            td_string!(locale, reply.unavailable_writes_first),
-            &[("kind", kind), ("channel", channel)],
-        )
-    } else {
-        reason.to_owned()
-    }
-}
-
-/// What to know before starting, in the employee's language (as [`unavailable_text`]).
-fn note_text(locale: Locale, note: &str) -> String {
-    if note == "Starts with an approved template." {
-        td_string!(locale, reply.start_note_template).to_owned()
-    } else {
-        note.to_owned()
-    }
-}
 
 #[component]
 pub fn StartConversation(
@@ -103,7 +60,7 @@ pub fn StartConversation(
                             let badge = view! { <ChannelBadge kind=option.channel_kind/> };
                             match (&option.unavailable, option.existing) {
                                 (Some(reason), _) => {
-                                    let reason = unavailable_text(i18n.get_locale(), &option, reason);
+                                    let reason = reason.clone();
                                     view! {
                                         <div class="start-option unavailable" role="menuitem" aria-disabled="true">
                                             {badge}" "<span>{option.channel_name.clone()}" "{option.address.clone()}</span>
@@ -126,7 +83,7 @@ pub fn StartConversation(
                                 (None, None) => {
                                     let locale = i18n.get_locale();
                                     let note = match &option.note {
-                                        Some(note) => note_text(locale, note),
+                                        Some(note) => note.clone(),
                                         None => td_string!(locale, reply.start_conversation).to_owned(),
                                     };
                                     view! {
@@ -144,60 +101,5 @@ pub fn StartConversation(
                 </div>
             </Show>
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::channels::ChannelKind;
-    use crate::ids::ChannelId;
-
-    fn option(kind: ChannelKind, address: &str) -> StartOption {
-        StartOption {
-            channel_id: ChannelId(1),
-            channel_kind: kind,
-            channel_name: "Shop page".into(),
-            address: address.into(),
-            existing: None,
-            note: None,
-            unavailable: None,
-        }
-    }
-
-    /// The server's sentences (conversations/start.rs) are recognised and translated.
-    #[test]
-    fn server_reasons_are_recognised() {
-        let cases = [
-            (
-                option(ChannelKind::Messenger, ""),
-                "Shop page is not connected: reconnect it in Settings › Conversations.",
-            ),
-            (
-                option(ChannelKind::Whatsapp, ""),
-                "The client has no phone number.",
-            ),
-            (
-                option(ChannelKind::TwilioSms, "5511987654321"),
-                "5511987654321 has no country code: write it as +… in the client's card to reach it.",
-            ),
-            (
-                option(ChannelKind::Instagram, ""),
-                "Instagram can only answer people who wrote to Shop page first.",
-            ),
-        ];
-        for (option, reason) in &cases {
-            assert_eq!(unavailable_text(Locale::en, option, reason), *reason);
-            assert_ne!(unavailable_text(Locale::pt_BR, option, reason), *reason);
-        }
-        let other = option(ChannelKind::Messenger, "");
-        assert_eq!(
-            unavailable_text(Locale::pt_BR, &other, "Something new."),
-            "Something new."
-        );
-        assert_eq!(
-            note_text(Locale::pt_BR, "Starts with an approved template."),
-            "Começa com um modelo aprovado."
-        );
     }
 }

@@ -4,7 +4,7 @@
 
 use super::composer::Composer;
 use super::contact::ContactPanel;
-use super::list::{channel_kind_label, ChannelBadge};
+use super::list::ChannelBadge;
 use super::list_params;
 use crate::conversations::{
     archive_conversation, get_conversation, mark_conversation_read, mark_conversation_unread,
@@ -280,7 +280,7 @@ fn Conversation(
                 <span class="avatar">{initials(&summary.contact_name)}<ChannelBadge kind=summary.channel_kind/></span>
                 <div class="thread-title">
                     <h2>{summary.contact_name.clone()}</h2>
-                    <span class="meta">{move || channel_kind_label(i18n.get_locale(), summary.channel_kind)}" · "{summary.channel_name.clone()}</span>
+                    <span class="meta">{move || summary.channel_kind.label_in(i18n.get_locale())}" · "{summary.channel_name.clone()}</span>
                 </div>
                 <div class="thread-actions">
                     <button class="button" on:click=mark_unread title=move || t_string!(i18n, inbox.mark_unread_title)>{t!(i18n, inbox.mark_unread)}</button>
