@@ -332,7 +332,10 @@ mod tests {
                     })
                 })
                 .collect();
-            assert!(unused.is_empty(), "{namespace}: keys no code uses: {unused:?}");
+            assert!(
+                unused.is_empty(),
+                "{namespace}: keys no code uses: {unused:?}"
+            );
         }
     }
 

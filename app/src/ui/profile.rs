@@ -129,14 +129,14 @@ fn NotificationSection() -> impl IntoView {
         <section class="settings-section">
             <h2>{t!(i18n, common.profile_notifications_heading)}</h2>
             <div class="card settings-form">
-                <label class="checkbox">
+                <label class="check">
                     <input type="checkbox" data-testid="notify-sound" prop:checked=move || sound.get()
                         on:change=move |ev| set_sound(event_target_checked(&ev))/>
                     {t!(i18n, common.profile_sound)}
                 </label>
                 {move || match permission.get().as_str() {
                     "granted" => view! {
-                        <label class="checkbox">
+                        <label class="check">
                             <input type="checkbox" data-testid="notify-desktop" prop:checked=move || desktop.get()
                                 on:change=move |ev| set_desktop(event_target_checked(&ev))/>
                             {t!(i18n, common.profile_desktop)}
