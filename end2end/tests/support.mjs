@@ -31,6 +31,10 @@ export async function newPage(browser, viewport = DESKTOP, options = {}) {
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (err) => page.errors.push(err.message));
+  // A script or style our Content-Security-Policy blocked is an error too.
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) page.errors.push(msg.text());
+  });
   return page;
 }
 
@@ -88,7 +92,8 @@ export async function startFakeProviders({ profile = () => ({}) } = {}) {
 }
 
 /// Runs axe-core on the page and returns its serious and critical violations, each as
-/// "rule: target (summary)" lines, so an assertion shows what to fix.
+/// "rule: target (summary)" lines, so an assertion shows what to fix. The page must come
+/// from a context made with `{ bypassCSP: true }`: axe is injected as an inline script.
 export async function seriousA11yViolations(page) {
   const { createRequire } = await import('node:module');
   const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');

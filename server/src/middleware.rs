@@ -138,9 +138,36 @@ pub async fn server_fn_error_status(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// The Content-Security-Policy of every response: our own scripts, the page's inline
+/// hydration script by its per-response nonce, and the Wasm module; nothing from elsewhere.
+/// Inline `style` attributes are allowed (the list's spacers get their height on the
+/// server); `<style>` elements and inline event handlers are not. Files in `/media/` keep
+/// their own stricter policy.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data: blob:; \
+         media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Gives the response a fresh CSP nonce (the page's hydration scripts carry it, see
+/// `app::ui::shell`) and the security headers.
+pub async fn security_headers(mut request: Request, next: Next) -> Response {
+    let nonce = app::ui::CspNonce::generate();
+    request.extensions_mut().insert(nonce.clone());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(policy) = HeaderValue::from_str(&content_security_policy(&nonce.0)) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+    }
+    headers.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+    );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -1,6 +1,8 @@
 //! Typed settings from the environment, each checked with a message that says how to fix it.
 
+use crate::channels::ProviderPolicy;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 #[derive(Clone)]
 pub struct Settings {
@@ -24,6 +26,8 @@ pub struct Settings {
     pub twilio_api_url: String,
     /// The business's country: phone numbers written without a country code are its.
     pub default_country: app::phone::Country,
+    /// How long Confab waits for a provider and how it retries.
+    pub providers: ProviderPolicy,
 }
 
 impl std::fmt::Debug for Settings {
@@ -40,6 +44,7 @@ impl std::fmt::Debug for Settings {
             .field("graph_api_url", &self.graph_api_url)
             .field("twilio_api_url", &self.twilio_api_url)
             .field("default_country", &self.default_country)
+            .field("providers", &self.providers)
             .finish()
     }
 }
@@ -71,6 +76,67 @@ fn api_url(
             "{name} '{url}' must start with http:// or https://"
         ))
     }
+}
+
+/// A positive number of seconds (decimals allowed) no larger than `max`.
+fn seconds(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: Duration,
+    max: Duration,
+) -> Result<Duration, String> {
+    let Some(text) = get(name) else {
+        return Ok(default);
+    };
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .filter(|d| *d <= max)
+        .ok_or_else(|| {
+            format!(
+                "{name} '{text}' must be a number of seconds above 0 and at most {}",
+                max.as_secs()
+            )
+        })
+}
+
+/// A whole number from 1 to 100.
+fn attempts(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: i64,
+) -> Result<i64, String> {
+    let Some(text) = get(name) else {
+        return Ok(default);
+    };
+    text.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| (1..=100).contains(n))
+        .ok_or_else(|| format!("{name} '{text}' must be a whole number from 1 to 100"))
+}
+
+fn provider_policy(get: &impl Fn(&str) -> Option<String>) -> Result<ProviderPolicy, String> {
+    let default = ProviderPolicy::default();
+    Ok(ProviderPolicy {
+        // A reply is leased to one attempt for five minutes: an attempt must end sooner.
+        timeout: seconds(
+            get,
+            "CONFAB_PROVIDER_TIMEOUT_SECS",
+            default.timeout,
+            Duration::from_secs(120),
+        )?,
+        first_retry: seconds(
+            get,
+            "CONFAB_RETRY_DELAY_SECS",
+            default.first_retry,
+            ProviderPolicy::MAX_DELAY,
+        )?,
+        send_attempts: attempts(get, "CONFAB_SEND_ATTEMPTS", default.send_attempts)?,
+        media_attempts: attempts(get, "CONFAB_MEDIA_ATTEMPTS", default.media_attempts)?,
+    })
 }
 
 fn var(name: &str) -> Option<String> {
@@ -129,6 +195,7 @@ impl Settings {
                     format!("CONFAB_DEFAULT_COUNTRY '{iso}' must be BR, PT, US or GB")
                 })?,
             },
+            providers: provider_policy(&get)?,
         })
     }
 
@@ -175,6 +242,38 @@ mod tests {
         assert_eq!(s.public_url, "http://127.0.0.1:3000");
         assert!(s.demo);
         assert!(!s.secure_cookies());
+        assert_eq!(s.providers, ProviderPolicy::default());
+    }
+
+    #[test]
+    fn provider_patience_is_set_in_seconds_and_attempts() {
+        let s = settings(&[
+            ("CONFAB_PROVIDER_TIMEOUT_SECS", "1.5"),
+            ("CONFAB_RETRY_DELAY_SECS", "0.2"),
+            ("CONFAB_SEND_ATTEMPTS", "3"),
+            ("CONFAB_MEDIA_ATTEMPTS", "2"),
+        ])
+        .unwrap();
+        assert_eq!(s.providers.timeout, Duration::from_millis(1500));
+        assert_eq!(s.providers.first_retry, Duration::from_millis(200));
+        assert_eq!(
+            (s.providers.send_attempts, s.providers.media_attempts),
+            (3, 2)
+        );
+        for (name, bad) in [
+            ("CONFAB_PROVIDER_TIMEOUT_SECS", "0"),
+            ("CONFAB_PROVIDER_TIMEOUT_SECS", "600"),
+            ("CONFAB_PROVIDER_TIMEOUT_SECS", "soon"),
+            ("CONFAB_RETRY_DELAY_SECS", "-1"),
+            ("CONFAB_RETRY_DELAY_SECS", "NaN"),
+            ("CONFAB_SEND_ATTEMPTS", "0"),
+            ("CONFAB_MEDIA_ATTEMPTS", "1.5"),
+        ] {
+            assert!(
+                settings(&[(name, bad)]).unwrap_err().contains(name),
+                "{name}={bad}"
+            );
+        }
     }
 
     #[test]

@@ -91,6 +91,7 @@ impl Application {
             &settings.twilio_api_url,
             &settings.public_url,
             secret_key.clone(),
+            settings.providers,
         );
         let state = AppState {
             providers: Arc::new(providers.clone()),
@@ -196,15 +197,19 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || leptos::prelude::provide_context(context_state.clone()),
+            move || {
+                leptos::prelude::provide_context(context_state.clone());
+                app::ui::provide_csp_nonce();
+            },
             {
                 let options = state.leptos_options.clone();
                 move || app::shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(app::ui::provide_csp_nonce, app::shell))
         .layer(axum::middleware::from_fn(
             middleware::server_fn_error_status,
         ))

@@ -152,6 +152,9 @@ pub struct Attachment {
     pub state: AttachmentState,
     /// For a location: `lat,long`.
     pub place: Option<String>,
+    /// Why a failed file could not be fetched (the media worker's words, in English).
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 impl Attachment {

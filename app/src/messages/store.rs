@@ -44,7 +44,7 @@ async fn with_attachments(
     };
     let conversation = messages[0].conversation_id;
     let rows = sqlx::query(
-        "SELECT a.id, a.message_id, a.kind, a.mime, a.file_name, a.size_bytes, a.status, a.source_url
+        "SELECT a.id, a.message_id, a.kind, a.mime, a.file_name, a.size_bytes, a.status, a.source_url, a.error
            FROM attachments a JOIN messages m ON m.id = a.message_id
           WHERE m.conversation_id = $1 AND a.message_id BETWEEN $2 AND $3 ORDER BY a.id",
     )
@@ -61,19 +61,23 @@ async fn with_attachments(
         let kind =
             AttachmentKind::parse(&r.get::<String, _>("kind")).unwrap_or(AttachmentKind::File);
         let source: Option<String> = r.get("source_url");
+        let state = match r.get::<String, _>("status").as_str() {
+            "stored" => super::AttachmentState::Stored,
+            "failed" => super::AttachmentState::Failed,
+            _ => super::AttachmentState::Pending,
+        };
         message.attachments.push(super::Attachment {
             id: r.get("id"),
             kind,
             mime: r.get("mime"),
             file_name: r.get("file_name"),
             size_bytes: r.get("size_bytes"),
-            state: match r.get::<String, _>("status").as_str() {
-                "stored" => super::AttachmentState::Stored,
-                "failed" => super::AttachmentState::Failed,
-                _ => super::AttachmentState::Pending,
-            },
+            state,
             place: (kind == AttachmentKind::Location)
                 .then(|| source.and_then(|s| s.strip_prefix("geo:").map(str::to_owned)))
+                .flatten(),
+            error: (state == super::AttachmentState::Failed)
+                .then(|| r.get("error"))
                 .flatten(),
         });
     }
@@ -668,8 +672,12 @@ pub struct OutboundFile {
     pub file_name: String,
 }
 
-/// Pending replies whose time has come, oldest first.
-pub async fn due_outbound(db: &Db, limit: i64) -> StoreResult<Vec<OutboundJob>> {
+/// Pending replies of a channel whose time has come, oldest first.
+pub async fn due_outbound(
+    db: &Db,
+    channel: ChannelId,
+    limit: i64,
+) -> StoreResult<Vec<OutboundJob>> {
     let rows = sqlx::query(
         "SELECT m.id, m.conversation_id, m.channel_id, m.body, m.attempts, m.template, ct.external_id, c.last_inbound_at,
                 a.id AS attachment_id, a.kind AS attachment_kind, a.mime AS attachment_mime, a.file_name AS attachment_name
@@ -677,12 +685,13 @@ pub async fn due_outbound(db: &Db, limit: i64) -> StoreResult<Vec<OutboundJob>> 
            JOIN conversations c ON c.id = m.conversation_id
            JOIN contacts ct ON ct.id = c.contact_id
            LEFT JOIN attachments a ON a.message_id = m.id
-          WHERE m.status = 'pending' AND m.next_attempt_at <= $1
+          WHERE m.status = 'pending' AND m.next_attempt_at <= $1 AND m.channel_id = $3
           ORDER BY m.next_attempt_at, m.id
           LIMIT $2",
     )
     .bind(now_ms())
     .bind(limit)
+    .bind(channel.0)
     .fetch_all(&db.read)
     .await?;
     Ok(rows
@@ -727,13 +736,19 @@ pub async fn claim(db: &Db, job: &OutboundJob, until: i64) -> StoreResult<bool> 
     Ok(done.rows_affected() == 1)
 }
 
-/// When the next pending reply falls due, if any (the sender sleeps until then).
-pub async fn next_due_at(db: &Db) -> StoreResult<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM messages WHERE status = 'pending'")
-            .fetch_one(&db.read)
-            .await?,
+/// When the next pending reply of each channel falls due (the sender starts a channel's
+/// deliveries then, and sleeps until the earliest).
+pub async fn next_due_by_channel(db: &Db) -> StoreResult<Vec<(ChannelId, i64)>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT channel_id, MIN(next_attempt_at) FROM messages
+          WHERE status = 'pending' AND next_attempt_at IS NOT NULL GROUP BY channel_id",
     )
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(channel, at)| (ChannelId(channel), at))
+        .collect())
 }
 
 /// What became of one delivery attempt.
@@ -952,14 +967,30 @@ pub struct PendingAttachment {
     pub attempts: i64,
 }
 
-/// Attachments waiting for the media worker, oldest first.
-pub async fn pending_attachments(db: &Db, limit: i64) -> StoreResult<Vec<PendingAttachment>> {
+/// Attachments waiting for the media worker whose time has come, oldest first, except
+/// those of `busy` channels (the worker fetches as many of theirs as it may already).
+pub async fn pending_attachments(
+    db: &Db,
+    limit: i64,
+    busy: &[ChannelId],
+) -> StoreResult<Vec<PendingAttachment>> {
+    let busy = format!(
+        "[{}]",
+        busy.iter()
+            .map(|c| c.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     let rows = sqlx::query(
         "SELECT a.id, a.message_id, m.conversation_id, m.channel_id, a.source_url, a.provider_media_id, a.attempts
            FROM attachments a JOIN messages m ON m.id = a.message_id
-          WHERE a.status = 'pending' ORDER BY a.id LIMIT $1",
+          WHERE a.status = 'pending' AND a.next_attempt_at <= $2
+            AND m.channel_id NOT IN (SELECT value FROM json_each($3))
+          ORDER BY a.id LIMIT $1",
     )
     .bind(limit)
+    .bind(now_ms())
+    .bind(busy)
     .fetch_all(&db.read)
     .await?;
     Ok(rows
@@ -976,6 +1007,19 @@ pub async fn pending_attachments(db: &Db, limit: i64) -> StoreResult<Vec<Pending
         .collect())
 }
 
+/// Takes an attachment for one fetch: it is not due again before `until` (a worker that
+/// dies mid-fetch leaves it to be fetched after that).
+pub async fn claim_attachment(db: &Db, id: i64, until: i64) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE attachments SET next_attempt_at = $2 WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(until)
+    .execute(&db.write)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// What became of one fetch of an attachment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaOutcome {
@@ -984,8 +1028,11 @@ pub enum MediaOutcome {
         mime: String,
         size_bytes: i64,
     },
-    /// Try again later (the worker's next pass), unless it is the last attempt.
-    Failed { reason: String, give_up: bool },
+    /// Not fetched: tried again at `retry_at` (UTC ms), or never when it is `None`.
+    Failed {
+        reason: String,
+        retry_at: Option<i64>,
+    },
 }
 
 /// Records a fetch; returns the message's update for the thread when it changed.
@@ -1012,17 +1059,18 @@ pub async fn record_media(
             .execute(&mut *tx)
             .await?;
         }
-        MediaOutcome::Failed { reason, give_up } => {
+        MediaOutcome::Failed { reason, retry_at } => {
             sqlx::query(
                 "UPDATE attachments SET attempts = attempts + 1, error = $2,
-                        status = CASE WHEN $3 = 1 THEN 'failed' ELSE status END WHERE id = $1",
+                        next_attempt_at = COALESCE($3, next_attempt_at),
+                        status = CASE WHEN $3 IS NULL THEN 'failed' ELSE status END WHERE id = $1",
             )
             .bind(pending.id)
             .bind(reason)
-            .bind(*give_up as i64)
+            .bind(*retry_at)
             .execute(&mut *tx)
             .await?;
-            if !give_up {
+            if retry_at.is_some() {
                 tx.commit().await?;
                 return Ok(Vec::new());
             }

@@ -20,8 +20,16 @@ pub fn EmployeeArea() -> impl IntoView {
     let live = use_live();
     // One request per live event feeds both the red dot and the tab title.
     let attention = Resource::new(move || live.version.get(), |_| get_inbox_attention());
-    let attention_now =
-        Signal::derive(move || attention.get().and_then(|r| r.ok()).unwrap_or_default());
+    // The title is the document's, not part of the hydrated markup: it follows the count
+    // once the page is live (reading the resource earlier would be outside any Suspense).
+    let mounted = crate::ui::time::use_mounted();
+    let attention_now = Signal::derive(move || {
+        mounted
+            .get()
+            .then(|| attention.get().and_then(|r| r.ok()))
+            .flatten()
+            .unwrap_or_default()
+    });
     #[cfg(feature = "hydrate")]
     crate::ui::notify::watch_new_messages(live, i18n);
     // The profile's language wins: sign-in sets its cookie, but the page after sign-in

@@ -24,6 +24,35 @@ pub mod time;
 pub mod tokens;
 pub mod upload;
 
+/// A response's Content-Security-Policy nonce: made by the server's security-headers
+/// middleware (which puts it in the policy) and given to Leptos by [`provide_csp_nonce`],
+/// so that the inline hydration and resource scripts carry it.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CspNonce(pub String);
+
+#[cfg(feature = "ssr")]
+impl CspNonce {
+    /// 128 random bits, in hex.
+    pub fn generate() -> Self {
+        use rand::RngCore;
+        let mut bytes = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        CspNonce(hex::encode(bytes))
+    }
+}
+
+/// Gives Leptos the response's nonce. Call it in the render's additional context (the
+/// root owner): the resource scripts streamed after the app read it there.
+#[cfg(feature = "ssr")]
+pub fn provide_csp_nonce() {
+    if let Some(nonce) = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CspNonce>().cloned())
+    {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+    }
+}
+
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>

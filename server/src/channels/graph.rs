@@ -2,7 +2,7 @@
 //! provider's error body mapped to what Confab does about it.
 
 use super::inbound::meta::{classify_graph_error, GraphErrorClass};
-use super::{transport_error, ProviderContext, SendError};
+use super::{transport_error, with_retry_after, ProviderContext, SendError};
 use app::channels::store::ChannelConfig;
 use app::channels::ChannelKind;
 
@@ -29,6 +29,7 @@ pub async fn post_messages(
         .await
         .map_err(|e| transport_error(provider, &e))?;
     let status = response.status();
+    let headers = response.headers().clone();
     let bytes = response
         .bytes()
         .await
@@ -40,12 +41,13 @@ pub async fn post_messages(
             ))
         });
     }
-    Err(match classify_graph_error(status.as_u16(), &bytes) {
+    let error = match classify_graph_error(status.as_u16(), &bytes) {
         GraphErrorClass::SyncLost(reason) => SendError::SyncLost(reason),
         GraphErrorClass::WindowClosed(reason) => SendError::WindowClosed(reason),
         GraphErrorClass::RetryLater(reason) => SendError::RetryLater(reason),
         GraphErrorClass::Rejected(reason) => SendError::Rejected(reason),
-    })
+    };
+    Err(with_retry_after(error, &headers))
 }
 
 /// The string at `path` in a JSON answer, or a retryable error naming what was missing.

@@ -2,7 +2,8 @@
 //! and auth token), with a status callback to this channel's webhook. SMS has no window.
 
 use super::{
-    transport_error, webhook_url, ChannelProvider, ProviderContext, SendError, SendReceipt,
+    transport_error, webhook_url, with_retry_after, ChannelProvider, ProviderContext, SendError,
+    SendReceipt,
 };
 use app::channels::store::ChannelConfig;
 use app::messages::store::OutboundJob;
@@ -69,14 +70,20 @@ impl ChannelProvider for TwilioSms {
             .await
             .map_err(|e| transport_error("Twilio", &e))?;
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = response
             .bytes()
             .await
             .map_err(|e| transport_error("Twilio", &e))?;
         if !status.is_success() {
-            return Err(classify_error(status.as_u16(), &bytes));
+            return Err(with_retry_after(
+                classify_error(status.as_u16(), &bytes),
+                &headers,
+            ));
         }
-        let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        let answer: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| {
+            SendError::RetryLater("Twilio answered with something that is not JSON.".into())
+        })?;
         let sid = answer.get("sid").and_then(|s| s.as_str()).ok_or_else(|| {
             SendError::RetryLater("Twilio answered without a message SID.".into())
         })?;

@@ -3,19 +3,28 @@
 //! hosts are fetched (no request to loopback or private addresses on a lead's say-so),
 //! with a size cap and a content-type check; employees get files through `/media/{id}`.
 
-use crate::channels::ProviderContext;
+use crate::channels::{transport_fault, ProviderContext};
 use app::channels::store::ChannelConfig;
 use app::channels::ChannelKind;
+use app::ids::ChannelId;
 use app::messages::store::{self as messages, MediaOutcome, PendingAttachment};
 use app::state::AppState;
+use app::store::now_ms;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The largest file Confab keeps (WhatsApp's own limit for documents is 100 MB; leads'
 /// photos and voice notes are far below this).
 pub const MAX_MEDIA_BYTES: usize = 25 * 1024 * 1024;
-const MAX_ATTEMPTS: i64 = 5;
 const BATCH: i64 = 16;
+/// Fetches under way at once per channel: a provider that hangs holds up only these.
+const PER_CHANNEL: usize = 4;
+/// How often the worker looks for new files.
+const POLL: Duration = Duration::from_secs(1);
+/// How long a file being fetched is not due again (longer than any fetch).
+const LEASE_MS: i64 = 5 * 60 * 1000;
 
 /// Hosts each provider serves media from.
 fn provider_hosts(kind: ChannelKind) -> &'static [&'static str] {
@@ -95,54 +104,153 @@ pub fn allowed_media_type(mime: &str) -> bool {
     }
 }
 
-/// Runs forever: a pass every few seconds over what is pending.
+/// Fetches under way, per channel.
+type InFlight = Arc<Mutex<HashMap<ChannelId, usize>>>;
+
+/// Runs forever: starts the fetches that are due, each in its own task (at most
+/// [`PER_CHANNEL`] per channel), so a file that never comes holds up no other; looks
+/// again every second, and as soon as a fetch ends.
 pub async fn run(state: AppState, ctx: ProviderContext, media_dir: PathBuf) {
+    let in_flight = InFlight::default();
+    let ended = Arc::new(tokio::sync::Notify::new());
     loop {
-        match fetch_pending(&state, &ctx, &media_dir).await {
-            Ok(0) => tokio::time::sleep(Duration::from_secs(3)).await,
-            Ok(_) => {}
-            Err(err) => {
-                tracing::warn!(error = %err, "media worker could not read its work");
-                tokio::time::sleep(Duration::from_secs(5)).await;
-            }
+        match start_due(&state, &ctx, &media_dir, &in_flight, &ended).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(err) => tracing::warn!(error = %err, "media worker could not read its work"),
+        }
+        tokio::select! {
+            _ = ended.notified() => {}
+            _ = tokio::time::sleep(POLL) => {}
         }
     }
 }
 
-/// One pass; returns how many attachments it tried.
-pub async fn fetch_pending(
+/// Starts the due fetches there is room for; true when there may be more at once.
+async fn start_due(
     state: &AppState,
     ctx: &ProviderContext,
     media_dir: &Path,
-) -> Result<usize, app::store::StoreError> {
-    let pending = messages::pending_attachments(&state.db, BATCH).await?;
+    in_flight: &InFlight,
+    ended: &Arc<tokio::sync::Notify>,
+) -> Result<bool, app::store::StoreError> {
+    let full: Vec<ChannelId> = in_flight
+        .lock()
+        .expect("fetches in flight")
+        .iter()
+        .filter(|(_, n)| **n >= PER_CHANNEL)
+        .map(|(channel, _)| *channel)
+        .collect();
+    let pending = messages::pending_attachments(&state.db, BATCH, &full).await?;
+    let mut started = 0;
     for item in &pending {
-        let channel =
-            app::channels::store::config(&state.db, &state.secret_key, item.channel_id).await;
-        let outcome = match channel {
-            Err(err) => MediaOutcome::Failed {
-                reason: format!("the channel's credentials cannot be read: {err}"),
-                give_up: true,
-            },
-            Ok(Some(channel)) => match fetch_one(ctx, &channel, item, media_dir).await {
-                Ok(outcome) => outcome,
-                Err(reason) => MediaOutcome::Failed {
-                    reason,
-                    give_up: item.attempts + 1 >= MAX_ATTEMPTS,
-                },
-            },
-            Ok(None) => MediaOutcome::Failed {
-                reason: "the channel was removed".into(),
-                give_up: true,
-            },
-        };
-        if let MediaOutcome::Failed { reason, .. } = &outcome {
-            tracing::info!(attachment = item.id, %reason, "media not fetched");
+        let room = in_flight
+            .lock()
+            .expect("fetches in flight")
+            .get(&item.channel_id)
+            .is_none_or(|n| *n < PER_CHANNEL);
+        if !room || !messages::claim_attachment(&state.db, item.id, now_ms() + LEASE_MS).await? {
+            continue;
         }
-        let events = messages::record_media(&state.db, item, &outcome).await?;
-        state.bus.publish(events);
+        *in_flight
+            .lock()
+            .expect("fetches in flight")
+            .entry(item.channel_id)
+            .or_default() += 1;
+        started += 1;
+        let (state, ctx, media_dir, item) = (
+            state.clone(),
+            ctx.clone(),
+            media_dir.to_owned(),
+            item.clone(),
+        );
+        let slot = Slot {
+            in_flight: in_flight.clone(),
+            channel: item.channel_id,
+            ended: ended.clone(),
+        };
+        tokio::spawn(async move {
+            let _slot = slot;
+            fetch_and_record(&state, &ctx, &media_dir, &item).await;
+        });
     }
-    Ok(pending.len())
+    Ok(started > 0 && pending.len() as i64 == BATCH)
+}
+
+/// A fetch's place among its channel's: given back when the fetch ends, however it ends.
+struct Slot {
+    in_flight: InFlight,
+    channel: ChannelId,
+    ended: Arc<tokio::sync::Notify>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut counts) = self.in_flight.lock() {
+            if let Some(n) = counts.get_mut(&self.channel) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    counts.remove(&self.channel);
+                }
+            }
+        }
+        self.ended.notify_one();
+    }
+}
+
+/// One fetch of one file, recorded: stored, to be tried again after a backoff, or given up.
+async fn fetch_and_record(
+    state: &AppState,
+    ctx: &ProviderContext,
+    media_dir: &Path,
+    item: &PendingAttachment,
+) {
+    let channel = app::channels::store::config(&state.db, &state.secret_key, item.channel_id).await;
+    let outcome = match channel {
+        Err(err) => MediaOutcome::Failed {
+            reason: format!("the channel's credentials cannot be read: {err}"),
+            retry_at: None,
+        },
+        Ok(Some(channel)) => match fetch_one(ctx, &channel, item, media_dir).await {
+            Ok(outcome) => outcome,
+            Err(reason) => passing_fault(ctx, item, reason, now_ms()),
+        },
+        Ok(None) => MediaOutcome::Failed {
+            reason: "the channel was removed".into(),
+            retry_at: None,
+        },
+    };
+    if let MediaOutcome::Failed { reason, .. } = &outcome {
+        tracing::info!(attachment = item.id, %reason, "media not fetched");
+    }
+    match messages::record_media(&state.db, item, &outcome).await {
+        Ok(events) => state.bus.publish(events),
+        Err(err) => tracing::warn!(error = %err, attachment = item.id, "could not record a fetch"),
+    }
+}
+
+/// A fault that may pass: tried again after the backoff, until `media_attempts` were made.
+fn passing_fault(
+    ctx: &ProviderContext,
+    item: &PendingAttachment,
+    reason: String,
+    now: i64,
+) -> MediaOutcome {
+    let policy = &ctx.policy;
+    if item.attempts + 1 < policy.media_attempts {
+        MediaOutcome::Failed {
+            reason,
+            retry_at: Some(now + policy.delay(item.attempts, None).as_millis() as i64),
+        }
+    } else {
+        MediaOutcome::Failed {
+            reason: format!(
+                "{reason} (gave up after {} attempts)",
+                policy.media_attempts
+            ),
+            retry_at: None,
+        }
+    }
 }
 
 async fn fetch_one(
@@ -159,34 +267,42 @@ async fn fetch_one(
             if media_id.is_empty() || !media_id.bytes().all(|b| b.is_ascii_digit()) {
                 return Ok(MediaOutcome::Failed {
                     reason: "the media id is not a number".into(),
-                    give_up: true,
+                    retry_at: None,
                 });
             }
             let lookup = format!("{}/{}", ctx.graph_api_url, media_id);
-            let answer: serde_json::Value = ctx
+            let response = ctx
                 .http
                 .get(lookup)
                 .bearer_auth(token.unwrap_or_default())
                 .send()
                 .await
-                .map_err(|e| format!("media lookup failed: {}", e.without_url()))?
-                .error_for_status()
-                .map_err(|e| format!("media lookup refused: {}", e.without_url()))?
-                .json()
-                .await
-                .map_err(|_| "media lookup answered with something that is not JSON".to_owned())?;
+                .map_err(|e| format!("WhatsApp's media lookup {}", transport_fault(&e)))?;
+            if !response.status().is_success() {
+                return Err(format!(
+                    "WhatsApp's media lookup answered HTTP {}",
+                    response.status().as_u16()
+                ));
+            }
+            let answer: serde_json::Value = response.json().await.map_err(|e| {
+                if e.is_decode() {
+                    "WhatsApp's media lookup answered with something that is not JSON".to_owned()
+                } else {
+                    format!("WhatsApp's media lookup {}", transport_fault(&e))
+                }
+            })?;
             answer
                 .get("url")
                 .and_then(|u| u.as_str())
                 .map(str::to_owned)
-                .ok_or("media lookup answered without a URL")?
+                .ok_or("WhatsApp's media lookup answered without a URL")?
         }
         _ => item.source_url.clone().ok_or("no URL to fetch")?,
     };
     if !allowed_media_url(kind, &url, ctx) {
         return Ok(MediaOutcome::Failed {
             reason: "the file is not on the provider's own servers".into(),
-            give_up: true,
+            retry_at: None,
         });
     }
     let mut response = get_following_redirects(ctx, channel, &url).await?;
@@ -206,7 +322,7 @@ async fn fetch_one(
     if !allowed_media_type(&mime) {
         return Ok(MediaOutcome::Failed {
             reason: format!("files of type {mime} are not kept"),
-            give_up: true,
+            retry_at: None,
         });
     }
     if response
@@ -219,7 +335,7 @@ async fn fetch_one(
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| format!("download broke off: {}", e.without_url()))?
+        .map_err(|e| format!("the provider {}", transport_fault(&e)))?
     {
         if bytes.len() + chunk.len() > MAX_MEDIA_BYTES {
             return Ok(too_big());
@@ -285,7 +401,7 @@ async fn get_following_redirects(
         let response = request
             .send()
             .await
-            .map_err(|e| format!("download failed: {}", e.without_url()))?;
+            .map_err(|e| format!("the provider {}", transport_fault(&e)))?;
         if !response.status().is_redirection() {
             return Ok(response);
         }
@@ -306,7 +422,7 @@ fn too_big() -> MediaOutcome {
             "the file is larger than {} MB",
             MAX_MEDIA_BYTES / (1024 * 1024)
         ),
-        give_up: true,
+        retry_at: None,
     }
 }
 
@@ -320,7 +436,37 @@ mod tests {
             "https://api.twilio.com",
             "http://x",
             app::channels::credentials::SecretKey::generate(),
+            Default::default(),
         )
+    }
+
+    #[test]
+    fn passing_faults_back_off_then_give_up() {
+        use app::ids::{ConversationId, MessageId};
+        let ctx = ctx();
+        let item = |attempts| PendingAttachment {
+            id: 1,
+            message_id: MessageId(1),
+            conversation_id: ConversationId(1),
+            channel_id: ChannelId(1),
+            source_url: None,
+            provider_media_id: None,
+            attempts,
+        };
+        let fault = |attempts| passing_fault(&ctx, &item(attempts), "HTTP 500".into(), 1_000);
+        let retry_at = |at| MediaOutcome::Failed {
+            reason: "HTTP 500".into(),
+            retry_at: Some(at),
+        };
+        assert_eq!(fault(0), retry_at(3_000));
+        assert_eq!(fault(3), retry_at(17_000));
+        assert_eq!(
+            fault(4),
+            MediaOutcome::Failed {
+                reason: "HTTP 500 (gave up after 5 attempts)".into(),
+                retry_at: None
+            }
+        );
     }
 
     #[test]

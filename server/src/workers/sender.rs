@@ -1,51 +1,65 @@
 //! The outbound sender: takes pending replies from the outbox, delivers them through their
 //! channel's provider, records sent / failed with bounded retries and backoff. It wakes when
 //! a reply is queued and when the next retry falls due.
+//!
+//! Each channel is delivered by its own task, its replies one after another (in the order
+//! they were written), so a provider that hangs or fails holds up only its own channel:
+//! the others, and the inbox itself, go on.
 
-use crate::channels::{provider_for, ProviderContext, SendError};
+use crate::channels::{provider_for, ProviderContext, ProviderPolicy, SendError};
 use app::channels::ChannelStatus;
+use app::ids::ChannelId;
 use app::messages::store::{self as messages, DeliveryOutcome, OutboundJob};
 use app::state::AppState;
 use app::state::ReadReceipt;
 use app::store::now_ms;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const BATCH: i64 = 32;
-/// Attempts before a passing fault becomes a failure the employee sees.
-pub const MAX_ATTEMPTS: i64 = 8;
 const LONGEST_SLEEP: Duration = Duration::from_secs(30);
 /// How long a reply being delivered is not due again (longer than any provider call).
 const LEASE_MS: i64 = 5 * 60 * 1000;
 
-/// Delay before attempt `attempts + 1`: 2 s, 4 s, 8 s … capped at five minutes.
-pub fn backoff_ms(attempts: i64) -> i64 {
-    let exp = attempts.clamp(0, 20) as u32;
-    (2_000i64.saturating_mul(1 << exp)).min(300_000)
-}
-
-/// Turns a provider's answer into what the store records.
+/// Turns a provider's answer into what the store records: a passing fault is retried
+/// after [`ProviderPolicy::delay`] until `send_attempts` attempts were made.
 pub fn outcome_for(
     job: &OutboundJob,
     result: Result<crate::channels::SendReceipt, SendError>,
     now: i64,
+    policy: &ProviderPolicy,
 ) -> DeliveryOutcome {
-    match result {
-        Ok(receipt) => DeliveryOutcome::Sent {
-            provider_id: receipt.provider_id,
-            delivered: receipt.delivered,
-        },
-        Err(SendError::RetryLater(reason)) if job.attempts + 1 < MAX_ATTEMPTS => {
-            DeliveryOutcome::RetryAt {
-                at: now + backoff_ms(job.attempts),
-                reason,
+    let (reason, asked) = match result {
+        Ok(receipt) => {
+            return DeliveryOutcome::Sent {
+                provider_id: receipt.provider_id,
+                delivered: receipt.delivered,
             }
         }
-        Err(SendError::RetryLater(reason)) => DeliveryOutcome::Failed {
-            reason: format!("{reason} (gave up after {MAX_ATTEMPTS} attempts)"),
-        },
+        Err(SendError::RetryLater(reason)) => (reason, None),
+        Err(SendError::RetryAfter(reason, wait)) => (reason, Some(wait)),
         Err(SendError::Rejected(reason))
         | Err(SendError::WindowClosed(reason))
-        | Err(SendError::SyncLost(reason)) => DeliveryOutcome::Failed { reason },
+        | Err(SendError::SyncLost(reason)) => return DeliveryOutcome::Failed { reason },
+    };
+    if job.attempts + 1 < policy.send_attempts {
+        DeliveryOutcome::RetryAt {
+            at: now + policy.delay(job.attempts, asked).as_millis() as i64,
+            reason,
+        }
+    } else {
+        let stop = if reason.ends_with(['.', '!', '?']) {
+            ""
+        } else {
+            "."
+        };
+        DeliveryOutcome::Failed {
+            reason: format!(
+                "{reason}{stop} Gave up after {} attempts.",
+                policy.send_attempts
+            ),
+        }
     }
 }
 
@@ -60,7 +74,7 @@ async fn deliver(state: &AppState, ctx: &ProviderContext, job: &OutboundJob) -> 
             }
             Err(err) => {
                 return DeliveryOutcome::RetryAt {
-                    at: now_ms() + backoff_ms(job.attempts),
+                    at: now_ms() + ctx.policy.delay(job.attempts, None).as_millis() as i64,
                     reason: format!("database: {err}"),
                 }
             }
@@ -93,30 +107,97 @@ async fn deliver(state: &AppState, ctx: &ProviderContext, job: &OutboundJob) -> 
         }
         _ => {}
     }
-    outcome_for(job, result, now_ms())
+    outcome_for(job, result, now_ms(), &ctx.policy)
 }
 
-/// Runs forever, delivering what falls due.
+/// The channels whose deliveries are under way.
+type Busy = Arc<Mutex<HashSet<ChannelId>>>;
+
+/// Runs forever: starts a channel's deliveries when its replies fall due, and sleeps until
+/// the next one does, a reply is queued, or a channel's deliveries end.
 pub async fn run(state: AppState, ctx: ProviderContext) {
+    let busy = Busy::default();
     loop {
-        let jobs = match messages::due_outbound(&state.db, BATCH).await {
-            Ok(jobs) => jobs,
+        let due = match messages::next_due_by_channel(&state.db).await {
+            Ok(due) => due,
             Err(err) => {
                 tracing::warn!(error = %err, "sender could not read the outbox");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
         };
+        let now = now_ms();
+        let mut sleep_for = LONGEST_SLEEP;
+        for (channel, at) in due {
+            if busy.lock().expect("busy channels").contains(&channel) {
+                // Its task looks for more before it ends, and wakes us when it does.
+                continue;
+            }
+            if at > now {
+                sleep_for = sleep_for.min(Duration::from_millis((at - now) as u64));
+                continue;
+            }
+            busy.lock().expect("busy channels").insert(channel);
+            let lane = Lane {
+                busy: busy.clone(),
+                channel,
+                wake: state.outbox.clone(),
+            };
+            let (state, ctx) = (state.clone(), ctx.clone());
+            tokio::spawn(async move {
+                let _lane = lane;
+                deliver_channel(&state, &ctx, channel).await;
+            });
+        }
+        tokio::select! {
+            _ = state.outbox.notified() => {}
+            _ = tokio::time::sleep(sleep_for) => {}
+        }
+    }
+}
+
+/// A channel's deliveries under way: when they end, however they end, the channel is free
+/// again and the sender looks at once for what became due meanwhile.
+struct Lane {
+    busy: Busy,
+    channel: ChannelId,
+    wake: Arc<tokio::sync::Notify>,
+}
+
+impl Drop for Lane {
+    fn drop(&mut self) {
+        if let Ok(mut busy) = self.busy.lock() {
+            busy.remove(&self.channel);
+        }
+        self.wake.notify_one();
+    }
+}
+
+/// Delivers a channel's due replies, oldest first, until none is due.
+async fn deliver_channel(state: &AppState, ctx: &ProviderContext, channel: ChannelId) {
+    loop {
+        let jobs = match messages::due_outbound(&state.db, channel, BATCH).await {
+            Ok(jobs) => jobs,
+            Err(err) => {
+                tracing::warn!(error = %err, "sender could not read the outbox");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                return;
+            }
+        };
+        if jobs.is_empty() {
+            return;
+        }
         for job in &jobs {
             match messages::claim(&state.db, job, now_ms() + LEASE_MS).await {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(err) => {
                     tracing::warn!(error = %err, "sender could not claim a reply");
-                    continue;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    return;
                 }
             }
-            let outcome = deliver(&state, &ctx, job).await;
+            let outcome = deliver(state, ctx, job).await;
             if let DeliveryOutcome::Failed { reason } = &outcome {
                 tracing::warn!(message = %job.message_id, %reason, "reply not delivered");
             }
@@ -126,19 +207,6 @@ pub async fn run(state: AppState, ctx: ProviderContext) {
                     tracing::error!(error = %err, message = %job.message_id, "could not record a delivery")
                 }
             }
-        }
-        if jobs.len() as i64 == BATCH {
-            continue;
-        }
-        let sleep_for = match messages::next_due_at(&state.db).await {
-            Ok(Some(at)) => Duration::from_millis(
-                (at - now_ms()).clamp(0, LONGEST_SLEEP.as_millis() as i64) as u64,
-            ),
-            _ => LONGEST_SLEEP,
-        };
-        tokio::select! {
-            _ = state.outbox.notified() => {}
-            _ = tokio::time::sleep(sleep_for) => {}
         }
     }
 }
@@ -171,7 +239,7 @@ pub async fn run_read_receipts(
 mod tests {
     use super::*;
     use crate::channels::SendReceipt;
-    use app::ids::{ChannelId, ConversationId, MessageId};
+    use app::ids::{ConversationId, MessageId};
 
     fn job(attempts: i64) -> OutboundJob {
         OutboundJob {
@@ -188,16 +256,14 @@ mod tests {
     }
 
     #[test]
-    fn backoff_grows_and_is_capped() {
-        assert_eq!(backoff_ms(0), 2_000);
-        assert_eq!(backoff_ms(1), 4_000);
-        assert_eq!(backoff_ms(5), 64_000);
-        assert_eq!(backoff_ms(50), 300_000);
-    }
-
-    #[test]
     fn passing_faults_retry_until_the_limit() {
-        let retry = outcome_for(&job(0), Err(SendError::RetryLater("503".into())), 1_000);
+        let policy = ProviderPolicy::default();
+        let retry = outcome_for(
+            &job(0),
+            Err(SendError::RetryLater("503".into())),
+            1_000,
+            &policy,
+        );
         assert_eq!(
             retry,
             DeliveryOutcome::RetryAt {
@@ -205,12 +271,27 @@ mod tests {
                 reason: "503".into()
             }
         );
-        let last = outcome_for(
-            &job(MAX_ATTEMPTS - 1),
-            Err(SendError::RetryLater("503".into())),
+        let asked = outcome_for(
+            &job(1),
+            Err(SendError::RetryAfter("429".into(), Duration::from_secs(60))),
             0,
+            &policy,
         );
-        assert!(matches!(last, DeliveryOutcome::Failed { reason } if reason.contains("gave up")));
+        assert!(matches!(asked, DeliveryOutcome::RetryAt { at: 60_000, .. }));
+        let last = outcome_for(
+            &job(policy.send_attempts - 1),
+            Err(SendError::RetryLater(
+                "Messenger did not answer in time.".into(),
+            )),
+            0,
+            &policy,
+        );
+        assert_eq!(
+            last,
+            DeliveryOutcome::Failed {
+                reason: "Messenger did not answer in time. Gave up after 8 attempts.".into()
+            }
+        );
     }
 
     #[test]
@@ -219,6 +300,7 @@ mod tests {
             &job(0),
             Err(SendError::WindowClosed("24-hour window closed".into())),
             0,
+            &ProviderPolicy::default(),
         );
         assert_eq!(
             out,
@@ -233,6 +315,7 @@ mod tests {
                 delivered: false,
             }),
             0,
+            &ProviderPolicy::default(),
         );
         assert_eq!(
             ok,

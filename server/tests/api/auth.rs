@@ -312,3 +312,63 @@ async fn pages_follow_the_browsers_language_without_a_choice() {
         assert!(page.contains(word), "{accept} → {word}");
     }
 }
+
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_with_a_fresh_nonce() {
+    let app = spawn_app().await;
+    let agent = app.signed_in_agent().await;
+    let mut nonces = Vec::new();
+    // A public page, the not-found page (the fallback renders it) and a signed-in page
+    // whose data streams in inline scripts.
+    for (who, path) in [
+        (client(), "/login"),
+        (agent.clone(), "/no-such-page"),
+        (agent.clone(), "/conversations"),
+    ] {
+        let response = who.get(app.url(path)).send().await.unwrap();
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        for part in [
+            "default-src 'self'",
+            "'wasm-unsafe-eval'",
+            "object-src 'none'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ] {
+            assert!(policy.contains(part), "{part} in {policy}");
+        }
+        assert!(!policy.contains("'unsafe-eval'"), "{policy}");
+        assert!(
+            !policy.contains("script-src 'self' 'unsafe-inline'"),
+            "{policy}"
+        );
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .expect("a nonce in script-src")
+            .to_owned();
+        assert_eq!(nonce.len(), 32, "128 bits in hex: {nonce}");
+        let page = response.text().await.unwrap();
+        // Every inline script with content carries the nonce; none would run otherwise.
+        // (An empty `<script></script>` never runs, so a policy never blocks it.)
+        let mut with_content = 0;
+        for rest in page.split("<script").skip(1) {
+            let (tag, after) = rest.split_once('>').unwrap_or((rest, ""));
+            if after.starts_with("</script>") && !tag.contains("src=") {
+                continue;
+            }
+            with_content += 1;
+            assert!(
+                tag.contains(&format!(r#"nonce="{nonce}""#)),
+                "{path}: a script without the nonce: <script{tag}>{}",
+                &after[..after.len().min(120)]
+            );
+        }
+        assert!(with_content > 0, "{path} hydrates with a script");
+        nonces.push(nonce);
+    }
+    assert_ne!(nonces[0], nonces[1], "a new nonce for every response");
+}

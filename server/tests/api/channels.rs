@@ -40,14 +40,20 @@ pub struct Channels {
 
 impl Channels {
     pub async fn start() -> Channels {
+        Channels::start_with(&[]).await
+    }
+
+    /// Starts with more settings (e.g. shorter provider timeouts and retry delays).
+    pub async fn start_with(settings: &[(&str, &str)]) -> Channels {
         let fake = FakeProvider::start().await;
-        let app = spawn_app_with(&[
+        let mut all = vec![
             ("CONFAB_SECRET_KEY", KEY),
-            ("CONFAB_GRAPH_API_URL", &fake.url),
-            ("CONFAB_TWILIO_API_URL", &fake.url),
+            ("CONFAB_GRAPH_API_URL", fake.url.as_str()),
+            ("CONFAB_TWILIO_API_URL", fake.url.as_str()),
             ("CONFAB_PUBLIC_URL", "https://inbox.example.com"),
-        ])
-        .await;
+        ];
+        all.extend_from_slice(settings);
+        let app = spawn_app_with(&all).await;
         Channels { app, fake }
     }
 

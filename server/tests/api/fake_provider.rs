@@ -1,13 +1,15 @@
 //! An in-process fake of the providers' APIs (Graph API for Messenger, Instagram and
 //! WhatsApp; Twilio's REST API): records every request and answers as the documented
-//! responses do, or with scripted answers (errors, 500s) queued by a test.
+//! responses do, or with scripted answers (errors, 500s) queued by a test, or with faults:
+//! slow answers, any status with any headers and body, a connection closed mid-answer.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::IntoResponse;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -17,6 +19,58 @@ pub struct Recorded {
     pub authorization: Option<String>,
     pub content_type: Option<String>,
     pub body: String,
+    /// When the request arrived (before any scripted delay).
+    pub at: Instant,
+}
+
+/// How the fake answers a request instead of (or before) its documented answer.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// This status, headers and raw body: an error, an HTML page, half a JSON document.
+    Answer {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// Waits this long, then answers as documented (Confab has given up by then when it
+    /// is longer than its timeout).
+    Delay(Duration),
+    /// A 200 whose body stops after these bytes: the connection is closed mid-answer.
+    CutOff(String),
+}
+
+impl Fault {
+    pub fn answer(status: u16, content_type: &str, body: &str) -> Fault {
+        Fault::Answer {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.into(),
+        }
+    }
+
+    pub fn json(status: u16, body: &str) -> Fault {
+        Fault::answer(status, "application/json", body)
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Fault {
+        if let Fault::Answer { headers, .. } = &mut self {
+            headers.push((name.into(), value.into()));
+        }
+        self
+    }
+}
+
+/// A fault for the requests whose path or body contains `needle` (any request when empty).
+#[derive(Debug, Clone)]
+struct Rule {
+    needle: String,
+    fault: Fault,
+}
+
+impl Rule {
+    fn matches(&self, request: &Recorded) -> bool {
+        request.path.contains(&self.needle) || request.body.contains(&self.needle)
+    }
 }
 
 impl Recorded {
@@ -34,7 +88,10 @@ impl Recorded {
 #[derive(Clone, Default)]
 struct Shared {
     requests: Arc<Mutex<Vec<Recorded>>>,
-    scripted: Arc<Mutex<VecDeque<(u16, String)>>>,
+    /// Used once each, in order, by the first request that matches.
+    scripted: Arc<Mutex<VecDeque<Rule>>>,
+    /// Used by every matching request until `heal`.
+    always: Arc<Mutex<Vec<Rule>>>,
 }
 
 pub struct FakeProvider {
@@ -56,11 +113,38 @@ impl FakeProvider {
 
     /// The next answers, in order, before the documented default answers resume.
     pub fn script(&self, status: u16, body: &str) {
-        self.shared
-            .scripted
-            .lock()
-            .unwrap()
-            .push_back((status, body.to_owned()));
+        self.fault("", Fault::json(status, body));
+    }
+
+    /// The next request whose path or body contains `needle` meets `fault` (queued in
+    /// order: the second such request meets the second fault queued for it).
+    pub fn fault(&self, needle: &str, fault: Fault) {
+        self.shared.scripted.lock().unwrap().push_back(Rule {
+            needle: needle.into(),
+            fault,
+        });
+    }
+
+    /// Every request whose path or body contains `needle` meets `fault`, until `heal`.
+    pub fn always(&self, needle: &str, fault: Fault) {
+        self.shared.always.lock().unwrap().push(Rule {
+            needle: needle.into(),
+            fault,
+        });
+    }
+
+    /// The provider is healthy again: no more faults, scripted or standing.
+    pub fn heal(&self) {
+        self.shared.scripted.lock().unwrap().clear();
+        self.shared.always.lock().unwrap().clear();
+    }
+
+    /// The requests whose path or body contains `needle`, in the order they came.
+    pub fn requests_with(&self, needle: &str) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.contains(needle) || r.body.contains(needle))
+            .collect()
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -88,19 +172,55 @@ async fn answer(
         authorization: header("authorization"),
         content_type: header("content-type"),
         body: String::from_utf8_lossy(&body).into_owned(),
+        at: Instant::now(),
     };
     let n = {
         let mut requests = shared.requests.lock().unwrap();
         requests.push(recorded.clone());
         requests.len()
     };
-    if let Some((status, body)) = shared.scripted.lock().unwrap().pop_front() {
-        return (
-            StatusCode::from_u16(status).unwrap(),
-            [("content-type", "application/json")],
+    let fault = {
+        let mut scripted = shared.scripted.lock().unwrap();
+        match scripted.iter().position(|r| r.matches(&recorded)) {
+            Some(i) => scripted.remove(i).map(|r| r.fault),
+            None => shared
+                .always
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|r| r.matches(&recorded))
+                .map(|r| r.fault.clone()),
+        }
+    };
+    match fault {
+        Some(Fault::Answer {
+            status,
+            headers,
             body,
-        )
-            .into_response();
+        }) => {
+            let mut response =
+                axum::response::Response::builder().status(StatusCode::from_u16(status).unwrap());
+            for (name, value) in headers {
+                response = response.header(name, value);
+            }
+            return response.body(Body::from(body)).unwrap();
+        }
+        Some(Fault::CutOff(start)) => {
+            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+                Ok(Bytes::from(start)),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "the fake provider hangs up",
+                )),
+            ];
+            return axum::response::Response::builder()
+                .status(StatusCode::OK)
+                .header("content-type", "application/json")
+                .body(Body::from_stream(futures::stream::iter(chunks)))
+                .unwrap();
+        }
+        Some(Fault::Delay(wait)) => tokio::time::sleep(wait).await,
+        None => {}
     }
     if let Some(rest) = recorded.path.strip_prefix("/cdn/redirect/") {
         // Twilio's media URLs answer with a redirect to the file on its CDN.

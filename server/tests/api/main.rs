@@ -15,6 +15,7 @@ mod conversations;
 mod crm;
 mod events;
 mod messaging_language;
+mod provider_faults;
 mod retention;
 mod search;
 mod webhooks;

@@ -552,7 +552,19 @@ fn AttachmentView(attachment: Attachment) -> impl IntoView {
             view! { <a class="attachment attachment-place" href=map target="_blank" rel="noopener noreferrer">"📍 "{t!(i18n, inbox.attachment_location)}" "{place.clone()}</a> }.into_any()
         }
         (AttachmentState::Pending, _) => view! { <p class="attachment attachment-pending">{about_kind(|l| td_string!(l, inbox.attachment_pending))}</p> }.into_any(),
-        (AttachmentState::Failed, _) => view! { <p class="attachment attachment-failed">{about_kind(|l| td_string!(l, inbox.attachment_failed))}</p> }.into_any(),
+        (AttachmentState::Failed, _) => match attachment.error.clone() {
+            Some(reason) => {
+                let text = move || {
+                    let locale = i18n.get_locale();
+                    fill(
+                        td_string!(locale, inbox.attachment_failed_reason),
+                        &[("kind", attachment_noun(locale, kind)), ("reason", &reason)],
+                    )
+                };
+                view! { <p class="attachment attachment-failed">{text}</p> }.into_any()
+            }
+            None => view! { <p class="attachment attachment-failed">{about_kind(|l| td_string!(l, inbox.attachment_failed))}</p> }.into_any(),
+        },
         (AttachmentState::Stored, AttachmentKind::Image | AttachmentKind::Sticker) => view! {
             <a class="attachment attachment-image" href=href.clone() target="_blank" rel="noopener">
                 <img src=href.clone() alt=about_kind(|l| td_string!(l, inbox.attachment_alt)) loading="lazy"/>
