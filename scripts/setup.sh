@@ -59,6 +59,17 @@ need_chromium() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y --no-install-recommends chromium
 }
 
+# cargo-fuzz for scripts/fuzz; the fuzz targets themselves need nightly (-Z sanitizer flags).
+need_cargo_fuzz() {
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    say "installing the nightly toolchain (for the fuzz targets)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  cargo +nightly fuzz --version >/dev/null 2>&1 && return
+  say "installing cargo-fuzz (once; about a minute)"
+  cargo +nightly install cargo-fuzz --locked
+}
+
 need_build_tools() {
   need_wasm_target
   need_node_modules
