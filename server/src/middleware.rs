@@ -118,11 +118,24 @@ fn forbidden_cross_site() -> Response {
         .into_response()
 }
 
+/// The largest body a server function takes: its arguments are a few short fields (a reply
+/// is at most 1,000 characters); files go to `/media/send`.
+pub const MAX_SERVER_FN_BYTES: usize = 64 * 1024;
+
 /// Server functions answer every error with 500; give an `AppError` the status it means
 /// (401, 403, 404, 409, 422) so that clients and logs can tell a refusal from a fault.
+/// Before that, their bodies are checked (see [`checked_server_fn_body`]).
 pub async fn server_fn_error_status(request: Request, next: Next) -> Response {
     let is_server_fn =
         request.uri().path().starts_with("/api/") && request.method() == Method::POST;
+    let request = if is_server_fn && !request.uri().path().starts_with("/api/v1/") {
+        match checked_server_fn_body(request).await {
+            Ok(request) => request,
+            Err(refusal) => return refusal,
+        }
+    } else {
+        request
+    };
     let response = next.run(request).await;
     if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
@@ -136,6 +149,93 @@ pub async fn server_fn_error_status(request: Request, next: Next) -> Response {
             StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// A server function's arguments come form-encoded (UTF-8) or as a JSON object, in at most
+/// [`MAX_SERVER_FN_BYTES`]; Leptos would otherwise read up to 2 MB of anything and hand a
+/// function with optional arguments whatever it could make of it. Refused here, before
+/// any function runs: too large (413), another content type (415), a form that is not
+/// UTF-8 or JSON that is not an object (too deep, an array, not JSON at all: 400). The
+/// refusal is an `AppError`, in the request's language, which the browser's code can show.
+async fn checked_server_fn_body(request: Request) -> Result<Request, Response> {
+    let (parts, body) = request.into_parts();
+    let too_large = || {
+        refuse_server_fn_call(
+            &parts,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the body is larger than {} KiB", MAX_SERVER_FN_BYTES / 1024),
+        )
+    };
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_SERVER_FN_BYTES as u64) {
+        return Err(too_large());
+    }
+    // Fails only above the cap, or when the client goes away (then nobody reads the answer).
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_SERVER_FN_BYTES).await else {
+        return Err(too_large());
+    };
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let refusal = match content_type.as_str() {
+        "application/x-www-form-urlencoded" => std::str::from_utf8(&bytes).err().map(|_| {
+            (
+                StatusCode::BAD_REQUEST,
+                "the form is not UTF-8 text".to_owned(),
+            )
+        }),
+        "application/json" => {
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes)
+                .err()
+                .map(|e| {
+                    (
+                        StatusCode::BAD_REQUEST,
+                        format!("the body is not a JSON object ({e})"),
+                    )
+                })
+        }
+        "" if bytes.is_empty() => None,
+        _ => Some((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the arguments as application/x-www-form-urlencoded or application/json"
+                .to_owned(),
+        )),
+    };
+    if let Some((status, cause)) = refusal {
+        return Err(refuse_server_fn_call(&parts, status, &cause));
+    }
+    Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
+}
+
+/// The answer to a server-function call refused before it ran: the `AppError` a function
+/// gives for arguments it cannot read ("The request was not understood: …"), with `status`.
+fn refuse_server_fn_call(
+    parts: &axum::http::request::Parts,
+    status: StatusCode,
+    cause: &str,
+) -> Response {
+    use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+    // The sentence is in the request's language, which the app reads from the request's
+    // parts in the (reactive) context, as during a server function.
+    let owner = leptos::prelude::Owner::new();
+    let error = owner.with(|| {
+        leptos::prelude::provide_context(parts.clone());
+        app::error::AppError::from_server_fn_error(ServerFnErrorErr::Args(cause.to_owned()))
+    });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        error.ser(),
+    )
+        .into_response()
 }
 
 /// The Content-Security-Policy of every response: our own scripts, the page's inline

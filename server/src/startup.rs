@@ -124,9 +124,11 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, with the workers running beside it.
     pub async fn run_until_stopped(self) -> Result<(), std::io::Error> {
+        let (stop_sending, sending_stopped) = tokio::sync::watch::channel(false);
         let sender = tokio::spawn(crate::workers::sender::run(
             self.state.clone(),
             self.providers.clone(),
+            sending_stopped,
         ));
         let receipts = tokio::spawn(crate::workers::sender::run_read_receipts(
             self.state.clone(),
@@ -149,7 +151,9 @@ impl Application {
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
             .await;
-        sender.abort();
+        // Replies being handed to a provider are finished rather than cut off.
+        let _ = stop_sending.send(true);
+        let _ = sender.await;
         receipts.abort();
         media.abort();
         sessions.abort();

@@ -106,6 +106,24 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     session::sign_out().await?;
+    // Live streams re-check their session and this one's ends.
+    crate::state::AppState::current()?.bus.access_changed();
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// "Sign out on every device": ends every session of the signed-in employee, this one
+/// included (a lost phone, a shared computer). Other tabs and devices find themselves
+/// signed out at their next page or action.
+#[server(endpoint = "logout_everywhere")]
+pub async fn logout_everywhere() -> Result<(), AppError> {
+    let employee = session::require_employee().await?;
+    let state = crate::state::AppState::current()?;
+    // This session first, so that the answer also removes its cookie.
+    session::sign_out().await?;
+    let ended = session::end_sessions_of(&state.db.write, employee.id).await?;
+    tracing::info!(employee = %employee.id, others = ended, "signed out everywhere");
+    state.bus.access_changed();
     leptos_axum::redirect("/login");
     Ok(())
 }

@@ -146,6 +146,31 @@ pub async fn sign_in(employee: EmployeeId) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Ends every session of `employee` (deactivation, a password reset, "sign out on every
+/// device"); the number ended. Pass a transaction to end them with other changes at once.
+/// Whether the session `id` still exists and has not expired (a live stream opened with
+/// it ends when it does not).
+pub async fn is_live(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
+    let live: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM sessions WHERE id = $1 AND expires_at > $2")
+            .bind(id)
+            .bind(now_ms())
+            .fetch_optional(&db.read)
+            .await?;
+    Ok(live.is_some())
+}
+
+pub async fn end_sessions_of<'e>(
+    executor: impl sqlx::SqliteExecutor<'e>,
+    employee: EmployeeId,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE employee_id = $1")
+        .bind(employee.0)
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn sign_out() -> Result<(), AppError> {
     request_session()
         .await?

@@ -238,10 +238,7 @@ pub async fn set_active(
             });
         }
         // Their sessions end now, not when they next expire.
-        sqlx::query("DELETE FROM sessions WHERE employee_id = $1")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
+        crate::auth::session::end_sessions_of(&mut *tx, id).await?;
     }
     sqlx::query("UPDATE employees SET active = $2 WHERE id = $1")
         .bind(id.0)
@@ -274,10 +271,7 @@ pub async fn reset_password(
         )));
     }
     if end_sessions {
-        sqlx::query("DELETE FROM sessions WHERE employee_id = $1")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
+        crate::auth::session::end_sessions_of(&mut *tx, id).await?;
     }
     tx.commit().await?;
     Ok(())

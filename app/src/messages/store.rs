@@ -686,6 +686,7 @@ pub async fn due_outbound(
            JOIN contacts ct ON ct.id = c.contact_id
            LEFT JOIN attachments a ON a.message_id = m.id
           WHERE m.status = 'pending' AND m.next_attempt_at <= $1 AND m.channel_id = $3
+            AND m.sending_until IS NULL
           ORDER BY m.next_attempt_at, m.id
           LIMIT $2",
     )
@@ -722,18 +723,54 @@ pub async fn due_outbound(
         .collect())
 }
 
-/// Takes a job for one attempt: it is not due again before `until`, so a delivery whose
-/// outcome could not be recorded is not sent again at once (and a process that dies
-/// mid-send leaves it to be retried after the lease).
+/// Takes a job for one attempt, leased until `until`: nobody else sends it meanwhile, and
+/// when the lease outlives the attempt (the process died mid-send), the reply is not sent
+/// again but shown as interrupted ([`fail_interrupted_sends`]).
 pub async fn claim(db: &Db, job: &OutboundJob, until: i64) -> StoreResult<bool> {
     let done = sqlx::query(
-        "UPDATE messages SET next_attempt_at = $2 WHERE id = $1 AND status = 'pending'",
+        "UPDATE messages SET next_attempt_at = $2, sending_until = $2
+          WHERE id = $1 AND status = 'pending' AND sending_until IS NULL",
     )
     .bind(job.message_id.0)
     .bind(until)
     .execute(&db.write)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Shown with a reply whose sending was cut off by the end of its process.
+pub const INTERRUPTED_SEND: &str = "Confab stopped while handing this reply to the provider, \
+so it may or may not have reached the lead. Check with them before you send it again.";
+
+/// Replies whose lease ended before `lease_ended_by` (UTC ms) while still pending: their
+/// process died between handing them to the provider and recording the answer. Sending
+/// them again could reach the lead twice, so they fail with [`INTERRUPTED_SEND`] and the
+/// employee decides. Returns the events to publish.
+pub async fn fail_interrupted_sends(db: &Db, lease_ended_by: i64) -> StoreResult<Vec<LiveEvent>> {
+    let mut tx = db.write.begin().await?;
+    let interrupted: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "UPDATE messages SET status = 'failed', error = $2, next_attempt_at = NULL, sending_until = NULL
+          WHERE status = 'pending' AND next_attempt_at <= $1 AND sending_until IS NOT NULL
+          RETURNING id, conversation_id, channel_id",
+    )
+    .bind(lease_ended_by)
+    .bind(INTERRUPTED_SEND)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut events = Vec::with_capacity(interrupted.len());
+    for (id, conversation, channel) in interrupted {
+        events.push(
+            updated_event(
+                &mut tx,
+                MessageId(id),
+                ConversationId(conversation),
+                ChannelId(channel),
+            )
+            .await?,
+        );
+    }
+    tx.commit().await?;
+    Ok(events)
 }
 
 /// When the next pending reply of each channel falls due (the sender starts a channel's
@@ -789,7 +826,7 @@ pub async fn record_attempt(
             .await?;
             sqlx::query(
                 "UPDATE messages SET status = $2, provider_id = $3, sent_at = $4, error = NULL,
-                        attempts = attempts + 1, next_attempt_at = NULL,
+                        attempts = attempts + 1, next_attempt_at = NULL, sending_until = NULL,
                         delivered_at = CASE WHEN $2 = 'delivered' THEN $4 ELSE delivered_at END
                   WHERE id = $1 AND status = 'pending'",
             )
@@ -802,7 +839,8 @@ pub async fn record_attempt(
         }
         DeliveryOutcome::RetryAt { at, reason } => {
             sqlx::query(
-                "UPDATE messages SET attempts = attempts + 1, next_attempt_at = $2, error = $3
+                "UPDATE messages SET attempts = attempts + 1, next_attempt_at = $2, error = $3,
+                        sending_until = NULL
                   WHERE id = $1 AND status = 'pending'",
             )
             .bind(job.message_id.0)
@@ -813,7 +851,8 @@ pub async fn record_attempt(
         }
         DeliveryOutcome::Failed { reason } => {
             sqlx::query(
-                "UPDATE messages SET status = 'failed', attempts = attempts + 1, next_attempt_at = NULL, error = $2
+                "UPDATE messages SET status = 'failed', attempts = attempts + 1, next_attempt_at = NULL,
+                        sending_until = NULL, error = $2
                   WHERE id = $1 AND status = 'pending'",
             )
             .bind(job.message_id.0)

@@ -1,6 +1,7 @@
-//! The employee's own profile: language, notifications, and a way to their API tokens.
+//! The employee's own profile: language, notifications, a way to their API tokens, and
+//! signing out on every device.
 
-use crate::auth::{current_employee, set_my_language};
+use crate::auth::{current_employee, set_my_language, LogoutEverywhere};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::ui::locale::{error_text, native_name, parse_tag, tag, LOCALES};
 use leptos::prelude::*;
@@ -21,7 +22,38 @@ pub fn ProfilePage() -> impl IntoView {
                 <h2>{t!(i18n, common.profile_tokens_heading)}</h2>
                 <p class="meta">{t!(i18n, common.profile_tokens_text)}" "<a href="/tokens">{t!(i18n, common.profile_tokens_link)}</a></p>
             </section>
+            <SessionsSection/>
         </div>
+    }
+}
+
+/// "Sign out on every device": ends all of the employee's sessions, this one too; the
+/// answer sends the browser to the sign-in page.
+#[component]
+fn SessionsSection() -> impl IntoView {
+    let i18n = use_i18n();
+    let everywhere = ServerAction::<LogoutEverywhere>::new();
+    let failed = move || {
+        everywhere
+            .value()
+            .get()
+            .and_then(|result| result.err())
+            .map(|err| error_text(i18n.get_locale(), &err))
+    };
+    view! {
+        <section class="settings-section">
+            <h2 id="sessions-heading">{t!(i18n, account.sessions_heading)}</h2>
+            <div class="card settings-form">
+                <p class="meta" id="sessions-text">{t!(i18n, account.sessions_text)}</p>
+                <ActionForm action=everywhere>
+                    <button type="submit" class="button" data-testid="sign-out-everywhere"
+                        aria-describedby="sessions-text" disabled=move || everywhere.pending().get()>
+                        {t!(i18n, account.sessions_sign_out_everywhere)}
+                    </button>
+                </ActionForm>
+            </div>
+            {move || failed().map(|e| view! { <p class="banner banner-error" role="alert">{e}</p> })}
+        </section>
     }
 }
 

@@ -9,15 +9,20 @@ use app::employees::Permission;
 use app::ids::{ChannelId, ConversationId, MessageId};
 use app::messages::MessageBody;
 use app::state::AppState;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// The largest request body the API reads: a message is at most 1,000 characters.
+pub const MAX_API_BODY_BYTES: usize = 64 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -30,6 +35,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/conversations/{id}/archive", post(archive))
         .route("/api/v1/conversations/{id}/reopen", post(reopen))
+        .layer(DefaultBodyLimit::max(MAX_API_BODY_BYTES))
         .route(
             "/api/v1/phone-card",
             get(phone_card).options(cors_preflight),
@@ -220,6 +226,58 @@ async fn list_messages(
     Ok(Json(Page { items, next_cursor }))
 }
 
+/// The request's body, or why it could not be read (413 above [`MAX_API_BODY_BYTES`]).
+fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(format!(
+                "The body is larger than {} KiB.",
+                MAX_API_BODY_BYTES / 1024
+            ))
+        } else {
+            ApiError::BadRequest("The body could not be read.".into())
+        }
+    })
+}
+
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if content_type.as_deref() == Some("application/json") {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedType(
+            "Send the body as application/json.".into(),
+        ))
+    }
+}
+
+/// Archive and reopen take no body: none, `null` or `{}` (what JSON clients send by
+/// default). Anything else is refused rather than ignored, so a client that meant
+/// something by it learns that it was not understood.
+fn no_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<(), ApiError> {
+    let body = read_body(body)?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    require_json(headers)?;
+    match serde_json::from_slice::<Option<serde_json::Map<String, serde_json::Value>>>(&body) {
+        Ok(None) => Ok(()),
+        Ok(Some(fields)) => match fields.keys().next() {
+            None => Ok(()),
+            Some(field) => Err(ApiError::BadRequest(format!(
+                "This request takes no fields; '{field}' is not one."
+            ))),
+        },
+        Err(e) => Err(ApiError::BadRequest(format!(
+            "This request takes no body, or {{}}: {e}"
+        ))),
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewMessage {
@@ -230,8 +288,11 @@ async fn send_message(
     State(state): State<AppState>,
     ApiEmployee(me): ApiEmployee,
     Path(id): Path<i64>,
-    body: axum::body::Bytes,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let body = read_body(body)?;
+    require_json(&headers)?;
     let new: NewMessage = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("Send JSON like {{\"body\": \"…\"}}: {e}")))?;
     // API clients get English.
@@ -268,7 +329,10 @@ async fn archive(
     State(state): State<AppState>,
     ApiEmployee(me): ApiEmployee,
     Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    no_body(&headers, body)?;
     set_status(state, me, id, ConversationStatus::Archived).await
 }
 
@@ -276,7 +340,10 @@ async fn reopen(
     State(state): State<AppState>,
     ApiEmployee(me): ApiEmployee,
     Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    no_body(&headers, body)?;
     set_status(state, me, id, ConversationStatus::Open).await
 }
 

@@ -59,6 +59,7 @@ pub async fn stream(
         state.db.clone(),
         state.bus.clone(),
         employee.id,
+        session.id(),
         last_event_id(&headers, query.last_event_id),
     )
     .await?;
@@ -69,6 +70,9 @@ pub async fn stream(
 struct EmployeeCursor {
     db: Db,
     employee: EmployeeId,
+    /// The session the stream was opened with: when it ends (sign-out, here or
+    /// everywhere), so does the stream.
+    session: Option<tower_sessions::session::Id>,
     receiver: tokio::sync::broadcast::Receiver<Arc<LiveEvent>>,
     access: tokio::sync::watch::Receiver<u64>,
     /// The last event id this stream has dealt with (sent or filtered out).
@@ -88,6 +92,7 @@ impl EmployeeCursor {
         db: Db,
         bus: EventBus,
         employee: EmployeeId,
+        session: Option<tower_sessions::session::Id>,
         resume_after: Option<EventId>,
     ) -> Result<Self, ApiError> {
         let receiver = bus.subscribe();
@@ -104,6 +109,7 @@ impl EmployeeCursor {
         Ok(Self {
             db,
             employee,
+            session,
             receiver,
             access,
             cursor,
@@ -114,8 +120,19 @@ impl EmployeeCursor {
     }
 
     /// Re-checks the employee after an access change: false when the stream must end
-    /// (deactivated, or no longer allowed into Conversations).
+    /// (signed out, deactivated, or no longer allowed into Conversations).
     async fn recheck_access(&mut self) -> bool {
+        let Some(session) = self.session else {
+            return false;
+        };
+        match app::auth::session::is_live(&self.db, &session.to_string()).await {
+            Ok(true) => {}
+            Ok(false) => return false,
+            Err(err) => {
+                tracing::warn!(error = %err, "SSE session re-check failed; ending the stream");
+                return false;
+            }
+        }
         match app::auth::store::active_employee(&self.db, self.employee).await {
             Ok(Some(employee)) if employee.can(app::employees::Permission::Conversations) => {}
             Ok(_) => return false,

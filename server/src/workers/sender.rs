@@ -16,6 +16,7 @@ use app::store::now_ms;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::watch;
 
 const BATCH: i64 = 32;
 const LONGEST_SLEEP: Duration = Duration::from_secs(30);
@@ -113,11 +114,17 @@ async fn deliver(state: &AppState, ctx: &ProviderContext, job: &OutboundJob) -> 
 /// The channels whose deliveries are under way.
 type Busy = Arc<Mutex<HashSet<ChannelId>>>;
 
-/// Runs forever: starts a channel's deliveries when its replies fall due, and sleeps until
-/// the next one does, a reply is queued, or a channel's deliveries end.
-pub async fn run(state: AppState, ctx: ProviderContext) {
+/// Runs until `stop` turns true: starts a channel's deliveries when its replies fall due,
+/// and sleeps until the next one does, a reply is queued, or a channel's deliveries end.
+/// On stop, the replies being handed over are finished (within the provider timeout) and
+/// no new one is started, so a restart interrupts none.
+pub async fn run(state: AppState, ctx: ProviderContext, mut stop: watch::Receiver<bool>) {
+    // SQLite has one process per database: a lease left from before this start belongs to
+    // a process that died mid-send.
+    fail_interrupted(&state, i64::MAX).await;
     let busy = Busy::default();
-    loop {
+    while !*stop.borrow() {
+        fail_interrupted(&state, now_ms()).await;
         let due = match messages::next_due_by_channel(&state.db).await {
             Ok(due) => due,
             Err(err) => {
@@ -143,16 +150,38 @@ pub async fn run(state: AppState, ctx: ProviderContext) {
                 channel,
                 wake: state.outbox.clone(),
             };
-            let (state, ctx) = (state.clone(), ctx.clone());
+            let (state, ctx, stop) = (state.clone(), ctx.clone(), stop.clone());
             tokio::spawn(async move {
                 let _lane = lane;
-                deliver_channel(&state, &ctx, channel).await;
+                deliver_channel(&state, &ctx, channel, &stop).await;
             });
         }
         tokio::select! {
             _ = state.outbox.notified() => {}
             _ = tokio::time::sleep(sleep_for) => {}
+            _ = stop.changed() => {}
         }
+    }
+    let deadline = tokio::time::Instant::now() + ctx.policy.timeout + Duration::from_secs(1);
+    while !busy.lock().expect("busy channels").is_empty() && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Fails the replies whose lease ended before `lease_ended_by` (see
+/// [`messages::fail_interrupted_sends`]) and tells the inbox.
+async fn fail_interrupted(state: &AppState, lease_ended_by: i64) {
+    match messages::fail_interrupted_sends(&state.db, lease_ended_by).await {
+        Ok(events) if events.is_empty() => {}
+        Ok(events) => {
+            tracing::warn!(
+                replies = events.len(),
+                "replies interrupted mid-send by a stop are marked failed, not sent again"
+            );
+            state.bus.publish(events);
+        }
+        Err(err) => tracing::warn!(error = %err, "sender could not check for interrupted replies"),
     }
 }
 
@@ -173,9 +202,14 @@ impl Drop for Lane {
     }
 }
 
-/// Delivers a channel's due replies, oldest first, until none is due.
-async fn deliver_channel(state: &AppState, ctx: &ProviderContext, channel: ChannelId) {
-    loop {
+/// Delivers a channel's due replies, oldest first, until none is due or the sender stops.
+async fn deliver_channel(
+    state: &AppState,
+    ctx: &ProviderContext,
+    channel: ChannelId,
+    stop: &watch::Receiver<bool>,
+) {
+    while !*stop.borrow() {
         let jobs = match messages::due_outbound(&state.db, channel, BATCH).await {
             Ok(jobs) => jobs,
             Err(err) => {
@@ -188,6 +222,9 @@ async fn deliver_channel(state: &AppState, ctx: &ProviderContext, channel: Chann
             return;
         }
         for job in &jobs {
+            if *stop.borrow() {
+                return;
+            }
             match messages::claim(&state.db, job, now_ms() + LEASE_MS).await {
                 Ok(true) => {}
                 Ok(false) => continue,

@@ -372,3 +372,175 @@ async fn pages_carry_a_content_security_policy_with_a_fresh_nonce() {
     }
     assert_ne!(nonces[0], nonces[1], "a new nonce for every response");
 }
+
+/// The value of the session cookie a response sets, if any.
+fn session_id_set_by(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("confab_session="))
+        .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
+        .filter(|id| !id.is_empty())
+}
+
+/// Calls a server function with exactly this session cookie (no cookie jar): what a
+/// browser holding it, or an attacker who planted or kept it, would send.
+async fn call_with_session(
+    app: &crate::helpers::TestApp,
+    session_id: &str,
+    name: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url(&format!("/api/{name}")))
+        .header("accept", "application/json")
+        .header("cookie", format!("confab_session={session_id}"))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs the demo agent in while presenting `session_id`; the session id it ends up with.
+async fn agent_signs_in_holding(app: &crate::helpers::TestApp, session_id: &str) -> String {
+    let response = call_with_session(
+        app,
+        session_id,
+        "login",
+        &[
+            ("email", app::demo::AGENT_EMAIL),
+            ("password", app::demo::AGENT_PASSWORD),
+        ],
+    )
+    .await;
+    assert!(response.status().as_u16() < 400, "{}", response.status());
+    session_id_set_by(&response).expect("signing in sets a session cookie")
+}
+
+async fn status_with_session(app: &crate::helpers::TestApp, session_id: &str) -> u16 {
+    call_with_session(app, session_id, "list_conversations", &[("status", "open")])
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn signing_in_never_keeps_a_session_id_held_before() {
+    let app = spawn_app().await;
+
+    // An id the attacker made up and planted in the victim's browser.
+    let planted = "AAAAAAAAAAAAAAAAAAAAAA";
+    let after = agent_signs_in_holding(&app, planted).await;
+    assert_ne!(after, planted, "a new id at sign-in");
+    assert_eq!(status_with_session(&app, planted).await, 401);
+    assert_eq!(status_with_session(&app, &after).await, 200);
+
+    // A real session of the attacker's own (they have an account), planted in the
+    // victim's browser: the victim's sign-in does not make it the victim's.
+    let attacker = client();
+    let response = attacker
+        .post(app.url("/api/login"))
+        .form(&[
+            ("email", app::demo::OWNER_EMAIL),
+            ("password", app::demo::OWNER_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let attackers = session_id_set_by(&response).expect("the attacker's session");
+    let victims = agent_signs_in_holding(&app, &attackers).await;
+    assert_ne!(victims, attackers);
+    let response = call_with_session(&app, &attackers, "current_employee", &[]).await;
+    let status = response.status().as_u16();
+    let me: serde_json::Value = response.json().await.unwrap_or_default();
+    assert!(
+        status == 401 || me["email"] != app::demo::AGENT_EMAIL,
+        "the planted id is not signed in as the victim: {status} {me}"
+    );
+
+    // Signing in again from the same browser: the previous id ends.
+    let first = agent_signs_in_holding(&app, "").await;
+    let second = agent_signs_in_holding(&app, &first).await;
+    assert_ne!(first, second);
+    assert_eq!(status_with_session(&app, &first).await, 401);
+    assert_eq!(status_with_session(&app, &second).await, 200);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM sessions WHERE id IN ('{planted}', '{first}')"
+        ))
+        .await,
+        0,
+        "nothing is stored under an id held before signing in"
+    );
+}
+
+#[tokio::test]
+async fn logout_everywhere_ends_every_session_of_the_employee_and_only_theirs() {
+    let app = spawn_app().await;
+    let laptop = app.signed_in_agent().await;
+    let phone = app.signed_in_agent().await;
+    let owner = app.signed_in_owner().await;
+    let agent_sessions = format!(
+        "SELECT COUNT(*) FROM sessions WHERE employee_id = (SELECT id FROM employees WHERE email = '{}')",
+        app::demo::AGENT_EMAIL
+    );
+    assert_eq!(app.count(&agent_sessions).await, 2);
+    for c in [&laptop, &phone, &owner] {
+        let (status, _) = app
+            .call(c, "list_conversations", &[("status", "open")])
+            .await;
+        assert_eq!(status, 200);
+    }
+
+    // Without a session there is nothing to end.
+    let (status, body) = app.call(&client(), "logout_everywhere", &[]).await;
+    assert_eq!(status, 401, "{body}");
+
+    let response = laptop
+        .post(app.url("/api/logout_everywhere"))
+        .header("accept", "application/json")
+        .form::<[(&str, &str); 0]>(&[])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().as_u16() < 400, "{}", response.status());
+    let removal = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("confab_session="))
+        .map(str::to_owned)
+        .expect("the answer removes this browser's cookie");
+    assert!(removal.contains("Max-Age=0"), "{removal}");
+
+    for (who, c) in [
+        ("the device that asked", &laptop),
+        ("the other device", &phone),
+    ] {
+        let (status, body) = app
+            .call(c, "list_conversations", &[("status", "open")])
+            .await;
+        assert_eq!(status, 401, "{who}: {body}");
+        let page = c.get(app.url("/conversations")).send().await.unwrap();
+        assert_eq!(page.status(), 303, "{who}");
+        assert_eq!(page.headers()["location"], "/login", "{who}");
+    }
+    assert_eq!(app.count(&agent_sessions).await, 0);
+    let (status, _) = app
+        .call(&owner, "list_conversations", &[("status", "open")])
+        .await;
+    assert_eq!(status, 200, "another employee stays signed in");
+
+    // Signing in again works as before.
+    let again = app.signed_in_agent().await;
+    let (status, _) = app
+        .call(&again, "list_conversations", &[("status", "open")])
+        .await;
+    assert_eq!(status, 200);
+}

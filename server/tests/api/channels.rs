@@ -8,12 +8,12 @@ use app::channels::ChannelKind;
 use confab::channels::inbound::signature::{hub_signature, twilio_signature};
 use std::time::Duration;
 
-const KEY: &str = "4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c";
+pub const KEY: &str = "4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c";
 pub const PAGE_ID: &str = "682498302938465";
 const IG_ID: &str = "17841400000000001";
 const WA_PHONE_ID: &str = "106540352242922";
 const TWILIO_NUMBER: &str = "+15558675310";
-const APP_SECRET: &str = "test_app_secret_key";
+pub const APP_SECRET: &str = "test_app_secret_key";
 const AUTH_TOKEN: &str = "12345";
 
 pub fn fixture(name: &str) -> String {

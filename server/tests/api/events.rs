@@ -219,3 +219,39 @@ async fn the_stream_needs_a_session_and_keeps_to_the_employees_channels() {
         assert!(!event.data.contains("secret"), "{}", event.data);
     }
 }
+
+#[tokio::test]
+async fn signing_out_ends_the_live_streams_of_that_session_or_of_every_device() {
+    let app = spawn_app().await;
+    let laptop = app.signed_in_agent().await;
+    let phone = app.signed_in_agent().await;
+    let owner = app.signed_in_owner().await;
+    let mut on_laptop = SseReader::open(&app, &laptop, None).await;
+    let mut on_phone = SseReader::open(&app, &phone, None).await;
+    let mut owners = SseReader::open(&app, &owner, None).await;
+
+    // Signing out on the laptop ends the laptop's stream only.
+    let (status, _) = app.call(&laptop, "logout", &[]).await;
+    assert!(status < 400, "{status}");
+    assert!(on_laptop.ended(Duration::from_secs(5)).await);
+    app.lead_writes("lead-streams-1", "msg-streams-1", "still live")
+        .await;
+    assert!(on_phone.next(Duration::from_secs(5)).await.is_some());
+
+    // Signing out everywhere from a third device ends the phone's stream too; another
+    // employee's stream goes on.
+    let tablet = app.signed_in_agent().await;
+    let (status, _) = app.call(&tablet, "logout_everywhere", &[]).await;
+    assert!(status < 400, "{status}");
+    assert!(on_phone.ended(Duration::from_secs(5)).await);
+    app.lead_writes("lead-streams-2", "msg-streams-2", "owner still sees this")
+        .await;
+    let mut seen = false;
+    while let Some(event) = owners.next(Duration::from_secs(5)).await {
+        if event.data.contains("owner still sees this") {
+            seen = true;
+            break;
+        }
+    }
+    assert!(seen, "the owner's stream ended too");
+}

@@ -119,16 +119,7 @@ impl TestApp {
     }
 
     pub async fn signed_in(&self, email: &str, password: &str) -> reqwest::Client {
-        let client = client();
-        let (status, body) = self
-            .call(
-                &client,
-                "login",
-                &[("email", email), ("password", password)],
-            )
-            .await;
-        assert!(status < 400, "login failed: {status} {body}");
-        client
+        signed_in_at(&self.address, email, password).await
     }
 
     pub async fn sandbox_channel(&self) -> i64 {
@@ -172,6 +163,25 @@ impl TestApp {
         .await
         .unwrap()
     }
+}
+
+/// A client signed in to the server at `address` (e.g. `http://127.0.0.1:3000`).
+pub async fn signed_in_at(address: &str, email: &str, password: &str) -> reqwest::Client {
+    let client = client();
+    let response = client
+        .post(format!("{address}/api/login"))
+        .header("accept", "application/json")
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .expect("request sent");
+    let status = response.status();
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "login failed: {status} {}",
+        response.text().await.unwrap_or_default()
+    );
+    client
 }
 
 /// Polls `check` until it holds or `timeout` passes.
