@@ -5,6 +5,7 @@
 //! from the `app` crate.
 
 pub mod api;
+pub mod assets;
 pub mod channels;
 pub mod cli;
 pub mod commands;

@@ -52,6 +52,7 @@ fn leptos_options(settings: &Settings) -> LeptosOptions {
         .site_root(settings.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(settings.addr)
+        .hash_files(crate::assets::hashed_file_names())
         .env(
             if settings.leptos_env.eq_ignore_ascii_case("prod")
                 || settings.leptos_env.eq_ignore_ascii_case("production")
@@ -195,7 +196,13 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             tower_sessions::cookie::time::Duration::days(14),
         ));
     let context_state = state.clone();
+    let pkg_dir = std::path::Path::new(&settings.site_root).join("pkg");
+    crate::assets::precompress_in_background(pkg_dir.clone());
     Router::new()
+        .merge(crate::assets::router(
+            pkg_dir,
+            state.leptos_options.hash_files,
+        ))
         .merge(crate::routes::router())
         .merge(crate::api::router())
         .leptos_routes_with_context(

@@ -1,7 +1,7 @@
 //! The screens: the HTML shell, the router, and one module per page.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
@@ -63,6 +63,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -80,7 +81,6 @@ pub fn App() -> impl IntoView {
         // The language: the cookie (set from the profile at sign-in, or by the picker), else
         // the browser's Accept-Language; it also sets `<html lang>`.
         <I18nContextProvider cookie_options=crate::ui::locale::cookie_options() ssr_lang_header_getter=crate::ui::locale::accept_language_options()>
-        <Stylesheet id="leptos" href="/pkg/confab.css"/>
         <Title text="Confab"/>
         <Router>
             <Routes fallback=NotFound>

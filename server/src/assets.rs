@@ -1,0 +1,141 @@
+//! The front end's built files under `/pkg` (the Wasm, its JavaScript glue, the CSS).
+//! A gzip copy of each is made once beside it, and browsers that accept gzip get that (the
+//! Wasm shrinks to about a third). When cargo-leptos hashes the file names (`hash-files`),
+//! a name changes with its content, so browsers may keep the files for a year; without
+//! hashes, they ask again each time (and get a 304 when nothing changed).
+
+use axum::http::{header, HeaderValue};
+use axum::Router;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// cargo-leptos writes the hashes beside the server binary; Leptos reads them there.
+pub const HASH_FILE: &str = "hash.txt";
+
+/// Whether the front end's file names carry hashes: the hash file is beside this binary.
+pub fn hashed_file_names() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(HASH_FILE)))
+        .is_some_and(|file| file.is_file())
+}
+
+/// How long browsers may keep a `/pkg` file.
+pub fn cache_control(hashed: bool) -> HeaderValue {
+    HeaderValue::from_static(if hashed {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    })
+}
+
+/// The `/pkg` routes: the precompressed copy when the browser takes gzip, else the file.
+pub fn router<S: Clone + Send + Sync + 'static>(pkg_dir: PathBuf, hashed: bool) -> Router<S> {
+    Router::new().nest_service(
+        "/pkg",
+        tower::ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CACHE_CONTROL,
+                cache_control(hashed),
+            ))
+            // Caches between us and the browser keep the gzip and the plain answer apart.
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::VARY,
+                HeaderValue::from_static("accept-encoding"),
+            ))
+            .service(ServeDir::new(pkg_dir).precompressed_gzip()),
+    )
+}
+
+/// Files worth compressing: text and Wasm (images and fonts are compressed already).
+fn compressible(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("wasm" | "js" | "css" | "json" | "svg" | "html" | "txt")
+    )
+}
+
+/// Writes `NAME.gz` beside every compressible file of `dir` that has no copy as new as
+/// itself; returns how many it wrote. A copy is written to a temporary name first, so a
+/// browser never gets half of one.
+pub fn precompress(dir: &Path) -> std::io::Result<usize> {
+    let mut written = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if !path.is_file() || !compressible(&path) {
+            continue;
+        }
+        let mut gz = path.clone().into_os_string();
+        gz.push(".gz");
+        let gz = PathBuf::from(gz);
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        if matches!((modified(&gz), modified(&path)), (Some(copy), Some(file)) if copy >= file) {
+            continue;
+        }
+        let data = std::fs::read(&path)?;
+        let mut encoder = flate2::write::GzEncoder::new(
+            Vec::with_capacity(data.len() / 3),
+            flate2::Compression::best(),
+        );
+        encoder.write_all(&data)?;
+        let compressed = encoder.finish()?;
+        let mut partial = gz.clone().into_os_string();
+        partial.push(".partial");
+        std::fs::write(&partial, compressed)?;
+        std::fs::rename(&partial, &gz)?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// Precompresses `pkg_dir` in the background; until it is done, files go uncompressed.
+pub fn precompress_in_background(pkg_dir: PathBuf) {
+    tokio::task::spawn_blocking(move || match precompress(&pkg_dir) {
+        Ok(0) => {}
+        Ok(written) => {
+            tracing::info!(files = written, dir = %pkg_dir.display(), "front-end files compressed")
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => {
+            tracing::warn!(error = %err, dir = %pkg_dir.display(), "front-end files not compressed; served as they are")
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn copies_are_made_once_and_read_back_as_the_file() {
+        let dir = std::env::temp_dir().join(format!("confab-assets-{}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let wasm: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(dir.join("confab.wasm"), &wasm).unwrap();
+        std::fs::write(dir.join("photo.png"), b"\x89PNG already compressed").unwrap();
+        assert_eq!(precompress(&dir).unwrap(), 1);
+        let copy = std::fs::read(dir.join("confab.wasm.gz")).unwrap();
+        assert!(copy.len() < wasm.len() / 10, "{} bytes", copy.len());
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(copy.as_slice())
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, wasm);
+        assert!(!dir.join("photo.png.gz").exists());
+        // Up to date: nothing to do; a newer file gets a new copy.
+        assert_eq!(precompress(&dir).unwrap(), 0);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(dir.join("confab.wasm"), b"new build").unwrap();
+        assert_eq!(precompress(&dir).unwrap(), 1);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn only_hashed_names_are_kept_for_long() {
+        assert_eq!(cache_control(true), "public, max-age=31536000, immutable");
+        assert_eq!(cache_control(false), "no-cache");
+    }
+}
