@@ -1,6 +1,7 @@
 //! The front end's built files under `/pkg` (the Wasm, its JavaScript glue, the CSS).
 //! A gzip copy of each is made once beside it, and browsers that accept gzip get that (the
-//! Wasm shrinks to about a third). When cargo-leptos hashes the file names (`hash-files`),
+//! Wasm shrinks to about a third); a release build with `cargo leptos build --release -P`
+//! also leaves brotli copies, which browsers that take brotli get instead. When cargo-leptos hashes the file names (`hash-files`),
 //! a name changes with its content, so browsers may keep the files for a year; without
 //! hashes, they ask again each time (and get a 304 when nothing changed).
 
@@ -45,7 +46,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(pkg_dir: PathBuf, hashed: bool) 
                 header::VARY,
                 HeaderValue::from_static("accept-encoding"),
             ))
-            .service(ServeDir::new(pkg_dir).precompressed_gzip()),
+            .service(
+                ServeDir::new(pkg_dir)
+                    .precompressed_br()
+                    .precompressed_gzip(),
+            ),
     )
 }
 

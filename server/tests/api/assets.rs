@@ -82,6 +82,19 @@ async fn front_end_files_are_served_gzipped_to_browsers_that_take_it() {
         .to_str()
         .unwrap()
         .contains("javascript"));
+    // A release build made with `--precompress` leaves brotli copies too: browsers that
+    // take brotli get those.
+    std::fs::write(pkg.join("confab.css"), "body { color: black; }\n".repeat(100)).unwrap();
+    std::fs::write(pkg.join("confab.css.br"), b"brotli bytes of the css").unwrap();
+    let css = http
+        .get(app.url("/pkg/confab.css"))
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.headers()["content-encoding"], "br");
+    assert_eq!(&css.bytes().await.unwrap()[..], b"brotli bytes of the css");
+
     let missing = http.get(app.url("/pkg/nothing.js")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
 }
