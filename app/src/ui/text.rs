@@ -57,6 +57,37 @@ pub fn initials(name: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Everything a lead, a client or an employee writes reaches the page as text nodes:
+    /// no view of the app may set HTML from a string (Leptos escapes everything else).
+    #[test]
+    fn no_view_sets_html_from_a_string() {
+        let needles = [["inner", "_html"].concat(), ["inner", "HTML"].concat()];
+        let mut stack = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        let mut files = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files += 1;
+                    let source = std::fs::read_to_string(&path).unwrap();
+                    for needle in &needles {
+                        assert!(
+                            !source.contains(needle.as_str()),
+                            "{} uses {needle}",
+                            path.display()
+                        );
+                    }
+                }
+            }
+        }
+        assert!(files > 20, "only {files} source files found");
+    }
+
     #[test]
     fn links_are_found_and_punctuation_left_out() {
         assert_eq!(

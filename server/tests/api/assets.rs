@@ -84,7 +84,11 @@ async fn front_end_files_are_served_gzipped_to_browsers_that_take_it() {
         .contains("javascript"));
     // A release build made with `--precompress` leaves brotli copies too: browsers that
     // take brotli get those.
-    std::fs::write(pkg.join("confab.css"), "body { color: black; }\n".repeat(100)).unwrap();
+    std::fs::write(
+        pkg.join("confab.css"),
+        "body { color: black; }\n".repeat(100),
+    )
+    .unwrap();
     std::fs::write(pkg.join("confab.css.br"), b"brotli bytes of the css").unwrap();
     let css = http
         .get(app.url("/pkg/confab.css"))
