@@ -6,7 +6,21 @@
 mod common;
 
 use confab::channels::inbound::meta::{classify_graph_error, parse, MetaObject};
-use libfuzzer_sys::fuzz_target;
+use libfuzzer_sys::{fuzz_mutator, fuzz_target};
+
+/// The keys and values Meta's webhooks and Graph errors use (see `inbound/meta.rs`).
+#[rustfmt::skip]
+const WORDS: &[&str] = &[
+    "object", "page", "instagram", "entry", "id", "time", "messaging", "standby", "changes",
+    "field", "messages", "sender", "recipient", "timestamp", "message", "delivery",
+    "watermark", "mids", "read", "mid", "is_echo", "metadata", "is_deleted",
+    "is_unsupported", "text", "attachments", "payload", "url", "title", "type",
+    "sticker_id", "image", "video", "reel", "ig_reel", "audio", "sticker", "file",
+    "location", "coordinates", "lat", "long", "fallback", "share", "story_mention",
+    "template", "elements", "template_type", "reaction", "postback", "error", "code",
+    "error_subcode", "error_data", "messaging_product", "whatsapp", "error_user_msg",
+    "details", "is_transient",
+];
 
 fuzz_target!(|body: &[u8]| {
     for object in [MetaObject::Page, MetaObject::Instagram] {
@@ -19,7 +33,12 @@ fuzz_target!(|body: &[u8]| {
             common::check_event(&addressed.event);
         }
     }
-    for http_status in [400, 429, 500] {
-        let _ = classify_graph_error(http_status, body);
-    }
+    // A client error, throttling or a server fault (each reads the body again: one a run).
+    let http_status = [400, 429, 500][body.len() % 3];
+    let _ = classify_graph_error(http_status, body);
+});
+
+// Half the mutations edit the body as a JSON document (see `common`).
+fuzz_mutator!(|data: &mut [u8], size: usize, max_size: usize, seed: u32| {
+    common::mutate_json(data, size, max_size, seed, WORDS)
 });

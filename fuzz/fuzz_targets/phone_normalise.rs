@@ -10,15 +10,29 @@ use libfuzzer_sys::fuzz_target;
 /// E.164: `+` and 8 to 15 digits, the first not 0; and it reads back as itself whatever
 /// the default country, and as a wa_id.
 fn check(phone: &E164, input: &str) {
-    let digits = phone.as_str().strip_prefix('+').unwrap_or_else(|| panic!("{input:?} → {phone}"));
+    let digits = phone
+        .as_str()
+        .strip_prefix('+')
+        .unwrap_or_else(|| panic!("{input:?} → {phone}"));
     assert!((8..=15).contains(&digits.len()), "{input:?} → {phone}");
-    assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{input:?} → {phone}");
+    assert!(
+        digits.bytes().all(|b| b.is_ascii_digit()),
+        "{input:?} → {phone}"
+    );
     assert!(!digits.starts_with('0'), "{input:?} → {phone}");
     assert_eq!(phone.digits(), digits);
     for country in Country::ALL {
-        assert_eq!(normalize(phone.as_str(), country).as_ref(), Ok(phone), "{input:?}");
+        assert_eq!(
+            normalize(phone.as_str(), country).as_ref(),
+            Ok(phone),
+            "{input:?}"
+        );
     }
-    assert_eq!(normalize_international(digits).as_ref(), Ok(phone), "{input:?}");
+    assert_eq!(
+        normalize_international(digits).as_ref(),
+        Ok(phone),
+        "{input:?}"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -40,7 +54,10 @@ fuzz_target!(|data: &[u8]| {
     }
     // With its country code, a number does not depend on the default country.
     if input.trim().starts_with('+') {
-        assert!(results.windows(2).all(|w| w[0] == w[1]), "{input:?}: {results:?}");
+        assert!(
+            results.windows(2).all(|w| w[0] == w[1]),
+            "{input:?}: {results:?}"
+        );
     }
     match normalize_international(input) {
         Ok(phone) => check(&phone, input),

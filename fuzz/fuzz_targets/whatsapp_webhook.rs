@@ -5,7 +5,20 @@
 mod common;
 
 use confab::channels::inbound::{whatsapp::parse, InboundEvent};
-use libfuzzer_sys::fuzz_target;
+use libfuzzer_sys::{fuzz_mutator, fuzz_target};
+
+/// The keys and values of WhatsApp's webhooks (see `inbound/whatsapp.rs`).
+#[rustfmt::skip]
+const WORDS: &[&str] = &[
+    "object", "whatsapp_business_account", "entry", "id", "changes", "field", "value",
+    "messages", "metadata", "phone_number_id", "display_phone_number", "messaging_product",
+    "whatsapp", "contacts", "wa_id", "profile", "name", "statuses", "errors", "from",
+    "type", "text", "body", "image", "video", "audio", "document", "sticker", "mime_type",
+    "filename", "url", "caption", "location", "latitude", "longitude", "address", "button",
+    "interactive", "button_reply", "list_reply", "nfm_reply", "title", "reaction", "status",
+    "sent", "delivered", "read", "failed", "deleted", "timestamp", "recipient_id", "code",
+    "message", "error_data", "details", "formatted_name", "phones", "phone", "unsupported",
+];
 
 fuzz_target!(|body: &[u8]| {
     let Ok(events) = parse(body) else {
@@ -20,4 +33,9 @@ fuzz_target!(|body: &[u8]| {
             assert!(phone.starts_with('+'), "{m:?}");
         }
     }
+});
+
+// Half the mutations edit the body as a JSON document (see `common`).
+fuzz_mutator!(|data: &mut [u8], size: usize, max_size: usize, seed: u32| {
+    common::mutate_json(data, size, max_size, seed, WORDS)
 });

@@ -8,6 +8,7 @@ use crate::error::ApiError;
 use app::channels::store::ChannelConfig;
 use app::channels::{ChannelKind, ChannelStatus};
 use app::events::LiveEvent;
+use app::i18n::Locale;
 use app::ids::ChannelId;
 use app::messages::store::{self as messages, InboundMessage};
 use app::sandbox::SandboxWebhook;
@@ -279,6 +280,32 @@ fn require_content_type(headers: &HeaderMap, expected: &str) -> Result<(), ApiEr
     }
 }
 
+/// The sandbox webhook's body as the route reads it: the event to store, or the refusal
+/// (validation in `locale`). Pure, so that `fuzz/` drives the route's own code.
+pub fn sandbox_event(body: &[u8], locale: Locale) -> Result<InboundEvent, ApiError> {
+    let hook: SandboxWebhook = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("The webhook body is not valid: {e}")))?;
+    hook.validate(locale)?;
+    Ok(match hook {
+        SandboxWebhook::Message {
+            lead_id,
+            name,
+            message_id,
+            text,
+        } => InboundEvent::Message(InboundMessage {
+            contact_external_id: lead_id,
+            contact_name: Some(name.trim().to_owned()),
+            provider_id: message_id,
+            body: text,
+            ..Default::default()
+        }),
+        SandboxWebhook::Read { lead_id, watermark } => InboundEvent::ReadUpTo {
+            contact_external_id: lead_id,
+            watermark,
+        },
+    })
+}
+
 async fn sandbox(
     state: &AppState,
     channel: ChannelId,
@@ -286,34 +313,26 @@ async fn sandbox(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     require_content_type(headers, "application/json")?;
-    let hook: SandboxWebhook = serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("The webhook body is not valid: {e}")))?;
     // The sandbox lead's page shows the refusal: in its language.
-    hook.validate(crate::error::request_locale(headers))?;
-    let events = match hook {
-        SandboxWebhook::Message {
-            lead_id,
-            name,
-            message_id,
-            text,
-        } => {
-            let inbound = InboundMessage {
-                contact_external_id: lead_id,
-                contact_name: Some(name.trim().to_owned()),
-                provider_id: message_id,
-                body: text,
-                ..Default::default()
-            };
+    let events = match sandbox_event(body, crate::error::request_locale(headers))? {
+        InboundEvent::Message(inbound) => {
             messages::record_inbound(&state.db, channel, &inbound).await?
         }
-        SandboxWebhook::Read { lead_id, watermark } => {
-            match app::conversations::store::of_contact(&state.db, channel, &lead_id).await? {
+        InboundEvent::ReadUpTo {
+            contact_external_id,
+            watermark,
+        } => {
+            match app::conversations::store::of_contact(&state.db, channel, &contact_external_id)
+                .await?
+            {
                 Some(conversation) => {
                     messages::mark_read_up_to(&state.db, conversation, channel, watermark).await?
                 }
                 None => Vec::new(),
             }
         }
+        // `sandbox_event` makes no other event.
+        _ => Vec::new(),
     };
     let stored = events.len();
     state.bus.publish(events);
