@@ -1,32 +1,98 @@
-//! Confab's benchmark harness: builds a large business in a fresh SQLite database (fast,
-//! in SQL), then measures what employees wait for, as server time in the store. Prints
-//! one table and writes it to `bench/RESULTS.md`.
+//! Confab's benchmark harness. Builds a large business in a fresh SQLite database (fast,
+//! in SQL) and measures what employees wait for, as server time in the store; then the
+//! server itself, each figure beside a baseline measured in the same run (so that the
+//! ratio holds on a noisy machine): webhook ingest, webhook → SSE latency, the cost of idle
+//! SSE connections, and an idle server's memory and time to ready. Prints the tables and
+//! writes them to `bench/RESULTS.md`.
 //!
-//! `cargo run --release -p confab-bench -- [--conversations N] [--messages-per-conversation M]
-//! [--iterations K] [--out FILE]`
+//! `cargo build --release -p confab-bench -p server && target/release/bench [--smoke]
+//! [--only store,footprint,ingest,latency,idle] [--conversations N]
+//! [--messages-per-conversation M] [--iterations K] [--ingest-seconds S] [--senders N]
+//! [--sse-clients N] [--sse-rate R] [--sse-seconds S] [--idle-connections N]
+//! [--idle-seconds S] [--confab PATH] [--out FILE | --no-out] [--keep]`
 
-use app::conversations::store as conversations;
-use app::conversations::{ConversationStatus, ListFilter, PAGE_SIZE};
-use app::ids::{ChannelId, ConversationId, EmployeeId};
+mod footprint;
+mod http;
+mod ingest;
+mod report;
+mod server;
+mod sse;
+mod store;
+
 use app::store::Db;
+use report::{ServerRow, Target};
+use server::Kind;
 use std::time::{Duration, Instant};
 
+const SECTIONS: [&str; 5] = ["store", "footprint", "ingest", "latency", "idle"];
+
 struct Options {
+    smoke: bool,
+    sections: Vec<String>,
     conversations: i64,
     messages_per_conversation: i64,
     iterations: usize,
+    ingest_seconds: f64,
+    senders: usize,
+    leads: u64,
+    slices: u32,
+    sse_clients: usize,
+    sse_rate: u32,
+    sse_seconds: f64,
+    idle_connections: usize,
+    idle_seconds: f64,
+    footprint_rounds: usize,
+    confab: Option<String>,
     out: Option<String>,
     /// Keep the generated database (its path is printed) to look into it.
     keep: bool,
 }
 
 fn parse_options() -> Result<Options, String> {
-    let mut options = Options {
-        conversations: 100_000,
-        messages_per_conversation: 20,
-        iterations: 200,
-        out: Some("bench/RESULTS.md".into()),
-        keep: false,
+    let smoke = std::env::args().any(|a| a == "--smoke");
+    let mut options = if smoke {
+        // Tiny sizes, a few seconds each: CI checks that the harness works, not the figures.
+        Options {
+            smoke,
+            sections: SECTIONS.iter().map(|s| s.to_string()).collect(),
+            conversations: 2_000,
+            messages_per_conversation: 5,
+            iterations: 20,
+            ingest_seconds: 2.0,
+            senders: 64,
+            leads: 50,
+            slices: 2,
+            sse_clients: 20,
+            sse_rate: 500,
+            sse_seconds: 2.0,
+            idle_connections: 100,
+            idle_seconds: 3.0,
+            footprint_rounds: 1,
+            confab: None,
+            out: None,
+            keep: false,
+        }
+    } else {
+        Options {
+            smoke,
+            sections: SECTIONS.iter().map(|s| s.to_string()).collect(),
+            conversations: 100_000,
+            messages_per_conversation: 20,
+            iterations: 200,
+            ingest_seconds: 30.0,
+            senders: 64,
+            leads: 1_000,
+            slices: 3,
+            sse_clients: 1_000,
+            sse_rate: 500,
+            sse_seconds: 10.0,
+            idle_connections: 10_000,
+            idle_seconds: 30.0,
+            footprint_rounds: 3,
+            confab: None,
+            out: Some("bench/RESULTS.md".into()),
+            keep: false,
+        }
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -37,10 +103,35 @@ fn parse_options() -> Result<Options, String> {
                 .filter(|n| *n > 0)
                 .ok_or(format!("{arg} takes a positive number"))
         };
+        let seconds = |v: String| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|n| *n > 0.0 && n.is_finite())
+                .ok_or(format!("{arg} takes a positive number of seconds"))
+        };
         match arg.as_str() {
+            "--smoke" => {}
+            "--only" => {
+                let list: Vec<String> = value()?.split(',').map(|s| s.trim().into()).collect();
+                if let Some(bad) = list.iter().find(|s| !SECTIONS.contains(&s.as_str())) {
+                    return Err(format!(
+                        "unknown section '{bad}' (sections: {})",
+                        SECTIONS.join(", ")
+                    ));
+                }
+                options.sections = list;
+            }
             "--conversations" => options.conversations = number(value()?)?,
             "--messages-per-conversation" => options.messages_per_conversation = number(value()?)?,
             "--iterations" => options.iterations = number(value()?)? as usize,
+            "--ingest-seconds" => options.ingest_seconds = seconds(value()?)?,
+            "--senders" => options.senders = number(value()?)? as usize,
+            "--sse-clients" => options.sse_clients = number(value()?)? as usize,
+            "--sse-rate" => options.sse_rate = number(value()?)? as u32,
+            "--sse-seconds" => options.sse_seconds = seconds(value()?)?,
+            "--idle-connections" => options.idle_connections = number(value()?)? as usize,
+            "--idle-seconds" => options.idle_seconds = seconds(value()?)?,
+            "--confab" => options.confab = Some(value()?),
             "--out" => options.out = Some(value()?),
             "--no-out" => options.out = None,
             "--keep" => options.keep = true,
@@ -50,118 +141,12 @@ fn parse_options() -> Result<Options, String> {
     Ok(options)
 }
 
-/// Percentiles of a set of timings.
-struct Timings(Vec<Duration>);
-
-impl Timings {
-    fn percentile(&self, p: f64) -> Duration {
-        let mut sorted = self.0.clone();
-        sorted.sort();
-        let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-        sorted.get(index).copied().unwrap_or_default()
+fn main() {
+    // The baseline server, started by this harness as a child process.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--baseline-server") {
+        server::serve_baseline(args.get(2).map(String::as_str).unwrap_or("0"));
     }
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
-async fn measure<F, Fut, T>(iterations: usize, mut run: F) -> Timings
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = T>,
-{
-    // Warm the page cache and the statement cache first, as a running server has them.
-    for _ in 0..iterations.min(10) {
-        run().await;
-    }
-    let mut timings = Vec::with_capacity(iterations);
-    for _ in 0..iterations {
-        let start = Instant::now();
-        std::hint::black_box(run().await);
-        timings.push(start.elapsed());
-    }
-    Timings(timings)
-}
-
-/// Fills the database: three channels, `n` contacts and conversations, `m` messages each
-/// (every 7th conversation unread, every 3rd awaiting a reply), all in SQL.
-async fn generate(db: &Db, n: i64, m: i64) -> Result<(EmployeeId, Vec<ChannelId>), String> {
-    app::demo::seed_if_empty(db)
-        .await
-        .map_err(|e| e.to_string())?;
-    let owner: i64 = sqlx::query_scalar("SELECT id FROM employees WHERE email = $1")
-        .bind(app::demo::OWNER_EMAIL)
-        .fetch_one(&db.read)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut channels = Vec::new();
-    for (kind, name) in [
-        ("sandbox", "Bench A"),
-        ("sandbox", "Bench B"),
-        ("sandbox", "Bench C"),
-    ] {
-        let id = app::channels::store::create(
-            db,
-            app::channels::ChannelKind::parse(kind).unwrap_or(app::channels::ChannelKind::Sandbox),
-            name,
-            &format!("bench-{name}"),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-        app::channels::store::grant_access(db, id, EmployeeId(owner))
-            .await
-            .map_err(|e| e.to_string())?;
-        channels.push(id);
-    }
-    let (a, b, c) = (channels[0].0, channels[1].0, channels[2].0);
-    let now = app::store::now_ms();
-    let mut tx = db.write.begin().await.map_err(|e| e.to_string())?;
-    let statements = [
-        format!(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n})
-             INSERT INTO contacts (channel_id, external_id, name, phone, created_at, updated_at)
-             SELECT CASE i % 3 WHEN 0 THEN {a} WHEN 1 THEN {b} ELSE {c} END, 'bench-' || i,
-                    'Lead ' || i, '+55119' || printf('%08d', i), {now}, {now} FROM n"
-        ),
-        format!(
-            "INSERT INTO conversations (channel_id, contact_id, status, last_message_at, unread_count, awaiting_reply, last_inbound_at, created_at)
-             SELECT ct.channel_id, ct.id, CASE WHEN ct.id % 10 = 0 THEN 'archived' ELSE 'open' END,
-                    {now} - ct.id * 60000, CASE WHEN ct.id % 7 = 0 THEN 1 ELSE 0 END,
-                    CASE WHEN ct.id % 3 = 0 THEN 1 ELSE 0 END, {now} - ct.id * 60000, {now}
-               FROM contacts ct WHERE ct.external_id LIKE 'bench-%'"
-        ),
-        format!(
-            "WITH RECURSIVE k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM k WHERE j < {m})
-             INSERT INTO messages (conversation_id, channel_id, direction, provider_id, body, status, created_at, sent_at)
-             SELECT c.id, c.channel_id, CASE WHEN k.j % 2 = 0 THEN 'outbound' ELSE 'inbound' END,
-                    'bench-' || c.id || '-' || k.j,
-                    'Message ' || k.j || ' about the ' || CASE (c.id + k.j) % 5 WHEN 0 THEN 'screen' WHEN 1 THEN 'battery'
-                        WHEN 2 THEN 'bicycle' WHEN 3 THEN 'invoice' ELSE 'pickup' END || ' of order ' || c.id,
-                    CASE WHEN k.j % 2 = 0 THEN 'read' ELSE 'received' END,
-                    c.last_message_at - ({m} - k.j) * 1000, c.last_message_at - ({m} - k.j) * 1000
-               FROM conversations c JOIN contacts ct ON ct.id = c.contact_id, k
-              WHERE ct.external_id LIKE 'bench-%'"
-        ),
-        "UPDATE conversations SET last_message_id = (SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = conversations.id)
-          WHERE last_message_id IS NULL".to_owned(),
-    ];
-    for sql in statements {
-        sqlx::query(&sql)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    tx.commit().await.map_err(|e| e.to_string())?;
-    sqlx::query("ANALYZE")
-        .execute(&db.write)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok((EmployeeId(owner), channels))
-}
-
-#[tokio::main]
-async fn main() {
     let options = match parse_options() {
         Ok(options) => options,
         Err(message) => {
@@ -169,194 +154,300 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    if let Err(message) = run(options).await {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    if let Err(message) = runtime.block_on(run(options)) {
         eprintln!("bench: {message}");
         std::process::exit(1);
     }
 }
 
-async fn run(options: Options) -> Result<(), String> {
-    let dir = std::env::temp_dir().join(format!("confab-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let url = format!("sqlite://{}/bench.db", dir.display());
-    let db = Db::connect(&url).await.map_err(|e| e.to_string())?;
-    let (n, m) = (options.conversations, options.messages_per_conversation);
-    eprintln!("generating {n} conversations × {m} messages …");
-    let started = Instant::now();
-    let (owner, channels) = generate(&db, n, m).await?;
-    let generated_in = started.elapsed();
-    let messages: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages")
-        .fetch_one(&db.read)
-        .await
-        .map_err(|e| e.to_string())?;
-    eprintln!(
-        "generated {messages} messages in {:.1} s",
-        generated_in.as_secs_f64()
-    );
-
-    let k = options.iterations;
-    let open = ListFilter::default();
-    let unread = ListFilter {
-        unread_only: true,
-        ..ListFilter::default()
+/// The soft limit on open files, raised to the hard one when `needed` is more.
+fn open_files_limit(needed: u64) -> Result<u64, String> {
+    let read = || -> Option<(u64, u64)> {
+        let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+        let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+        let mut fields = line["Max open files".len()..].split_whitespace();
+        let soft = fields.next()?.parse().unwrap_or(u64::MAX);
+        let hard = fields.next()?.parse().unwrap_or(u64::MAX);
+        Some((soft, hard))
     };
-    let channel = ListFilter {
-        channel: Some(channels[1]),
-        awaiting_only: true,
-        ..ListFilter::default()
+    let Some((soft, hard)) = read() else {
+        return Ok(needed);
     };
-    let search = ListFilter {
-        query: Some("bicycle".into()),
-        ..ListFilter::default()
-    };
-    let phone = ListFilter {
-        query: Some("+55 11 9000 12345".into()),
-        ..ListFilter::default()
-    };
-    let list = |filter: ListFilter, status: ConversationStatus| {
-        let db = db.clone();
-        move || {
-            let (db, filter) = (db.clone(), filter.clone());
-            async move {
-                conversations::list(&db, owner, status, &filter, None, PAGE_SIZE)
-                    .await
-                    .map(|p| p.items.len())
-            }
-        }
-    };
-    // The page after the first: keyset pagination must not slow down further in.
-    let first = conversations::list(&db, owner, ConversationStatus::Open, &open, None, PAGE_SIZE)
-        .await
-        .map_err(|e| e.to_string())?;
-    let cursor = first.next;
-    let deep = {
-        let db = db.clone();
-        let open = open.clone();
-        move || {
-            let (db, open) = (db.clone(), open.clone());
-            async move {
-                conversations::list(
-                    &db,
-                    owner,
-                    ConversationStatus::Open,
-                    &open,
-                    cursor,
-                    PAGE_SIZE,
-                )
-                .await
-                .map(|p| p.items.len())
-            }
-        }
-    };
-    let newest = first
-        .items
-        .first()
-        .map(|c| c.id)
-        .unwrap_or(ConversationId(1));
-    let open_conversation = {
-        let db = db.clone();
-        move || {
-            let db = db.clone();
-            async move {
-                conversations::detail(&db, owner, newest, app::conversations::THREAD_PAGE)
-                    .await
-                    .map(|d| d.messages.len())
-            }
-        }
-    };
-    let rows: Vec<(&str, Timings, &str)> = vec![
-        (
-            "list: first page of Open",
-            measure(k, list(open.clone(), ConversationStatus::Open)).await,
-            "p95 < 10 ms",
-        ),
-        (
-            "list: second page of Open (keyset)",
-            measure(k, deep).await,
-            "p95 < 10 ms",
-        ),
-        (
-            "list: Archived",
-            measure(k, list(open.clone(), ConversationStatus::Archived)).await,
-            "p95 < 10 ms",
-        ),
-        (
-            "list: unread only",
-            measure(k, list(unread, ConversationStatus::Open)).await,
-            "p95 < 10 ms",
-        ),
-        (
-            "list: one channel, awaiting reply",
-            measure(k, list(channel, ConversationStatus::Open)).await,
-            "p95 < 10 ms",
-        ),
-        (
-            "search: one word over all messages",
-            measure(k, list(search, ConversationStatus::Open)).await,
-            "p95 < 50 ms",
-        ),
-        (
-            "search: a phone number",
-            measure(k, list(phone, ConversationStatus::Open)).await,
-            "p95 < 50 ms",
-        ),
-        (
-            "open a conversation (newest 50 messages)",
-            measure(k, open_conversation).await,
-            "p95 < 5 ms",
-        ),
-    ];
-    let mut table = String::new();
-    table.push_str(&format!(
-        "Confab benchmark, {} — {} conversations, {} messages (generated in {:.1} s), SQLite, {} CPUs, {} iterations each; server time in the store, release build.\n\n",
-        today(),
-        n,
-        messages,
-        generated_in.as_secs_f64(),
-        std::thread::available_parallelism().map(|p| p.get()).unwrap_or(1),
-        k
-    ));
-    table.push_str("| figure | p50 | p95 | p99 | target |\n|---|---|---|---|---|\n");
-    for (name, timings, target) in &rows {
-        table.push_str(&format!(
-            "| {name} | {} | {} | {} | {target} |\n",
-            ms(timings.percentile(0.50)),
-            ms(timings.percentile(0.95)),
-            ms(timings.percentile(0.99))
+    if soft >= needed {
+        return Ok(soft);
+    }
+    // No libc here: util-linux's prlimit raises this process's soft limit (children
+    // started later inherit it).
+    let _ = std::process::Command::new("prlimit")
+        .arg(format!("--pid={}", std::process::id()))
+        .arg(format!("--nofile={hard}:{hard}"))
+        .status();
+    let soft = read().map(|(s, _)| s).unwrap_or(soft);
+    if soft < needed {
+        return Err(format!(
+            "{needed} open files are needed, the limit is {soft} (hard {hard}): raise it with `ulimit -n {needed}` or use fewer --idle-connections / --sse-clients"
         ));
     }
-    println!("{table}");
+    Ok(soft)
+}
+
+async fn run(options: Options) -> Result<(), String> {
+    let wants = |s: &str| options.sections.iter().any(|x| x == s);
+    let mut notes: Vec<String> = Vec::new();
+    let needed = options.idle_connections.max(options.sse_clients) as u64 + 256;
+    let limit = open_files_limit(needed)?;
+    notes.push(format!("Open files: soft limit {limit} (needed {needed})."));
+    let confab = if ["footprint", "latency", "idle"].iter().any(|s| wants(s)) {
+        Some(server::confab_binary(options.confab.as_deref())?)
+    } else {
+        None
+    };
+    let dir = std::env::temp_dir().join(format!("confab-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let started_all = Instant::now();
+    let mut header = format!(
+        "Confab benchmark, {} — {}; release build{}.",
+        report::today(),
+        report::machine(),
+        if options.smoke {
+            "; **smoke run (tiny sizes): the figures mean nothing**"
+        } else {
+            ""
+        }
+    );
+    let mut store_rows = Vec::new();
+    let mut server_rows: Vec<ServerRow> = Vec::new();
+
+    // ---- the store, on the generated business ----
+    let url = format!("sqlite://{}/bench.db", dir.display());
+    let mut messages = 0;
+    if wants("store") || wants("footprint") {
+        let db = Db::connect(&url).await.map_err(|e| e.to_string())?;
+        let (n, m) = (options.conversations, options.messages_per_conversation);
+        eprintln!("generating {n} conversations × {m} messages …");
+        let started = Instant::now();
+        let (owner, channels) = store::generate(&db, n, m).await?;
+        let generated_in = started.elapsed();
+        messages = sqlx::query_scalar("SELECT COUNT(*) FROM messages")
+            .fetch_one(&db.read)
+            .await
+            .map_err(|e| e.to_string())?;
+        eprintln!(
+            "generated {messages} messages in {:.1} s",
+            generated_in.as_secs_f64()
+        );
+        header.push_str(&format!(
+            " Store: {n} conversations, {messages} messages (generated in {:.1} s), SQLite, {} iterations each; server time in the store.",
+            generated_in.as_secs_f64(),
+            options.iterations
+        ));
+        if wants("store") {
+            eprintln!("store figures …");
+            store_rows = store::figures(&db, owner, &channels, options.iterations).await?;
+        }
+        db.close().await;
+    }
+
+    // ---- an idle server on that database ----
+    if let (true, Some(confab)) = (wants("footprint"), &confab) {
+        eprintln!("footprint …");
+        let (mut ready, mut rss) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));
+        let mut peak = 0.0f64;
+        for _ in 0..options.footprint_rounds {
+            let c = footprint::measure(Kind::Confab, confab, &dir, &url).await?;
+            let b = footprint::measure(Kind::Baseline, confab, &dir, &url).await?;
+            ready.0.push(c.ready_ms);
+            ready.1.push(b.ready_ms);
+            rss.0.push(c.rss_mib);
+            rss.1.push(b.rss_mib);
+            peak = peak.max(c.peak_mib);
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        server_rows.push(ServerRow {
+            name: format!("idle server after start, RSS ({messages} messages)"),
+            confab: median(&mut rss.0),
+            baseline: median(&mut rss.1),
+            unit: "MiB",
+            target_on_ratio: false,
+            target: Target::AtMost {
+                limit: 40.0,
+                unit: "MiB",
+            },
+        });
+        server_rows.push(ServerRow {
+            name: "time to ready (spawn → first 200 from /health)".into(),
+            confab: median(&mut ready.0),
+            baseline: median(&mut ready.1),
+            unit: "ms",
+            target_on_ratio: false,
+            target: Target::AtMost {
+                limit: 1000.0,
+                unit: "ms",
+            },
+        });
+        notes.push(format!(
+            "Footprint: median of {} starts each, RSS read {} s after ready (Confab's peak RSS {peak:.1} MiB); the baseline is a bare axum server (no database).",
+            options.footprint_rounds,
+            footprint::SETTLE.as_secs()
+        ));
+    }
+
+    // ---- webhook ingest, in-process ----
+    if wants("ingest") {
+        eprintln!("webhook ingest …");
+        let result = ingest::run(
+            options.senders,
+            Duration::from_secs_f64(options.ingest_seconds),
+            options.leads,
+            options.slices,
+        )
+        .await?;
+        server_rows.push(ServerRow {
+            name: format!(
+                "webhook ingest, signed Messenger, {} senders, acked after commit (synchronous=FULL); baseline: signature check only",
+                options.senders
+            ),
+            confab: result.confab_per_s,
+            baseline: result.baseline_per_s,
+            unit: "msg/s",
+            target_on_ratio: true,
+            target: Target::AtLeast {
+                limit: 45.0,
+                unit: "%",
+            },
+        });
+        notes.extend(result.notes);
+    }
+
+    // ---- webhook → SSE latency ----
+    if let (true, Some(confab)) = (wants("latency"), &confab) {
+        let mut results = Vec::new();
+        for kind in [Kind::Confab, Kind::Baseline] {
+            eprintln!("webhook → SSE latency, {kind:?} …");
+            let sub = dir.join(format!("latency-{kind:?}").to_lowercase());
+            let (child, channel, cookie) = sse::start(kind, confab, &sub).await?;
+            let result = sse::latency(
+                &child,
+                channel,
+                cookie.as_deref(),
+                options.sse_clients,
+                options.sse_rate,
+                Duration::from_secs_f64(options.sse_seconds),
+            )
+            .await?;
+            notes.push(format!("Latency, {kind:?}: {}", result.note));
+            results.push(result);
+            drop(child);
+        }
+        for (name, pick, limit) in [
+            (
+                "p50",
+                (|l: &sse::Latency| l.p50_ms) as fn(&sse::Latency) -> f64,
+                5.0,
+            ),
+            ("p99", |l: &sse::Latency| l.p99_ms, 25.0),
+        ] {
+            server_rows.push(ServerRow {
+                name: format!(
+                    "webhook → SSE event, {name}, {} clients, {} msg/s for {} s (sandbox webhook)",
+                    options.sse_clients, options.sse_rate, options.sse_seconds
+                ),
+                confab: pick(&results[0]),
+                baseline: pick(&results[1]),
+                unit: "ms",
+                target_on_ratio: false,
+                target: Target::AtMost { limit, unit: "ms" },
+            });
+        }
+    }
+
+    // ---- idle SSE connections ----
+    if let (true, Some(confab)) = (wants("idle"), &confab) {
+        let mut results = Vec::new();
+        for kind in [Kind::Confab, Kind::Baseline] {
+            eprintln!(
+                "{} idle SSE connections, {kind:?} …",
+                options.idle_connections
+            );
+            let sub = dir.join(format!("idle-{kind:?}").to_lowercase());
+            let (child, _, cookie) = sse::start(kind, confab, &sub).await?;
+            let result = sse::idle(
+                &child,
+                cookie.as_deref(),
+                options.idle_connections,
+                Duration::from_secs_f64(options.idle_seconds),
+            )
+            .await?;
+            notes.push(format!("Idle SSE, {kind:?}: {}", result.note));
+            results.push(result);
+            drop(child);
+        }
+        server_rows.push(ServerRow {
+            name: format!(
+                "server memory per idle SSE connection ({})",
+                options.idle_connections
+            ),
+            confab: results[0].kib_per_connection,
+            baseline: results[1].kib_per_connection,
+            unit: "KiB",
+            target_on_ratio: false,
+            target: Target::AtMost {
+                limit: 8.0,
+                unit: "KiB",
+            },
+        });
+        server_rows.push(ServerRow {
+            name: format!(
+                "server CPU while {} SSE connections idle ({} s, keep-alive every {} s)",
+                options.idle_connections,
+                options.idle_seconds,
+                server::KEEP_ALIVE.as_secs()
+            ),
+            confab: results[0].cpu_percent,
+            baseline: results[1].cpu_percent,
+            unit: "% of a core",
+            target_on_ratio: false,
+            target: Target::AtMost {
+                limit: 5.0,
+                unit: "% of a core",
+            },
+        });
+    }
+
+    let mut text = format!("{header}\n\n");
+    if !store_rows.is_empty() {
+        text.push_str(&report::store_table(&store_rows));
+        text.push('\n');
+    }
+    if !server_rows.is_empty() {
+        text.push_str("The server, each figure beside a baseline measured in the same run:\n\n");
+        text.push_str(&report::server_table(&server_rows));
+        text.push('\n');
+    }
+    for note in &notes {
+        text.push_str(&format!("- {note}\n"));
+    }
+    text.push_str(&format!(
+        "\nThe whole run took {:.0} s.\n",
+        started_all.elapsed().as_secs_f64()
+    ));
+    println!("{text}");
     if let Some(out) = options.out {
-        std::fs::write(&out, format!("# Confab benchmark results\n\n{table}"))
+        std::fs::write(&out, format!("# Confab benchmark results\n\n{text}"))
             .map_err(|e| format!("{out}: {e}"))?;
         eprintln!("written to {out}");
     }
-    db.close().await;
     if options.keep {
         eprintln!("the database is kept at {}", dir.join("bench.db").display());
     } else {
         let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(())
-}
-
-/// Today's date (UTC) as YYYY-MM-DD, without a date crate.
-fn today() -> String {
-    let days = app::store::now_ms() / 86_400_000;
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    format!(
-        "{}-{:02}-{:02}",
-        if month <= 2 { y + 1 } else { y },
-        month,
-        d
-    )
 }

@@ -110,6 +110,8 @@ fn messaging_events(item: &Value) -> Vec<InboundEvent> {
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
+            // An empty mid names no message (found by fuzz/, meta_webhook).
+            .filter(|mid| !mid.is_empty())
             .map(|mid| {
                 InboundEvent::Status(ProviderStatus {
                     provider_id: mid.to_owned(),
@@ -608,6 +610,31 @@ mod tests {
             .map(|a| a.event)
             .collect();
         assert_eq!(bare, expected);
+    }
+
+    #[test]
+    fn delivery_of_an_empty_mid() {
+        let delivery = |mids: Value| {
+            let event = json!({"sender": {"id": "<PSID>"}, "recipient": {"id": "<PAGE_ID>"},
+                "delivery": {"mids": mids, "watermark": 1458668856253_i64}});
+            let events = parse(MetaObject::Page, &page_body(event)).unwrap();
+            events.into_iter().map(|a| a.event).collect::<Vec<_>>()
+        };
+        let watermark = InboundEvent::DeliveredUpTo {
+            contact_external_id: "<PSID>".into(),
+            watermark: 1458668856253,
+        };
+        assert_eq!(delivery(json!([""])), vec![watermark.clone()]);
+        let events = delivery(json!(["", "m1"]));
+        assert!(
+            matches!(&events[..], [InboundEvent::Status(s), w] if s.provider_id == "m1" && *w == watermark)
+        );
+        let bare =
+            br#"{"object":"page","entry":[{"id":"P","messaging":[{"delivery":{"mids":[""]}}]}]}"#;
+        assert_eq!(
+            ignored(one(MetaObject::Page, bare).1),
+            "delivery without mids or watermark"
+        );
     }
 
     #[test]
