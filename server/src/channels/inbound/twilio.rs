@@ -85,14 +85,23 @@ pub fn parse(params: &[(String, String)]) -> Result<Vec<Addressed>, Malformed> {
                 provider_media_id: None,
             })
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let body = get("Body").unwrap_or_default();
+    // An SMS with neither text nor a file says nothing: nothing to store or show (as on
+    // Meta's channels).
+    if body.trim().is_empty() && attachments.is_empty() {
+        return Ok(vec![Addressed {
+            business_id: to.to_owned(),
+            event: InboundEvent::Ignored("a message with neither text nor media".into()),
+        }]);
+    }
     Ok(vec![Addressed {
         business_id: to.to_owned(),
         event: InboundEvent::Message(InboundMessage {
             contact_external_id: from.to_owned(),
             contact_phone: Some(from.to_owned()),
             provider_id: sid.to_owned(),
-            body: get("Body").unwrap_or_default().to_owned(),
+            body: body.to_owned(),
             attachments,
             ..Default::default()
         }),
@@ -220,14 +229,15 @@ mod tests {
         );
         assert_eq!(kind_of("video/mp4"), AttachmentKind::Video);
         assert_eq!(kind_of("audio/ogg"), AttachmentKind::Audio);
-        // An absurd count neither loops long nor fails.
+        // An absurd count neither loops long nor fails (and with no file or text, there is
+        // nothing to store).
         let huge = pairs(&[
             ("MessageSid", "M"),
             ("From", "a"),
             ("To", "b"),
             ("NumMedia", "99999999999"),
         ]);
-        assert!(matches!(one(&huge).1, InboundEvent::Message(m) if m.attachments.is_empty()));
+        assert!(matches!(one(&huge).1, InboundEvent::Ignored(_)));
     }
 
     #[test]
@@ -342,6 +352,43 @@ mod tests {
             ("SmsStatus", "delivered")
         ]))
         .is_ok());
+    }
+
+    #[test]
+    fn a_message_with_neither_text_nor_media_is_ignored() {
+        for body in ["", "   "] {
+            let events = parse(&pairs(&[
+                ("MessageSid", "SM1"),
+                ("From", "+1"),
+                ("To", "+2"),
+                ("Body", body),
+                ("NumMedia", "0"),
+            ]))
+            .unwrap();
+            assert!(
+                matches!(
+                    &events[..],
+                    [Addressed {
+                        event: InboundEvent::Ignored(_),
+                        ..
+                    }]
+                ),
+                "{body:?}: {events:?}"
+            );
+        }
+        let picture = parse(&pairs(&[
+            ("MessageSid", "SM2"),
+            ("From", "+1"),
+            ("To", "+2"),
+            ("Body", ""),
+            ("NumMedia", "1"),
+            ("MediaUrl0", "https://api.twilio.com/m/1"),
+            ("MediaContentType0", "image/jpeg"),
+        ]))
+        .unwrap();
+        assert!(
+            matches!(&picture[..], [Addressed { event: InboundEvent::Message(m), .. }] if m.attachments.len() == 1)
+        );
     }
 
     #[test]
