@@ -120,11 +120,11 @@ type Busy = Arc<Mutex<HashSet<ChannelId>>>;
 /// no new one is started, so a restart interrupts none.
 pub async fn run(state: AppState, ctx: ProviderContext, mut stop: watch::Receiver<bool>) {
     // SQLite has one process per database: a lease left from before this start belongs to
-    // a process that died mid-send.
+    // a process that died mid-send, and none can go stale while this one runs (its own
+    // deliveries end within the provider timeout), so once, here, is enough.
     fail_interrupted(&state, i64::MAX).await;
     let busy = Busy::default();
     while !*stop.borrow() {
-        fail_interrupted(&state, now_ms()).await;
         let due = match messages::next_due_by_channel(&state.db).await {
             Ok(due) => due,
             Err(err) => {
