@@ -60,6 +60,11 @@ impl Backend {
 pub struct Db {
     pub read: SqlitePool,
     pub write: SqlitePool,
+    /// Inbound messages, written in groups on `write` (`messages::inbound_writer`).
+    pub inbound: crate::messages::inbound_writer::InboundWriter,
+    /// Committed events for the live streams; the inbound writer publishes on it in
+    /// commit order (the server's `AppState::bus` is this one).
+    pub bus: crate::events::bus::EventBus,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -105,7 +110,15 @@ impl Db {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Db { read, write })
+        let bus = crate::events::bus::EventBus::default();
+        let inbound =
+            crate::messages::inbound_writer::InboundWriter::start(write.clone(), bus.clone());
+        Ok(Db {
+            read,
+            write,
+            inbound,
+            bus,
+        })
     }
 
     pub async fn close(&self) {

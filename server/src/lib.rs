@@ -15,4 +15,5 @@ pub mod routes;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
+pub mod tls;
 pub mod workers;

@@ -92,9 +92,11 @@ pub async fn same_origin_only(request: Request, next: Next) -> Response {
         }
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        // HTTP/2 has no Host header: browsers send `:authority`, which is in the URI.
         let host = headers
             .get(header::HOST)
             .and_then(|v| v.to_str().ok())
+            .or_else(|| request.uri().authority().map(|a| a.as_str()))
             .unwrap_or_default();
         let origin_host = origin
             .split_once("://")

@@ -28,6 +28,9 @@ pub struct Settings {
     pub default_country: app::phone::Country,
     /// How long Confab waits for a provider and how it retries.
     pub providers: ProviderPolicy,
+    /// HTTPS (HTTP/2 and HTTP/1.1) on `addr`, when `CONFAB_TLS_CERT` and `CONFAB_TLS_KEY`
+    /// are set; plain HTTP otherwise (e.g. behind a proxy that does TLS).
+    pub tls: Option<crate::tls::Tls>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -45,6 +48,7 @@ impl std::fmt::Debug for Settings {
             .field("twilio_api_url", &self.twilio_api_url)
             .field("default_country", &self.default_country)
             .field("providers", &self.providers)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -139,6 +143,23 @@ fn provider_policy(get: &impl Fn(&str) -> Option<String>) -> Result<ProviderPoli
     })
 }
 
+/// Both files or neither: one alone is surely a mistake, not a wish for plain HTTP.
+fn tls(get: &impl Fn(&str) -> Option<String>) -> Result<Option<crate::tls::Tls>, String> {
+    match (get("CONFAB_TLS_CERT"), get("CONFAB_TLS_KEY")) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => {
+            crate::tls::Tls::load(std::path::Path::new(&cert), std::path::Path::new(&key))
+                .map(Some)
+        }
+        (Some(_), None) => Err(
+            "CONFAB_TLS_CERT is set but CONFAB_TLS_KEY is not: set both (PEM files) for HTTPS, or neither".into(),
+        ),
+        (None, Some(_)) => Err(
+            "CONFAB_TLS_KEY is set but CONFAB_TLS_CERT is not: set both (PEM files) for HTTPS, or neither".into(),
+        ),
+    }
+}
+
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -156,6 +177,7 @@ impl Settings {
         let addr: SocketAddr = addr_text.parse().map_err(|_| {
             format!("CONFAB_ADDR '{addr_text}' is not an address like 127.0.0.1:3000")
         })?;
+        let tls = tls(&get)?;
         let public_url = match get("CONFAB_PUBLIC_URL") {
             Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
                 url.trim_end_matches('/').to_owned()
@@ -165,6 +187,7 @@ impl Settings {
                     "CONFAB_PUBLIC_URL '{url}' must start with http:// or https://"
                 ))
             }
+            None if tls.is_some() => format!("https://{addr}"),
             None => format!("http://{addr}"),
         };
         let demo = match get("CONFAB_DEMO").as_deref() {
@@ -196,6 +219,7 @@ impl Settings {
                 })?,
             },
             providers: provider_policy(&get)?,
+            tls,
         })
     }
 
@@ -309,6 +333,109 @@ mod tests {
         assert!(!printed.contains("s3cret"), "{printed}");
         assert!(printed.contains("confab:***@db"));
         assert!(!printed.contains("00ff00ff"), "{printed}");
+    }
+
+    fn fixture(name: &str) -> String {
+        format!("{}/tests/fixtures/tls/{name}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    #[test]
+    fn tls_files_make_https_the_default_public_url() {
+        let (cert, key) = (fixture("cert.pem"), fixture("key.pem"));
+        let s = settings(&[("CONFAB_TLS_CERT", &cert), ("CONFAB_TLS_KEY", &key)]).unwrap();
+        assert!(s.tls.is_some());
+        assert_eq!(s.public_url, "https://127.0.0.1:3000");
+        assert!(s.secure_cookies());
+        // A proxy's address still wins.
+        let s = settings(&[
+            ("CONFAB_TLS_CERT", &cert),
+            ("CONFAB_TLS_KEY", &key),
+            ("CONFAB_PUBLIC_URL", "https://inbox.example.com"),
+        ])
+        .unwrap();
+        assert_eq!(s.public_url, "https://inbox.example.com");
+        assert!(!format!("{s:?}").contains("PRIVATE KEY"));
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        let cert = fixture("cert.pem");
+        let err = settings(&[("CONFAB_TLS_CERT", &cert)]).unwrap_err();
+        assert!(
+            err.contains("CONFAB_TLS_KEY is not") && err.contains("both"),
+            "{err}"
+        );
+        let key = fixture("key.pem");
+        let err = settings(&[("CONFAB_TLS_KEY", &key)]).unwrap_err();
+        assert!(
+            err.contains("CONFAB_TLS_CERT is not") && err.contains("both"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn tls_files_that_are_missing_or_not_pem_are_named() {
+        let (cert, key) = (fixture("cert.pem"), fixture("key.pem"));
+        let missing = fixture("no-such.pem");
+        let err = settings(&[("CONFAB_TLS_CERT", &missing), ("CONFAB_TLS_KEY", &key)]).unwrap_err();
+        assert!(
+            err.contains("CONFAB_TLS_CERT")
+                && err.contains("no-such.pem")
+                && err.contains("cannot be read"),
+            "{err}"
+        );
+        let err =
+            settings(&[("CONFAB_TLS_CERT", &cert), ("CONFAB_TLS_KEY", &missing)]).unwrap_err();
+        assert!(
+            err.contains("CONFAB_TLS_KEY") && err.contains("no-such.pem"),
+            "{err}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let garbage = dir.path().join("garbage.pem");
+        std::fs::write(&garbage, "not a certificate at all\n").unwrap();
+        let garbage = garbage.display().to_string();
+        let err = settings(&[("CONFAB_TLS_CERT", &garbage), ("CONFAB_TLS_KEY", &key)]).unwrap_err();
+        assert!(
+            err.contains("CONFAB_TLS_CERT")
+                && err.contains("garbage.pem")
+                && err.contains("no PEM certificate"),
+            "{err}"
+        );
+        // The certificate is no key; a key block with broken base64 is refused without
+        // being quoted.
+        let err = settings(&[("CONFAB_TLS_CERT", &cert), ("CONFAB_TLS_KEY", &cert)]).unwrap_err();
+        assert!(
+            err.contains("CONFAB_TLS_KEY") && err.contains("no PEM private key"),
+            "{err}"
+        );
+        let broken = dir.path().join("broken-key.pem");
+        std::fs::write(
+            &broken,
+            "-----BEGIN PRIVATE KEY-----\nS3CR3T!!material@@\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let broken = broken.display().to_string();
+        let err = settings(&[("CONFAB_TLS_CERT", &cert), ("CONFAB_TLS_KEY", &broken)]).unwrap_err();
+        assert!(
+            err.contains("CONFAB_TLS_KEY")
+                && err.contains("broken-key.pem")
+                && err.contains("not valid PEM"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("S3CR3T") && !err.contains("material"),
+            "{err}"
+        );
+        let truncated = dir.path().join("truncated-key.pem");
+        std::fs::write(&truncated, "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMG\n").unwrap();
+        let truncated = truncated.display().to_string();
+        let err =
+            settings(&[("CONFAB_TLS_CERT", &cert), ("CONFAB_TLS_KEY", &truncated)]).unwrap_err();
+        assert!(
+            err.contains("not valid PEM") && !err.contains("MIGH"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -5,7 +5,6 @@ use crate::channels::ProviderContext;
 use crate::middleware;
 use crate::settings::Settings;
 use app::auth::session::SqlSessionStore;
-use app::events::bus::EventBus;
 use app::state::AppState;
 use app::store::Db;
 use axum::Router;
@@ -29,6 +28,8 @@ pub struct Application {
     router: Router,
     pub state: AppState,
     port: u16,
+    /// HTTPS (HTTP/2 and HTTP/1.1) when configured; plain HTTP otherwise.
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,7 +99,8 @@ impl Application {
             providers: Arc::new(providers.clone()),
             leptos_options: leptos_options(&settings),
             db: db.clone(),
-            bus: EventBus::default(),
+            // The store publishes what it commits in batches (inbound messages) on it.
+            bus: db.bus.clone(),
             outbox: Arc::new(tokio::sync::Notify::new()),
             secret_key,
             media_dir: settings.media_dir.clone(),
@@ -116,6 +118,7 @@ impl Application {
             router,
             state,
             port,
+            tls: settings.tls.as_ref().map(|tls| tls.config.clone()),
         })
     }
 
@@ -148,10 +151,34 @@ impl Application {
             self.state.db.clone(),
             self.media_dir.clone(),
         ));
-        tracing::info!("Confab is ready at http://{}", self.listener.local_addr()?);
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        tracing::info!(
+            "Confab is ready at {scheme}://{}",
+            self.listener.local_addr()?
+        );
+        // The same serving and graceful shutdown either way: TLS only changes the listener.
+        // `into_make_service`: each connection shares the router. Serving a `Router` itself
+        // copies its whole route table per connection (axum turns it into routes eagerly),
+        // about 250 KiB for Confab's, held for as long as the connection stays open.
+        let service = self.router.into_make_service();
+        // Live streams end at shutdown, or the server would wait on them forever.
+        let bus = self.state.bus.clone();
+        let stopping = async move {
+            shutdown_signal().await;
+            bus.close_streams();
+        };
+        let served = match self.tls {
+            None => {
+                axum::serve(self.listener, service)
+                    .with_graceful_shutdown(stopping)
+                    .await
+            }
+            Some(tls) => {
+                axum::serve(crate::tls::TlsListener::new(self.listener, tls)?, service)
+                    .with_graceful_shutdown(stopping)
+                    .await
+            }
+        };
         // Replies being handed to a provider are finished rather than cut off.
         let _ = stop_sending.send(true);
         let _ = sender.await;

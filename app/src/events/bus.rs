@@ -6,12 +6,46 @@ use super::LiveEvent;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
+/// A committed event with its JSON written once: every stream that sends it shares the
+/// text instead of serialising the payload again for each client.
+#[derive(Debug)]
+pub struct BusEvent {
+    event: LiveEvent,
+    json: Box<str>,
+}
+
+impl BusEvent {
+    pub fn new(event: LiveEvent) -> Self {
+        // A `serde_json::Value` payload always serialises; the fallback keeps the type total.
+        let json = serde_json::to_string(&event)
+            .unwrap_or_else(|_| String::from("{}"))
+            .into_boxed_str();
+        Self { event, json }
+    }
+
+    /// The event as the SSE `data:` line carries it (one line: compact JSON).
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+}
+
+impl std::ops::Deref for BusEvent {
+    type Target = LiveEvent;
+
+    fn deref(&self) -> &LiveEvent {
+        &self.event
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct EventBus {
-    sender: broadcast::Sender<Arc<LiveEvent>>,
+    sender: broadcast::Sender<Arc<BusEvent>>,
     /// Bumped whenever who-may-see-what changes (channel access, roles, deactivation):
     /// every stream re-checks its employee at once.
     access: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Set when the server is shutting down: every stream ends, so that the graceful
+    /// shutdown does not wait on connections that never finish by themselves.
+    closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Default for EventBus {
@@ -24,9 +58,11 @@ impl EventBus {
     pub fn new(capacity: usize) -> Self {
         let (sender, _) = broadcast::channel(capacity);
         let (access, _) = tokio::sync::watch::channel(0);
+        let (closing, _) = tokio::sync::watch::channel(false);
         Self {
             sender,
             access: Arc::new(access),
+            closing: Arc::new(closing),
         }
     }
 
@@ -34,11 +70,11 @@ impl EventBus {
     pub fn publish(&self, events: impl IntoIterator<Item = LiveEvent>) {
         for event in events {
             // No subscriber is fine: nobody is looking.
-            let _ = self.sender.send(Arc::new(event));
+            let _ = self.sender.send(Arc::new(BusEvent::new(event)));
         }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<BusEvent>> {
         self.sender.subscribe()
     }
 
@@ -48,5 +84,47 @@ impl EventBus {
 
     pub fn watch_access(&self) -> tokio::sync::watch::Receiver<u64> {
         self.access.subscribe()
+    }
+
+    /// Ends every live stream (at shutdown).
+    pub fn close_streams(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves once the streams must end.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut closing = self.closing.subscribe();
+        async move {
+            // An error means the bus is gone: nothing more will come either.
+            let _ = closing.wait_for(|closing| *closing).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::EventKind;
+    use crate::ids::{ChannelId, ConversationId, EventId};
+
+    #[tokio::test]
+    async fn subscribers_share_the_event_serialised_once() {
+        let bus = EventBus::new(8);
+        let (mut first, mut second) = (bus.subscribe(), bus.subscribe());
+        let event = LiveEvent {
+            id: EventId(7),
+            kind: EventKind::MessageCreated,
+            conversation_id: ConversationId(3),
+            channel_id: ChannelId(2),
+            payload: serde_json::json!({"text": "line one\nline two <b>"}),
+        };
+        bus.publish([event.clone()]);
+        let (a, b) = (first.recv().await.unwrap(), second.recv().await.unwrap());
+        assert!(Arc::ptr_eq(&a, &b), "each stream got its own copy");
+        assert_eq!(a.id, EventId(7));
+        // One `data:` line, and the same JSON the client decodes.
+        assert!(!a.json().contains('\n'));
+        let decoded: LiveEvent = serde_json::from_str(a.json()).unwrap();
+        assert_eq!(decoded, event);
     }
 }

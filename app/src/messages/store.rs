@@ -182,19 +182,30 @@ pub struct ProviderStatus {
     pub error: Option<String>,
 }
 
-/// The inbound pipeline's one transaction: upsert the contact and the conversation
-/// (reopening it when archived), insert the message and its attachments unless its
-/// provider id is known, append events. Returns the committed events; none when the
-/// message was a duplicate.
+/// Stores an inbound message: upsert the contact and the conversation (reopening it when
+/// archived), insert the message and its attachments unless its provider id is known,
+/// append events. Returns the committed events; none when the message was a duplicate.
+///
+/// Messages arriving together share one transaction (`super::inbound_writer`): one
+/// commit, so one disk flush, for a burst; each is answered only after that commit.
 pub async fn record_inbound(
     db: &Db,
     channel: ChannelId,
     inbound: &InboundMessage,
 ) -> StoreResult<Vec<LiveEvent>> {
+    db.inbound.record(channel, inbound.clone()).await
+}
+
+/// One inbound message's writes inside the caller's transaction (a savepoint of the
+/// batch): `None` when its provider id is already stored, so the caller rolls it back.
+pub(crate) async fn record_inbound_in(
+    tx: &mut SqliteConnection,
+    channel: ChannelId,
+    inbound: &InboundMessage,
+) -> StoreResult<Option<Vec<LiveEvent>>> {
     let now = now_ms();
     // The provider's time rules the reply window, but never a time in the future.
     let written_at = inbound.sent_at.map_or(now, |at| at.min(now));
-    let mut tx = db.write.begin().await?;
     let contact_id: i64 = sqlx::query_scalar(
         "INSERT INTO contacts (channel_id, external_id, name, phone, username, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6)
@@ -214,7 +225,7 @@ pub async fn record_inbound(
     .fetch_one(&mut *tx)
     .await?;
     let (conversation_id, was_archived) =
-        conversations::upsert_for_contact(&mut tx, channel, contact_id, now).await?;
+        conversations::upsert_for_contact(tx, channel, contact_id, now).await?;
     let (direction, status) = if inbound.from_business {
         (Direction::Outbound, MessageStatus::Sent)
     } else {
@@ -238,8 +249,7 @@ pub async fn record_inbound(
     .await?;
     let Some(message_id) = message_id else {
         // A retried webhook: it changes nothing.
-        tx.rollback().await?;
-        return Ok(Vec::new());
+        return Ok(None);
     };
     for attachment in &inbound.attachments {
         // Places need no download; files wait for the media worker.
@@ -293,12 +303,32 @@ pub async fn record_inbound(
     }
     let mut out = Vec::with_capacity(2);
     if was_archived && !inbound.from_business {
-        out.push(conversations::status_event(&mut tx, conversation_id, channel).await?);
+        out.push(conversations::status_event(tx, conversation_id, channel).await?);
     }
-    let message = load(&mut tx, MessageId(message_id)).await?;
+    let message = if inbound.attachments.is_empty() {
+        // All of it is known here: spare the writer two reads (as `load` would read it).
+        Message {
+            id: MessageId(message_id),
+            conversation_id,
+            direction,
+            body: inbound.body.clone(),
+            status,
+            error: None,
+            sender_name: None,
+            created_at: if direction == Direction::Inbound {
+                written_at
+            } else {
+                now
+            },
+            read_at: None,
+            attachments: Vec::new(),
+        }
+    } else {
+        load(tx, MessageId(message_id)).await?
+    };
     out.push(
         events::append(
-            &mut tx,
+            tx,
             EventKind::MessageCreated,
             conversation_id,
             channel,
@@ -306,8 +336,7 @@ pub async fn record_inbound(
         )
         .await?,
     );
-    tx.commit().await?;
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// Where a status stands in the one direction statuses move (failed only from pending/sent).

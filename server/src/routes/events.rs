@@ -3,8 +3,8 @@
 //! channels the employee may use are sent.
 
 use crate::error::ApiError;
-use app::events::bus::EventBus;
-use app::events::{store as events, LiveEvent, RESYNC_EVENT};
+use app::events::bus::{BusEvent, EventBus};
+use app::events::{store as events, RESYNC_EVENT};
 use app::ids::{ChannelId, EmployeeId, EventId};
 use app::state::AppState;
 use app::store::Db;
@@ -12,7 +12,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +22,11 @@ use tower_sessions::Session;
 /// A resume that missed more than this many events gets `resync` instead of a replay.
 pub const MAX_REPLAY: i64 = 2000;
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How long an event that arrived ahead of a missing one waits for it before the stream
+/// reads the log. Requests commit in id order but publish in whatever order they resume,
+/// so a gap almost always closes within microseconds; reading the log for each would cost
+/// every stream a query per gap.
+pub const REORDER_WAIT: Duration = Duration::from_millis(200);
 
 #[derive(serde::Deserialize)]
 pub struct StreamQuery {
@@ -63,7 +68,8 @@ pub async fn stream(
         last_event_id(&headers, query.last_event_id),
     )
     .await?;
-    Ok(Sse::new(cursor.into_stream()).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+    let stream = futures::StreamExt::take_until(cursor.into_stream(), state.bus.closed());
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
 /// One employee's position in the event log.
@@ -73,17 +79,20 @@ struct EmployeeCursor {
     /// The session the stream was opened with: when it ends (sign-out, here or
     /// everywhere), so does the stream.
     session: Option<tower_sessions::session::Id>,
-    receiver: tokio::sync::broadcast::Receiver<Arc<LiveEvent>>,
+    receiver: tokio::sync::broadcast::Receiver<Arc<BusEvent>>,
     access: tokio::sync::watch::Receiver<u64>,
     /// The last event id this stream has dealt with (sent or filtered out).
     cursor: EventId,
     ready: VecDeque<Item>,
     channels: HashSet<ChannelId>,
     needs_catch_up: bool,
+    /// Events that came ahead of a missing one, by id, and since when one is missing.
+    ahead: BTreeMap<EventId, Arc<BusEvent>>,
+    gap_deadline: Option<tokio::time::Instant>,
 }
 
 enum Item {
-    Event(Arc<LiveEvent>),
+    Event(Arc<BusEvent>),
     Resync(EventId),
 }
 
@@ -116,6 +125,8 @@ impl EmployeeCursor {
             ready: VecDeque::new(),
             channels,
             needs_catch_up,
+            ahead: BTreeMap::new(),
+            gap_deadline: None,
         })
     }
 
@@ -166,7 +177,8 @@ impl EmployeeCursor {
             Ok(missed) => {
                 for event in missed {
                     self.cursor = self.cursor.max(event.id);
-                    self.ready.push_back(Item::Event(Arc::new(event)));
+                    self.ready
+                        .push_back(Item::Event(Arc::new(BusEvent::new(event))));
                 }
                 self.cursor = self.cursor.max(at_least);
             }
@@ -175,6 +187,32 @@ impl EmployeeCursor {
                 self.cursor = self.cursor.max(at_least);
                 self.ready.push_back(Item::Resync(self.cursor));
             }
+        }
+    }
+
+    /// Takes `event` as the next in order (queued when the employee may see it).
+    fn advance(&mut self, event: Arc<BusEvent>) {
+        self.cursor = event.id;
+        if self.channels.contains(&event.channel_id) {
+            self.ready.push_back(Item::Event(event));
+        }
+    }
+
+    /// Moves the held events that are now in order to `ready`.
+    fn release_ahead(&mut self) {
+        while let Some(entry) = self.ahead.first_entry() {
+            let id = *entry.key();
+            if id <= self.cursor {
+                entry.remove();
+            } else if id.0 == self.cursor.0 + 1 {
+                let event = entry.remove();
+                self.advance(event);
+            } else {
+                break;
+            }
+        }
+        if self.ahead.is_empty() {
+            self.gap_deadline = None;
         }
     }
 
@@ -189,6 +227,7 @@ impl EmployeeCursor {
                 self.catch_up(cursor).await;
                 continue;
             }
+            let gap_deadline = self.gap_deadline;
             let received = tokio::select! {
                 biased;
                 changed = self.access.changed() => {
@@ -198,19 +237,33 @@ impl EmployeeCursor {
                     continue;
                 }
                 received = self.receiver.recv() => received,
+                // The missing event was not published here (another process, a dropped
+                // request): the log has it.
+                _ = tokio::time::sleep_until(gap_deadline.unwrap_or_else(tokio::time::Instant::now)),
+                    if gap_deadline.is_some() => {
+                    let newest = self.ahead.keys().next_back().copied().unwrap_or(self.cursor);
+                    self.ahead.clear();
+                    self.gap_deadline = None;
+                    self.catch_up(newest).await;
+                    continue;
+                }
             };
             match received {
                 Ok(event) if event.id <= self.cursor => {}
                 Ok(event) if event.id.0 == self.cursor.0 + 1 => {
-                    self.cursor = event.id;
-                    if self.channels.contains(&event.channel_id) {
-                        return Some(Item::Event(event));
-                    }
+                    self.advance(event);
+                    self.release_ahead();
                 }
                 // A gap: an earlier event is committed but not yet seen here.
-                Ok(event) => self.catch_up(event.id).await,
+                Ok(event) => {
+                    self.ahead.insert(event.id, event);
+                    self.gap_deadline
+                        .get_or_insert_with(|| tokio::time::Instant::now() + REORDER_WAIT);
+                }
                 Err(RecvError::Lagged(_)) => {
                     let cursor = self.cursor;
+                    self.ahead.clear();
+                    self.gap_deadline = None;
                     self.catch_up(cursor).await;
                 }
                 Err(RecvError::Closed) => return None,
@@ -225,8 +278,7 @@ impl EmployeeCursor {
                 Item::Event(e) => Event::default()
                     .id(e.id.to_string())
                     .event(e.kind.as_str())
-                    .json_data(&*e)
-                    .unwrap_or_else(|_| Event::default().event(RESYNC_EVENT).data("{}")),
+                    .data(e.json()),
                 Item::Resync(id) => Event::default()
                     .id(id.to_string())
                     .event(RESYNC_EVENT)
@@ -240,6 +292,89 @@ impl EmployeeCursor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::events::{EventKind, LiveEvent};
+    use app::ids::ConversationId;
+
+    /// A demo business, its owner, one of the owner's conversations and its channel.
+    async fn demo() -> (Db, tempfile::TempDir, EmployeeId, ConversationId, ChannelId) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}/t.db", dir.path().display()))
+            .await
+            .unwrap();
+        app::demo::seed_if_empty(&db).await.unwrap();
+        let owner: i64 = sqlx::query_scalar("SELECT id FROM employees WHERE email = $1")
+            .bind(app::demo::OWNER_EMAIL)
+            .fetch_one(&db.read)
+            .await
+            .unwrap();
+        let (conversation, channel): (i64, i64) = sqlx::query_as(
+            "SELECT c.id, c.channel_id FROM conversations c
+               JOIN channel_access a ON a.channel_id = c.channel_id AND a.employee_id = $1
+              LIMIT 1",
+        )
+        .bind(owner)
+        .fetch_one(&db.read)
+        .await
+        .unwrap();
+        (
+            db,
+            dir,
+            EmployeeId(owner),
+            ConversationId(conversation),
+            ChannelId(channel),
+        )
+    }
+
+    async fn logged(db: &Db, conversation: ConversationId, channel: ChannelId) -> LiveEvent {
+        let mut conn = db.write.acquire().await.unwrap();
+        events::append(
+            &mut conn,
+            EventKind::ConversationUpdated,
+            conversation,
+            channel,
+            serde_json::json!({ "via": "log" }),
+        )
+        .await
+        .unwrap()
+    }
+
+    fn via(item: Option<Item>) -> (i64, String) {
+        match item {
+            Some(Item::Event(e)) => (e.id.0, e.payload["via"].as_str().unwrap().to_owned()),
+            Some(Item::Resync(id)) => (id.0, "resync".into()),
+            None => (0, "ended".into()),
+        }
+    }
+
+    /// Events published out of commit order are put back in order from the bus, without
+    /// reading the log; a gap that stays open is filled from the log after the wait.
+    #[tokio::test]
+    async fn out_of_order_events_are_reordered_and_a_lasting_gap_is_read_from_the_log() {
+        let (db, _dir, owner, conversation, channel) = demo().await;
+        let mut cursor = EmployeeCursor::start(db.clone(), db.bus.clone(), owner, None, None)
+            .await
+            .unwrap();
+        let mut committed = Vec::new();
+        for _ in 0..5 {
+            committed.push(logged(&db, conversation, channel).await);
+        }
+        let on_bus = |i: usize| LiveEvent {
+            payload: serde_json::json!({ "via": "bus" }),
+            ..committed[i].clone()
+        };
+        db.bus.publish([on_bus(1), on_bus(2), on_bus(0)]);
+        let ids: Vec<i64> = committed.iter().map(|e| e.id.0).collect();
+        for &id in &ids[..3] {
+            assert_eq!(via(cursor.next_item().await), (id, "bus".into()));
+        }
+        // The fourth is never published here (another process committed it, say).
+        let started = std::time::Instant::now();
+        db.bus.publish([on_bus(4)]);
+        assert_eq!(via(cursor.next_item().await), (ids[3], "log".into()));
+        assert!(started.elapsed() >= REORDER_WAIT);
+        assert_eq!(via(cursor.next_item().await), (ids[4], "log".into()));
+        db.close().await;
+    }
 
     #[test]
     fn the_header_wins_over_the_query() {

@@ -65,5 +65,6 @@ pub async fn lead_stream(
             }
         },
     );
+    let stream = futures::StreamExt::take_until(stream, state.bus.closed());
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

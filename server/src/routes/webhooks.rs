@@ -7,7 +7,6 @@ use crate::channels::inbound::{self, meta::MetaObject, signature, Addressed, Inb
 use crate::error::ApiError;
 use app::channels::store::ChannelConfig;
 use app::channels::{ChannelKind, ChannelStatus};
-use app::events::LiveEvent;
 use app::i18n::Locale;
 use app::ids::ChannelId;
 use app::messages::store::{self as messages, InboundMessage};
@@ -133,9 +132,7 @@ pub async fn receive(
             tracing::debug!(to = %addressed.business_id, "event for a page or number Confab does not serve");
             continue;
         };
-        let published = apply(&state, &target, addressed).await?;
-        stored += published.len();
-        state.bus.publish(published);
+        stored += apply(&state, &target, addressed).await?;
     }
     if kind == ChannelKind::TwilioSms {
         // An empty TwiML answer: Twilio sends nothing back to the lead.
@@ -185,23 +182,24 @@ async fn route(
     }))
 }
 
-/// Commits one provider event; returns the live events to publish.
+/// Commits one provider event and publishes its live events; returns how many.
 async fn apply(
     state: &AppState,
     channel: &ChannelConfig,
     addressed: Addressed,
-) -> Result<Vec<LiveEvent>, ApiError> {
+) -> Result<usize, ApiError> {
     let id = channel.channel.id;
     let conversation_of = |contact: String| async move {
         app::conversations::store::of_contact(&state.db, id, &contact).await
     };
-    Ok(match addressed.event {
+    let events = match addressed.event {
         InboundEvent::Message(message) => {
+            // Published by the store's inbound writer, in commit order.
             let events = messages::record_inbound(&state.db, id, &message).await?;
             if !events.is_empty() && !message.from_business {
                 look_up_profile(state, channel, &message.contact_external_id).await;
             }
-            events
+            return Ok(events.len());
         }
         InboundEvent::Status(status) => messages::apply_status(&state.db, id, &status).await?,
         InboundEvent::DeliveredUpTo {
@@ -229,7 +227,10 @@ async fn apply(
             tracing::debug!(%what, "webhook event ignored");
             Vec::new()
         }
-    })
+    };
+    let count = events.len();
+    state.bus.publish(events);
+    Ok(count)
 }
 
 /// Messenger and Instagram webhooks carry no name: ask the Graph API once per contact,
@@ -316,7 +317,11 @@ async fn sandbox(
     // The sandbox lead's page shows the refusal: in its language.
     let events = match sandbox_event(body, crate::error::request_locale(headers))? {
         InboundEvent::Message(inbound) => {
-            messages::record_inbound(&state.db, channel, &inbound).await?
+            // Published by the store's inbound writer, in commit order.
+            let stored = messages::record_inbound(&state.db, channel, &inbound).await?;
+            return Ok(
+                Json(serde_json::json!({ "ok": true, "events": stored.len() })).into_response(),
+            );
         }
         InboundEvent::ReadUpTo {
             contact_external_id,

@@ -403,7 +403,25 @@ async fn a_killed_server_loses_no_acknowledged_webhook_and_sends_no_reply_twice(
     })
     .await;
     assert!(started, "no reply was sent after the restart");
+    // An employee's live stream is open: the stop must end it rather than wait on it.
+    let agent = signed_in_at(
+        &setup.address(),
+        app::demo::AGENT_EMAIL,
+        app::demo::AGENT_PASSWORD,
+    )
+    .await;
+    let mut live = agent
+        .get(format!("{}/api/events", setup.address()))
+        .send()
+        .await
+        .unwrap();
+    assert!(live.status().is_success(), "{}", live.status());
     second.terminate().await;
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Ok(Some(_)) = live.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the live stream outlived the server");
     let handed_at_stop: usize = handed_over(&fake).values().sum();
     assert!(
         handed_at_stop < REPLIES + REPLIES_AFTER,

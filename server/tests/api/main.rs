@@ -21,4 +21,5 @@ mod messaging_language;
 mod provider_faults;
 mod retention;
 mod search;
+mod tls;
 mod webhooks;

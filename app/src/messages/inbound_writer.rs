@@ -1,0 +1,280 @@
+//! Group commit for inbound messages. Webhooks arrive many at a time, and each must be
+//! acknowledged only after its message is durable; with `synchronous=FULL` a commit is a
+//! disk flush, and the single writer would spend most of its time on them. So one task
+//! takes every message that is waiting, writes each in a savepoint of one transaction,
+//! commits once, publishes the batch's events in commit order and then answers them all.
+//! A lone message waits for nobody: the task takes what is queued at that moment, never
+//! a timer. Publishing here (not in each webhook) keeps the live streams' ids in order,
+//! and publishes even when the webhook's request was dropped after the commit.
+
+use super::store::{record_inbound_in, InboundMessage};
+use crate::events::bus::EventBus;
+use crate::events::LiveEvent;
+use crate::ids::ChannelId;
+use crate::store::{StoreError, StoreResult};
+use sqlx::SqlitePool;
+use tokio::sync::{mpsc, oneshot};
+
+/// The most messages one transaction takes: bounds how long other writers wait.
+pub const MAX_BATCH: usize = 256;
+
+type Answer = oneshot::Sender<StoreResult<Vec<LiveEvent>>>;
+
+struct Job {
+    channel: ChannelId,
+    message: InboundMessage,
+    answer: Answer,
+}
+
+/// The handle every clone of `Db` shares; the task ends when the last one is dropped.
+#[derive(Clone, Debug)]
+pub struct InboundWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl InboundWriter {
+    /// Starts the writing task on the current Tokio runtime.
+    pub fn start(write: SqlitePool, bus: EventBus) -> Self {
+        // Bounded: under a flood, webhooks wait here (and providers retry) rather than
+        // piling up in memory.
+        let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(run(write, bus, queue));
+        Self { jobs }
+    }
+
+    /// Stores one message; answers after the commit that made it durable, with its events
+    /// (already published).
+    pub async fn record(
+        &self,
+        channel: ChannelId,
+        message: InboundMessage,
+    ) -> StoreResult<Vec<LiveEvent>> {
+        let (answer, answered) = oneshot::channel();
+        let stopped = || StoreError::Other("the inbound writer has stopped".into());
+        self.jobs
+            .send(Job {
+                channel,
+                message,
+                answer,
+            })
+            .await
+            .map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
+    }
+}
+
+async fn run(write: SqlitePool, bus: EventBus, mut queue: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        write_batch(&write, &bus, std::mem::take(&mut batch)).await;
+    }
+}
+
+async fn write_batch(write: &SqlitePool, bus: &EventBus, batch: Vec<Job>) {
+    let mut tx = match write.begin().await {
+        Ok(tx) => tx,
+        Err(err) => return fail_all(batch, &err.to_string()),
+    };
+    // Each message's own outcome, delivered once the batch is durable.
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for job in &batch {
+        outcomes.push(write_one(&mut tx, job).await);
+    }
+    if let Err(err) = tx.commit().await {
+        return fail_all(batch, &err.to_string());
+    }
+    bus.publish(
+        outcomes
+            .iter()
+            .filter_map(|outcome| outcome.as_ref().ok())
+            .flatten()
+            .cloned(),
+    );
+    for (job, outcome) in batch.into_iter().zip(outcomes) {
+        // The webhook may have given up waiting; its message is stored all the same.
+        let _ = job.answer.send(outcome);
+    }
+}
+
+/// One message in a savepoint: a failure (or a duplicate) undoes its writes only.
+async fn write_one(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    job: &Job,
+) -> StoreResult<Vec<LiveEvent>> {
+    let mut savepoint = sqlx::Connection::begin(&mut **tx).await?;
+    match record_inbound_in(&mut savepoint, job.channel, &job.message).await {
+        Ok(Some(events)) => {
+            savepoint.commit().await?;
+            Ok(events)
+        }
+        Ok(None) => {
+            savepoint.rollback().await?;
+            Ok(Vec::new())
+        }
+        Err(err) => {
+            // Dropping the savepoint rolls it back.
+            drop(savepoint);
+            Err(err)
+        }
+    }
+}
+
+fn fail_all(batch: Vec<Job>, why: &str) {
+    tracing::error!(error = %why, messages = batch.len(), "could not store inbound messages");
+    for job in batch {
+        let _ = job.answer.send(Err(StoreError::Other(format!(
+            "could not store the message: {why}"
+        ))));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channels::ChannelKind;
+    use crate::store::Db;
+
+    async fn temp_db(name: &str) -> (Db, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "confab-inbound-{name}-{}-{}",
+            std::process::id(),
+            crate::store::now_ms()
+        ));
+        let db = Db::connect(&format!("sqlite://{}/t.db", dir.display()))
+            .await
+            .unwrap();
+        (db, dir)
+    }
+
+    fn message(lead: &str, provider_id: &str) -> InboundMessage {
+        InboundMessage {
+            contact_external_id: lead.into(),
+            contact_name: Some("Lead".into()),
+            provider_id: provider_id.into(),
+            body: format!("text of {provider_id}"),
+            ..Default::default()
+        }
+    }
+
+    async fn count(db: &Db, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&db.read).await.unwrap()
+    }
+
+    /// One batch with a good message, its duplicate, a message for a channel that does not
+    /// exist (its writes fail) and another good one: each gets its own answer, and the
+    /// failure undoes its own writes only.
+    #[tokio::test]
+    async fn a_batch_answers_each_message_and_a_failure_spoils_no_other() {
+        let (db, dir) = temp_db("batch").await;
+        let channel = crate::channels::store::create(&db, ChannelKind::Sandbox, "S", "s-1")
+            .await
+            .unwrap();
+        let mut answers = Vec::new();
+        let mut batch = Vec::new();
+        for (channel, message) in [
+            (channel, message("lead-a", "m-1")),
+            (channel, message("lead-a", "m-1")),
+            (ChannelId(9999), message("lead-x", "m-x")),
+            (channel, message("lead-b", "m-2")),
+            (
+                channel,
+                InboundMessage {
+                    // Written from the page itself (an echo).
+                    from_business: true,
+                    ..message("lead-b", "m-echo")
+                },
+            ),
+        ] {
+            let (answer, answered) = oneshot::channel();
+            answers.push(answered);
+            batch.push(Job {
+                channel,
+                message,
+                answer,
+            });
+        }
+        let mut live = db.bus.subscribe();
+        write_batch(&db.write, &db.bus, batch).await;
+        let mut outcomes = Vec::new();
+        for answered in answers {
+            outcomes.push(answered.await.unwrap());
+        }
+        assert_eq!(
+            outcomes[0].as_ref().unwrap().len(),
+            1,
+            "the first is stored"
+        );
+        assert!(outcomes[1].as_ref().unwrap().is_empty(), "its retry is not");
+        assert!(outcomes[2].is_err(), "no channel 9999");
+        assert_eq!(outcomes[3].as_ref().unwrap().len(), 1);
+        // Published once each, in commit order.
+        let mut published = Vec::new();
+        while let Ok(event) = live.try_recv() {
+            published.push(event.id.0);
+        }
+        let answered: Vec<i64> = [&outcomes[0], &outcomes[3], &outcomes[4]]
+            .iter()
+            .map(|o| o.as_ref().unwrap()[0].id.0)
+            .collect();
+        assert_eq!(published, answered);
+        assert!(published.windows(2).all(|w| w[0] < w[1]));
+        // The event carries the message exactly as a reader of the store sees it.
+        for outcome in [&outcomes[0], &outcomes[3], &outcomes[4]] {
+            let event = &outcome.as_ref().unwrap()[0];
+            let (stored, _) = crate::messages::store::recent(&db, event.conversation_id, None, 5)
+                .await
+                .unwrap();
+            let stored = stored
+                .iter()
+                .find(|m| Some(m.id.0) == event.payload["id"].as_i64())
+                .unwrap();
+            assert_eq!(event.payload, serde_json::to_value(stored).unwrap());
+        }
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM messages").await, 3);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM contacts").await, 2);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM events").await, 3);
+        db.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Many webhooks at once: each message stored once, each caller answered with its own
+    /// event, and the events numbered in commit order.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_messages_are_each_stored_once() {
+        let (db, dir) = temp_db("concurrent").await;
+        let channel = crate::channels::store::create(&db, ChannelKind::Sandbox, "S", "s-1")
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..300)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    // Every message twice, as a provider retrying would send it.
+                    let m = message(&format!("lead-{}", i % 40), &format!("m-{i}"));
+                    let first = crate::messages::store::record_inbound(&db, channel, &m).await;
+                    let again = crate::messages::store::record_inbound(&db, channel, &m).await;
+                    (i, first.unwrap(), again.unwrap())
+                })
+            })
+            .collect();
+        for task in tasks {
+            let (i, first, again) = task.await.unwrap();
+            assert_eq!(first.len(), 1);
+            assert_eq!(
+                first[0].payload["body"].as_str(),
+                Some(format!("text of m-{i}").as_str()),
+                "{:?}",
+                first[0].payload
+            );
+            assert!(again.is_empty());
+        }
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM messages").await, 300);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM conversations").await, 40);
+        assert_eq!(
+            count(&db, "SELECT SUM(unread_count) FROM conversations").await,
+            300
+        );
+        db.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
