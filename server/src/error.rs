@@ -157,6 +157,21 @@ impl From<app::error::AppError> for ApiError {
     }
 }
 
+/// A route's raw body, or its refusal in the API's JSON shape (413 above `max_bytes`, the
+/// cap the route's `DefaultBodyLimit` set), instead of axum's plain-text rejection.
+pub fn body_within(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    max_bytes: usize,
+) -> Result<axum::body::Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(format!("The body is larger than {} KiB.", max_bytes / 1024))
+        } else {
+            ApiError::BadRequest("The body could not be read.".into())
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -228,16 +228,7 @@ async fn list_messages(
 
 /// The request's body, or why it could not be read (413 above [`MAX_API_BODY_BYTES`]).
 fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(format!(
-                "The body is larger than {} KiB.",
-                MAX_API_BODY_BYTES / 1024
-            ))
-        } else {
-            ApiError::BadRequest("The body could not be read.".into())
-        }
-    })
+    crate::error::body_within(body, MAX_API_BODY_BYTES)
 }
 
 fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {

@@ -73,8 +73,9 @@ pub async fn receive(
     Path((kind, channel_id)): Path<(String, i64)>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let body = crate::error::body_within(body, super::MAX_WEBHOOK_BYTES)?;
     let channel = channel_for(&state, &kind, channel_id).await?;
     let span = tracing::info_span!("webhook", kind = %kind, channel = channel_id);
     let _guard = span.enter();

@@ -137,12 +137,7 @@ fn message_event(message: &Value, contacts: &[&Value]) -> InboundEvent {
         .find(|c| text_at(c, "/wa_id") == Some(from.as_str()))
         .and_then(|c| text_at(c, "/profile/name"))
         .map(str::to_owned);
-    // A wa_id is the number in international form without the plus.
-    let contact_phone = Some(if from.starts_with('+') {
-        from.clone()
-    } else {
-        format!("+{from}")
-    });
+    let contact_phone = wa_id_phone(&from);
     InboundEvent::Message(InboundMessage {
         contact_external_id: from,
         contact_name,
@@ -210,11 +205,43 @@ fn error_reason(error: &Value) -> String {
     reason
 }
 
+/// A wa_id is the number in international form without the plus. It is kept as Meta
+/// gives it when the phone plan does not know it (WhatsApp's Brazilian ids, say, may lack
+/// the ninth digit), and nothing is kept when it is not a number at all.
+fn wa_id_phone(wa_id: &str) -> Option<String> {
+    match app::phone::normalize_international(wa_id) {
+        Ok(phone) => Some(phone.to_string()),
+        Err(_) => {
+            let digits = wa_id.trim_start_matches('+');
+            (!digits.is_empty() && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| format!("+{digits}"))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::channels::inbound::test_fixtures::fixture;
     use serde_json::json;
+
+    #[test]
+    fn a_wa_id_becomes_a_phone_only_when_it_is_a_number() {
+        assert_eq!(wa_id_phone("16505551234").as_deref(), Some("+16505551234"));
+        assert_eq!(
+            wa_id_phone("5511987654321").as_deref(),
+            Some("+5511987654321")
+        );
+        // Not in the plan (a Brazilian id without the ninth digit): kept as Meta gives it.
+        assert_eq!(
+            wa_id_phone("551187654321").as_deref(),
+            Some("+551187654321")
+        );
+        assert_eq!(wa_id_phone(""), None);
+        assert_eq!(wa_id_phone("+"), None);
+        assert_eq!(wa_id_phone("1650<script>"), None);
+        assert_eq!(wa_id_phone("1234567890123456789"), None);
+    }
 
     fn one(body: &[u8]) -> InboundEvent {
         let mut events = parse(body).unwrap();
