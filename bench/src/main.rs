@@ -2,18 +2,21 @@
 //! in SQL) and measures what employees wait for, as server time in the store; then the
 //! server itself, each figure beside a baseline measured in the same run (so that the
 //! ratio holds on a noisy machine): webhook ingest, webhook → SSE latency, the cost of idle
-//! SSE connections, and an idle server's memory and time to ready. Prints the tables and
-//! writes them to `bench/RESULTS.md`.
+//! SSE connections, and an idle server's memory and time to ready; then the front end as
+//! served from a built site: the inbox route's Wasm compressed, and the inbox page in
+//! headless Chromium. Prints the tables and writes them to `bench/RESULTS.md`.
 //!
-//! `cargo build --release -p confab-bench -p server && target/release/bench [--smoke]
-//! [--only store,footprint,ingest,latency,idle] [--conversations N]
-//! [--messages-per-conversation M] [--iterations K] [--ingest-seconds S] [--senders N]
-//! [--sse-clients N] [--sse-rate R] [--sse-seconds S] [--idle-connections N]
-//! [--idle-seconds S] [--confab PATH] [--out FILE | --no-out] [--keep]`
+//! `scripts/bench [--smoke] [--only store,footprint,ingest,latency,idle,wasm,page]
+//! [--conversations N] [--messages-per-conversation M] [--iterations K]
+//! [--ingest-seconds S] [--senders N] [--sse-clients N] [--sse-rate R] [--sse-seconds S]
+//! [--idle-connections N] [--idle-seconds S] [--page-runs N] [--confab PATH] [--site DIR]
+//! [--out FILE | --no-out] [--keep]` (it builds the release site and binaries, then runs
+//! `target/release/bench` with these arguments).
 
 mod footprint;
 mod http;
 mod ingest;
+mod page;
 mod report;
 mod server;
 mod sse;
@@ -24,7 +27,15 @@ use report::{ServerRow, Target};
 use server::Kind;
 use std::time::{Duration, Instant};
 
-const SECTIONS: [&str; 5] = ["store", "footprint", "ingest", "latency", "idle"];
+const SECTIONS: [&str; 7] = [
+    "store",
+    "footprint",
+    "ingest",
+    "latency",
+    "idle",
+    "wasm",
+    "page",
+];
 
 struct Options {
     smoke: bool,
@@ -42,7 +53,11 @@ struct Options {
     idle_connections: usize,
     idle_seconds: f64,
     footprint_rounds: usize,
+    /// Loads of the inbox page in the browser (warm cache; a quarter as many cold).
+    page_runs: usize,
     confab: Option<String>,
+    /// The built site (`target/site` when not given).
+    site: Option<String>,
     out: Option<String>,
     /// Keep the generated database (its path is printed) to look into it.
     keep: bool,
@@ -68,7 +83,9 @@ fn parse_options() -> Result<Options, String> {
             idle_connections: 100,
             idle_seconds: 3.0,
             footprint_rounds: 1,
+            page_runs: 3,
             confab: None,
+            site: None,
             out: None,
             keep: false,
         }
@@ -89,7 +106,9 @@ fn parse_options() -> Result<Options, String> {
             idle_connections: 10_000,
             idle_seconds: 30.0,
             footprint_rounds: 3,
+            page_runs: 20,
             confab: None,
+            site: None,
             out: Some("bench/RESULTS.md".into()),
             keep: false,
         }
@@ -131,7 +150,9 @@ fn parse_options() -> Result<Options, String> {
             "--sse-seconds" => options.sse_seconds = seconds(value()?)?,
             "--idle-connections" => options.idle_connections = number(value()?)? as usize,
             "--idle-seconds" => options.idle_seconds = seconds(value()?)?,
+            "--page-runs" => options.page_runs = number(value()?)? as usize,
             "--confab" => options.confab = Some(value()?),
+            "--site" => options.site = Some(value()?),
             "--out" => options.out = Some(value()?),
             "--no-out" => options.out = None,
             "--keep" => options.keep = true,
@@ -201,8 +222,17 @@ async fn run(options: Options) -> Result<(), String> {
     let needed = options.idle_connections.max(options.sse_clients) as u64 + 256;
     let limit = open_files_limit(needed)?;
     notes.push(format!("Open files: soft limit {limit} (needed {needed})."));
-    let confab = if ["footprint", "latency", "idle"].iter().any(|s| wants(s)) {
+    let confab = if ["footprint", "latency", "idle", "wasm", "page"]
+        .iter()
+        .any(|s| wants(s))
+    {
         Some(server::confab_binary(options.confab.as_deref())?)
+    } else {
+        None
+    };
+    // Checked before the long figures run, so that a missing site fails at once.
+    let site = if wants("wasm") || wants("page") {
+        Some(page::site_dir(options.site.as_deref())?)
     } else {
         None
     };
@@ -210,9 +240,14 @@ async fn run(options: Options) -> Result<(), String> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let started_all = Instant::now();
     let mut header = format!(
-        "Confab benchmark, {} — {}; release build{}.",
+        "Confab benchmark, {} — {}; {} build{}.",
         report::today(),
         report::machine(),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
         if options.smoke {
             "; **smoke run (tiny sizes): the figures mean nothing**"
         } else {
@@ -221,6 +256,7 @@ async fn run(options: Options) -> Result<(), String> {
     );
     let mut store_rows = Vec::new();
     let mut server_rows: Vec<ServerRow> = Vec::new();
+    let mut front_rows: Vec<ServerRow> = Vec::new();
 
     // ---- the store, on the generated business ----
     let url = format!("sqlite://{}/bench.db", dir.display());
@@ -421,6 +457,25 @@ async fn run(options: Options) -> Result<(), String> {
         });
     }
 
+    // ---- the front end, from a built site ----
+    if let (Some(site), Some(confab)) = (&site, &confab) {
+        eprintln!("the front end, served from {} …", site.display());
+        let served = page::start(confab, &dir.join("page"), site).await?;
+        if wants("wasm") {
+            eprintln!("Wasm as served …");
+            let (row, note) = page::wasm(&served).await?;
+            front_rows.push(row);
+            notes.push(note);
+        }
+        if wants("page") {
+            eprintln!("the inbox page in Chromium …");
+            let (rows, note) = page::page(&served, options.page_runs).await?;
+            front_rows.extend(rows);
+            notes.push(note);
+        }
+        drop(served);
+    }
+
     let mut text = format!("{header}\n\n");
     if !store_rows.is_empty() {
         text.push_str(&report::store_table(&store_rows));
@@ -429,6 +484,16 @@ async fn run(options: Options) -> Result<(), String> {
     if !server_rows.is_empty() {
         text.push_str("The server, each figure beside a baseline measured in the same run:\n\n");
         text.push_str(&report::server_table(&server_rows));
+        text.push('\n');
+    }
+    if !front_rows.is_empty() {
+        text.push_str(&format!(
+            "The front end, served by `confab` from the built site ({}):\n\n",
+            site.as_ref()
+                .map(|s| s.display().to_string())
+                .unwrap_or_default()
+        ));
+        text.push_str(&report::server_table(&front_rows));
         text.push('\n');
     }
     for note in &notes {

@@ -75,6 +75,19 @@ pub fn spawn(
     database_url: &str,
     demo: bool,
 ) -> Result<(Child, Instant), String> {
+    // No built front end to precompress at start: the server alone is measured.
+    spawn_with_site(kind, confab, dir, database_url, demo, &dir.join("site"))
+}
+
+/// [`spawn`], Confab serving the front end built in `site` (`LEPTOS_SITE_ROOT`).
+pub fn spawn_with_site(
+    kind: Kind,
+    confab: &Path,
+    dir: &Path,
+    database_url: &str,
+    demo: bool,
+    site: &Path,
+) -> Result<(Child, Instant), String> {
     let port = free_port()?;
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let log = dir.join(format!("{kind:?}-{port}.log").to_lowercase());
@@ -92,8 +105,7 @@ pub fn spawn(
                 .env("CONFAB_DEMO", if demo { "true" } else { "false" })
                 .env("CONFAB_MEDIA_DIR", dir.join("media"))
                 .env("CONFAB_SECRET_KEY", KEY)
-                // No built front end to precompress at start: the server alone is measured.
-                .env("LEPTOS_SITE_ROOT", dir.join("site"))
+                .env("LEPTOS_SITE_ROOT", site)
                 // Nothing may leave the machine.
                 .env("CONFAB_GRAPH_API_URL", "http://127.0.0.1:9")
                 .env("CONFAB_TWILIO_API_URL", "http://127.0.0.1:9");
