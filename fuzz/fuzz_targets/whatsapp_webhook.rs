@@ -27,10 +27,16 @@ fuzz_target!(|body: &[u8]| {
     for addressed in &events {
         common::check_event(&addressed.event);
         if let InboundEvent::Message(m) = &addressed.event {
-            // Routed by the phone number id; the lead's wa_id becomes a phone number.
+            // Routed by the phone number id; the lead's wa_id becomes a phone number when
+            // it is one (`+` and digits), and no phone at all when it is not.
             assert!(!addressed.business_id.is_empty(), "{addressed:?}");
-            let phone = m.contact_phone.as_deref().unwrap_or_default();
-            assert!(phone.starts_with('+'), "{m:?}");
+            if let Some(phone) = m.contact_phone.as_deref() {
+                let digits = phone.strip_prefix('+').unwrap_or_default();
+                assert!(
+                    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()),
+                    "{m:?}"
+                );
+            }
         }
     }
 });
