@@ -53,20 +53,7 @@ pub struct Site {
 }
 
 pub async fn start(confab: &Path, dir: &Path, site: &Path) -> Result<Site, String> {
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let url = format!("sqlite://{}/confab.db", dir.display());
-    let db = app::store::Db::connect(&url)
-        .await
-        .map_err(|e| e.to_string())?;
-    app::demo::seed_if_empty(&db)
-        .await
-        .map_err(|e| e.to_string())?;
-    let channel =
-        sqlx::query_scalar("SELECT id FROM channels WHERE kind = 'sandbox' ORDER BY id LIMIT 1")
-            .fetch_one(&db.read)
-            .await
-            .map_err(|e| e.to_string())?;
-    db.close().await;
+    let (url, channel) = server::demo_database(dir).await?;
     let (mut child, _) = server::spawn_with_site(Kind::Confab, confab, dir, &url, true, site)?;
     child.wait_ready(Duration::from_secs(60)).await?;
     let cookie = crate::http::sign_in(

@@ -358,3 +358,23 @@ pub fn serve_baseline(port: &str) -> ! {
     eprintln!("baseline server: {result:?}");
     std::process::exit(1)
 }
+
+/// A SQLite database in `dir` seeded with the demo business (the agent, the sandbox
+/// channel): its URL and the sandbox channel's id.
+pub async fn demo_database(dir: &Path) -> Result<(String, i64), String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let url = format!("sqlite://{}/confab.db", dir.display());
+    let db = app::store::Db::connect(&url)
+        .await
+        .map_err(|e| e.to_string())?;
+    app::demo::seed_if_empty(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let channel =
+        sqlx::query_scalar("SELECT id FROM channels WHERE kind = 'sandbox' ORDER BY id LIMIT 1")
+            .fetch_one(&db.read)
+            .await
+            .map_err(|e| e.to_string())?;
+    db.close().await;
+    Ok((url, channel))
+}

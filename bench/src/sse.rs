@@ -23,24 +23,13 @@ pub async fn start(
     confab: &Path,
     dir: &Path,
 ) -> Result<(Child, i64, Option<String>), String> {
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let url = format!("sqlite://{}/confab.db", dir.display());
-    let mut channel = 1;
-    if kind == Kind::Confab {
-        let db = app::store::Db::connect(&url)
-            .await
-            .map_err(|e| e.to_string())?;
-        app::demo::seed_if_empty(&db)
-            .await
-            .map_err(|e| e.to_string())?;
-        channel = sqlx::query_scalar(
-            "SELECT id FROM channels WHERE kind = 'sandbox' ORDER BY id LIMIT 1",
-        )
-        .fetch_one(&db.read)
-        .await
-        .map_err(|e| e.to_string())?;
-        db.close().await;
-    }
+    let (url, channel) = match kind {
+        Kind::Confab => server::demo_database(dir).await?,
+        Kind::Baseline => {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            (format!("sqlite://{}/confab.db", dir.display()), 1)
+        }
+    };
     let (mut child, _) = server::spawn(kind, confab, dir, &url, true)?;
     child.wait_ready(Duration::from_secs(60)).await?;
     let cookie = match kind {
