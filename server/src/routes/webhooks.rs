@@ -316,31 +316,33 @@ async fn sandbox(
 ) -> Result<Response, ApiError> {
     require_content_type(headers, "application/json")?;
     // The sandbox lead's page shows the refusal: in its language.
-    let events = match sandbox_event(body, crate::error::request_locale(headers))? {
-        InboundEvent::Message(inbound) => {
-            // Published by the store's inbound writer, in commit order.
-            let stored = messages::record_inbound(&state.db, channel, &inbound).await?;
-            return Ok(
-                Json(serde_json::json!({ "ok": true, "events": stored.len() })).into_response(),
-            );
-        }
+    let stored = match sandbox_event(body, crate::error::request_locale(headers))? {
+        // Published by the store's inbound writer, in commit order.
+        InboundEvent::Message(inbound) => messages::record_inbound(&state.db, channel, &inbound)
+            .await?
+            .len(),
         InboundEvent::ReadUpTo {
             contact_external_id,
             watermark,
         } => {
-            match app::conversations::store::of_contact(&state.db, channel, &contact_external_id)
-                .await?
+            let events = match app::conversations::store::of_contact(
+                &state.db,
+                channel,
+                &contact_external_id,
+            )
+            .await?
             {
                 Some(conversation) => {
                     messages::mark_read_up_to(&state.db, conversation, channel, watermark).await?
                 }
                 None => Vec::new(),
-            }
+            };
+            let stored = events.len();
+            state.bus.publish(events);
+            stored
         }
         // `sandbox_event` makes no other event.
-        _ => Vec::new(),
+        _ => 0,
     };
-    let stored = events.len();
-    state.bus.publish(events);
     Ok(Json(serde_json::json!({ "ok": true, "events": stored })).into_response())
 }
