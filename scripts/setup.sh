@@ -76,3 +76,15 @@ need_build_tools() {
   need_wasm_bindgen
   need_cargo_leptos
 }
+
+# Whether a PostgreSQL server accepts connections at the host and port of the URL $1.
+pg_reachable() {
+  python3 - "$1" <<'PY'
+import socket, sys, urllib.parse
+url = urllib.parse.urlparse(sys.argv[1])
+try:
+    socket.create_connection((url.hostname or "127.0.0.1", url.port or 5432), timeout=2).close()
+except OSError:
+    sys.exit(1)
+PY
+}

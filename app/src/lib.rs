@@ -33,5 +33,7 @@ pub mod demo;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod transfer;
 
 pub use ui::{shell, App};

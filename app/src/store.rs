@@ -1,15 +1,21 @@
 //! The database: connection pools, migrations and the store's error type. Each noun's
 //! queries live beside it (`conversations::store`, `messages::store`, …).
 //!
+//! One set of store code runs on SQLite and PostgreSQL through sqlx's `Any` driver: SQL
+//! uses `$1` placeholders, epoch-millisecond instants and 0/1 flags, which read the same on
+//! both. The few places where the SQL must differ ask `Backend` (or `is_postgres` for a
+//! connection) and keep both versions side by side.
+//!
 //! SQLite runs in WAL mode with `synchronous=FULL`; all writes go through a pool of one
 //! connection (one writer, so transactions never fight over the lock), reads through
-//! their own pool. SQL uses `$1` placeholders and epoch-millisecond instants so that the
-//! PostgreSQL backend can share it.
+//! their own pool. PostgreSQL has one pool for both.
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use crate::events::bus::EventBus;
+use sqlx::any::{AnyArguments, AnyPoolOptions};
+use sqlx::{Any, AnyConnection, AnyPool, Arguments, Executor};
 use std::str::FromStr;
 use std::time::Duration;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -55,75 +61,205 @@ impl Backend {
     }
 }
 
-/// The store's handle: a one-connection writer and a pool of readers.
+impl Backend {
+    /// The case-insensitive `LIKE` (SQLite's `LIKE` already ignores ASCII case).
+    pub fn ilike(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "LIKE",
+            Backend::Postgres => "ILIKE",
+        }
+    }
+}
+
+/// Whether a connection talks to PostgreSQL: for the few statements that differ, where
+/// only the connection is at hand.
+pub fn is_postgres(conn: &AnyConnection) -> bool {
+    conn.backend_name() == "PostgreSQL"
+}
+
+/// The store's handle: a one-connection writer and a pool of readers on SQLite, one pool
+/// for both on PostgreSQL.
 #[derive(Clone, Debug)]
 pub struct Db {
-    pub read: SqlitePool,
-    pub write: SqlitePool,
+    pub backend: Backend,
+    pub read: AnyPool,
+    pub write: AnyPool,
     /// Inbound messages, written in groups on `write` (`messages::inbound_writer`).
     pub inbound: crate::messages::inbound_writer::InboundWriter,
     /// Committed events for the live streams; the inbound writer publishes on it in
-    /// commit order (the server's `AppState::bus` is this one).
+    /// commit order (the server's `AppState::bus` is this one). On PostgreSQL the relay
+    /// feeds it instead, from every process (`events::relay`).
     pub bus: crate::events::bus::EventBus,
+    relay: Option<std::sync::Arc<tokio::task::JoinHandle<()>>>,
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Run on every SQLite connection: durability first (`synchronous=FULL`), foreign keys
+/// enforced, and a wait instead of an error when another process holds the lock.
+const SQLITE_PRAGMAS: &str = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+     PRAGMA busy_timeout = 10000; PRAGMA temp_store = memory;";
 
 impl Db {
-    /// Opens (creating if needed) the database named by `url` and brings its schema up to date.
+    /// Opens (creating if needed) the database named by `url` and brings its schema up to
+    /// date. On PostgreSQL the event relay starts from the newest event committed by then,
+    /// so every later one reaches this process's streams.
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        match Backend::from_url(url)? {
-            Backend::Sqlite => {}
+        let (mut db, access_changes) = Self::open(url).await?;
+        db.migrate().await?;
+        if let Some(access_changes) = access_changes {
+            let start = crate::events::relay::where_to_start(&db.read).await?;
+            let relay = crate::events::relay::start(
+                url.to_owned(),
+                db.read.clone(),
+                db.bus.clone(),
+                access_changes,
+                start,
+            );
+            db.relay = Some(std::sync::Arc::new(relay));
+        }
+        Ok(db)
+    }
+
+    /// Opens the database named by `url` without touching its schema; on PostgreSQL also
+    /// returns the access changes the relay is to announce.
+    async fn open(url: &str) -> StoreResult<(Self, Option<UnboundedReceiver<()>>)> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let (read, write, bus, access_changes) = match backend {
+            Backend::Sqlite => {
+                let (read, write) = open_sqlite(url).await?;
+                (read, write, EventBus::default(), None)
+            }
             Backend::Postgres => {
-                return Err(StoreError::Invalid {
-                    field: "CONFAB_DATABASE_URL",
-                    message: "this build of Confab stores data in SQLite only; use a sqlite:// URL"
-                        .into(),
-                })
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(url)
+                    .await?;
+                let (bus, access_changes) = EventBus::relayed(crate::events::bus::CAPACITY);
+                (pool.clone(), pool, bus, Some(access_changes))
             }
-        }
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true)
-            .pragma("temp_store", "memory");
-        if let Some(parent) = options.get_filename().parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    StoreError::Other(format!("cannot create {}: {e}", parent.display()))
-                })?;
-            }
-        }
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
-            .await?;
-        MIGRATOR
-            .run(&write)
-            .await
-            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.read_only(true))
-            .await?;
-        let bus = crate::events::bus::EventBus::default();
+        };
         let inbound =
             crate::messages::inbound_writer::InboundWriter::start(write.clone(), bus.clone());
-        Ok(Db {
+        let db = Db {
+            backend,
             read,
             write,
             inbound,
             bus,
-        })
+            relay: None,
+        };
+        Ok((db, access_changes))
+    }
+
+    /// Applies the migrations this database has not had yet.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &POSTGRES_MIGRATOR,
+        };
+        migrator
+            .run(&self.write)
+            .await
+            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
     }
 
     pub async fn close(&self) {
+        if let Some(relay) = &self.relay {
+            relay.abort();
+        }
         self.write.close().await;
         self.read.close().await;
+    }
+}
+
+/// The SQLite writer (one connection, creating the file) and readers (read-only).
+async fn open_sqlite(url: &str) -> StoreResult<(AnyPool, AnyPool)> {
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
+    if let Some(parent) = options.get_filename().parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Other(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+    }
+    let with_mode = |mode: &str| {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}mode={mode}")
+    };
+    let write = AnyPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // WAL is a property of the file: set once, by the writer.
+                conn.execute("PRAGMA journal_mode = WAL").await?;
+                conn.execute(SQLITE_PRAGMAS).await?;
+                Ok(())
+            })
+        })
+        .connect(&with_mode("rwc"))
+        .await?;
+    let read = AnyPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute(SQLITE_PRAGMAS).await?;
+                Ok(())
+            })
+        })
+        .connect(&with_mode("ro"))
+        .await?;
+    Ok((read, write))
+}
+
+/// A statement assembled from pieces, numbering its placeholders `$1`, `$2`, … as it
+/// binds (sqlx's `QueryBuilder` writes `?` for the `Any` driver, which PostgreSQL refuses).
+#[derive(Default)]
+pub struct SqlBuilder {
+    sql: String,
+    args: AnyArguments<'static>,
+    count: usize,
+}
+
+impl SqlBuilder {
+    pub fn new(sql: impl Into<String>) -> Self {
+        SqlBuilder {
+            sql: sql.into(),
+            ..Default::default()
+        }
+    }
+
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub fn push_bind<T>(&mut self, value: T) -> &mut Self
+    where
+        T: 'static + sqlx::Encode<'static, Any> + sqlx::Type<Any>,
+    {
+        self.count += 1;
+        self.sql.push('$');
+        self.sql.push_str(&self.count.to_string());
+        // Encoding into `AnyArguments` only fails for types `Any` does not support,
+        // which the bound types here are not; a failure would surface as a query error.
+        let _ = self.args.add(value);
+        self
+    }
+
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// The statement, ready to run; the builder's arguments move into it.
+    pub fn build(&mut self) -> sqlx::query::Query<'_, Any, AnyArguments<'_>> {
+        sqlx::query_with(&self.sql, std::mem::take(&mut self.args))
     }
 }
 

@@ -5,6 +5,9 @@ pub const USAGE: &str = "Usage: confab [serve]
        confab channels add KIND --name NAME --set KEY=VALUE ... [--no-human-agent]
        confab channels list
        confab backup FILE
+       confab migrate
+       confab export FILE
+       confab import FILE
 
 Commands:
   serve          run the Confab server (the default)
@@ -16,6 +19,9 @@ Commands:
                    twilio_sms  account_sid auth_token phone_number
   channels list  list channels with their status and webhook URLs
   backup FILE    copy the running SQLite database, consistently, to a new FILE
+  migrate        bring the database's schema up to date (serve does it too)
+  export FILE    write every row of the database to a new FILE (JSON lines)
+  import FILE    read an export into a new, empty database (e.g. SQLite -> PostgreSQL)
   help           show this help
 
 Configuration comes from environment variables; see the README:
@@ -44,6 +50,13 @@ pub enum Command {
     Backup {
         file: std::path::PathBuf,
     },
+    Migrate,
+    Export {
+        file: std::path::PathBuf,
+    },
+    Import {
+        file: std::path::PathBuf,
+    },
 }
 
 impl Command {
@@ -65,6 +78,15 @@ impl Command {
                 file: std::path::PathBuf::from(file),
             }),
             ["backup", ..] => Err("confab: use 'confab backup FILE' (a new file)".into()),
+            ["migrate"] => Ok(Command::Migrate),
+            ["export", file] if !file.starts_with('-') => Ok(Command::Export {
+                file: std::path::PathBuf::from(file),
+            }),
+            ["export", ..] => Err("confab: use 'confab export FILE' (a new file)".into()),
+            ["import", file] if !file.starts_with('-') => Ok(Command::Import {
+                file: std::path::PathBuf::from(file),
+            }),
+            ["import", ..] => Err("confab: use 'confab import FILE' (an export)".into()),
             ["channels", ..] => Err(
                 "confab: use 'confab channels add KIND --name NAME --set KEY=VALUE ...' or 'confab channels list'"
                     .into(),
@@ -227,6 +249,23 @@ mod tests {
             })
         );
         assert!(parse(&["backup"]).is_err());
+        assert_eq!(parse(&["migrate"]), Ok(Command::Migrate));
+        assert!(parse(&["migrate", "now"]).is_err());
+        assert_eq!(
+            parse(&["export", "out.jsonl"]),
+            Ok(Command::Export {
+                file: "out.jsonl".into()
+            })
+        );
+        assert!(parse(&["export"]).is_err());
+        assert!(parse(&["export", "--all"]).is_err());
+        assert_eq!(
+            parse(&["import", "out.jsonl"]),
+            Ok(Command::Import {
+                file: "out.jsonl".into()
+            })
+        );
+        assert!(parse(&["import", "a", "b"]).is_err());
         assert!(parse(&["backup", "a", "b"]).is_err());
         assert!(parse(&["channels", "add", "telegram", "--name", "x"])
             .unwrap_err()

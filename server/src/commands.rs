@@ -99,3 +99,53 @@ pub async fn backup(settings: &Settings, target: &std::path::Path) -> Result<u64
         .map(|m| m.len())
         .map_err(|e| e.to_string())
 }
+
+/// Applies the migrations the database has not had yet.
+pub async fn migrate(settings: &Settings) -> Result<(), String> {
+    let db = Db::connect(&settings.database_url)
+        .await
+        .map_err(|e| format!("cannot migrate the database: {e}"))?;
+    db.close().await;
+    Ok(())
+}
+
+/// Writes every row to a new `target` file (`app::transfer`). Returns the row count.
+pub async fn export(settings: &Settings, target: &std::path::Path) -> Result<u64, String> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(target)
+        .map_err(|e| {
+            format!(
+                "cannot create {}: {e} (choose a new file)",
+                target.display()
+            )
+        })?;
+    let db = Db::connect(&settings.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    let mut out = std::io::BufWriter::new(&mut file);
+    let rows = app::transfer::export(&db, &mut out).await;
+    drop(out);
+    db.close().await;
+    match rows {
+        Ok(rows) => Ok(rows),
+        Err(err) => {
+            // Half an export must not pass for a whole one.
+            let _ = std::fs::remove_file(target);
+            Err(format!("the export failed: {err}"))
+        }
+    }
+}
+
+/// Reads the export `source` into the (new, empty) database. Returns the row count.
+pub async fn import(settings: &Settings, source: &std::path::Path) -> Result<u64, String> {
+    let file = std::fs::File::open(source)
+        .map_err(|e| format!("cannot open {}: {e}", source.display()))?;
+    let db = Db::connect(&settings.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    let rows = app::transfer::import(&db, std::io::BufReader::new(file)).await;
+    db.close().await;
+    rows.map_err(|e| format!("nothing was imported: {e}"))
+}

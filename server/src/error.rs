@@ -165,11 +165,33 @@ pub fn body_within(
 ) -> Result<axum::body::Bytes, ApiError> {
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(format!("The body is larger than {} KiB.", max_bytes / 1024))
+            too_large(max_bytes)
         } else {
             ApiError::BadRequest("The body could not be read.".into())
         }
     })
+}
+
+fn too_large(max_bytes: usize) -> ApiError {
+    ApiError::TooLarge(format!("The body is larger than {} KiB.", max_bytes / 1024))
+}
+
+/// Refuses a request whose declared `Content-Length` is above `MAX` before a byte of its
+/// body is read (the client learns at once, without sending what would be cut off); a
+/// body without a declared length is held to `MAX` by `body_within` as it is read.
+pub async fn refuse_declared_oversize<const MAX: usize>(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX as u64) {
+        return too_large(MAX).into_response();
+    }
+    next.run(request).await
 }
 
 #[cfg(test)]

@@ -85,6 +85,24 @@ async fn run() {
                 }
             }
         }
+        Command::Migrate => {
+            let settings = settings_or_exit();
+            report(confab::commands::migrate(&settings).await, |()| {
+                "The database's schema is up to date.".to_string()
+            });
+        }
+        Command::Export { file } => {
+            let settings = settings_or_exit();
+            report(confab::commands::export(&settings, &file).await, |rows| {
+                format!("Exported {rows} rows to {}.", file.display())
+            });
+        }
+        Command::Import { file } => {
+            let settings = settings_or_exit();
+            report(confab::commands::import(&settings, &file).await, |rows| {
+                format!("Imported {rows} rows from {}.", file.display())
+            });
+        }
         Command::ListChannels => {
             let settings = settings_or_exit();
             match confab::commands::list_channels(&settings).await {
@@ -124,6 +142,17 @@ fn settings_or_exit() -> Settings {
         Err(message) => {
             eprintln!("confab: {message}");
             std::process::exit(2);
+        }
+    }
+}
+
+/// Prints a command's outcome: its summary, or the error and exit status 1.
+fn report<T>(outcome: Result<T, String>, summary: impl FnOnce(T) -> String) {
+    match outcome {
+        Ok(value) => eprintln!("{}", summary(value)),
+        Err(err) => {
+            eprintln!("confab: {err}");
+            std::process::exit(1);
         }
     }
 }

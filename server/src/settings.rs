@@ -125,7 +125,7 @@ fn attempts(
 fn provider_policy(get: &impl Fn(&str) -> Option<String>) -> Result<ProviderPolicy, String> {
     let default = ProviderPolicy::default();
     Ok(ProviderPolicy {
-        // A reply is leased to one attempt for five minutes: an attempt must end sooner.
+        // A reply is leased to one attempt for twice this and 5 s (workers::sender).
         timeout: seconds(
             get,
             "CONFAB_PROVIDER_TIMEOUT_SECS",

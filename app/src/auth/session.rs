@@ -161,7 +161,7 @@ pub async fn is_live(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
 }
 
 pub async fn end_sessions_of<'e>(
-    executor: impl sqlx::SqliteExecutor<'e>,
+    executor: impl sqlx::AnyExecutor<'e>,
     employee: EmployeeId,
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE employee_id = $1")

@@ -8,7 +8,7 @@ use crate::store::{now_ms, Db, StoreError, StoreResult};
 use crate::ui::locale::request_locale;
 use sqlx::Row;
 
-fn row_to_channel(r: sqlx::sqlite::SqliteRow) -> StoreResult<Channel> {
+fn row_to_channel(r: sqlx::any::AnyRow) -> StoreResult<Channel> {
     let kind: String = r.get("kind");
     Ok(Channel {
         id: ChannelId(r.get("id")),

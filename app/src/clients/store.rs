@@ -12,12 +12,14 @@ pub async fn phones_of(db: &Db, clients: &[i64]) -> StoreResult<HashMap<i64, Vec
     if clients.is_empty() {
         return Ok(by_client);
     }
-    let mut sql = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+    let mut sql = crate::store::SqlBuilder::new(
         "SELECT client_id, phone FROM client_phones WHERE client_id IN (",
     );
-    let mut list = sql.separated(", ");
-    for id in clients {
-        list.push_bind(*id);
+    for (i, id) in clients.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push_bind(*id);
     }
     sql.push(") ORDER BY id");
     for row in sql.build().fetch_all(&db.read).await? {
@@ -29,7 +31,7 @@ pub async fn phones_of(db: &Db, clients: &[i64]) -> StoreResult<HashMap<i64, Vec
     Ok(by_client)
 }
 
-fn row_to_client(r: &sqlx::sqlite::SqliteRow, phones: &mut HashMap<i64, Vec<String>>) -> Client {
+fn row_to_client(r: &sqlx::any::AnyRow, phones: &mut HashMap<i64, Vec<String>>) -> Client {
     let id: i64 = r.get("id");
     Client {
         id: ClientId(id),
@@ -45,17 +47,15 @@ fn row_to_client(r: &sqlx::sqlite::SqliteRow, phones: &mut HashMap<i64, Vec<Stri
 pub async fn search(db: &Db, text: &str) -> StoreResult<Vec<Client>> {
     let like = crate::store::like_pattern(text);
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-    let phone_like = if digits.len() >= 3 {
-        format!("%{digits}%")
-    } else {
-        "\u{0}".into()
-    };
-    let rows = sqlx::query(
+    // NULL matches no phone: too few digits to mean one.
+    let phone_like = (digits.len() >= 3).then(|| format!("%{digits}%"));
+    let like_op = db.backend.ilike();
+    let rows = sqlx::query(&format!(
         "SELECT id, name, email, address, notes FROM clients c
-          WHERE c.name LIKE $1 ESCAPE '\\' OR c.email LIKE $1 ESCAPE '\\'
+          WHERE c.name {like_op} $1 ESCAPE '\\' OR c.email {like_op} $1 ESCAPE '\\'
              OR EXISTS (SELECT 1 FROM client_phones p WHERE p.client_id = c.id AND p.phone LIKE $2)
-          ORDER BY c.name LIMIT 20",
-    )
+          ORDER BY c.name LIMIT 20"
+    ))
     .bind(&like)
     .bind(&phone_like)
     .fetch_all(&db.read)

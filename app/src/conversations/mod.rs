@@ -117,16 +117,26 @@ pub fn check_search_text(text: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// An FTS5 query matching every word of `text` as a prefix; `None` when no word is left.
-/// Each word is quoted, so no search text can inject FTS syntax.
-pub fn fts_query(text: &str) -> Option<String> {
+/// A full-text query matching every word of `text` as a prefix; `None` when no word is
+/// left. Words keep only letters and digits and are quoted (FTS5) or suffixed (PostgreSQL's
+/// `to_tsquery`), so no search text can inject query syntax.
+#[cfg(feature = "ssr")]
+pub fn fts_query(backend: crate::store::Backend, text: &str) -> Option<String> {
+    use crate::store::Backend;
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(8)
-        .map(|w| format!("\"{w}\"*"))
+        .map(|w| match backend {
+            Backend::Sqlite => format!("\"{w}\"*"),
+            Backend::Postgres => format!("{w}:*"),
+        })
         .collect();
-    (!words.is_empty()).then(|| words.join(" "))
+    let separator = match backend {
+        Backend::Sqlite => " ",
+        Backend::Postgres => " & ",
+    };
+    (!words.is_empty()).then(|| words.join(separator))
 }
 
 /// The digits of a search, when there are enough of them to look for a phone number.
@@ -247,18 +257,25 @@ pub async fn reopen_conversation(id: ConversationId) -> Result<(), AppError> {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn search_words_become_quoted_prefix_terms() {
+        use crate::store::Backend::{Postgres, Sqlite};
         assert_eq!(
-            fts_query("tablet repair").unwrap(),
+            fts_query(Sqlite, "tablet repair").unwrap(),
             "\"tablet\"* \"repair\"*"
         );
         assert_eq!(
-            fts_query("\"a\" OR b*) NEAR(").unwrap(),
+            fts_query(Sqlite, "\"a\" OR b*) NEAR(").unwrap(),
             "\"a\"* \"OR\"* \"b\"* \"NEAR\"*"
         );
-        assert_eq!(fts_query("  ;; "), None);
-        assert_eq!(fts_query("Ação"), Some("\"Ação\"*".into()));
+        assert_eq!(fts_query(Sqlite, "  ;; "), None);
+        assert_eq!(fts_query(Sqlite, "Ação"), Some("\"Ação\"*".into()));
+        assert_eq!(
+            fts_query(Postgres, "it's 'a' & !b | c:*").unwrap(),
+            "it:* & s:* & a:* & b:* & c:*"
+        );
+        assert_eq!(fts_query(Postgres, "Ação"), Some("Ação:*".into()));
     }
 
     #[test]

@@ -10,8 +10,8 @@ use crate::events::{store as events, EventKind, LiveEvent};
 use crate::i18n::{td_string, Locale};
 use crate::ids::{ChannelId, ConversationId, EmployeeId};
 use crate::messages::AttachmentKind;
-use crate::store::{now_ms, Db, StoreError, StoreResult};
-use sqlx::{Row, SqliteConnection};
+use crate::store::{now_ms, Backend, Db, StoreError, StoreResult};
+use sqlx::{AnyConnection, Row};
 
 /// Previews are cut to this many characters: the list shows one line.
 const PREVIEW_CHARS: usize = 140;
@@ -56,7 +56,7 @@ fn attachment_preview(locale: Locale, kind: &str) -> &'static str {
 }
 
 /// A summary row; the preview of a message without text is worded in `locale`.
-fn row_to_summary(locale: Locale, r: &sqlx::sqlite::SqliteRow) -> ConversationSummary {
+fn row_to_summary(locale: Locale, r: &sqlx::any::AnyRow) -> ConversationSummary {
     let body: Option<String> = r.get("preview");
     let preview = match (body, r.get::<Option<String>, _>("preview_kind")) {
         (Some(body), _) if !body.is_empty() => Some(body),
@@ -92,7 +92,7 @@ pub async fn list(
     after: Option<ListCursor>,
     limit: i64,
 ) -> StoreResult<ConversationPage> {
-    let mut sql = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!("SELECT {SUMMARY_COLUMNS} "));
+    let mut sql = crate::store::SqlBuilder::new(format!("SELECT {SUMMARY_COLUMNS} "));
     // The first bind is the acting employee ($1 in SUMMARY_FROM).
     sql.push("FROM conversations c JOIN channel_access a ON a.channel_id = c.channel_id AND a.employee_id = ")
         .push_bind(employee.0)
@@ -147,11 +147,14 @@ pub async fn list(
             // checked while the list walks newest first (it stops at a page).
             None => {
                 let like = crate::store::like_pattern(&words);
-                sql.push(" AND (ct.name LIKE ")
+                let like_op = db.backend.ilike();
+                sql.push(&format!(" AND (ct.name {like_op} "))
                     .push_bind(like.clone())
-                    .push(" ESCAPE '\\' OR ct.username LIKE ")
+                    .push(&format!(" ESCAPE '\\' OR ct.username {like_op} "))
                     .push_bind(like.clone())
-                    .push(" ESCAPE '\\' OR ct.client_id IN (SELECT cl.id FROM clients cl WHERE cl.name LIKE ")
+                    .push(&format!(
+                        " ESCAPE '\\' OR ct.client_id IN (SELECT cl.id FROM clients cl WHERE cl.name {like_op} "
+                    ))
                     .push_bind(like)
                     .push(" ESCAPE '\\')");
                 if let Some(digits) = super::phone_digits(&words) {
@@ -164,17 +167,22 @@ pub async fn list(
                         .push_bind(like)
                         .push(")");
                 }
-                if let Some(fts) = super::fts_query(&words) {
+                if let Some(fts) = super::fts_query(db.backend, &words) {
                     // The newest matching messages only: a word in hundreds of thousands
                     // of messages would otherwise cost a scan of them all.
-                    sql.push(
-                        " OR c.id IN (SELECT msg.conversation_id
-                                        FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ",
-                    )
-                    .push_bind(fts)
-                    .push(" ORDER BY rowid DESC LIMIT ")
-                    .push_bind(SEARCH_MESSAGE_CAP)
-                    .push(") f JOIN messages msg ON msg.id = f.rowid)");
+                    sql.push(" OR c.id IN (SELECT msg.conversation_id FROM (");
+                    match db.backend {
+                        Backend::Sqlite => sql
+                            .push("SELECT rowid AS id FROM messages_fts WHERE messages_fts MATCH ")
+                            .push_bind(fts)
+                            .push(" ORDER BY rowid DESC LIMIT "),
+                        Backend::Postgres => sql
+                            .push("SELECT id FROM messages WHERE search @@ to_tsquery('simple', confab_fold(")
+                            .push_bind(fts)
+                            .push(")) ORDER BY id DESC LIMIT "),
+                    };
+                    sql.push_bind(SEARCH_MESSAGE_CAP)
+                        .push(") f JOIN messages msg ON msg.id = f.id)");
                 }
                 sql.push(")");
             }
@@ -339,7 +347,7 @@ impl AccessibleConversation {
 /// The conversation if the employee may use its channel; `NotFound` otherwise, so that
 /// nothing tells them it exists.
 pub async fn require_access(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     employee: EmployeeId,
     id: ConversationId,
 ) -> StoreResult<AccessibleConversation> {
@@ -382,7 +390,7 @@ pub async fn ensure_access(
 /// The conversation of a contact on a channel, created when new. Returns its id and
 /// whether it was archived.
 pub async fn upsert_for_contact(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     channel: ChannelId,
     contact_id: i64,
     now: i64,
@@ -411,7 +419,7 @@ pub async fn upsert_for_contact(
 
 /// Appends a `conversation_updated` event carrying the conversation's state.
 pub async fn status_event(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: ConversationId,
     channel: ChannelId,
 ) -> StoreResult<LiveEvent> {
@@ -447,7 +455,7 @@ fn audit_detail(locale: Locale, detail: String) -> String {
 }
 
 pub async fn audit(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     employee: Option<EmployeeId>,
     action: &str,
     conversation: ConversationId,
@@ -551,7 +559,7 @@ async fn set_unread(
 /// Whether any open conversation the employee may see is unread or awaiting a reply.
 pub async fn attention(db: &Db, employee: EmployeeId) -> StoreResult<super::InboxAttention> {
     let row = sqlx::query(
-        "SELECT COUNT(*) AS pending, COALESCE(SUM(c.unread_count > 0), 0) AS unread
+        "SELECT COUNT(*) AS pending, COALESCE(SUM(CASE WHEN c.unread_count > 0 THEN 1 ELSE 0 END), 0) AS unread
            FROM conversations c
            JOIN channel_access a ON a.channel_id = c.channel_id AND a.employee_id = $1
           WHERE c.status = 'open' AND (c.unread_count > 0 OR c.awaiting_reply = 1)",

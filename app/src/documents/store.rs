@@ -6,7 +6,7 @@ use crate::ids::{ClientId, ConversationId, DocumentId, EmployeeId};
 use crate::store::{now_ms, Db, StoreResult};
 use sqlx::Row;
 
-fn row_to_document(r: &sqlx::sqlite::SqliteRow) -> Document {
+fn row_to_document(r: &sqlx::any::AnyRow) -> Document {
     Document {
         id: DocumentId(r.get("id")),
         kind: DocumentKind::parse(&r.get::<String, _>("kind")).unwrap_or(DocumentKind::Lead),
@@ -109,7 +109,7 @@ const ROW_COLUMNS: &str =
        d.client_id, d.conversation_id, cl.name AS client_name,
        (SELECT p.phone FROM client_phones p WHERE p.client_id = d.client_id ORDER BY p.id LIMIT 1) AS client_phone";
 
-fn row_to_listed(r: &sqlx::sqlite::SqliteRow) -> DocumentRow {
+fn row_to_listed(r: &sqlx::any::AnyRow) -> DocumentRow {
     DocumentRow {
         document: row_to_document(r),
         client_id: r.get::<Option<i64>, _>("client_id").map(ClientId),
@@ -122,9 +122,10 @@ fn row_to_listed(r: &sqlx::sqlite::SqliteRow) -> DocumentRow {
 }
 
 pub async fn list(db: &Db, kind: DocumentKind, text: &str) -> StoreResult<Vec<DocumentRow>> {
+    let like = db.backend.ilike();
     let sql = format!(
         "SELECT {ROW_COLUMNS} FROM documents d LEFT JOIN clients cl ON cl.id = d.client_id
-          WHERE d.kind = $1 AND (d.number LIKE $2 ESCAPE '\\' OR d.title LIKE $2 ESCAPE '\\' OR cl.name LIKE $2 ESCAPE '\\')
+          WHERE d.kind = $1 AND (d.number {like} $2 ESCAPE '\\' OR d.title {like} $2 ESCAPE '\\' OR cl.name {like} $2 ESCAPE '\\')
           ORDER BY d.created_at DESC, d.id DESC LIMIT 200"
     );
     let rows = sqlx::query(&sql)
@@ -146,12 +147,13 @@ pub async fn by_id(db: &Db, id: DocumentId) -> StoreResult<Option<DocumentRow>> 
 }
 
 pub async fn calls(db: &Db, text: &str) -> StoreResult<Vec<Call>> {
-    let rows = sqlx::query(
+    let like = db.backend.ilike();
+    let rows = sqlx::query(&format!(
         "SELECT k.id, k.client_id, cl.name AS client_name, k.phone, k.direction, k.started_at, k.duration_seconds, k.notes
            FROM calls k LEFT JOIN clients cl ON cl.id = k.client_id
-          WHERE k.phone LIKE $1 ESCAPE '\\' OR cl.name LIKE $1 ESCAPE '\\' OR k.notes LIKE $1 ESCAPE '\\'
-          ORDER BY k.started_at DESC LIMIT 200",
-    )
+          WHERE k.phone LIKE $1 ESCAPE '\\' OR cl.name {like} $1 ESCAPE '\\' OR k.notes {like} $1 ESCAPE '\\'
+          ORDER BY k.started_at DESC LIMIT 200"
+    ))
     .bind(crate::store::like_pattern(text))
     .fetch_all(&db.read)
     .await?;

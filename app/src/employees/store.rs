@@ -5,7 +5,7 @@ use crate::i18n::td_string;
 use crate::ids::{ChannelId, EmployeeId, RoleId};
 use crate::store::{conflict_on_unique, now_ms, Db, StoreError, StoreResult};
 use crate::ui::locale::request_locale;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
 pub async fn team(db: &Db) -> StoreResult<Team> {
@@ -78,7 +78,7 @@ pub async fn team(db: &Db) -> StoreResult<Team> {
     })
 }
 
-async fn role_exists(conn: &mut SqliteConnection, role: RoleId) -> StoreResult<bool> {
+async fn role_exists(conn: &mut AnyConnection, role: RoleId) -> StoreResult<bool> {
     let found: Option<i64> = sqlx::query_scalar("SELECT is_owner FROM roles WHERE id = $1")
         .bind(role.0)
         .fetch_optional(&mut *conn)
@@ -87,7 +87,7 @@ async fn role_exists(conn: &mut SqliteConnection, role: RoleId) -> StoreResult<b
 }
 
 async fn replace_employee_channels(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     employee: EmployeeId,
     channels: &[ChannelId],
 ) -> StoreResult<()> {
@@ -150,7 +150,7 @@ pub async fn create(
 }
 
 /// Active employees whose role is an owner role, not counting `except`.
-async fn other_active_owners(conn: &mut SqliteConnection, except: EmployeeId) -> StoreResult<i64> {
+async fn other_active_owners(conn: &mut AnyConnection, except: EmployeeId) -> StoreResult<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM employees e JOIN roles r ON r.id = e.role_id
           WHERE r.is_owner = 1 AND e.active = 1 AND e.id <> $1",
@@ -160,7 +160,7 @@ async fn other_active_owners(conn: &mut SqliteConnection, except: EmployeeId) ->
     .await?)
 }
 
-async fn is_owner_role(conn: &mut SqliteConnection, role: RoleId) -> StoreResult<bool> {
+async fn is_owner_role(conn: &mut AnyConnection, role: RoleId) -> StoreResult<bool> {
     let owner: Option<i64> = sqlx::query_scalar("SELECT is_owner FROM roles WHERE id = $1")
         .bind(role.0)
         .fetch_optional(&mut *conn)

@@ -46,11 +46,18 @@ pub struct EventBus {
     /// Set when the server is shutting down: every stream ends, so that the graceful
     /// shutdown does not wait on connections that never finish by themselves.
     closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Set on PostgreSQL, where several processes share the database: events reach the
+    /// bus only through the relay (`events::relay`), which reads them from the table in
+    /// id order for every process alike, and access changes go out to the others too.
+    relay: Option<tokio::sync::mpsc::UnboundedSender<()>>,
 }
+
+/// Events a slow stream may fall behind by before it catches up from the table.
+pub const CAPACITY: usize = 4096;
 
 impl Default for EventBus {
     fn default() -> Self {
-        Self::new(4096)
+        Self::new(CAPACITY)
     }
 }
 
@@ -63,11 +70,33 @@ impl EventBus {
             sender,
             access: Arc::new(access),
             closing: Arc::new(closing),
+            relay: None,
         }
     }
 
-    /// Publishes events that are already committed.
+    /// A bus fed by the relay of a shared database; `access_changes` receives a `()` for
+    /// each local access change, for the relay to announce to the other processes.
+    pub fn relayed(capacity: usize) -> (Self, tokio::sync::mpsc::UnboundedReceiver<()>) {
+        let (announce, access_changes) = tokio::sync::mpsc::unbounded_channel();
+        let mut bus = Self::new(capacity);
+        bus.relay = Some(announce);
+        (bus, access_changes)
+    }
+
+    /// Publishes events that are already committed. On a relayed bus this does nothing:
+    /// the relay publishes them, in order, once they are read back from the table.
     pub fn publish(&self, events: impl IntoIterator<Item = LiveEvent>) {
+        if self.relay.is_none() {
+            self.send(events);
+        }
+    }
+
+    /// Publishes events read back from the table by the relay.
+    pub fn publish_relayed(&self, events: impl IntoIterator<Item = LiveEvent>) {
+        self.send(events);
+    }
+
+    fn send(&self, events: impl IntoIterator<Item = LiveEvent>) {
         for event in events {
             // No subscriber is fine: nobody is looking.
             let _ = self.sender.send(Arc::new(BusEvent::new(event)));
@@ -79,6 +108,15 @@ impl EventBus {
     }
 
     pub fn access_changed(&self) {
+        self.access_changed_elsewhere();
+        if let Some(relay) = &self.relay {
+            // The relay is gone only at shutdown, when nobody is left to tell.
+            let _ = relay.send(());
+        }
+    }
+
+    /// Another process changed who may see what (told by the relay).
+    pub fn access_changed_elsewhere(&self) {
         self.access.send_modify(|version| *version += 1);
     }
 
@@ -126,5 +164,34 @@ mod tests {
         assert!(!a.json().contains('\n'));
         let decoded: LiveEvent = serde_json::from_str(a.json()).unwrap();
         assert_eq!(decoded, event);
+    }
+
+    #[tokio::test]
+    async fn a_relayed_bus_takes_events_only_from_the_relay() {
+        let (bus, mut announced) = EventBus::relayed(8);
+        let mut stream = bus.subscribe();
+        let event = |id| LiveEvent {
+            id: EventId(id),
+            kind: EventKind::MessageCreated,
+            conversation_id: ConversationId(1),
+            channel_id: ChannelId(1),
+            payload: serde_json::json!({}),
+        };
+        bus.publish([event(1)]);
+        bus.publish_relayed([event(2)]);
+        assert_eq!(stream.recv().await.unwrap().id, EventId(2));
+        assert!(stream.try_recv().is_err(), "a direct publish got through");
+
+        let mut access = bus.watch_access();
+        bus.access_changed();
+        assert!(access.has_changed().unwrap());
+        assert_eq!(announced.try_recv(), Ok(()), "the others were not told");
+        access.borrow_and_update();
+        bus.access_changed_elsewhere();
+        assert!(access.has_changed().unwrap());
+        assert!(
+            announced.try_recv().is_err(),
+            "a relayed change went out again"
+        );
     }
 }

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 pub mod bus;
 #[cfg(feature = "ssr")]
+pub mod relay;
+#[cfg(feature = "ssr")]
 pub mod store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

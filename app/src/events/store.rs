@@ -3,27 +3,46 @@
 use super::{EventKind, LiveEvent};
 use crate::ids::{ChannelId, ConversationId, EmployeeId, EventId};
 use crate::store::{now_ms, StoreResult};
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
 /// Appends an event inside the caller's transaction and returns it for publishing after commit.
+///
+/// On PostgreSQL the event first takes a lock that its transaction holds until it ends,
+/// so that event ids are handed out in commit order (a stream resuming after id N then
+/// never misses an N-1 that committed late), and a notification with the id tells the
+/// other processes' relays at commit.
 pub async fn append(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     kind: EventKind,
     conversation_id: ConversationId,
     channel_id: ChannelId,
     payload: serde_json::Value,
 ) -> StoreResult<LiveEvent> {
-    let id: i64 = sqlx::query_scalar(
+    let postgres = crate::store::is_postgres(conn);
+    let insert = if postgres {
+        "WITH ordered AS (SELECT pg_advisory_xact_lock($6, hashtext(current_schema())) AS locked)
+         INSERT INTO events (kind, conversation_id, channel_id, payload, created_at)
+         SELECT $1, $2, $3, $4, $5 FROM ordered RETURNING id"
+    } else {
         "INSERT INTO events (kind, conversation_id, channel_id, payload, created_at)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(kind.as_str())
-    .bind(conversation_id.0)
-    .bind(channel_id.0)
-    .bind(payload.to_string())
-    .bind(now_ms())
-    .fetch_one(&mut *conn)
-    .await?;
+         VALUES ($1, $2, $3, $4, $5) RETURNING id"
+    };
+    let mut query = sqlx::query_scalar(insert)
+        .bind(kind.as_str())
+        .bind(conversation_id.0)
+        .bind(channel_id.0)
+        .bind(payload.to_string())
+        .bind(now_ms());
+    if postgres {
+        query = query.bind(EVENT_ORDER_LOCK);
+    }
+    let id: i64 = query.fetch_one(&mut *conn).await?;
+    if postgres {
+        sqlx::query("SELECT 1 FROM pg_notify('confab_events_' || current_schema(), $1)")
+            .bind(id.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(LiveEvent {
         id: EventId(id),
         kind,
@@ -33,9 +52,30 @@ pub async fn append(
     })
 }
 
+/// The advisory lock class that orders event ids on PostgreSQL (with the schema's hash,
+/// so that databases sharing a server in schemas do not wait on each other).
+const EVENT_ORDER_LOCK: i32 = 0x0c0f_ab01;
+
+/// Every event after `after`, oldest first, at most `limit`: what the relay publishes.
+pub async fn since(
+    pool: &sqlx::AnyPool,
+    after: EventId,
+    limit: i64,
+) -> StoreResult<Vec<LiveEvent>> {
+    let rows = sqlx::query(
+        "SELECT id, kind, conversation_id, channel_id, payload FROM events
+          WHERE id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(after.0)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().filter_map(row_to_event).collect())
+}
+
 /// Events after `after` on channels the employee may use, oldest first, at most `limit`.
 pub async fn since_for_employee(
-    pool: &sqlx::SqlitePool,
+    pool: &sqlx::AnyPool,
     employee: EmployeeId,
     after: EventId,
     limit: i64,
@@ -58,7 +98,7 @@ pub async fn since_for_employee(
 
 /// Events after `after` in one conversation (the sandbox lead's own stream).
 pub async fn since_in_conversation(
-    pool: &sqlx::SqlitePool,
+    pool: &sqlx::AnyPool,
     conversation: ConversationId,
     after: EventId,
     limit: i64,
@@ -76,14 +116,14 @@ pub async fn since_in_conversation(
 }
 
 /// The newest event id (0 when there is none): where a fresh stream starts.
-pub async fn latest_id(pool: &sqlx::SqlitePool) -> StoreResult<EventId> {
+pub async fn latest_id(pool: &sqlx::AnyPool) -> StoreResult<EventId> {
     let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM events")
         .fetch_one(pool)
         .await?;
     Ok(EventId(id.unwrap_or(0)))
 }
 
-fn row_to_event(row: sqlx::sqlite::SqliteRow) -> Option<LiveEvent> {
+fn row_to_event(row: sqlx::any::AnyRow) -> Option<LiveEvent> {
     let kind: String = row.get("kind");
     let payload: String = row.get("payload");
     Some(LiveEvent {

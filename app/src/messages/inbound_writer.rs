@@ -12,7 +12,7 @@ use crate::events::bus::EventBus;
 use crate::events::LiveEvent;
 use crate::ids::ChannelId;
 use crate::store::{StoreError, StoreResult};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most messages one transaction takes: bounds how long other writers wait.
@@ -34,7 +34,7 @@ pub struct InboundWriter {
 
 impl InboundWriter {
     /// Starts the writing task on the current Tokio runtime.
-    pub fn start(write: SqlitePool, bus: EventBus) -> Self {
+    pub fn start(write: AnyPool, bus: EventBus) -> Self {
         // Bounded: under a flood, webhooks wait here (and providers retry) rather than
         // piling up in memory.
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
@@ -63,14 +63,14 @@ impl InboundWriter {
     }
 }
 
-async fn run(write: SqlitePool, bus: EventBus, mut queue: mpsc::Receiver<Job>) {
+async fn run(write: AnyPool, bus: EventBus, mut queue: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         write_batch(&write, &bus, std::mem::take(&mut batch)).await;
     }
 }
 
-async fn write_batch(write: &SqlitePool, bus: &EventBus, batch: Vec<Job>) {
+async fn write_batch(write: &AnyPool, bus: &EventBus, batch: Vec<Job>) {
     let mut tx = match write.begin().await {
         Ok(tx) => tx,
         Err(err) => return fail_all(batch, &err.to_string()),
@@ -98,7 +98,7 @@ async fn write_batch(write: &SqlitePool, bus: &EventBus, batch: Vec<Job>) {
 
 /// One message in a savepoint: a failure (or a duplicate) undoes its writes only.
 async fn write_one(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     job: &Job,
 ) -> StoreResult<Vec<LiveEvent>> {
     let mut savepoint = sqlx::Connection::begin(&mut **tx).await?;

@@ -8,7 +8,7 @@ use crate::events::{store as events, EventKind, LiveEvent};
 use crate::i18n::{td_string, Locale};
 use crate::ids::{ChannelId, ConversationId, EmployeeId, MessageId};
 use crate::store::{now_ms, Db, StoreError, StoreResult};
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
 /// An inbound message's time is when the lead wrote it (as the provider says), not when
 /// the webhook arrived: a message delivered late still reads as old.
@@ -16,7 +16,7 @@ const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.direction, m.body, m.s
     CASE WHEN m.direction = 'inbound' THEN COALESCE(m.sent_at, m.created_at) ELSE m.created_at END AS created_at,
     m.read_at, e.name AS sender_name";
 
-fn row_to_message(r: &sqlx::sqlite::SqliteRow) -> Message {
+fn row_to_message(r: &sqlx::any::AnyRow) -> Message {
     Message {
         id: MessageId(r.get("id")),
         conversation_id: ConversationId(r.get("conversation_id")),
@@ -32,10 +32,7 @@ fn row_to_message(r: &sqlx::sqlite::SqliteRow) -> Message {
 }
 
 /// Fills in the attachments of some messages with one query.
-async fn with_attachments(
-    conn: &mut SqliteConnection,
-    messages: &mut [Message],
-) -> StoreResult<()> {
+async fn with_attachments(conn: &mut AnyConnection, messages: &mut [Message]) -> StoreResult<()> {
     let (Some(first), Some(last)) = (
         messages.iter().map(|m| m.id.0).min(),
         messages.iter().map(|m| m.id.0).max(),
@@ -84,7 +81,7 @@ async fn with_attachments(
     Ok(())
 }
 
-async fn load(conn: &mut SqliteConnection, id: MessageId) -> StoreResult<Message> {
+async fn load(conn: &mut AnyConnection, id: MessageId) -> StoreResult<Message> {
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN employees e ON e.id = m.sender_employee_id WHERE m.id = $1"
     );
@@ -199,7 +196,7 @@ pub async fn record_inbound(
 /// One inbound message's writes inside the caller's transaction (a savepoint of the
 /// batch): `None` when its provider id is already stored, so the caller rolls it back.
 pub(crate) async fn record_inbound_in(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     channel: ChannelId,
     inbound: &InboundMessage,
 ) -> StoreResult<Option<Vec<LiveEvent>>> {
@@ -289,7 +286,7 @@ pub(crate) async fn record_inbound_in(
         sqlx::query(
             "UPDATE conversations
                 SET status = 'open', archived_at = NULL, archived_by = NULL,
-                    last_inbound_at = MAX(COALESCE(last_inbound_at, 0), $4), last_message_at = $2,
+                    last_inbound_at = CASE WHEN last_inbound_at > $4 THEN last_inbound_at ELSE $4 END, last_message_at = $2,
                     last_message_id = $3, unread_count = unread_count + 1, awaiting_reply = 1,
                     window_closed = 0
               WHERE id = $1",
@@ -659,7 +656,7 @@ pub async fn retry_failed(
 }
 
 async fn updated_event(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: MessageId,
     conversation: ConversationId,
     channel: ChannelId,
@@ -807,7 +804,8 @@ pub async fn fail_interrupted_sends(db: &Db, lease_ended_by: i64) -> StoreResult
 pub async fn next_due_by_channel(db: &Db) -> StoreResult<Vec<(ChannelId, i64)>> {
     let rows: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT channel_id, MIN(next_attempt_at) FROM messages
-          WHERE status = 'pending' AND next_attempt_at IS NOT NULL GROUP BY channel_id",
+          WHERE status = 'pending' AND next_attempt_at IS NOT NULL AND sending_until IS NULL
+          GROUP BY channel_id",
     )
     .fetch_all(&db.read)
     .await?;
@@ -1042,23 +1040,22 @@ pub async fn pending_attachments(
     limit: i64,
     busy: &[ChannelId],
 ) -> StoreResult<Vec<PendingAttachment>> {
-    let busy = format!(
-        "[{}]",
-        busy.iter()
-            .map(|c| c.0.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
-    let rows = sqlx::query(
+    // Channel ids are integers, written into the statement as such: one text for both
+    // backends (a bound list would need SQLite's json_each or PostgreSQL's arrays).
+    let not_busy = if busy.is_empty() {
+        String::new()
+    } else {
+        let ids: Vec<String> = busy.iter().map(|c| c.0.to_string()).collect();
+        format!("AND m.channel_id NOT IN ({})", ids.join(","))
+    };
+    let rows = sqlx::query(&format!(
         "SELECT a.id, a.message_id, m.conversation_id, m.channel_id, a.source_url, a.provider_media_id, a.attempts
            FROM attachments a JOIN messages m ON m.id = a.message_id
-          WHERE a.status = 'pending' AND a.next_attempt_at <= $2
-            AND m.channel_id NOT IN (SELECT value FROM json_each($3))
-          ORDER BY a.id LIMIT $1",
-    )
+          WHERE a.status = 'pending' AND a.next_attempt_at <= $2 {not_busy}
+          ORDER BY a.id LIMIT $1"
+    ))
     .bind(limit)
     .bind(now_ms())
-    .bind(busy)
     .fetch_all(&db.read)
     .await?;
     Ok(rows
@@ -1076,13 +1073,17 @@ pub async fn pending_attachments(
 }
 
 /// Takes an attachment for one fetch: it is not due again before `until` (a worker that
-/// dies mid-fetch leaves it to be fetched after that).
+/// dies mid-fetch leaves it to be fetched after that). Only one of several processes
+/// gets it: the update is conditional on the attachment still being due, and a second
+/// process's update waits for the first's row lock, then finds it no longer due.
 pub async fn claim_attachment(db: &Db, id: i64, until: i64) -> StoreResult<bool> {
     let done = sqlx::query(
-        "UPDATE attachments SET next_attempt_at = $2 WHERE id = $1 AND status = 'pending'",
+        "UPDATE attachments SET next_attempt_at = $2
+          WHERE id = $1 AND status = 'pending' AND next_attempt_at <= $3",
     )
     .bind(id)
     .bind(until)
+    .bind(now_ms())
     .execute(&db.write)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -1163,7 +1164,7 @@ pub struct StoredMedia {
     pub file_name: Option<String>,
 }
 
-fn row_to_stored_media(r: &sqlx::sqlite::SqliteRow) -> StoredMedia {
+fn row_to_stored_media(r: &sqlx::any::AnyRow) -> StoredMedia {
     StoredMedia {
         storage_key: r.get("storage_key"),
         mime: r

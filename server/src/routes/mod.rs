@@ -24,7 +24,10 @@ pub fn router() -> Router<AppState> {
             "/webhooks/{kind}/{channel_id}",
             post(webhooks::receive)
                 .get(webhooks::verify)
-                .layer(axum::extract::DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)),
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_WEBHOOK_BYTES))
+                .layer(axum::middleware::from_fn(
+                    crate::error::refuse_declared_oversize::<MAX_WEBHOOK_BYTES>,
+                )),
         )
         .route("/media/{attachment_id}", get(media::serve))
         .route(

@@ -20,8 +20,15 @@ use tokio::sync::watch;
 
 const BATCH: i64 = 32;
 const LONGEST_SLEEP: Duration = Duration::from_secs(30);
-/// How long a reply being delivered is not due again (longer than any provider call).
-const LEASE_MS: i64 = 5 * 60 * 1000;
+/// How often the sender looks for leases that outlived their process (PostgreSQL, where
+/// other processes send too).
+const LEASE_CHECK: Duration = Duration::from_secs(5);
+
+/// How long a reply being delivered is not due again: longer than any attempt, which
+/// the provider timeout bounds, with room for recording its answer.
+fn lease_ms(policy: &ProviderPolicy) -> i64 {
+    (policy.timeout * 2 + Duration::from_secs(5)).as_millis() as i64
+}
 
 /// Turns a provider's answer into what the store records: a passing fault is retried
 /// after [`ProviderPolicy::delay`] until `send_attempts` attempts were made.
@@ -121,10 +128,26 @@ type Busy = Arc<Mutex<HashSet<ChannelId>>>;
 pub async fn run(state: AppState, ctx: ProviderContext, mut stop: watch::Receiver<bool>) {
     // SQLite has one process per database: a lease left from before this start belongs to
     // a process that died mid-send, and none can go stale while this one runs (its own
-    // deliveries end within the provider timeout), so once, here, is enough.
-    fail_interrupted(&state, i64::MAX).await;
+    // deliveries end within the provider timeout), so once, here, is enough. On
+    // PostgreSQL other processes hold live leases: only those past their end are theirs
+    // to give up, checked every LEASE_CHECK.
+    let several_processes = state.db.backend == app::store::Backend::Postgres;
+    fail_interrupted(
+        &state,
+        if several_processes {
+            now_ms()
+        } else {
+            i64::MAX
+        },
+    )
+    .await;
+    let mut next_lease_check = tokio::time::Instant::now() + LEASE_CHECK;
     let busy = Busy::default();
     while !*stop.borrow() {
+        if several_processes && tokio::time::Instant::now() >= next_lease_check {
+            fail_interrupted(&state, now_ms()).await;
+            next_lease_check = tokio::time::Instant::now() + LEASE_CHECK;
+        }
         let due = match messages::next_due_by_channel(&state.db).await {
             Ok(due) => due,
             Err(err) => {
@@ -134,7 +157,11 @@ pub async fn run(state: AppState, ctx: ProviderContext, mut stop: watch::Receive
             }
         };
         let now = now_ms();
-        let mut sleep_for = LONGEST_SLEEP;
+        let mut sleep_for = if several_processes {
+            LEASE_CHECK
+        } else {
+            LONGEST_SLEEP
+        };
         for (channel, at) in due {
             if busy.lock().expect("busy channels").contains(&channel) {
                 // Its task looks for more before it ends, and wakes us when it does.
@@ -225,7 +252,7 @@ async fn deliver_channel(
             if *stop.borrow() {
                 return;
             }
-            match messages::claim(&state.db, job, now_ms() + LEASE_MS).await {
+            match messages::claim(&state.db, job, now_ms() + lease_ms(&ctx.policy)).await {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(err) => {

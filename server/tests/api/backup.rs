@@ -1,10 +1,14 @@
 //! `confab backup`: a consistent copy of the running database.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{on_postgres, spawn_app};
 use confab::settings::Settings;
 
 #[tokio::test]
 async fn a_backup_of_the_running_database_holds_everything_and_opens() {
+    if on_postgres() {
+        // PostgreSQL has its own tools (pg_dump); the refusal is tested below.
+        return;
+    }
     let app = spawn_app().await;
     for i in 0..20 {
         let response = app
@@ -48,4 +52,18 @@ async fn a_backup_of_the_running_database_holds_everything_and_opens() {
         .await
         .unwrap_err();
     assert!(nowhere.contains("does not exist"), "{nowhere}");
+}
+
+#[tokio::test]
+async fn backup_of_a_postgresql_database_points_to_pg_dump() {
+    let settings = Settings::from_lookup(|key| match key {
+        "CONFAB_DATABASE_URL" => Some("postgres://confab@127.0.0.1:1/confab".into()),
+        _ => None,
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let refused = confab::commands::backup(&settings, &dir.path().join("b.db"))
+        .await
+        .unwrap_err();
+    assert!(refused.contains("pg_dump"), "{refused}");
 }

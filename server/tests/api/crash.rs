@@ -7,7 +7,7 @@
 
 use crate::channels::{APP_SECRET, KEY, PAGE_ID};
 use crate::fake_provider::{FakeProvider, Fault};
-use crate::helpers::{client, eventually, signed_in_at};
+use crate::helpers::{client, eventually, signed_in_at, test_database, TestSchema};
 use app::channels::credentials::{Credentials, SecretKey};
 use app::channels::ChannelKind;
 use app::store::Db;
@@ -27,28 +27,52 @@ const REPLIES_AFTER: usize = 40;
 const PROVIDER_DELAY_MS: u64 = 150;
 
 /// One `confab serve` process on a fixed port and database.
-struct Confab {
+pub struct Confab {
     child: Child,
     log: PathBuf,
 }
 
-struct Setup {
+/// The database, folder and provider that `confab` processes of one test share.
+pub struct Setup {
     dir: tempfile::TempDir,
-    port: u16,
+    pub port: u16,
     fake_url: String,
+    database_url: String,
+    /// Extra settings of every process started (name, value).
+    pub env: Vec<(String, String)>,
+    _schema: Option<TestSchema>,
 }
 
 impl Setup {
-    fn address(&self) -> String {
+    pub fn new(fake_url: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (database_url, schema) = test_database(dir.path());
+        Setup {
+            dir,
+            port: free_port(),
+            fake_url: fake_url.to_owned(),
+            database_url,
+            env: Vec::new(),
+            _schema: schema,
+        }
+    }
+
+    pub fn address(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    fn database_url(&self) -> String {
-        format!("sqlite://{}/confab.db", self.dir.path().display())
+    pub fn database_url(&self) -> String {
+        self.database_url.clone()
     }
 
-    /// Starts the binary and waits until it answers.
-    async fn start(&self, run: u32) -> Confab {
+    /// Starts the binary on the setup's port and waits until it answers.
+    pub async fn start(&self, run: u32) -> Confab {
+        self.start_on(run, self.port).await
+    }
+
+    /// Starts the binary on `port` (another process on the same database).
+    pub async fn start_on(&self, run: u32, port: u16) -> Confab {
+        let address = format!("http://127.0.0.1:{port}");
         let log = self.dir.path().join(format!("confab-{run}.log"));
         let out = std::fs::File::create(&log).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_confab"))
@@ -56,8 +80,8 @@ impl Setup {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("CONFAB_DATABASE_URL", self.database_url())
-            .env("CONFAB_ADDR", format!("127.0.0.1:{}", self.port))
-            .env("CONFAB_PUBLIC_URL", self.address())
+            .env("CONFAB_ADDR", format!("127.0.0.1:{port}"))
+            .env("CONFAB_PUBLIC_URL", &address)
             .env(
                 "CONFAB_MEDIA_DIR",
                 self.dir.path().join("media").display().to_string(),
@@ -66,12 +90,13 @@ impl Setup {
             .env("CONFAB_GRAPH_API_URL", &self.fake_url)
             .env("CONFAB_TWILIO_API_URL", &self.fake_url)
             .env("RUST_LOG", "warn")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::from(out.try_clone().unwrap()))
             .stderr(Stdio::from(out))
             .spawn()
             .expect("the confab binary starts");
         let mut confab = Confab { child, log };
-        let health = format!("{}/health", self.address());
+        let health = format!("{address}/health");
         let ready = eventually(Duration::from_secs(60), || async {
             matches!(client().get(&health).send().await, Ok(r) if r.status().is_success())
         })
@@ -87,14 +112,14 @@ impl Setup {
 }
 
 impl Confab {
-    fn log_tail(&self) -> String {
+    pub fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
 
     /// SIGKILL: no chance to finish anything.
-    fn kill(mut self) {
+    pub fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }
@@ -125,7 +150,7 @@ impl Drop for Confab {
 }
 
 /// A lead's signed Messenger webhook, as Meta sends it.
-fn webhook(lead: usize, mid: &str, text: &str) -> (String, String) {
+pub fn webhook(lead: usize, mid: &str, text: &str) -> (String, String) {
     let now = app::store::now_ms();
     let body = serde_json::json!({
         "object": "page",
@@ -143,7 +168,7 @@ fn webhook(lead: usize, mid: &str, text: &str) -> (String, String) {
 
 /// Posts webhook `n` until the server acknowledges it, as a provider retries: connection
 /// errors and 5xx while the server is down or starting are retried.
-async fn deliver_webhook(http: &reqwest::Client, url: &str, n: usize) {
+pub async fn deliver_webhook(http: &reqwest::Client, url: &str, n: usize) {
     let (body, signature) = webhook(
         n % LEADS,
         &format!("crash-mid-{n:05}"),
@@ -168,13 +193,13 @@ async fn deliver_webhook(http: &reqwest::Client, url: &str, n: usize) {
 }
 
 /// Queues replies `range` in the leads' conversations through the agent's server function.
-async fn queue_replies(setup: &Setup, range: std::ops::Range<usize>) {
-    let agent = signed_in_at(
-        &setup.address(),
-        app::demo::AGENT_EMAIL,
-        app::demo::AGENT_PASSWORD,
-    )
-    .await;
+pub async fn queue_replies(setup: &Setup, range: std::ops::Range<usize>) {
+    queue_replies_at(setup, &setup.address(), range).await
+}
+
+/// Queues replies `range` through the process at `address`.
+pub async fn queue_replies_at(setup: &Setup, address: &str, range: std::ops::Range<usize>) {
+    let agent = signed_in_at(address, app::demo::AGENT_EMAIL, app::demo::AGENT_PASSWORD).await;
     let db = Db::connect(&setup.database_url()).await.unwrap();
     for n in range {
         let conversation: i64 = sqlx::query_scalar(
@@ -186,7 +211,7 @@ async fn queue_replies(setup: &Setup, range: std::ops::Range<usize>) {
         .await
         .unwrap();
         let response = agent
-            .post(format!("{}/api/send_message", setup.address()))
+            .post(format!("{address}/api/send_message"))
             .header("accept", "application/json")
             .form(&[
                 ("conversation_id", conversation.to_string()),
@@ -206,7 +231,7 @@ async fn queue_replies(setup: &Setup, range: std::ops::Range<usize>) {
 }
 
 /// (body, status, error) of every reply of the test.
-async fn replies(db: &Db) -> Vec<(String, String, Option<String>)> {
+pub async fn replies(db: &Db) -> Vec<(String, String, Option<String>)> {
     sqlx::query_as(
         "SELECT body, status, error FROM messages WHERE body LIKE 'crash-reply-%' ORDER BY body",
     )
@@ -216,7 +241,32 @@ async fn replies(db: &Db) -> Vec<(String, String, Option<String>)> {
 }
 
 /// How many times the provider was handed each reply.
-fn handed_over(fake: &FakeProvider) -> std::collections::HashMap<String, usize> {
+/// Checks every reply of the test against what the provider was handed: a sent reply
+/// exactly once; a failed one only as interrupted by a kill (handed over by the dying
+/// process or not: nobody can know, so it is shown rather than risked twice), at most
+/// once. Returns how many were interrupted.
+pub async fn check_replies(db: &Db, fake: &FakeProvider) -> usize {
+    let handed = handed_over(fake);
+    let mut interrupted = 0;
+    for (body, status, error) in replies(db).await {
+        let times = handed.get(&body).copied().unwrap_or(0);
+        match status.as_str() {
+            "sent" | "delivered" => assert_eq!(times, 1, "{body} was handed over {times} times"),
+            "failed" => {
+                assert_eq!(
+                    error.as_deref(),
+                    Some(app::messages::store::INTERRUPTED_SEND)
+                );
+                assert!(times <= 1, "{body} was handed over {times} times");
+                interrupted += 1;
+            }
+            other => panic!("{body} is {other}"),
+        }
+    }
+    interrupted
+}
+
+pub fn handed_over(fake: &FakeProvider) -> std::collections::HashMap<String, usize> {
     let mut counts = std::collections::HashMap::new();
     for request in fake.requests_with("crash-reply-") {
         let text = request.json()["message"]["text"]
@@ -228,7 +278,7 @@ fn handed_over(fake: &FakeProvider) -> std::collections::HashMap<String, usize> 
     counts
 }
 
-async fn pending_replies(db: &Db) -> i64 {
+pub async fn pending_replies(db: &Db) -> i64 {
     sqlx::query_scalar(
         "SELECT COUNT(*) FROM messages WHERE body LIKE 'crash-reply-%' AND status = 'pending'",
     )
@@ -237,7 +287,7 @@ async fn pending_replies(db: &Db) -> i64 {
     .unwrap()
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -245,7 +295,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn connect_channel(database_url: &str) -> i64 {
+pub async fn connect_channel(database_url: &str) -> i64 {
     let db = Db::connect(database_url).await.unwrap();
     let pairs: Vec<(String, String)> = [
         ("page_id", PAGE_ID),
@@ -284,11 +334,7 @@ async fn a_killed_server_loses_no_acknowledged_webhook_and_sends_no_reply_twice(
     // Each provider call takes a while, as over a real network: a reply is being handed
     // over most of the time.
     fake.always("", Fault::Delay(Duration::from_millis(PROVIDER_DELAY_MS)));
-    let setup = Setup {
-        dir: tempfile::tempdir().unwrap(),
-        port: free_port(),
-        fake_url: fake.url.clone(),
-    };
+    let setup = Setup::new(&fake.url);
     let first = setup.start(1).await;
     let channel = connect_channel(&setup.database_url()).await;
     let url = format!("{}/webhooks/messenger/{channel}", setup.address());
@@ -373,23 +419,7 @@ async fn a_killed_server_loses_no_acknowledged_webhook_and_sends_no_reply_twice(
     })
     .await;
     assert!(drained, "replies still pending: {}", second.log_tail());
-    let handed = handed_over(&fake);
-    let mut interrupted = 0;
-    for (body, status, error) in replies(&db).await {
-        let times = handed.get(&body).copied().unwrap_or(0);
-        match status.as_str() {
-            "sent" | "delivered" => assert_eq!(times, 1, "{body} was handed over {times} times"),
-            "failed" => {
-                assert_eq!(
-                    error.as_deref(),
-                    Some(app::messages::store::INTERRUPTED_SEND)
-                );
-                assert!(times <= 1, "{body} was handed over {times} times");
-                interrupted += 1;
-            }
-            other => panic!("{body} is {other}"),
-        }
-    }
+    let interrupted = check_replies(&db, &fake).await;
     assert_eq!(replies(&db).await.len(), REPLIES);
     // One delivery lane per channel: one reply was being handed over at the kill.
     assert_eq!(interrupted, 1, "replies interrupted by the kill");

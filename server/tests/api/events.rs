@@ -19,8 +19,17 @@ pub struct SseReader {
 
 impl SseReader {
     pub async fn open(app: &TestApp, agent: &reqwest::Client, last_event_id: Option<i64>) -> Self {
+        Self::open_at(&app.address, agent, last_event_id).await
+    }
+
+    /// Opens the stream of the server at `address` (e.g. `http://127.0.0.1:3000`).
+    pub async fn open_at(
+        address: &str,
+        agent: &reqwest::Client,
+        last_event_id: Option<i64>,
+    ) -> Self {
         let mut request = agent
-            .get(app.url("/api/events"))
+            .get(format!("{address}/api/events"))
             .header("accept", "text/event-stream");
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id.to_string());
@@ -86,7 +95,7 @@ impl SseReader {
     }
 }
 
-fn body_of(event: &SseEvent) -> String {
+pub fn body_of(event: &SseEvent) -> String {
     let json: serde_json::Value = serde_json::from_str(&event.data).unwrap();
     json["payload"]["body"]
         .as_str()

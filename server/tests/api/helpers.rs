@@ -12,6 +12,107 @@ pub struct TestApp {
     pub media_dir: std::path::PathBuf,
     /// Keeps the temporary folder (and the database in it) alive for the test.
     _dir: tempfile::TempDir,
+    _schema: Option<TestSchema>,
+    /// Stops the server (and closes its database connections) when the test ends.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.join();
+        }
+    }
+}
+
+/// Which database the suite runs on: SQLite unless `CONFAB_TEST_BACKEND=postgres`, when
+/// each test gets its own schema on `CONFAB_TEST_POSTGRES_URL` (so tests run in parallel).
+pub fn on_postgres() -> bool {
+    std::env::var("CONFAB_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// A fresh database for one test: a file in `dir`, or a new PostgreSQL schema.
+pub fn test_database(dir: &std::path::Path) -> (String, Option<TestSchema>) {
+    if on_postgres() {
+        let schema = TestSchema::create();
+        (schema.url.clone(), Some(schema))
+    } else {
+        (format!("sqlite://{}/confab.db", dir.display()), None)
+    }
+}
+
+/// A schema of its own on the test PostgreSQL server, dropped with the value.
+pub struct TestSchema {
+    pub name: String,
+    /// The server's URL with this schema as the search path.
+    pub url: String,
+    base: String,
+}
+
+impl TestSchema {
+    pub fn create() -> Self {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let base = std::env::var("CONFAB_TEST_POSTGRES_URL")
+            .expect("CONFAB_TEST_BACKEND=postgres needs CONFAB_TEST_POSTGRES_URL");
+        let name = format!(
+            "confab_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        run_on_postgres(
+            &base,
+            format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"),
+        );
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{separator}options=-c%20search_path%3D{name}");
+        TestSchema { name, url, base }
+    }
+}
+
+impl Drop for TestSchema {
+    fn drop(&mut self) {
+        // Never a panic here (it could be one during a failing test's unwinding): a schema
+        // left behind is dropped by the next run's `create` of the same name, or by hand.
+        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name);
+        if let Err(err) = try_on_postgres(&self.base, sql) {
+            eprintln!("could not drop the test schema {}: {err}", self.name);
+        }
+    }
+}
+
+fn run_on_postgres(url: &str, sql: String) {
+    if let Err(err) = try_on_postgres(url, sql) {
+        panic!("test PostgreSQL: {err}");
+    }
+}
+
+/// Runs `sql` on its own thread and runtime: callable from sync code and from `Drop`
+/// inside a test's runtime alike.
+fn try_on_postgres(url: &str, sql: String) -> Result<(), String> {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?
+            .block_on(async move {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                sqlx::raw_sql(&sql)
+                    .execute(&mut conn)
+                    .await
+                    .map_err(|e| format!("{sql}: {e}"))?;
+                Ok(())
+            })
+    })
+    .join()
+    .map_err(|_| "the PostgreSQL helper thread panicked".to_string())?
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -24,7 +125,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         confab::telemetry::init();
     }
     let dir = tempfile::tempdir().expect("temporary folder");
-    let url = format!("sqlite://{}/confab.db", dir.path().display());
+    let (url, schema) = test_database(dir.path());
     let overrides: Vec<(String, String)> = overrides
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -45,7 +146,8 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     // needs in unoptimised builds (a test thread's 2 MiB is not enough for every page),
     // on one thread, so that a test sees one order of events.
     let (started, ready) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = std::thread::Builder::new()
         .name("confab-test-server".into())
         .stack_size(confab::startup::WORKER_STACK_BYTES)
         .spawn(move || {
@@ -55,8 +157,14 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
                 .expect("a runtime for the server");
             runtime.block_on(async move {
                 let app = Application::build(settings).await.expect("the app starts");
-                let _ = started.send((app.port(), app.state.db.clone()));
-                let _ = app.run_until_stopped().await;
+                let db = app.state.db.clone();
+                let _ = started.send((app.port(), db.clone()));
+                tokio::select! {
+                    _ = app.run_until_stopped() => {}
+                    _ = stopped => {}
+                }
+                // Bounded: a connection still held by a worker must not hang the test.
+                let _ = tokio::time::timeout(Duration::from_secs(5), db.close()).await;
             });
         })
         .expect("a thread for the server");
@@ -68,6 +176,9 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         database_url: url,
         media_dir: dir.path().join("media"),
         _dir: dir,
+        _schema: schema,
+        stop: Some(stop),
+        server: Some(server),
     }
 }
 
@@ -200,4 +311,42 @@ where
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+/// A POST's request line and headers, `Content-Length: length` included, without its body,
+/// over a raw connection; the status and the text of the answer. For refusals by length:
+/// a client still writing a large body when the server answers and closes can lose the
+/// answer to a broken pipe, which this cannot.
+pub async fn post_headers_only(
+    url: &str,
+    content_type: &str,
+    length: usize,
+    headers: &[(&str, String)],
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\nAccept: application/json\r\nConnection: close\r\n",
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    // A server waiting for the body it was promised would never answer: fail, not hang.
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "{url}: no answer without the body");
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{url}: no answer: {answer}"));
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
 }

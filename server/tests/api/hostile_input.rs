@@ -139,48 +139,13 @@ async fn send(url: &str, attack: &Attack, headers: &[(&str, String)]) -> (u16, S
 }
 
 /// The request line and headers of `attack` (its `Content-Length` included) without its
-/// body, over a raw connection; the status and the text of the answer.
+/// body; the status and the text of the answer.
 async fn send_headers_only(
     url: &str,
     attack: &Attack,
     headers: &[(&str, String)],
 ) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.trim_start_matches("http://");
-    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let mut head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {}\r\nContent-Length: {}\r\nAccept: application/json\r\nConnection: close\r\n",
-        attack.content_type,
-        attack.body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    // A server waiting for the body it was promised would never answer: fail, not hang.
-    let read = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        stream.read_to_end(&mut answer),
-    )
-    .await;
-    assert!(
-        read.is_ok(),
-        "{url}, {}: no answer without the body",
-        attack.name
-    );
-    let answer = String::from_utf8_lossy(&answer);
-    let status = answer
-        .get(9..12)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("{url}, {}: no answer: {answer}", attack.name));
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    crate::helpers::post_headers_only(url, attack.content_type, attack.body.len(), headers).await
 }
 
 /// Words that would show internals: a panic, a backtrace, source paths, the database.
@@ -235,40 +200,34 @@ fn assert_readable(what: &str, status: u16, body: &str) {
     }
 }
 
-/// Every stored row of every table but sessions (each sign-in adds one) and the search
-/// index (derived from messages), without `api_tokens.last_used_at` (using a token stamps
-/// it): a change anywhere shows as a difference.
+/// Every stored row of every table but sessions (each sign-in adds one), without
+/// `api_tokens.last_used_at` (using a token stamps it), as `confab export` writes them on
+/// either backend: a change anywhere shows as a difference.
 async fn snapshot(app: &TestApp) -> Vec<(String, String)> {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-           AND name NOT LIKE '_sqlx%' AND name NOT LIKE 'messages_fts%' AND name <> 'sessions'
-         ORDER BY name",
-    )
-    .fetch_all(&app.db.read)
-    .await
-    .unwrap();
-    let mut out = Vec::new();
-    for table in tables {
-        let columns: Vec<String> = sqlx::query_scalar(
-            "SELECT name FROM pragma_table_info($1) WHERE name <> 'last_used_at' ORDER BY cid",
-        )
-        .bind(&table)
-        .fetch_all(&app.db.read)
-        .await
-        .unwrap();
-        let row = columns
-            .iter()
-            .map(|c| format!("quote(\"{c}\")"))
-            .collect::<Vec<_>>()
-            .join(" || ',' || ");
-        let rows: String = sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) || ':' || COALESCE(group_concat(r, char(10)), '')
-               FROM (SELECT {row} AS r FROM \"{table}\" ORDER BY 1)"
-        ))
-        .fetch_one(&app.db.read)
-        .await
-        .unwrap();
-        out.push((table, rows));
+    let mut export = Vec::new();
+    app::transfer::export(&app.db, &mut export).await.unwrap();
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut skip_column = None;
+    for line in String::from_utf8(export).unwrap().lines() {
+        let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
+        if let Some(table) = value["table"].as_str() {
+            skip_column = value["columns"]
+                .as_array()
+                .and_then(|c| c.iter().position(|c| c == "last_used_at"));
+            out.push((table.to_owned(), String::new()));
+            continue;
+        }
+        let (Some((table, rows)), Some(row)) = (out.last_mut(), value.as_array_mut()) else {
+            continue;
+        };
+        if table == "sessions" {
+            continue;
+        }
+        if let Some(i) = skip_column {
+            row.remove(i);
+        }
+        rows.push_str(&serde_json::Value::Array(row.clone()).to_string());
+        rows.push('\n');
     }
     out
 }

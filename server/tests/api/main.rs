@@ -1,5 +1,6 @@
 //! Integration tests: each starts the real server on a random port with its own
-//! temporary SQLite file. Logs are shown when TEST_LOG is set.
+//! temporary SQLite file, or its own schema on PostgreSQL when CONFAB_TEST_BACKEND=postgres
+//! (and CONFAB_TEST_POSTGRES_URL) are set. Logs are shown when TEST_LOG is set.
 
 mod fake_provider;
 mod helpers;
@@ -18,8 +19,10 @@ mod crm;
 mod events;
 mod hostile_input;
 mod messaging_language;
+mod processes;
 mod provider_faults;
 mod retention;
 mod search;
 mod tls;
+mod transfer;
 mod webhooks;
