@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const PAGE_ID: &str = "682498302938465";
+pub const PAGE_ID: &str = "682498302938465";
 
 pub struct Ingest {
     pub confab_per_s: f64,
@@ -23,15 +23,15 @@ pub struct Ingest {
 
 /// What one side delivered: acknowledged webhooks, errors, time spent.
 #[derive(Default)]
-struct Side {
-    acked: u64,
-    errors: u64,
-    first_error: Option<String>,
-    elapsed: Duration,
+pub struct Side {
+    pub acked: u64,
+    pub errors: u64,
+    pub first_error: Option<String>,
+    pub elapsed: Duration,
 }
 
 impl Side {
-    fn per_s(&self) -> f64 {
+    pub fn per_s(&self) -> f64 {
         self.acked as f64 / self.elapsed.as_secs_f64()
     }
 }
@@ -54,7 +54,7 @@ fn webhook(seq: u64, leads: u64) -> (String, String) {
 }
 
 /// `senders` tasks post webhooks to `url` for `duration` (each waits for its answer).
-async fn drive(
+pub async fn drive(
     http: &reqwest::Client,
     url: &str,
     senders: usize,

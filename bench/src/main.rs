@@ -4,12 +4,15 @@
 //! ratio holds on a noisy machine): webhook ingest, webhook → SSE latency, the cost of idle
 //! SSE connections, and an idle server's memory and time to ready; then the front end as
 //! served from a built site: the inbox route's Wasm compressed, and the inbox page in
-//! headless Chromium. Prints the tables and writes them to `bench/RESULTS.md`.
+//! headless Chromium; and the ingest and latency figures again on PostgreSQL with two
+//! processes on one database (`--postgres URL`). Prints the tables and writes them to
+//! `bench/RESULTS.md`.
 //!
-//! `scripts/bench [--smoke] [--only store,footprint,ingest,latency,idle,wasm,page]
+//! `scripts/bench [--smoke] [--only store,footprint,ingest,latency,idle,wasm,page,postgres]
 //! [--conversations N] [--messages-per-conversation M] [--iterations K]
 //! [--ingest-seconds S] [--senders N] [--sse-clients N] [--sse-rate R] [--sse-seconds S]
 //! [--idle-connections N] [--idle-seconds S] [--page-runs N] [--confab PATH] [--site DIR]
+//! [--postgres URL]
 //! [--out FILE | --no-out] [--keep]` (it builds the release site and binaries, then runs
 //! `target/release/bench` with these arguments).
 
@@ -17,6 +20,7 @@ mod footprint;
 mod http;
 mod ingest;
 mod page;
+mod postgres;
 mod report;
 mod server;
 mod sse;
@@ -27,7 +31,7 @@ use report::{ServerRow, Target};
 use server::Kind;
 use std::time::{Duration, Instant};
 
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 8] = [
     "store",
     "footprint",
     "ingest",
@@ -35,6 +39,7 @@ const SECTIONS: [&str; 7] = [
     "idle",
     "wasm",
     "page",
+    "postgres",
 ];
 
 struct Options {
@@ -58,6 +63,8 @@ struct Options {
     confab: Option<String>,
     /// The built site (`target/site` when not given).
     site: Option<String>,
+    /// A PostgreSQL server for the figures on PostgreSQL (they are skipped without one).
+    postgres: Option<String>,
     out: Option<String>,
     /// Keep the generated database (its path is printed) to look into it.
     keep: bool,
@@ -86,6 +93,7 @@ fn parse_options() -> Result<Options, String> {
             page_runs: 3,
             confab: None,
             site: None,
+            postgres: None,
             out: None,
             keep: false,
         }
@@ -109,6 +117,7 @@ fn parse_options() -> Result<Options, String> {
             page_runs: 20,
             confab: None,
             site: None,
+            postgres: None,
             out: Some("bench/RESULTS.md".into()),
             keep: false,
         }
@@ -153,6 +162,13 @@ fn parse_options() -> Result<Options, String> {
             "--page-runs" => options.page_runs = number(value()?)? as usize,
             "--confab" => options.confab = Some(value()?),
             "--site" => options.site = Some(value()?),
+            "--postgres" => {
+                let url = value()?;
+                if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+                    return Err(format!("--postgres takes a postgres:// URL, not '{url}'"));
+                }
+                options.postgres = Some(url);
+            }
             "--out" => options.out = Some(value()?),
             "--no-out" => options.out = None,
             "--keep" => options.keep = true,
@@ -222,7 +238,7 @@ async fn run(options: Options) -> Result<(), String> {
     let needed = options.idle_connections.max(options.sse_clients) as u64 + 256;
     let limit = open_files_limit(needed)?;
     notes.push(format!("Open files: soft limit {limit} (needed {needed})."));
-    let confab = if ["footprint", "latency", "idle", "wasm", "page"]
+    let confab = if ["footprint", "latency", "idle", "wasm", "page", "postgres"]
         .iter()
         .any(|s| wants(s))
     {
@@ -371,6 +387,7 @@ async fn run(options: Options) -> Result<(), String> {
             let (child, channel, cookie) = sse::start(kind, confab, &sub).await?;
             let result = sse::latency(
                 &child,
+                &child,
                 channel,
                 cookie.as_deref(),
                 options.sse_clients,
@@ -401,6 +418,69 @@ async fn run(options: Options) -> Result<(), String> {
                 target_on_ratio: false,
                 target: Target::AtMost { limit, unit: "ms" },
             });
+        }
+    }
+
+    // ---- ingest and latency on PostgreSQL, two processes ----
+    if let (true, Some(confab)) = (wants("postgres"), &confab) {
+        match &options.postgres {
+            None => notes.push(
+                "PostgreSQL: not measured (no --postgres URL; scripts/bench passes one when a server answers)."
+                    .into(),
+            ),
+            Some(server_url) => {
+                eprintln!("ingest and latency on PostgreSQL, two processes …");
+                let sizes = postgres::Sizes {
+                    senders: options.senders,
+                    leads: options.leads,
+                    ingest: Duration::from_secs_f64(options.ingest_seconds),
+                    clients: options.sse_clients,
+                    rate: options.sse_rate,
+                    latency: Duration::from_secs_f64(options.sse_seconds),
+                };
+                let figures = postgres::run(server_url, confab, &dir, sizes).await?;
+                server_rows.push(ServerRow {
+                    name: format!(
+                        "PostgreSQL, two processes: webhook ingest, signed Messenger, {} senders split over both, acked after commit; baseline: signature check only",
+                        options.senders
+                    ),
+                    confab: figures.ingest_per_s,
+                    baseline: figures.ingest_baseline_per_s,
+                    unit: "msg/s",
+                    target_on_ratio: true,
+                    target: Target::AtLeast {
+                        limit: 45.0,
+                        unit: "%",
+                    },
+                });
+                for (name, confab, baseline, limit) in [
+                    (
+                        "p50",
+                        figures.latency.p50_ms,
+                        figures.baseline_latency.p50_ms,
+                        5.0,
+                    ),
+                    (
+                        "p99",
+                        figures.latency.p99_ms,
+                        figures.baseline_latency.p99_ms,
+                        25.0,
+                    ),
+                ] {
+                    server_rows.push(ServerRow {
+                        name: format!(
+                            "PostgreSQL, two processes: webhook to one → SSE event on the other, {name}, {} clients, {} msg/s for {} s",
+                            options.sse_clients, options.sse_rate, options.sse_seconds
+                        ),
+                        confab,
+                        baseline,
+                        unit: "ms",
+                        target_on_ratio: false,
+                        target: Target::AtMost { limit, unit: "ms" },
+                    });
+                }
+                notes.extend(figures.notes);
+            }
         }
     }
 

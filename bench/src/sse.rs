@@ -85,9 +85,11 @@ pub struct Latency {
 }
 
 /// Time from a webhook's POST being sent to its event being read by each of `clients`
-/// SSE clients, with webhooks posted at `rate` per second for `duration`.
+/// SSE clients of `child`, with webhooks posted to `post_to` (the same server, or another
+/// process on its database) at `rate` per second for `duration`.
 pub async fn latency(
     child: &Child,
+    post_to: &Child,
     channel: i64,
     cookie: Option<&str>,
     clients: usize,
@@ -114,7 +116,7 @@ pub async fn latency(
         .timeout(Duration::from_secs(30))
         .build()
         .map_err(|e| e.to_string())?;
-    let url = child.url(&format!("/webhooks/sandbox/{channel}"));
+    let url = post_to.url(&format!("/webhooks/sandbox/{channel}"));
     let in_flight = Arc::new(Semaphore::new(256));
     let failed = Arc::new(AtomicU64::new(0));
     let first_failure = Arc::new(std::sync::Mutex::new(None::<String>));

@@ -31,9 +31,11 @@ export async function newPage(browser, viewport = DESKTOP, options = {}) {
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (err) => page.errors.push(err.message));
-  // A script or style our Content-Security-Policy blocked is an error too.
+  // A script or style our Content-Security-Policy blocked is an error too, and so is a
+  // Rust panic in the Wasm (its message, logged by the panic hook before the trap that
+  // `pageerror` sees only as "unreachable").
   page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) page.errors.push(msg.text());
+    if (msg.type() === 'error' && /Content Security Policy|panicked at/i.test(msg.text())) page.errors.push(msg.text());
   });
   return page;
 }

@@ -423,6 +423,18 @@ pub async fn status_event(
     id: ConversationId,
     channel: ChannelId,
 ) -> StoreResult<LiveEvent> {
+    let draft = status_draft(conn, id, channel).await?;
+    events::append_drafts(conn, vec![draft])
+        .await
+        .map(|mut e| e.remove(0))
+}
+
+/// The conversation's state as an event, to append later ([`events::EventDraft`]).
+pub async fn status_draft(
+    conn: &mut AnyConnection,
+    id: ConversationId,
+    channel: ChannelId,
+) -> StoreResult<events::EventDraft> {
     let row = sqlx::query(
         "SELECT c.status, c.archived_at, c.unread_count, c.awaiting_reply, e.name AS archived_by
            FROM conversations c LEFT JOIN employees e ON e.id = c.archived_by WHERE c.id = $1",
@@ -437,7 +449,12 @@ pub async fn status_event(
         "unread_count": row.get::<i64, _>("unread_count"),
         "awaiting_reply": row.get::<i64, _>("awaiting_reply") != 0,
     });
-    events::append(conn, EventKind::ConversationUpdated, id, channel, payload).await
+    Ok(events::EventDraft {
+        kind: EventKind::ConversationUpdated,
+        conversation_id: id,
+        channel_id: channel,
+        payload,
+    })
 }
 
 /// The history's note when sending a message reopened an archived conversation (stored

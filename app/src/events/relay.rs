@@ -59,11 +59,12 @@ async fn run(
     let events_channel = format!("confab_events_{schema}");
     let access_channel = format!("confab_access_{schema}");
     let (heard_tx, mut heard) = mpsc::unbounded_channel();
-    let listening = tokio::spawn(listen(
+    // Ends with the relay, however the relay ends (aborted at `Db::close`).
+    let _listening = AbortOnDrop(tokio::spawn(listen(
         url,
         [events_channel.clone(), access_channel.clone()],
         heard_tx,
-    ));
+    )));
     let mut tick = tokio::time::interval(CATCH_UP_EVERY);
     loop {
         tokio::select! {
@@ -83,7 +84,14 @@ async fn run(
             _ = tick.tick() => catch_up(&pool, &bus, &mut last).await,
         }
     }
-    listening.abort();
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Where a relay of this database starts now.

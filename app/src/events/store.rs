@@ -52,6 +52,29 @@ pub async fn append(
     })
 }
 
+/// An event worked out inside a transaction but appended later, with the transaction's
+/// other events, after all its row writes: on PostgreSQL a transaction holding the
+/// event-order lock then never waits for a row, so concurrent writers cannot deadlock.
+#[derive(Debug, Clone)]
+pub struct EventDraft {
+    pub kind: EventKind,
+    pub conversation_id: ConversationId,
+    pub channel_id: ChannelId,
+    pub payload: serde_json::Value,
+}
+
+/// Appends `drafts` in order (see [`EventDraft`]).
+pub async fn append_drafts(
+    conn: &mut AnyConnection,
+    drafts: Vec<EventDraft>,
+) -> StoreResult<Vec<LiveEvent>> {
+    let mut events = Vec::with_capacity(drafts.len());
+    for d in drafts {
+        events.push(append(conn, d.kind, d.conversation_id, d.channel_id, d.payload).await?);
+    }
+    Ok(events)
+}
+
 /// The advisory lock class that orders event ids on PostgreSQL (with the schema's hash,
 /// so that databases sharing a server in schemas do not wait on each other).
 const EVENT_ORDER_LOCK: i32 = 0x0c0f_ab01;

@@ -1,7 +1,9 @@
 //! Group commit for inbound messages. Webhooks arrive many at a time, and each must be
 //! acknowledged only after its message is durable; with `synchronous=FULL` a commit is a
 //! disk flush, and the single writer would spend most of its time on them. So one task
-//! takes every message that is waiting, writes each in a savepoint of one transaction,
+//! takes every message that is waiting, writes each in a savepoint of one transaction
+//! (their events after all of them, so that no writer holding the event-order lock on
+//! PostgreSQL waits for a row),
 //! commits once, publishes the batch's events in commit order and then answers them all.
 //! A lone message waits for nobody: the task takes what is queued at that moment, never
 //! a timer. Publishing here (not in each webhook) keeps the live streams' ids in order,
@@ -9,6 +11,7 @@
 
 use super::store::{record_inbound_in, InboundMessage};
 use crate::events::bus::EventBus;
+use crate::events::store::{self as events, EventDraft};
 use crate::events::LiveEvent;
 use crate::ids::ChannelId;
 use crate::store::{StoreError, StoreResult};
@@ -70,15 +73,33 @@ async fn run(write: AnyPool, bus: EventBus, mut queue: mpsc::Receiver<Job>) {
     }
 }
 
-async fn write_batch(write: &AnyPool, bus: &EventBus, batch: Vec<Job>) {
+async fn write_batch(write: &AnyPool, bus: &EventBus, mut batch: Vec<Job>) {
+    // Rows are locked in one order, by contact (each contact's messages keep theirs): two
+    // processes' batches on PostgreSQL then never wait for each other in a circle.
+    batch.sort_by(|a, b| {
+        (a.channel.0, &a.message.contact_external_id)
+            .cmp(&(b.channel.0, &b.message.contact_external_id))
+    });
     let mut tx = match write.begin().await {
         Ok(tx) => tx,
         Err(err) => return fail_all(batch, &err.to_string()),
     };
-    // Each message's own outcome, delivered once the batch is durable.
-    let mut outcomes = Vec::with_capacity(batch.len());
+    // Each message's own outcome, delivered once the batch is durable. The events go in
+    // after every message's rows (`EventDraft`), in the messages' order.
+    let mut drafted = Vec::with_capacity(batch.len());
     for job in &batch {
-        outcomes.push(write_one(&mut tx, job).await);
+        drafted.push(write_one(&mut tx, job).await);
+    }
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for drafts in drafted {
+        outcomes.push(match drafts {
+            Ok(drafts) => match events::append_drafts(&mut tx, drafts).await {
+                Ok(events) => Ok(events),
+                // The batch cannot commit without its events.
+                Err(err) => return fail_all(batch, &err.to_string()),
+            },
+            Err(err) => Err(err),
+        });
     }
     if let Err(err) = tx.commit().await {
         return fail_all(batch, &err.to_string());
@@ -100,7 +121,7 @@ async fn write_batch(write: &AnyPool, bus: &EventBus, batch: Vec<Job>) {
 async fn write_one(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     job: &Job,
-) -> StoreResult<Vec<LiveEvent>> {
+) -> StoreResult<Vec<EventDraft>> {
     let mut savepoint = sqlx::Connection::begin(&mut **tx).await?;
     match record_inbound_in(&mut savepoint, job.channel, &job.message).await {
         Ok(Some(events)) => {

@@ -195,11 +195,12 @@ pub async fn record_inbound(
 
 /// One inbound message's writes inside the caller's transaction (a savepoint of the
 /// batch): `None` when its provider id is already stored, so the caller rolls it back.
+/// Its events are returned as drafts, for the caller to append after the batch's writes.
 pub(crate) async fn record_inbound_in(
     tx: &mut AnyConnection,
     channel: ChannelId,
     inbound: &InboundMessage,
-) -> StoreResult<Option<Vec<LiveEvent>>> {
+) -> StoreResult<Option<Vec<events::EventDraft>>> {
     let now = now_ms();
     // The provider's time rules the reply window, but never a time in the future.
     let written_at = inbound.sent_at.map_or(now, |at| at.min(now));
@@ -300,7 +301,7 @@ pub(crate) async fn record_inbound_in(
     }
     let mut out = Vec::with_capacity(2);
     if was_archived && !inbound.from_business {
-        out.push(conversations::status_event(tx, conversation_id, channel).await?);
+        out.push(conversations::status_draft(tx, conversation_id, channel).await?);
     }
     let message = if inbound.attachments.is_empty() {
         // All of it is known here: spare the writer two reads (as `load` would read it).
@@ -323,16 +324,12 @@ pub(crate) async fn record_inbound_in(
     } else {
         load(tx, MessageId(message_id)).await?
     };
-    out.push(
-        events::append(
-            tx,
-            EventKind::MessageCreated,
-            conversation_id,
-            channel,
-            message_event_payload(&message),
-        )
-        .await?,
-    );
+    out.push(events::EventDraft {
+        kind: EventKind::MessageCreated,
+        conversation_id,
+        channel_id: channel,
+        payload: message_event_payload(&message),
+    });
     Ok(Some(out))
 }
 
@@ -583,7 +580,6 @@ async fn queue(
     .bind(message_id)
     .execute(&mut *tx)
     .await?;
-    let mut out = Vec::with_capacity(2);
     if target.archived {
         conversations::audit(
             &mut tx,
@@ -593,9 +589,13 @@ async fn queue(
             Some(conversations::REOPENED_BY_SENDING),
         )
         .await?;
-        out.push(conversations::status_event(&mut tx, conversation, target.channel_id).await?);
     }
     conversations::audit(&mut tx, Some(employee.id), "sent", conversation, None).await?;
+    // The events last, after every row write ([`events::EventDraft`]).
+    let mut out = Vec::with_capacity(2);
+    if target.archived {
+        out.push(conversations::status_event(&mut tx, conversation, target.channel_id).await?);
+    }
     let message = load(&mut tx, MessageId(message_id)).await?;
     out.push(
         events::append(

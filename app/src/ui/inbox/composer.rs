@@ -177,13 +177,15 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
                 })
                 .await
                 {
+                    // The employee may have moved on meanwhile (the composer is gone):
+                    // only the `try_` reads, which do nothing then.
                     Ok(()) => {
                         crate::ui::upload::forget_preview(&file);
                         picked.set(None);
-                        if text.get_untracked() == caption {
+                        if text.try_get_untracked().is_some_and(|t| t == caption) {
                             text.set(String::new());
                         }
-                        on_sent.run(());
+                        on_sent.try_run(());
                     }
                     Err(message) => error.set(Some(message)),
                 }
@@ -212,9 +214,11 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
                 leptos::task::spawn_local(async move {
                     let result = send_message(id, body.clone()).await;
                     match result {
-                        Ok(_) => on_sent.run(()),
+                        Ok(_) => {
+                            on_sent.try_run(());
+                        }
                         Err(err) => {
-                            if text.get_untracked().is_empty() {
+                            if text.try_get_untracked().is_some_and(|t| t.is_empty()) {
                                 text.set(body);
                             }
                             error.set(Some(error_text(locale, &err)));

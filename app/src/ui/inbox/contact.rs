@@ -92,7 +92,9 @@ fn ClientCardView(
     let unlink = move |_| {
         leptos::task::spawn_local(async move {
             match unlink_client(conversation).await {
-                Ok(()) => on_change.run(()),
+                Ok(()) => {
+                    on_change.try_run(());
+                }
                 Err(err) => error.set(Some(err)),
             }
         });
@@ -165,7 +167,7 @@ fn LinkClient(
         asked.set_value(ticket);
         leptos::task::spawn_local(async move {
             let found = search_clients(text).await;
-            if asked.get_value() == ticket {
+            if asked.try_get_value() == Some(ticket) {
                 match found {
                     Ok(list) => results.set(list),
                     Err(err) => error.set(Some(err)),
@@ -194,7 +196,7 @@ fn LinkClient(
             match create_client_for_conversation(id, n, p, e).await {
                 Ok(_) => {
                     error.set(None);
-                    on_change.run(());
+                    on_change.try_run(());
                 }
                 Err(err) => error.set(Some(err)),
             }
@@ -214,7 +216,7 @@ fn LinkClient(
                             let client = c.id;
                             leptos::task::spawn_local(async move {
                                 match link_client(id, client).await {
-                                    Ok(()) => { error.set(None); on_change.run(()); }
+                                    Ok(()) => { error.set(None); on_change.try_run(()); }
                                     Err(err) => error.set(Some(err)),
                                 }
                             });
@@ -260,7 +262,7 @@ fn DocumentsCard(
                     error.set(None);
                     title.set(String::new());
                     amount.set(String::new());
-                    on_change.run(());
+                    on_change.try_run(());
                 }
                 Err(err) => error.set(Some(err)),
             }

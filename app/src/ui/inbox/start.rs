@@ -37,7 +37,9 @@ pub fn StartConversation(
                 Ok(id) => {
                     open.set(false);
                     match on_started {
-                        Some(opened) => opened.run(id),
+                        Some(opened) => {
+                            opened.try_run(id);
+                        }
                         None => navigate(&format!("/conversations/{id}"), Default::default()),
                     }
                 }

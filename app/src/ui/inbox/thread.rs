@@ -222,12 +222,15 @@ fn Conversation(
     // Unread again for the team: leave the conversation, or opening it would read it.
     let mark_unread = move |_| {
         let navigate = navigate.clone();
+        // Read now: a live update may replace this view (and its signals) before the
+        // answer comes.
+        let list_href = view_params.get_untracked().list_href();
         leptos::task::spawn_local(async move {
             match (mark_conversation_unread(id).await, close) {
-                (Ok(()), Some(close)) => close.run(()),
-                (Ok(()), None) => {
-                    navigate(&view_params.get_untracked().list_href(), Default::default())
+                (Ok(()), Some(close)) => {
+                    close.try_run(());
                 }
+                (Ok(()), None) => navigate(&list_href, Default::default()),
                 (Err(err), _) => action_error.set(Some(err)),
             }
         });
