@@ -4,7 +4,6 @@
 //! signature, on the same runtime, in alternating slices of the same run.
 
 use crate::server::{baseline_router, APP_SECRET, KEY};
-use app::channels::credentials::Credentials;
 use app::channels::ChannelKind;
 use confab::channels::inbound::signature::hub_signature;
 use confab::settings::Settings;
@@ -247,17 +246,7 @@ pub async fn run(
                     let app = Application::build(settings)
                         .await
                         .map_err(|e| e.to_string())?;
-                    let pairs: Vec<(String, String)> = [
-                        ("page_id", PAGE_ID),
-                        ("app_secret", APP_SECRET),
-                        ("access_token", "EAAbench"),
-                        ("verify_token", "bench"),
-                    ]
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect();
-                    let credentials = Credentials::parse(ChannelKind::Messenger, &pairs)
-                        .map_err(|e| e.to_string())?;
+                    let credentials = crate::server::messenger_credentials()?;
                     let channel = app::channels::store::create_connected(
                         &app.state.db,
                         &app.state.secret_key,

@@ -5,9 +5,9 @@
 //! SQLite, measured again in this run.
 
 use crate::ingest::{self, Side};
-use crate::server::{self, Child, Kind, APP_SECRET, KEY};
+use crate::server::{self, Child, Kind, KEY};
 use crate::sse;
-use app::channels::credentials::{Credentials, SecretKey};
+use app::channels::credentials::SecretKey;
 use app::channels::ChannelKind;
 use sqlx::Connection;
 use std::path::Path;
@@ -58,25 +58,8 @@ async fn prepare(server_url: &str, schema: &str) -> Result<(String, i64, i64), S
     let db = app::store::Db::connect(&url)
         .await
         .map_err(|e| e.to_string())?;
-    app::demo::seed_if_empty(&db)
-        .await
-        .map_err(|e| e.to_string())?;
-    let sandbox: i64 =
-        sqlx::query_scalar("SELECT id FROM channels WHERE kind = 'sandbox' ORDER BY id LIMIT 1")
-            .fetch_one(&db.read)
-            .await
-            .map_err(|e| e.to_string())?;
-    let pairs: Vec<(String, String)> = [
-        ("page_id", ingest::PAGE_ID),
-        ("app_secret", APP_SECRET),
-        ("access_token", "EAAbench"),
-        ("verify_token", "bench"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let credentials =
-        Credentials::parse(ChannelKind::Messenger, &pairs).map_err(|e| e.to_string())?;
+    let sandbox = server::seed_demo(&db).await?;
+    let credentials = server::messenger_credentials()?;
     let key = SecretKey::from_hex(KEY)?;
     let messenger = app::channels::store::create_connected(
         &db,

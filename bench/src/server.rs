@@ -367,14 +367,33 @@ pub async fn demo_database(dir: &Path) -> Result<(String, i64), String> {
     let db = app::store::Db::connect(&url)
         .await
         .map_err(|e| e.to_string())?;
-    app::demo::seed_if_empty(&db)
-        .await
-        .map_err(|e| e.to_string())?;
-    let channel =
-        sqlx::query_scalar("SELECT id FROM channels WHERE kind = 'sandbox' ORDER BY id LIMIT 1")
-            .fetch_one(&db.read)
-            .await
-            .map_err(|e| e.to_string())?;
+    let channel = seed_demo(&db).await?;
     db.close().await;
     Ok((url, channel))
+}
+
+/// The demo business in `db`; returns its sandbox channel's id.
+pub async fn seed_demo(db: &app::store::Db) -> Result<i64, String> {
+    app::demo::seed_if_empty(db)
+        .await
+        .map_err(|e| e.to_string())?;
+    sqlx::query_scalar("SELECT id FROM channels WHERE kind = 'sandbox' ORDER BY id LIMIT 1")
+        .fetch_one(&db.read)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The credentials of the bench's Messenger page (its app secret signs the webhooks).
+pub fn messenger_credentials() -> Result<app::channels::credentials::Credentials, String> {
+    let pairs: Vec<(String, String)> = [
+        ("page_id", crate::ingest::PAGE_ID),
+        ("app_secret", APP_SECRET),
+        ("access_token", "EAAbench"),
+        ("verify_token", "bench"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    app::channels::credentials::Credentials::parse(app::channels::ChannelKind::Messenger, &pairs)
+        .map_err(|e| e.to_string())
 }
