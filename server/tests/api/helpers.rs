@@ -241,6 +241,11 @@ impl TestApp {
     }
 
     /// Posts a lead's message to the sandbox webhook.
+    /// The test's PostgreSQL schema (None on SQLite).
+    pub fn schema(&self) -> Option<&str> {
+        self._schema.as_ref().map(|s| s.name.as_str())
+    }
+
     pub async fn lead_writes(
         &self,
         lead_id: &str,

@@ -9,7 +9,7 @@ use crate::crash::{
 };
 use crate::events::{body_of, SseReader};
 use crate::fake_provider::{FakeProvider, Fault};
-use crate::helpers::{eventually, on_postgres, signed_in_at};
+use crate::helpers::{eventually, on_postgres, signed_in_at, spawn_app};
 use app::store::Db;
 use std::time::Duration;
 
@@ -137,4 +137,60 @@ async fn two_processes_share_live_events_and_send_each_reply_once() {
         "a reply reached the provider twice"
     );
     db.close().await;
+}
+
+#[tokio::test]
+async fn the_relay_listens_again_after_its_connection_drops_and_misses_nothing() {
+    if !on_postgres() {
+        eprintln!("runs in the PostgreSQL pass of the suite (CONFAB_TEST_BACKEND=postgres)");
+        return;
+    }
+    let app = spawn_app().await;
+    let agent = app.signed_in_agent().await;
+    let mut stream = SseReader::open(&app, &agent, None).await;
+    app.lead_writes("lead-relay-1", "msg-relay-1", "before the drop")
+        .await;
+    assert!(wait_for_body(&mut stream, "before the drop")
+        .await
+        .is_some());
+
+    // The server ends the relay's listening connection (as a restart or a network cut
+    // would); a message stored right after must still reach the stream.
+    let schema = app.schema().unwrap().to_owned();
+    let ended: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE query LIKE 'LISTEN%' AND query LIKE '%confab_events_' || $1 || '%') t",
+    )
+    .bind(&schema)
+    .fetch_one(&app.db.read)
+    .await
+    .unwrap();
+    assert_eq!(ended, 1, "the relay's listening connection was not found");
+    app.lead_writes("lead-relay-1", "msg-relay-2", "right after the drop")
+        .await;
+    assert!(
+        wait_for_body(&mut stream, "right after the drop")
+            .await
+            .is_some(),
+        "a message stored while the relay was reconnecting never reached the stream"
+    );
+    // And it listens again (then the next message comes by notification).
+    let listening = eventually(Duration::from_secs(10), || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM pg_stat_activity
+              WHERE query LIKE 'LISTEN%' AND query LIKE '%confab_events_' || $1 || '%'",
+        )
+        .bind(&schema)
+        .fetch_one(&app.db.read)
+        .await
+        .unwrap()
+            == 1
+    })
+    .await;
+    assert!(listening, "the relay did not listen again");
+    app.lead_writes("lead-relay-1", "msg-relay-3", "after reconnecting")
+        .await;
+    assert!(wait_for_body(&mut stream, "after reconnecting")
+        .await
+        .is_some());
 }
