@@ -180,9 +180,12 @@ pub async fn wasm(site: &Site) -> Result<(ServerRow, String), String> {
             "/conversations references no /pkg/*.wasm and *.js (found {files:?})"
         ));
     }
-    // The server writes its gzip copies in the background after start (a release site
-    // built with --precompress has them already): until then it answers uncompressed.
+    // The server writes its gzip copies in the background after start: until then it
+    // answers uncompressed, or (a release site built with --precompress) with
+    // cargo-leptos's weaker copies, which it replaces. What it serves for good carries its
+    // mark in the gzip header; other copies are taken only if none comes within a minute.
     let started = Instant::now();
+    let settle = started + Duration::from_secs(60);
     let deadline = started + Duration::from_secs(180);
     let mut served = Vec::new();
     let mut waited = Duration::ZERO;
@@ -198,7 +201,9 @@ pub async fn wasm(site: &Site) -> Result<(ServerRow, String), String> {
             let encoding = head.headers().get("content-encoding").cloned();
             if head.status().is_success() && encoding.is_some_and(|e| e == "gzip") {
                 match get_encoded(&http, &url, "gzip").await? {
-                    (Some(e), body) if e == "gzip" => {
+                    (Some(e), body)
+                        if e == "gzip" && (confab_gzip(&body) || Instant::now() > settle) =>
+                    {
                         waited = started.elapsed();
                         break body.len() as u64;
                     }
@@ -498,9 +503,61 @@ pub async fn page(site: &Site, runs: usize) -> Result<(Vec<ServerRow>, String), 
     ))
 }
 
+/// Whether a gzip body is one of `confab`'s own copies: its header carries the comment
+/// the server writes (`assets::precompress`).
+fn confab_gzip(body: &[u8]) -> bool {
+    const FEXTRA: u8 = 4;
+    const FNAME: u8 = 8;
+    const FCOMMENT: u8 = 16;
+    let Some(&flags) = body.get(3) else {
+        return false;
+    };
+    if flags & FCOMMENT == 0 {
+        return false;
+    }
+    let mut at = 10;
+    if flags & FEXTRA != 0 {
+        let Some(len) = body.get(at..at + 2) else {
+            return false;
+        };
+        at += 2 + u16::from_le_bytes([len[0], len[1]]) as usize;
+    }
+    let skip_text = |at: &mut usize| -> Option<Vec<u8>> {
+        let end = body.get(*at..)?.iter().position(|b| *b == 0)?;
+        let text = body[*at..*at + end].to_vec();
+        *at += end + 1;
+        Some(text)
+    };
+    if flags & FNAME != 0 && skip_text(&mut at).is_none() {
+        return false;
+    }
+    skip_text(&mut at).is_some_and(|comment| comment == confab::assets::OUR_GZIP)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::pkg_files;
+    use super::{confab_gzip, pkg_files};
+    use std::io::Write;
+
+    fn gzip(builder: flate2::GzBuilder) -> Vec<u8> {
+        let mut encoder = builder.write(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(b"(module)").unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn only_confabs_own_copies_carry_its_mark() {
+        let ours = flate2::GzBuilder::new().comment(confab::assets::OUR_GZIP);
+        assert!(confab_gzip(&gzip(ours)));
+        let named = flate2::GzBuilder::new()
+            .filename("confab.wasm")
+            .comment(confab::assets::OUR_GZIP);
+        assert!(confab_gzip(&gzip(named)));
+        assert!(!confab_gzip(&gzip(flate2::GzBuilder::new())));
+        let other = flate2::GzBuilder::new().comment("cargo-leptos");
+        assert!(!confab_gzip(&gzip(other)));
+        assert!(!confab_gzip(b"\x1f\x8b"));
+    }
 
     #[test]
     fn finds_the_hashed_files_once() {

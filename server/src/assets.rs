@@ -65,7 +65,7 @@ fn compressible(path: &Path) -> bool {
 /// Marks the gzip copies Confab wrote (in the gzip header's comment): cargo-leptos's
 /// `--precompress` writes its own at a weaker level (about 15 % larger for the Wasm),
 /// which are replaced.
-const OUR_GZIP: &[u8] = b"confab best";
+pub const OUR_GZIP: &[u8] = b"confab best";
 
 fn is_our_copy(gz: &Path) -> bool {
     let Ok(file) = std::fs::File::open(gz) else {
