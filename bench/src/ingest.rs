@@ -4,7 +4,6 @@
 //! signature, on the same runtime, in alternating slices of the same run.
 
 use crate::server::{baseline_router, APP_SECRET, KEY};
-use app::channels::ChannelKind;
 use confab::channels::inbound::signature::hub_signature;
 use confab::settings::Settings;
 use confab::startup::Application;
@@ -246,17 +245,10 @@ pub async fn run(
                     let app = Application::build(settings)
                         .await
                         .map_err(|e| e.to_string())?;
-                    let credentials = crate::server::messenger_credentials()?;
-                    let channel = app::channels::store::create_connected(
-                        &app.state.db,
-                        &app.state.secret_key,
-                        ChannelKind::Messenger,
-                        "Bench page",
-                        &credentials,
-                        true,
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
+                    let channel = app::ids::ChannelId(
+                        crate::server::connect_bench_page(&app.state.db, &app.state.secret_key)
+                            .await?,
+                    );
                     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                         .await
                         .map_err(|e| e.to_string())?;

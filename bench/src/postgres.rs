@@ -8,7 +8,6 @@ use crate::ingest::{self, Side};
 use crate::server::{self, Child, Kind, KEY};
 use crate::sse;
 use app::channels::credentials::SecretKey;
-use app::channels::ChannelKind;
 use sqlx::Connection;
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
@@ -59,20 +58,9 @@ async fn prepare(server_url: &str, schema: &str) -> Result<(String, i64, i64), S
         .await
         .map_err(|e| e.to_string())?;
     let sandbox = server::seed_demo(&db).await?;
-    let credentials = server::messenger_credentials()?;
-    let key = SecretKey::from_hex(KEY)?;
-    let messenger = app::channels::store::create_connected(
-        &db,
-        &key,
-        ChannelKind::Messenger,
-        "Bench page",
-        &credentials,
-        true,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let messenger = server::connect_bench_page(&db, &SecretKey::from_hex(KEY)?).await?;
     db.close().await;
-    Ok((url, sandbox, messenger.0))
+    Ok((url, sandbox, messenger))
 }
 
 /// Half the senders post to each process, for `duration`.

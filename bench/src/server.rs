@@ -383,8 +383,27 @@ pub async fn seed_demo(db: &app::store::Db) -> Result<i64, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The credentials of the bench's Messenger page (its app secret signs the webhooks).
-pub fn messenger_credentials() -> Result<app::channels::credentials::Credentials, String> {
+/// Connects the bench's Messenger page (its app secret signs the webhooks) in `db`,
+/// sealed with `key`; returns the channel's id.
+pub async fn connect_bench_page(
+    db: &app::store::Db,
+    key: &app::channels::credentials::SecretKey,
+) -> Result<i64, String> {
+    let credentials = messenger_credentials()?;
+    let channel = app::channels::store::create_connected(
+        db,
+        key,
+        app::channels::ChannelKind::Messenger,
+        "Bench page",
+        &credentials,
+        true,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(channel.0)
+}
+
+fn messenger_credentials() -> Result<app::channels::credentials::Credentials, String> {
     let pairs: Vec<(String, String)> = [
         ("page_id", crate::ingest::PAGE_ID),
         ("app_secret", APP_SECRET),
