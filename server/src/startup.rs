@@ -9,7 +9,7 @@ use app::state::AppState;
 use app::store::Db;
 use axum::Router;
 use leptos::prelude::LeptosOptions;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
@@ -211,9 +211,32 @@ async fn shutdown_signal() {
     }
 }
 
+/// The app's pages, listed once per process. Listing them renders the app with resource
+/// loading suppressed by a process-wide flag (leptos_server's `SuppressResourceLoad`): a
+/// resource first polled meanwhile, by a page another server in this process is rendering
+/// (the integration tests run many), would wait forever; after the first listing none
+/// overlaps a render.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES
+        .get_or_init(|| {
+            ROUTE_LISTINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            generate_route_list(app::App)
+        })
+        .clone()
+}
+
+static ROUTE_LISTINGS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many times this process has listed the app's pages: one, however many servers it
+/// has started.
+pub fn route_listings() -> usize {
+    ROUTE_LISTINGS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The whole HTTP surface: pages and server functions (Leptos), plain routes, static files.
 pub fn router(state: AppState, settings: &Settings) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     let sessions = SessionManagerLayer::new(SqlSessionStore::new(state.db.clone()))
         .with_name("confab_session")
         .with_http_only(true)

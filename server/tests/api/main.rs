@@ -19,6 +19,7 @@ mod crm;
 mod events;
 mod hostile_input;
 mod messaging_language;
+mod pages;
 mod processes;
 mod provider_faults;
 mod retention;
