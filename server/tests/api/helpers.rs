@@ -229,6 +229,28 @@ impl TestApp {
             .await
     }
 
+    /// The `Cookie` header of a new session of this employee, for requests made without
+    /// reqwest (a raw connection).
+    pub async fn session_cookie(&self, email: &str, password: &str) -> (&'static str, String) {
+        let response = client()
+            .post(self.url("/api/login"))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().as_u16() < 400, "{}", response.status());
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("confab_session="))
+            .and_then(|v| v.split(';').next())
+            .expect("a session cookie")
+            .to_owned();
+        ("cookie", cookie)
+    }
+
     pub async fn signed_in(&self, email: &str, password: &str) -> reqwest::Client {
         signed_in_at(&self.address, email, password).await
     }

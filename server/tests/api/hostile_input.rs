@@ -90,27 +90,6 @@ fn fresh_client() -> reqwest::Client {
         .unwrap()
 }
 
-/// The `Cookie` header of a new session of this employee.
-async fn session_of(app: &TestApp, email: &str, password: &str) -> (&'static str, String) {
-    let response = fresh_client()
-        .post(app.url("/api/login"))
-        .form(&[("email", email), ("password", password)])
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().as_u16() < 400, "{}", response.status());
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("confab_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
-    ("cookie", cookie)
-}
-
 /// Sends `attack` with `headers`, on a connection of its own; the status and the text.
 async fn send(url: &str, attack: &Attack, headers: &[(&str, String)]) -> (u16, String) {
     let mut request = fresh_client()
@@ -469,7 +448,9 @@ async fn the_json_api_refuses_hostile_bodies_and_changes_nothing() {
 #[tokio::test]
 async fn file_uploads_refuse_hostile_bodies_and_store_nothing() {
     let app = spawn_app().await;
-    let owner = [session_of(&app, app::demo::OWNER_EMAIL, app::demo::OWNER_PASSWORD).await];
+    let owner = [app
+        .session_cookie(app::demo::OWNER_EMAIL, app::demo::OWNER_PASSWORD)
+        .await];
     app.lead_writes("lead-hostile-file", "msg-hostile-file", "Hi")
         .await;
     let id = app.conversation_of("lead-hostile-file").await;
@@ -578,7 +559,10 @@ async fn every_server_function_refuses_hostile_bodies_and_changes_nothing() {
         assert!(paths.contains(&expected), "{expected} in {paths:?}");
     }
     let cap = confab::middleware::MAX_SERVER_FN_BYTES;
-    let owner = vec![session_of(&app, app::demo::OWNER_EMAIL, app::demo::OWNER_PASSWORD).await];
+    let owner = vec![
+        app.session_cookie(app::demo::OWNER_EMAIL, app::demo::OWNER_PASSWORD)
+            .await,
+    ];
     let before = state(&app).await;
     let attacks = [
         (
@@ -667,7 +651,10 @@ async fn every_server_function_refuses_hostile_bodies_and_changes_nothing() {
             // them): such calls get a throwaway session.
             let signs_out = path.starts_with("/api/logout") && expected.is_none();
             let caller = if signs_out {
-                vec![session_of(&app, app::demo::AGENT_EMAIL, app::demo::AGENT_PASSWORD).await]
+                vec![
+                    app.session_cookie(app::demo::AGENT_EMAIL, app::demo::AGENT_PASSWORD)
+                        .await,
+                ]
             } else {
                 owner.clone()
             };
