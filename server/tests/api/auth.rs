@@ -200,13 +200,7 @@ async fn agent_session_cookie(app: &crate::helpers::TestApp, c: &reqwest::Client
 
 /// The `Set-Cookie` value for the language cookie in a response, if any.
 fn language_cookie(response: &reqwest::Response) -> Option<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("i18n_pref_locale="))
-        .map(str::to_owned)
+    crate::helpers::set_cookie(response, "i18n_pref_locale")
 }
 
 #[tokio::test]
@@ -509,13 +503,7 @@ async fn logout_everywhere_ends_every_session_of_the_employee_and_only_theirs() 
         .await
         .unwrap();
     assert!(response.status().as_u16() < 400, "{}", response.status());
-    let removal = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("confab_session="))
-        .map(str::to_owned)
+    let removal = crate::helpers::set_cookie(&response, "confab_session")
         .expect("the answer removes this browser's cookie");
     assert!(removal.contains("Max-Age=0"), "{removal}");
 

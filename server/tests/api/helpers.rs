@@ -239,15 +239,8 @@ impl TestApp {
             .await
             .unwrap();
         assert!(response.status().as_u16() < 400, "{}", response.status());
-        let cookie = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("confab_session="))
-            .and_then(|v| v.split(';').next())
-            .expect("a session cookie")
-            .to_owned();
+        let set_cookie = set_cookie(&response, "confab_session").expect("a session cookie");
+        let cookie = set_cookie.split(';').next().unwrap_or_default().to_owned();
         ("cookie", cookie)
     }
 
@@ -338,6 +331,18 @@ where
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+/// The `Set-Cookie` header that sets (or removes) the cookie `name`, attributes and all.
+pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&prefix))
+        .map(str::to_owned)
 }
 
 /// A POST's request line and headers, `Content-Length: length` included, without its body,

@@ -96,14 +96,7 @@ async fn signing_in_and_the_live_stream_work_over_http2() {
     let login = sign_in(&app, &agent).await;
     assert_eq!(login.version(), Version::HTTP_2);
     // HTTPS makes the session cookie Secure (public_url follows the scheme).
-    let cookie = login
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("confab_session="))
-        .expect("a session cookie")
-        .to_owned();
+    let cookie = crate::helpers::set_cookie(&login, "confab_session").expect("a session cookie");
     assert!(cookie.contains("Secure"), "{cookie}");
 
     let stream = agent
