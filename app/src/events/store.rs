@@ -2,7 +2,7 @@
 
 use super::{EventKind, LiveEvent};
 use crate::ids::{ChannelId, ConversationId, EmployeeId, EventId};
-use crate::store::{now_ms, StoreResult};
+use crate::store::{now_ms, SqlBuilder, StoreError, StoreResult};
 use sqlx::{AnyConnection, Row};
 
 /// Appends an event inside the caller's transaction and returns it for publishing after commit.
@@ -18,38 +18,14 @@ pub async fn append(
     channel_id: ChannelId,
     payload: serde_json::Value,
 ) -> StoreResult<LiveEvent> {
-    let postgres = crate::store::is_postgres(conn);
-    let insert = if postgres {
-        "WITH ordered AS (SELECT pg_advisory_xact_lock($6, hashtext(current_schema())) AS locked)
-         INSERT INTO events (kind, conversation_id, channel_id, payload, created_at)
-         SELECT $1, $2, $3, $4, $5 FROM ordered RETURNING id"
-    } else {
-        "INSERT INTO events (kind, conversation_id, channel_id, payload, created_at)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id"
-    };
-    let mut query = sqlx::query_scalar(insert)
-        .bind(kind.as_str())
-        .bind(conversation_id.0)
-        .bind(channel_id.0)
-        .bind(payload.to_string())
-        .bind(now_ms());
-    if postgres {
-        query = query.bind(EVENT_ORDER_LOCK);
-    }
-    let id: i64 = query.fetch_one(&mut *conn).await?;
-    if postgres {
-        sqlx::query("SELECT 1 FROM pg_notify('confab_events_' || current_schema(), $1)")
-            .bind(id.to_string())
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(LiveEvent {
-        id: EventId(id),
+    let draft = EventDraft {
         kind,
         conversation_id,
         channel_id,
         payload,
-    })
+    };
+    let mut appended = append_drafts(conn, vec![draft]).await?;
+    Ok(appended.remove(0))
 }
 
 /// An event worked out inside a transaction but appended later, with the transaction's
@@ -63,17 +39,82 @@ pub struct EventDraft {
     pub payload: serde_json::Value,
 }
 
-/// Appends `drafts` in order (see [`EventDraft`]).
+/// Appends `drafts` in order (see [`EventDraft`]) with one statement per
+/// [`APPEND_ROWS`] (ids are handed out in the order of the rows); on PostgreSQL after
+/// taking the event-order lock, and with one notification for them all.
 pub async fn append_drafts(
     conn: &mut AnyConnection,
     drafts: Vec<EventDraft>,
 ) -> StoreResult<Vec<LiveEvent>> {
+    if drafts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let postgres = crate::store::is_postgres(conn);
+    if postgres {
+        sqlx::query(
+            "SELECT 1 FROM (SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))) l",
+        )
+        .bind(EVENT_ORDER_LOCK)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let now = now_ms();
     let mut events = Vec::with_capacity(drafts.len());
-    for d in drafts {
-        events.push(append(conn, d.kind, d.conversation_id, d.channel_id, d.payload).await?);
+    for rows in drafts.chunks(APPEND_ROWS) {
+        let mut insert = SqlBuilder::new(
+            "INSERT INTO events (kind, conversation_id, channel_id, payload, created_at) VALUES ",
+        );
+        for (i, draft) in rows.iter().enumerate() {
+            insert
+                .push(if i == 0 { "(" } else { ", (" })
+                .push_bind(draft.kind.as_str())
+                .push(", ")
+                .push_bind(draft.conversation_id.0)
+                .push(", ")
+                .push_bind(draft.channel_id.0)
+                .push(", ")
+                .push_bind(draft.payload.to_string())
+                .push(", ")
+                .push_bind(now)
+                .push(")");
+        }
+        insert.push(" RETURNING id");
+        // RETURNING promises no order; the ids themselves follow the rows'.
+        let mut ids: Vec<i64> = insert
+            .build()
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        ids.sort_unstable();
+        if ids.len() != rows.len() {
+            return Err(StoreError::Other(format!(
+                "{} events appended for {} rows",
+                ids.len(),
+                rows.len()
+            )));
+        }
+        events.extend(ids.into_iter().zip(rows).map(|(id, draft)| LiveEvent {
+            id: EventId(id),
+            kind: draft.kind,
+            conversation_id: draft.conversation_id,
+            channel_id: draft.channel_id,
+            payload: draft.payload.clone(),
+        }));
+    }
+    if let (true, Some(last)) = (postgres, events.last()) {
+        // The relays read every event after the last they have; the newest id wakes them.
+        sqlx::query("SELECT 1 FROM pg_notify('confab_events_' || current_schema(), $1)")
+            .bind(last.id.0.to_string())
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(events)
 }
+
+/// Events per INSERT: 5 parameters each, well under either database's limit.
+const APPEND_ROWS: usize = 256;
 
 /// The advisory lock class that orders event ids on PostgreSQL (with the schema's hash,
 /// so that databases sharing a server in schemas do not wait on each other).

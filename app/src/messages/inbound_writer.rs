@@ -1,10 +1,11 @@
 //! Group commit for inbound messages. Webhooks arrive many at a time, and each must be
 //! acknowledged only after its message is durable; with `synchronous=FULL` a commit is a
 //! disk flush, and the single writer would spend most of its time on them. So one task
-//! takes every message that is waiting, writes each in a savepoint of one transaction
-//! (their events after all of them, so that no writer holding the event-order lock on
-//! PostgreSQL waits for a row),
-//! commits once, publishes the batch's events in commit order and then answers them all.
+//! takes every message that is waiting, writes them all in one transaction (their events
+//! after all of them, in one statement, so that no writer holding the event-order lock on
+//! PostgreSQL waits for a row), commits once, publishes the batch's events in commit
+//! order and then answers them all. Should one message's writes fail, the batch is
+//! written again with each message in a savepoint, so that the failure is its own.
 //! A lone message waits for nobody: the task takes what is queued at that moment, never
 //! a timer. Publishing here (not in each webhook) keeps the live streams' ids in order,
 //! and publishes even when the webhook's request was dropped after the commit.
@@ -15,7 +16,7 @@ use crate::events::store::{self as events, EventDraft};
 use crate::events::LiveEvent;
 use crate::ids::ChannelId;
 use crate::store::{StoreError, StoreResult};
-use sqlx::AnyPool;
+use sqlx::{AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most messages one transaction takes: bounds how long other writers wait.
@@ -80,30 +81,15 @@ async fn write_batch(write: &AnyPool, bus: &EventBus, mut batch: Vec<Job>) {
         (a.channel.0, &a.message.contact_external_id)
             .cmp(&(b.channel.0, &b.message.contact_external_id))
     });
-    let mut tx = match write.begin().await {
-        Ok(tx) => tx,
-        Err(err) => return fail_all(batch, &err.to_string()),
+    let outcomes = match write_together(write, &batch).await {
+        Ok(outcomes) => outcomes,
+        // A message's writes failed (a channel deleted meanwhile, a constraint): the
+        // batch again, each message in a savepoint, so that it alone fails.
+        Err(_) => match write_separately(write, &batch).await {
+            Ok(outcomes) => outcomes,
+            Err(err) => return fail_all(batch, &err.to_string()),
+        },
     };
-    // Each message's own outcome, delivered once the batch is durable. The events go in
-    // after every message's rows (`EventDraft`), in the messages' order.
-    let mut drafted = Vec::with_capacity(batch.len());
-    for job in &batch {
-        drafted.push(write_one(&mut tx, job).await);
-    }
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for drafts in drafted {
-        outcomes.push(match drafts {
-            Ok(drafts) => match events::append_drafts(&mut tx, drafts).await {
-                Ok(events) => Ok(events),
-                // The batch cannot commit without its events.
-                Err(err) => return fail_all(batch, &err.to_string()),
-            },
-            Err(err) => Err(err),
-        });
-    }
-    if let Err(err) = tx.commit().await {
-        return fail_all(batch, &err.to_string());
-    }
     bus.publish(
         outcomes
             .iter()
@@ -115,6 +101,104 @@ async fn write_batch(write: &AnyPool, bus: &EventBus, mut batch: Vec<Job>) {
         // The webhook may have given up waiting; its message is stored all the same.
         let _ = job.answer.send(outcome);
     }
+}
+
+type Outcomes = Vec<StoreResult<Vec<LiveEvent>>>;
+
+/// The usual case: every message's writes straight in the transaction, the messages
+/// already stored (a provider's retries) skipped after one look, all events in one
+/// statement. Any failure undoes the whole batch.
+async fn write_together(write: &AnyPool, batch: &[Job]) -> StoreResult<Outcomes> {
+    let mut tx = write.begin().await?;
+    let stored = already_stored(&mut tx, batch).await?;
+    let mut drafted = Vec::with_capacity(batch.len());
+    for job in batch {
+        let key = (job.channel.0, job.message.provider_id.as_str());
+        drafted.push(if stored.contains(&key) {
+            Vec::new()
+        } else {
+            // Two copies in one batch: the second finds the first and changes nothing.
+            record_inbound_in(&mut tx, job.channel, &job.message)
+                .await?
+                .unwrap_or_default()
+        });
+    }
+    let outcomes = append_in_order(&mut tx, drafted).await?;
+    tx.commit().await?;
+    Ok(outcomes.into_iter().map(Ok).collect())
+}
+
+/// Each message in a savepoint: a failure (or a duplicate) undoes its own writes only.
+async fn write_separately(write: &AnyPool, batch: &[Job]) -> StoreResult<Outcomes> {
+    let mut tx = write.begin().await?;
+    let mut drafted = Vec::with_capacity(batch.len());
+    let mut failures = Vec::new();
+    for (i, job) in batch.iter().enumerate() {
+        match write_one(&mut tx, job).await {
+            Ok(drafts) => drafted.push(drafts),
+            Err(err) => {
+                drafted.push(Vec::new());
+                failures.push((i, err));
+            }
+        }
+    }
+    let mut outcomes: Outcomes = append_in_order(&mut tx, drafted)
+        .await?
+        .into_iter()
+        .map(Ok)
+        .collect();
+    tx.commit().await?;
+    for (i, err) in failures {
+        outcomes[i] = Err(err);
+    }
+    Ok(outcomes)
+}
+
+/// The events of every message after all the batch's row writes (`EventDraft`), in the
+/// messages' order; each message's own back.
+async fn append_in_order(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    drafted: Vec<Vec<EventDraft>>,
+) -> StoreResult<Vec<Vec<LiveEvent>>> {
+    let counts: Vec<usize> = drafted.iter().map(Vec::len).collect();
+    let mut appended = events::append_drafts(tx, drafted.into_iter().flatten().collect())
+        .await?
+        .into_iter();
+    Ok(counts
+        .into_iter()
+        .map(|n| appended.by_ref().take(n).collect())
+        .collect())
+}
+
+/// The batch's messages whose provider ids are stored already, as (channel, provider id).
+async fn already_stored<'a>(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    batch: &'a [Job],
+) -> StoreResult<std::collections::HashSet<(i64, &'a str)>> {
+    let mut lookup =
+        crate::store::SqlBuilder::new("SELECT channel_id, provider_id FROM messages WHERE ");
+    for (i, job) in batch.iter().enumerate() {
+        lookup
+            .push(if i == 0 {
+                "(channel_id = "
+            } else {
+                " OR (channel_id = "
+            })
+            .push_bind(job.channel.0)
+            .push(" AND provider_id = ")
+            .push_bind(job.message.provider_id.clone())
+            .push(")");
+    }
+    let rows = lookup.build().fetch_all(&mut **tx).await?;
+    let found: std::collections::HashSet<(i64, String)> = rows
+        .iter()
+        .map(|row| (row.get::<i64, _>(0), row.get::<String, _>(1)))
+        .collect();
+    Ok(batch
+        .iter()
+        .map(|job| (job.channel.0, job.message.provider_id.as_str()))
+        .filter(|(channel, id)| found.contains(&(*channel, (*id).to_owned())))
+        .collect())
 }
 
 /// One message in a savepoint: a failure (or a duplicate) undoes its writes only.
@@ -181,6 +265,27 @@ mod tests {
         sqlx::query_scalar(sql).fetch_one(&db.read).await.unwrap()
     }
 
+    /// Writes `messages` as one batch; each one's answer.
+    async fn one_batch(db: &Db, messages: Vec<(ChannelId, InboundMessage)>) -> Outcomes {
+        let mut answers = Vec::new();
+        let mut batch = Vec::new();
+        for (channel, message) in messages {
+            let (answer, answered) = oneshot::channel();
+            answers.push(answered);
+            batch.push(Job {
+                channel,
+                message,
+                answer,
+            });
+        }
+        write_batch(&db.write, &db.bus, batch).await;
+        let mut outcomes = Vec::new();
+        for answered in answers {
+            outcomes.push(answered.await.unwrap());
+        }
+        outcomes
+    }
+
     /// One batch with a good message, its duplicate, a message for a channel that does not
     /// exist (its writes fail) and another good one: each gets its own answer, and the
     /// failure undoes its own writes only.
@@ -190,9 +295,7 @@ mod tests {
         let channel = crate::channels::store::create(&db, ChannelKind::Sandbox, "S", "s-1")
             .await
             .unwrap();
-        let mut answers = Vec::new();
-        let mut batch = Vec::new();
-        for (channel, message) in [
+        let batch = vec![
             (channel, message("lead-a", "m-1")),
             (channel, message("lead-a", "m-1")),
             (ChannelId(9999), message("lead-x", "m-x")),
@@ -205,21 +308,9 @@ mod tests {
                     ..message("lead-b", "m-echo")
                 },
             ),
-        ] {
-            let (answer, answered) = oneshot::channel();
-            answers.push(answered);
-            batch.push(Job {
-                channel,
-                message,
-                answer,
-            });
-        }
+        ];
         let mut live = db.bus.subscribe();
-        write_batch(&db.write, &db.bus, batch).await;
-        let mut outcomes = Vec::new();
-        for answered in answers {
-            outcomes.push(answered.await.unwrap());
-        }
+        let outcomes = one_batch(&db, batch).await;
         assert_eq!(
             outcomes[0].as_ref().unwrap().len(),
             1,
@@ -254,6 +345,43 @@ mod tests {
         assert_eq!(count(&db, "SELECT COUNT(*) FROM messages").await, 3);
         assert_eq!(count(&db, "SELECT COUNT(*) FROM contacts").await, 2);
         assert_eq!(count(&db, "SELECT COUNT(*) FROM events").await, 3);
+        db.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A provider's retry of a stored message, in a batch that writes together: skipped
+    /// before any write, so the contact it names is not touched either.
+    #[tokio::test]
+    async fn a_retried_message_in_a_batch_changes_nothing() {
+        let (db, dir) = temp_db("retry").await;
+        let channel = crate::channels::store::create(&db, ChannelKind::Sandbox, "S", "s-1")
+            .await
+            .unwrap();
+        crate::messages::store::record_inbound(&db, channel, &message("lead-c", "m-0"))
+            .await
+            .unwrap();
+        let retry = InboundMessage {
+            contact_name: Some("Renamed".into()),
+            ..message("lead-c", "m-0")
+        };
+        let outcomes = one_batch(
+            &db,
+            vec![(channel, retry), (channel, message("lead-d", "m-9"))],
+        )
+        .await;
+        assert!(
+            outcomes[0].as_ref().unwrap().is_empty(),
+            "the retry stores nothing"
+        );
+        assert_eq!(outcomes[1].as_ref().unwrap().len(), 1);
+        let name: String =
+            sqlx::query_scalar("SELECT name FROM contacts WHERE external_id = 'lead-c'")
+                .fetch_one(&db.read)
+                .await
+                .unwrap();
+        assert_eq!(name, "Lead");
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM messages").await, 2);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM events").await, 2);
         db.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }
