@@ -21,6 +21,10 @@ use tokio::sync::{mpsc, oneshot};
 
 /// The most messages one transaction takes: bounds how long other writers wait.
 pub const MAX_BATCH: usize = 256;
+const _: () = assert!(
+    MAX_BATCH <= 500,
+    "already_stored's OR chain would grow too deep"
+);
 
 type Answer = oneshot::Sender<StoreResult<Vec<LiveEvent>>>;
 
@@ -171,6 +175,8 @@ async fn append_in_order(
 }
 
 /// The batch's messages whose provider ids are stored already, as (channel, provider id).
+/// An OR of pairs: SQLite looks each up in the unique index (a row-value `IN (VALUES …)`
+/// would scan all of it), and the OR chain stays under its expression depth of 1,000.
 async fn already_stored<'a>(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     batch: &'a [Job],
