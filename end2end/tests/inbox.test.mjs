@@ -162,6 +162,13 @@ test('search finds a conversation by a word of a message, in the view the employ
   await page.press('#list-search', 'Enter');
   await page.waitForURL(/status=archived&q=opening/);
   const rows = page.locator('.conversation-row');
+  // The list shown before the search stays until the search's page arrives, and it may
+  // hold Pedro Alves too: wait for the search's list, his row alone.
+  const onlyPedro = () => {
+    const shown = [...document.querySelectorAll('.conversation-row')];
+    return shown.length === 1 && shown[0].textContent.includes('Pedro Alves');
+  };
+  await page.waitForFunction(onlyPedro, null, { timeout: 10_000 }).catch(() => {});
   await rows.filter({ hasText: 'Pedro Alves' }).waitFor();
   assert.equal(await rows.count(), 1, 'only the conversation with those words');
   // Opening it keeps the search; nothing matches a nonsense word.
