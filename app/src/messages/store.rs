@@ -204,7 +204,10 @@ pub(crate) async fn record_inbound_in(
     let now = now_ms();
     // The provider's time rules the reply window, but never a time in the future.
     let written_at = inbound.sent_at.map_or(now, |at| at.min(now));
-    let contact_id: i64 = sqlx::query_scalar(
+    // The contact, and its conversation when it has one, in one statement: each is a
+    // round trip to the database's thread, and the single writer waits for them all.
+    let (contact_id, conversation, conversation_status): (i64, Option<i64>, Option<String>) =
+        sqlx::query_as(
         "INSERT INTO contacts (channel_id, external_id, name, phone, username, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6)
          ON CONFLICT (channel_id, external_id)
@@ -212,7 +215,9 @@ pub(crate) async fn record_inbound_in(
                        phone = COALESCE(excluded.phone, contacts.phone),
                        username = COALESCE(excluded.username, contacts.username),
                        updated_at = excluded.updated_at
-         RETURNING id",
+         RETURNING id,
+           (SELECT c.id FROM conversations c WHERE c.channel_id = contacts.channel_id AND c.contact_id = contacts.id),
+           (SELECT c.status FROM conversations c WHERE c.channel_id = contacts.channel_id AND c.contact_id = contacts.id)",
     )
     .bind(channel.0)
     .bind(&inbound.contact_external_id)
@@ -222,8 +227,10 @@ pub(crate) async fn record_inbound_in(
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
-    let (conversation_id, was_archived) =
-        conversations::upsert_for_contact(tx, channel, contact_id, now).await?;
+    let (conversation_id, was_archived) = match (conversation, conversation_status) {
+        (Some(id), Some(status)) => (ConversationId(id), status == "archived"),
+        _ => conversations::upsert_for_contact(tx, channel, contact_id, now).await?,
+    };
     let (direction, status) = if inbound.from_business {
         (Direction::Outbound, MessageStatus::Sent)
     } else {
