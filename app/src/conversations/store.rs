@@ -405,6 +405,19 @@ pub async fn upsert_for_contact(
     if let Some((id, status)) = existing {
         return Ok((ConversationId(id), status == "archived"));
     }
+    Ok((
+        create_for_contact(conn, channel, contact_id, now).await?,
+        false,
+    ))
+}
+
+/// A new open conversation with a contact that has none on `channel`.
+pub async fn create_for_contact(
+    conn: &mut AnyConnection,
+    channel: ChannelId,
+    contact_id: i64,
+    now: i64,
+) -> StoreResult<ConversationId> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO conversations (channel_id, contact_id, status, last_message_at, created_at)
          VALUES ($1, $2, 'open', $3, $3) RETURNING id",
@@ -414,7 +427,7 @@ pub async fn upsert_for_contact(
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    Ok((ConversationId(id), false))
+    Ok(ConversationId(id))
 }
 
 /// Appends a `conversation_updated` event carrying the conversation's state.

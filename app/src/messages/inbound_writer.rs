@@ -117,7 +117,7 @@ async fn write_together(write: &AnyPool, batch: &[Job]) -> StoreResult<Outcomes>
     let stored = already_stored(&mut tx, batch).await?;
     let mut drafted = Vec::with_capacity(batch.len());
     for job in batch {
-        let key = (job.channel.0, job.message.provider_id.as_str());
+        let key = (job.channel.0, job.message.provider_id.clone());
         drafted.push(if stored.contains(&key) {
             Vec::new()
         } else {
@@ -177,10 +177,10 @@ async fn append_in_order(
 /// The batch's messages whose provider ids are stored already, as (channel, provider id).
 /// An OR of pairs: SQLite looks each up in the unique index (a row-value `IN (VALUES …)`
 /// would scan all of it), and the OR chain stays under its expression depth of 1,000.
-async fn already_stored<'a>(
+async fn already_stored(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    batch: &'a [Job],
-) -> StoreResult<std::collections::HashSet<(i64, &'a str)>> {
+    batch: &[Job],
+) -> StoreResult<std::collections::HashSet<(i64, String)>> {
     let mut lookup =
         crate::store::SqlBuilder::new("SELECT channel_id, provider_id FROM messages WHERE ");
     for (i, job) in batch.iter().enumerate() {
@@ -196,14 +196,9 @@ async fn already_stored<'a>(
             .push(")");
     }
     let rows = lookup.build().fetch_all(&mut **tx).await?;
-    let found: std::collections::HashSet<(i64, String)> = rows
+    Ok(rows
         .iter()
         .map(|row| (row.get::<i64, _>(0), row.get::<String, _>(1)))
-        .collect();
-    Ok(batch
-        .iter()
-        .map(|job| (job.channel.0, job.message.provider_id.as_str()))
-        .filter(|(channel, id)| found.contains(&(*channel, (*id).to_owned())))
         .collect())
 }
 

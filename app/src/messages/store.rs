@@ -229,7 +229,11 @@ pub(crate) async fn record_inbound_in(
     .await?;
     let (conversation_id, was_archived) = match (conversation, conversation_status) {
         (Some(id), Some(status)) => (ConversationId(id), status == "archived"),
-        _ => conversations::upsert_for_contact(tx, channel, contact_id, now).await?,
+        // A new lead: the statement above found no conversation to upsert.
+        _ => (
+            conversations::create_for_contact(tx, channel, contact_id, now).await?,
+            false,
+        ),
     };
     let (direction, status) = if inbound.from_business {
         (Direction::Outbound, MessageStatus::Sent)
