@@ -12,6 +12,7 @@ use crate::ids::{ChannelId, ConversationId, EmployeeId};
 use crate::messages::AttachmentKind;
 use crate::store::{now_ms, Backend, Db, StoreError, StoreResult};
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 
 /// Previews are cut to this many characters: the list shows one line.
 const PREVIEW_CHARS: usize = 140;
@@ -418,16 +419,55 @@ pub async fn create_for_contact(
     contact_id: i64,
     now: i64,
 ) -> StoreResult<ConversationId> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO conversations (channel_id, contact_id, status, last_message_at, created_at)
-         VALUES ($1, $2, 'open', $3, $3) RETURNING id",
-    )
-    .bind(channel.0)
-    .bind(contact_id)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(ConversationId(id))
+    let mut created = create_for_contacts(conn, [(channel, contact_id)], now).await?;
+    Ok(created.remove(0))
+}
+
+/// New open conversations with contacts that have none on their channels, in one
+/// statement (a batch of new leads); their ids in the contacts' order.
+pub async fn create_for_contacts(
+    conn: &mut AnyConnection,
+    contacts: impl IntoIterator<Item = (ChannelId, i64)>,
+    now: i64,
+) -> StoreResult<Vec<ConversationId>> {
+    let contacts: Vec<(ChannelId, i64)> = contacts.into_iter().collect();
+    if contacts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut insert = crate::store::SqlBuilder::new(
+        "INSERT INTO conversations (channel_id, contact_id, status, last_message_at, created_at) VALUES ",
+    );
+    for (row, (channel, contact_id)) in contacts.iter().enumerate() {
+        insert
+            .push(if row == 0 { "(" } else { ", (" })
+            .push_bind(channel.0)
+            .push(", ")
+            .push_bind(*contact_id)
+            .push(", 'open', ")
+            .push_bind(now)
+            .push(", ")
+            .push_bind(now)
+            .push(")");
+    }
+    insert.push(" RETURNING id, contact_id");
+    // RETURNING promises no order: each id goes back to its contact.
+    let ids: HashMap<i64, i64> = insert
+        .build()
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| (row.get::<i64, _>(1), row.get::<i64, _>(0)))
+        .collect();
+    contacts
+        .iter()
+        .map(|(_, contact_id)| {
+            ids.get(contact_id)
+                .map(|&id| ConversationId(id))
+                .ok_or_else(|| {
+                    StoreError::Other(format!("no conversation created for contact {contact_id}"))
+                })
+        })
+        .collect()
 }
 
 /// Appends a `conversation_updated` event carrying the conversation's state.

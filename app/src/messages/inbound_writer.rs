@@ -10,7 +10,8 @@
 //! a timer. Publishing here (not in each webhook) keeps the live streams' ids in order,
 //! and publishes even when the webhook's request was dropped after the commit.
 
-use super::store::{record_inbound_in, InboundMessage};
+use super::inbound_batch::record_batch_in;
+use super::store::InboundMessage;
 use crate::events::bus::EventBus;
 use crate::events::store::{self as events, EventDraft};
 use crate::events::LiveEvent;
@@ -109,23 +110,25 @@ async fn write_batch(write: &AnyPool, bus: &EventBus, mut batch: Vec<Job>) {
 
 type Outcomes = Vec<StoreResult<Vec<LiveEvent>>>;
 
-/// The usual case: every message's writes straight in the transaction, the messages
-/// already stored (a provider's retries) skipped after one look, all events in one
-/// statement. Any failure undoes the whole batch.
+/// The usual case: the messages already stored (a provider's retries) skipped after one
+/// look, the others written together (`record_batch_in`: a few statements for the whole
+/// batch), all events in one statement. Any failure undoes the whole batch.
 async fn write_together(write: &AnyPool, batch: &[Job]) -> StoreResult<Outcomes> {
     let mut tx = write.begin().await?;
     let stored = already_stored(&mut tx, batch).await?;
-    let mut drafted = Vec::with_capacity(batch.len());
-    for job in batch {
-        let key = (job.channel.0, job.message.provider_id.clone());
-        drafted.push(if stored.contains(&key) {
-            Vec::new()
-        } else {
-            // Two copies in one batch: the second finds the first and changes nothing.
-            record_inbound_in(&mut tx, job.channel, &job.message)
-                .await?
-                .unwrap_or_default()
-        });
+    let fresh: Vec<usize> = (0..batch.len())
+        .filter(|&i| !stored.contains(&(batch[i].channel.0, batch[i].message.provider_id.clone())))
+        .collect();
+    let messages: Vec<(ChannelId, &InboundMessage)> = fresh
+        .iter()
+        .map(|&i| (batch[i].channel, &batch[i].message))
+        .collect();
+    let mut drafted = vec![Vec::new(); batch.len()];
+    for (i, drafts) in fresh
+        .into_iter()
+        .zip(record_batch_in(&mut tx, &messages).await?)
+    {
+        drafted[i] = drafts.unwrap_or_default();
     }
     let outcomes = append_in_order(&mut tx, drafted).await?;
     tx.commit().await?;
@@ -208,7 +211,10 @@ async fn write_one(
     job: &Job,
 ) -> StoreResult<Vec<EventDraft>> {
     let mut savepoint = sqlx::Connection::begin(&mut **tx).await?;
-    match record_inbound_in(&mut savepoint, job.channel, &job.message).await {
+    let written = record_batch_in(&mut savepoint, &[(job.channel, &job.message)])
+        .await
+        .map(|mut outcomes| outcomes.remove(0));
+    match written {
         Ok(Some(events)) => {
             savepoint.commit().await?;
             Ok(events)

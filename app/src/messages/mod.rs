@@ -10,6 +10,8 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
+mod inbound_batch;
+#[cfg(feature = "ssr")]
 pub mod inbound_writer;
 #[cfg(feature = "ssr")]
 pub mod store;

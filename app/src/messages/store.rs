@@ -81,7 +81,7 @@ async fn with_attachments(conn: &mut AnyConnection, messages: &mut [Message]) ->
     Ok(())
 }
 
-async fn load(conn: &mut AnyConnection, id: MessageId) -> StoreResult<Message> {
+pub(super) async fn load(conn: &mut AnyConnection, id: MessageId) -> StoreResult<Message> {
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN employees e ON e.id = m.sender_employee_id WHERE m.id = $1"
     );
@@ -98,7 +98,7 @@ async fn load(conn: &mut AnyConnection, id: MessageId) -> StoreResult<Message> {
     Ok(message)
 }
 
-fn message_event_payload(message: &Message) -> serde_json::Value {
+pub(super) fn message_event_payload(message: &Message) -> serde_json::Value {
     serde_json::to_value(message).unwrap_or(serde_json::Value::Null)
 }
 
@@ -191,157 +191,6 @@ pub async fn record_inbound(
     inbound: &InboundMessage,
 ) -> StoreResult<Vec<LiveEvent>> {
     db.inbound.record(channel, inbound.clone()).await
-}
-
-/// One inbound message's writes inside the caller's transaction (a savepoint of the
-/// batch): `None` when its provider id is already stored, so the caller rolls it back.
-/// Its events are returned as drafts, for the caller to append after the batch's writes.
-pub(crate) async fn record_inbound_in(
-    tx: &mut AnyConnection,
-    channel: ChannelId,
-    inbound: &InboundMessage,
-) -> StoreResult<Option<Vec<events::EventDraft>>> {
-    let now = now_ms();
-    // The provider's time rules the reply window, but never a time in the future.
-    let written_at = inbound.sent_at.map_or(now, |at| at.min(now));
-    // The contact, and its conversation when it has one, in one statement: each is a
-    // round trip to the database's thread, and the single writer waits for them all.
-    let (contact_id, conversation, conversation_status): (i64, Option<i64>, Option<String>) =
-        sqlx::query_as(
-        "INSERT INTO contacts (channel_id, external_id, name, phone, username, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)
-         ON CONFLICT (channel_id, external_id)
-         DO UPDATE SET name = COALESCE(excluded.name, contacts.name),
-                       phone = COALESCE(excluded.phone, contacts.phone),
-                       username = COALESCE(excluded.username, contacts.username),
-                       updated_at = excluded.updated_at
-         RETURNING id,
-           (SELECT c.id FROM conversations c WHERE c.channel_id = contacts.channel_id AND c.contact_id = contacts.id),
-           (SELECT c.status FROM conversations c WHERE c.channel_id = contacts.channel_id AND c.contact_id = contacts.id)",
-    )
-    .bind(channel.0)
-    .bind(&inbound.contact_external_id)
-    .bind(&inbound.contact_name)
-    .bind(&inbound.contact_phone)
-    .bind(&inbound.contact_username)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    let (conversation_id, was_archived) = match (conversation, conversation_status) {
-        (Some(id), Some(status)) => (ConversationId(id), status == "archived"),
-        // A new lead: the statement above found no conversation to upsert.
-        _ => (
-            conversations::create_for_contact(tx, channel, contact_id, now).await?,
-            false,
-        ),
-    };
-    let (direction, status) = if inbound.from_business {
-        (Direction::Outbound, MessageStatus::Sent)
-    } else {
-        (Direction::Inbound, MessageStatus::Received)
-    };
-    let message_id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO messages (conversation_id, channel_id, direction, provider_id, body, status, created_at, sent_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (channel_id, provider_id) DO NOTHING
-         RETURNING id",
-    )
-    .bind(conversation_id.0)
-    .bind(channel.0)
-    .bind(direction.as_str())
-    .bind(&inbound.provider_id)
-    .bind(&inbound.body)
-    .bind(status.as_str())
-    .bind(now)
-    .bind(written_at)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(message_id) = message_id else {
-        // A retried webhook: it changes nothing.
-        return Ok(None);
-    };
-    for attachment in &inbound.attachments {
-        // Places need no download; files wait for the media worker.
-        let state = if attachment.kind == AttachmentKind::Location {
-            "stored"
-        } else {
-            "pending"
-        };
-        sqlx::query(
-            "INSERT INTO attachments (message_id, kind, mime, file_name, source_url, provider_media_id, status, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(message_id)
-        .bind(attachment.kind.as_str())
-        .bind(&attachment.mime)
-        .bind(&attachment.file_name)
-        .bind(&attachment.source_url)
-        .bind(&attachment.provider_media_id)
-        .bind(state)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    }
-    if inbound.from_business {
-        // Written from the page itself: an answer, so nothing is left unread or unanswered.
-        sqlx::query(
-            "UPDATE conversations
-                SET last_message_at = $2, last_message_id = $3, unread_count = 0, awaiting_reply = 0
-              WHERE id = $1",
-        )
-        .bind(conversation_id.0)
-        .bind(now)
-        .bind(message_id)
-        .execute(&mut *tx)
-        .await?;
-    } else {
-        sqlx::query(
-            "UPDATE conversations
-                SET status = 'open', archived_at = NULL, archived_by = NULL,
-                    last_inbound_at = CASE WHEN last_inbound_at > $4 THEN last_inbound_at ELSE $4 END, last_message_at = $2,
-                    last_message_id = $3, unread_count = unread_count + 1, awaiting_reply = 1,
-                    window_closed = 0
-              WHERE id = $1",
-        )
-        .bind(conversation_id.0)
-        .bind(now)
-        .bind(message_id)
-        .bind(written_at)
-        .execute(&mut *tx)
-        .await?;
-    }
-    let mut out = Vec::with_capacity(2);
-    if was_archived && !inbound.from_business {
-        out.push(conversations::status_draft(tx, conversation_id, channel).await?);
-    }
-    let message = if inbound.attachments.is_empty() {
-        // All of it is known here: spare the writer two reads (as `load` would read it).
-        Message {
-            id: MessageId(message_id),
-            conversation_id,
-            direction,
-            body: inbound.body.clone(),
-            status,
-            error: None,
-            sender_name: None,
-            created_at: if direction == Direction::Inbound {
-                written_at
-            } else {
-                now
-            },
-            read_at: None,
-            attachments: Vec::new(),
-        }
-    } else {
-        load(tx, MessageId(message_id)).await?
-    };
-    out.push(events::EventDraft {
-        kind: EventKind::MessageCreated,
-        conversation_id,
-        channel_id: channel,
-        payload: message_event_payload(&message),
-    });
-    Ok(Some(out))
 }
 
 /// Where a status stands in the one direction statuses move (failed only from pending/sent).
