@@ -94,6 +94,32 @@ fn pkg_files(html: &str) -> Vec<String> {
     found
 }
 
+/// The `/pkg/` modules a JS module imports statically (`from "./x.js"`): they load with it,
+/// before the Wasm runs (the lazy pages' loader, with `--split`).
+fn static_imports(js: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for keyword in ["from", "import"] {
+        for (at, _) in js.match_indices(keyword) {
+            let rest = js[at + keyword.len()..].trim_start();
+            let Some(rest) = rest
+                .strip_prefix(['"', '\''])
+                .and_then(|r| r.strip_prefix("./"))
+            else {
+                continue;
+            };
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                .collect();
+            let path = format!("/pkg/{name}");
+            if name.ends_with(".js") && !found.contains(&path) {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
 struct Served {
     path: String,
     plain: u64,
@@ -174,11 +200,19 @@ pub async fn wasm(site: &Site) -> Result<(ServerRow, String), String> {
         ));
     }
     let html = page.text().await.map_err(|e| e.to_string())?;
-    let files = pkg_files(&html);
+    let mut files = pkg_files(&html);
     if !files.iter().any(|f| f.ends_with(".wasm")) || !files.iter().any(|f| f.ends_with(".js")) {
         return Err(format!(
             "/conversations references no /pkg/*.wasm and *.js (found {files:?})"
         ));
+    }
+    for script in files.clone().iter().filter(|f| f.ends_with(".js")) {
+        let (_, body) = get_encoded(&http, &site.child.url(script), "").await?;
+        for import in static_imports(&String::from_utf8_lossy(&body)) {
+            if !files.contains(&import) {
+                files.push(import);
+            }
+        }
     }
     // The server writes its gzip copies in the background after start: until then it
     // answers uncompressed, or (a release site built with --precompress) with
@@ -557,6 +591,15 @@ mod tests {
         let other = flate2::GzBuilder::new().comment("cargo-leptos");
         assert!(!confab_gzip(&gzip(other)));
         assert!(!confab_gzip(b"\x1f\x8b"));
+    }
+
+    #[test]
+    fn finds_the_modules_a_script_imports() {
+        let js = r#"let _,e;import*as n from"./__wasm_split.u3-4_w.js";import*as t from"./__wasm_split.u3-4_w.js";import "./side.js";const x = import("./lazy.js");from"https://elsewhere/x.js""#;
+        assert_eq!(
+            static_imports(js),
+            vec!["/pkg/__wasm_split.u3-4_w.js", "/pkg/side.js"]
+        );
     }
 
     #[test]

@@ -31,3 +31,41 @@ for (const who of [OWNER, AGENT]) {
     await page.context().close();
   });
 }
+
+// The CRM and settings pages are split off the Wasm (`app::ui::lazy_pages`, built with
+// `cargo leptos build --split`): the inbox fetches none of their code; a click on the menu
+// fetches the page's chunk and shows the page, without a full load.
+test('the inbox loads no other page’s code; the menu loads a page’s code when it opens it', async () => {
+  const page = await newPage(browser);
+  const chunks = [];
+  page.on('request', (r) => {
+    const name = new URL(r.url()).pathname;
+    if (/^\/pkg\/split_.*\.wasm$/.test(name)) chunks.push(name);
+  });
+  await signIn(page, OWNER);
+  assert.deepEqual(chunks, [], 'the inbox fetched a lazily loaded page');
+  let loads = 0;
+  page.on('load', () => { loads += 1; });
+
+  await page.click('nav.side-menu a[href="/settings/employees"]');
+  await page.waitForURL('**/settings/employees');
+  await page.waitForSelector('[data-testid=employees]');
+  assert.ok(chunks.some((c) => c.includes('employee_settings')), `no employee settings chunk in ${chunks}`);
+
+  const before = chunks.length;
+  await page.click('nav.side-menu a[href="/clients"]');
+  await page.waitForURL('**/clients');
+  await page.waitForSelector('[data-testid=clients]');
+  assert.ok(chunks.slice(before).some((c) => c.includes('clients_route')), `no clients chunk in ${chunks}`);
+
+  // Back to the inbox and to the clients again: their code is there already.
+  await page.click('nav.side-menu a[href="/conversations"]');
+  await page.waitForURL('**/conversations');
+  const fetched = chunks.length;
+  await page.click('nav.side-menu a[href="/clients"]');
+  await page.waitForSelector('[data-testid=clients]');
+  assert.equal(chunks.length, fetched, 'a page’s code is fetched once');
+  assert.equal(loads, 0, 'the menu navigated without reloading the page');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

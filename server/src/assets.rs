@@ -23,6 +23,23 @@ pub fn hashed_file_names() -> bool {
         .is_some_and(|file| file.is_file())
 }
 
+/// Whether a `/pkg` file's name changes with its content: cargo-leptos puts a 22-character
+/// hash between its stem and its extension (`confab.B5rzrK4kG7VncktEronqaA.wasm`). The
+/// lazily loaded pages' chunks (`chunk_50.wasm`, `split___…_view_1234.wasm`) keep their
+/// names from build to build, so browsers must ask for them again.
+pub fn content_hashed(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() >= 3
+        && parts[1..parts.len() - 1].iter().any(|part| {
+            part.len() == 22
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                // Not the loader's placeholder, all underscores, of builds without hashes.
+                && part.bytes().any(|b| b.is_ascii_alphanumeric())
+        })
+}
+
 /// How long browsers may keep a `/pkg` file.
 pub fn cache_control(hashed: bool) -> HeaderValue {
     HeaderValue::from_static(if hashed {
@@ -32,26 +49,36 @@ pub fn cache_control(hashed: bool) -> HeaderValue {
     })
 }
 
-/// The `/pkg` routes: the precompressed copy when the browser takes gzip, else the file.
+/// The `/pkg` routes: the precompressed copy when the browser takes gzip, else the file;
+/// kept for a year when its name carries its content's hash (`hashed`: the build hashes
+/// names), else asked for again each time (a 304 when unchanged).
 pub fn router<S: Clone + Send + Sync + 'static>(pkg_dir: PathBuf, hashed: bool) -> Router<S> {
-    Router::new().nest_service(
-        "/pkg",
-        tower::ServiceBuilder::new()
-            .layer(SetResponseHeaderLayer::overriding(
-                header::CACHE_CONTROL,
-                cache_control(hashed),
-            ))
-            // Caches between us and the browser keep the gzip and the plain answer apart.
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::VARY,
-                HeaderValue::from_static("accept-encoding"),
-            ))
-            .service(
-                ServeDir::new(pkg_dir)
-                    .precompressed_br()
-                    .precompressed_gzip(),
-            ),
-    )
+    Router::new()
+        .nest_service(
+            "/pkg",
+            tower::ServiceBuilder::new()
+                // Caches between us and the browser keep the gzip and the plain answer apart.
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::VARY,
+                    HeaderValue::from_static("accept-encoding"),
+                ))
+                .service(
+                    ServeDir::new(pkg_dir)
+                        .precompressed_br()
+                        .precompressed_gzip(),
+                ),
+        )
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                let name = request.uri().path().rsplit('/').next().unwrap_or_default();
+                let keep = hashed && content_hashed(name);
+                let mut response = next.run(request).await;
+                response
+                    .headers_mut()
+                    .insert(header::CACHE_CONTROL, cache_control(keep));
+                response
+            },
+        ))
 }
 
 /// Files worth compressing: text and Wasm (images and fonts are compressed already).
@@ -169,5 +196,25 @@ mod tests {
     fn only_hashed_names_are_kept_for_long() {
         assert_eq!(cache_control(true), "public, max-age=31536000, immutable");
         assert_eq!(cache_control(false), "no-cache");
+        for hashed in [
+            "confab.B5rzrK4kG7VncktEronqaA.wasm",
+            "confab.MSiLil3Q8oKtmtGCf9ObWw.js",
+            "confab.d.HThk5eL7u0IWTIbPpN6kOA.ts",
+            "__wasm_split.u34wOYbzKl-EuHSydk2EdA.js",
+        ] {
+            assert!(content_hashed(hashed), "{hashed}");
+        }
+        for same_name_each_build in [
+            "confab.wasm",
+            "chunk_50.wasm",
+            "split___calls_route_view_6400253039513900411.wasm",
+            "__wasm_split.______________________.js",
+            "confab.css",
+        ] {
+            assert!(
+                !content_hashed(same_name_each_build),
+                "{same_name_each_build}"
+            );
+        }
     }
 }

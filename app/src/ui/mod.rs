@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, Lazy};
 
 use crate::i18n::{t, td_string, use_i18n, I18nContextProvider};
 use crate::ui::locale::fill;
@@ -11,6 +11,7 @@ use crate::ui::locale::fill;
 pub mod crm;
 pub mod inbox;
 pub mod layout;
+pub mod lazy_pages;
 pub mod live;
 pub mod locale;
 pub mod login;
@@ -85,28 +86,28 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=login::LoginPage/>
-                <Route path=path!("/sandbox") view=sandbox::SandboxPage/>
+                <Route path=path!("/sandbox") view={Lazy::<lazy_pages::SandboxRoute>::new()}/>
                 <ParentRoute path=path!("") view=layout::EmployeeArea>
                     <Route path=path!("") view=|| view! { <Redirect path="/conversations"/> }/>
                     <ParentRoute path=path!("conversations") view=inbox::InboxPage>
                         <Route path=path!("") view=inbox::NoConversationSelected/>
                         <Route path=path!(":id") view=inbox::ConversationPane/>
                     </ParentRoute>
-                    <Route path=path!("profile") view=profile::ProfilePage/>
-                    <Route path=path!("tokens") view=tokens::TokensPage/>
-                    <Route path=path!("clients") view=crm::ClientsPage/>
-                    <Route path=path!("clients/:id") view=crm::ClientPage/>
-                    <Route path=path!("leads") view=|| view! { <crm::DocumentsPage kind=crate::documents::DocumentKind::Lead/> }/>
-                    <Route path=path!("estimates") view=|| view! { <crm::DocumentsPage kind=crate::documents::DocumentKind::Estimate/> }/>
-                    <Route path=path!("orders") view=|| view! { <crm::DocumentsPage kind=crate::documents::DocumentKind::Order/> }/>
-                    <Route path=path!("invoices") view=|| view! { <crm::DocumentsPage kind=crate::documents::DocumentKind::Invoice/> }/>
-                    <Route path=path!("documents/:id") view=crm::DocumentPage/>
-                    <Route path=path!("calls") view=crm::CallsPage/>
-                    <ParentRoute path=path!("settings") view=settings::SettingsPage>
+                    <Route path=path!("profile") view={Lazy::<lazy_pages::ProfileRoute>::new()}/>
+                    <Route path=path!("tokens") view={Lazy::<lazy_pages::TokensRoute>::new()}/>
+                    <Route path=path!("clients") view={Lazy::<lazy_pages::ClientsRoute>::new()}/>
+                    <Route path=path!("clients/:id") view={Lazy::<lazy_pages::ClientRoute>::new()}/>
+                    <Route path=path!("leads") view={Lazy::<lazy_pages::LeadsRoute>::new()}/>
+                    <Route path=path!("estimates") view={Lazy::<lazy_pages::EstimatesRoute>::new()}/>
+                    <Route path=path!("orders") view={Lazy::<lazy_pages::OrdersRoute>::new()}/>
+                    <Route path=path!("invoices") view={Lazy::<lazy_pages::InvoicesRoute>::new()}/>
+                    <Route path=path!("documents/:id") view={Lazy::<lazy_pages::DocumentRoute>::new()}/>
+                    <Route path=path!("calls") view={Lazy::<lazy_pages::CallsRoute>::new()}/>
+                    <ParentRoute path=path!("settings") view={Lazy::<lazy_pages::SettingsRoute>::new()}>
                         <Route path=path!("") view=|| view! { <Redirect path="/settings/employees"/> }/>
-                        <Route path=path!("employees") view=settings::EmployeeSettings/>
-                        <Route path=path!("roles") view=settings::RoleSettings/>
-                        <Route path=path!("conversations") view=settings::ChannelSettings/>
+                        <Route path=path!("employees") view={Lazy::<lazy_pages::EmployeeSettingsRoute>::new()}/>
+                        <Route path=path!("roles") view={Lazy::<lazy_pages::RoleSettingsRoute>::new()}/>
+                        <Route path=path!("conversations") view={Lazy::<lazy_pages::ChannelSettingsRoute>::new()}/>
                     </ParentRoute>
                 </ParentRoute>
             </Routes>
