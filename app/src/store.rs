@@ -90,6 +90,11 @@ pub struct Db {
     /// commit order (the server's `AppState::bus` is this one). On PostgreSQL the relay
     /// feeds it instead, from every process (`events::relay`).
     pub bus: crate::events::bus::EventBus,
+    /// Channel configurations for webhooks (`channels::store::config_for_webhook`),
+    /// cleared by the store's writes to channels.
+    pub channel_configs: std::sync::Arc<crate::channels::store::ConfigCache>,
+    /// Contacts known to have their profile (`conversations::store::contact_needs_profile`).
+    pub profiled_contacts: std::sync::Arc<crate::conversations::store::ProfiledContacts>,
     relay: Option<std::sync::Arc<tokio::task::JoinHandle<()>>>,
 }
 
@@ -150,6 +155,8 @@ impl Db {
             write,
             inbound,
             bus,
+            channel_configs: Default::default(),
+            profiled_contacts: Default::default(),
             relay: None,
         };
         Ok((db, access_changes))

@@ -341,7 +341,7 @@ pub async fn run(
         confab.per_s() / floor
     ));
     notes.push(format!(
-        "Ingest, where the time goes: the store's transaction alone (`record_inbound`, no HTTP, no signature) does {alone_1:.0}/s called one after another ({:.2} ms each, the single writer held for 7 round trips to its thread: begin, the retry lookup, contact with conversation, message, conversation, events, commit) and {alone_n:.0}/s from {senders} tasks at once; the webhook route adds the channel lookup (credentials decrypted), the profile check and the HTTP/JSON work on the same 2 cores as the {senders} senders.",
+        "Ingest, where the time goes: the store's transaction alone (`record_inbound`, no HTTP, no signature) does {alone_1:.0}/s called one after another ({:.2} ms each, the single writer held for 7 round trips to its thread: begin, the retry lookup, contacts with their conversations, messages, conversations, events, commit; as many for a batch of any size, plus one when it brings new leads) and {alone_n:.0}/s from {senders} tasks at once (batched); the webhook route adds the channel's configuration (read and decrypted at most once a second), the profile check (kept once the lead has a name) and the HTTP/JSON work, on the same 2 cores as the {senders} senders.",
         1000.0 / alone_1
     ));
     for (side, name) in [(&confab, "Confab"), (&baseline, "baseline")] {

@@ -149,6 +149,7 @@ pub async fn reconnect(
     .bind(external_id)
     .execute(&db.write)
     .await?;
+    db.channel_configs.clear();
     if done.rows_affected() == 0 {
         return Err(StoreError::Invalid {
             field: "credentials",
@@ -180,6 +181,78 @@ pub async fn config(db: &Db, key: &SecretKey, id: ChannelId) -> StoreResult<Opti
     }))
 }
 
+/// How long a webhook may use a channel's configuration read before: writes through this
+/// process's store take effect at once (they clear the cache); another process's, on
+/// PostgreSQL, within this.
+pub const CONFIG_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Channel configurations as webhooks use them, kept for [`CONFIG_CACHE_TTL`]: every
+/// webhook names its channel, and reading the row and opening its credentials was a round
+/// trip to the database and a decryption per message. Only configurations that exist are
+/// kept.
+#[derive(Default)]
+pub struct ConfigCache(std::sync::Mutex<CachedConfigs>);
+
+#[derive(Default)]
+struct CachedConfigs {
+    /// Bumped by every clear: a read that began before one must not store what it read.
+    generation: u64,
+    entries: std::collections::HashMap<ChannelId, (std::time::Instant, ChannelConfig)>,
+}
+
+impl std::fmt::Debug for ConfigCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The configurations hold opened credentials: their number only.
+        let kept = self.0.lock().map(|c| c.entries.len()).unwrap_or_default();
+        f.debug_struct("ConfigCache").field("kept", &kept).finish()
+    }
+}
+
+impl ConfigCache {
+    fn fresh(&self, id: ChannelId) -> Result<ChannelConfig, u64> {
+        let cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match cached.entries.get(&id) {
+            Some((at, config)) if at.elapsed() < CONFIG_CACHE_TTL => Ok(config.clone()),
+            _ => Err(cached.generation),
+        }
+    }
+
+    fn keep(&self, generation: u64, config: ChannelConfig) {
+        let mut cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if cached.generation == generation {
+            let now = std::time::Instant::now();
+            cached
+                .entries
+                .retain(|_, (at, _)| now.duration_since(*at) < CONFIG_CACHE_TTL);
+            cached.entries.insert(config.channel.id, (now, config));
+        }
+    }
+
+    /// Forgets every configuration (a channel was written).
+    pub fn clear(&self) {
+        let mut cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        cached.generation += 1;
+        cached.entries.clear();
+    }
+}
+
+/// [`config`], read again at most every [`CONFIG_CACHE_TTL`]: for webhooks.
+pub async fn config_for_webhook(
+    db: &Db,
+    key: &SecretKey,
+    id: ChannelId,
+) -> StoreResult<Option<ChannelConfig>> {
+    let generation = match db.channel_configs.fresh(id) {
+        Ok(config) => return Ok(Some(config)),
+        Err(generation) => generation,
+    };
+    let read = config(db, key, id).await?;
+    if let Some(config) = &read {
+        db.channel_configs.keep(generation, config.clone());
+    }
+    Ok(read)
+}
+
 /// The channel of a kind with this provider id (a page id, a phone number …).
 pub async fn by_external_id(
     db: &Db,
@@ -205,6 +278,7 @@ pub async fn mark_sync_lost(db: &Db, id: ChannelId, detail: &str) -> StoreResult
     .bind(detail)
     .execute(&db.write)
     .await?;
+    db.channel_configs.clear();
     Ok(done.rows_affected() > 0)
 }
 
@@ -267,4 +341,82 @@ pub async fn all_with_external_ids(db: &Db) -> StoreResult<Vec<(Channel, String)
         row_to_channel(r).map(|c| (c, external))
     })
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messenger(app_secret: &str) -> Credentials {
+        let pairs: Vec<(String, String)> = [
+            ("page_id", "1234"),
+            ("app_secret", app_secret),
+            ("access_token", "EAAB"),
+            ("verify_token", "hamhock"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Credentials::parse(ChannelKind::Messenger, &pairs).unwrap()
+    }
+
+    /// Webhooks see a reconnection's new credentials at once; a read that began before a
+    /// write is not kept; what is kept expires.
+    #[tokio::test]
+    async fn webhooks_see_a_channels_new_credentials_at_once() {
+        let dir = tempfile_dir();
+        let db = Db::connect(&format!("sqlite://{}/t.db", dir.display()))
+            .await
+            .unwrap();
+        let key = SecretKey::generate();
+        let id = create_connected(
+            &db,
+            &key,
+            ChannelKind::Messenger,
+            "Page",
+            &messenger("old"),
+            false,
+        )
+        .await
+        .unwrap();
+        let secret =
+            |c: Option<ChannelConfig>| c.unwrap().credentials.value("app_secret").to_owned();
+        assert_eq!(
+            secret(config_for_webhook(&db, &key, id).await.unwrap()),
+            "old"
+        );
+        assert!(db.channel_configs.fresh(id).is_ok(), "kept");
+        reconnect(&db, &key, id, &messenger("new"), false)
+            .await
+            .unwrap();
+        assert_eq!(
+            secret(config_for_webhook(&db, &key, id).await.unwrap()),
+            "new"
+        );
+
+        // A read from before a write is not kept.
+        let before = db.channel_configs.fresh(ChannelId(id.0 + 1)).unwrap_err();
+        db.channel_configs.clear();
+        let stale = config(&db, &key, id).await.unwrap().unwrap();
+        db.channel_configs.keep(before, stale);
+        assert!(db.channel_configs.fresh(id).is_err());
+
+        assert!(config_for_webhook(&db, &key, ChannelId(999))
+            .await
+            .unwrap()
+            .is_none());
+        config_for_webhook(&db, &key, id).await.unwrap();
+        std::thread::sleep(CONFIG_CACHE_TTL + std::time::Duration::from_millis(50));
+        assert!(db.channel_configs.fresh(id).is_err(), "expired");
+        db.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn tempfile_dir() -> std::path::PathBuf {
+        std::env::temp_dir().join(format!(
+            "confab-channel-configs-{}-{}",
+            std::process::id(),
+            now_ms()
+        ))
+    }
 }

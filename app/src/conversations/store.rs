@@ -727,6 +727,10 @@ pub async fn contact_needs_profile(
     external_id: &str,
     kind: ChannelKind,
 ) -> StoreResult<bool> {
+    let key = (channel.0, external_id.to_owned());
+    if db.profiled_contacts.knows(&key) {
+        return Ok(false);
+    }
     let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
         "SELECT name, username FROM contacts WHERE channel_id = $1 AND external_id = $2",
     )
@@ -734,12 +738,43 @@ pub async fn contact_needs_profile(
     .bind(external_id)
     .fetch_optional(&db.read)
     .await?;
-    Ok(match row {
+    let needs = match row {
         Some((name, username)) => {
             name.is_none() || (kind == ChannelKind::Instagram && username.is_none())
         }
-        None => false,
-    })
+        None => return Ok(false),
+    };
+    if !needs {
+        db.profiled_contacts.remember(key);
+    }
+    Ok(needs)
+}
+
+/// The most contacts [`ProfiledContacts`] keeps before it starts over.
+const PROFILED_CONTACTS_KEPT: usize = 100_000;
+
+/// Contacts known to have their profile, as (channel, provider id), so that a webhook does
+/// not read the contact again for each of their messages. What it keeps stays true: a
+/// profile is only ever completed (`set_contact_profile` keeps what is known) and contacts
+/// are never deleted. Forgotten all at once when full.
+#[derive(Debug, Default)]
+pub struct ProfiledContacts(std::sync::Mutex<std::collections::HashSet<(i64, String)>>);
+
+impl ProfiledContacts {
+    fn knows(&self, key: &(i64, String)) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(key)
+    }
+
+    fn remember(&self, key: (i64, String)) {
+        let mut known = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if known.len() >= PROFILED_CONTACTS_KEPT {
+            known.clear();
+        }
+        known.insert(key);
+    }
 }
 
 /// Stores a lead's profile (keeping what is known) and tells the team's lists.
@@ -816,6 +851,63 @@ pub async fn mark_window_closed(db: &Db, id: ConversationId) -> StoreResult<()> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A lead without a name needs its profile each time it is asked; once it has one, the
+    /// answer is kept, and the webhook reads the row no more.
+    #[tokio::test]
+    async fn a_profiled_contact_is_not_read_again() {
+        let dir = std::env::temp_dir().join(format!(
+            "confab-profiled-{}-{}",
+            std::process::id(),
+            now_ms()
+        ));
+        let db = Db::connect(&format!("sqlite://{}/t.db", dir.display()))
+            .await
+            .unwrap();
+        let channel = crate::channels::store::create(&db, ChannelKind::Messenger, "P", "p-1")
+            .await
+            .unwrap();
+        let lead = crate::messages::store::InboundMessage {
+            contact_external_id: "psid-1".into(),
+            provider_id: "m-1".into(),
+            body: "hi".into(),
+            ..Default::default()
+        };
+        crate::messages::store::record_inbound(&db, channel, &lead)
+            .await
+            .unwrap();
+        let key = (channel.0, "psid-1".to_string());
+        for _ in 0..2 {
+            assert!(
+                contact_needs_profile(&db, channel, "psid-1", ChannelKind::Messenger)
+                    .await
+                    .unwrap()
+            );
+        }
+        assert!(!db.profiled_contacts.knows(&key));
+        set_contact_profile(&db, channel, "psid-1", Some("Ana"), None)
+            .await
+            .unwrap();
+        assert!(
+            !contact_needs_profile(&db, channel, "psid-1", ChannelKind::Messenger)
+                .await
+                .unwrap()
+        );
+        assert!(db.profiled_contacts.knows(&key));
+        // Kept: the row is not read (it would say the same).
+        db.close().await;
+        assert!(
+            !contact_needs_profile(&db, channel, "psid-1", ChannelKind::Messenger)
+                .await
+                .unwrap()
+        );
+        // Bounded: full, it starts over.
+        for i in 0..PROFILED_CONTACTS_KEPT {
+            db.profiled_contacts.remember((-1, i.to_string()));
+        }
+        assert!(!db.profiled_contacts.knows(&key));
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     #[test]
     fn previews_fold_whitespace_and_cut_long_text() {

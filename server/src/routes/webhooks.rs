@@ -26,7 +26,7 @@ async fn channel_for(
     channel_id: i64,
 ) -> Result<ChannelConfig, ApiError> {
     let kind = ChannelKind::parse(kind).ok_or(ApiError::NotFound("Webhook"))?;
-    app::channels::store::config(&state.db, &state.secret_key, ChannelId(channel_id))
+    app::channels::store::config_for_webhook(&state.db, &state.secret_key, ChannelId(channel_id))
         .await?
         .filter(|c| c.channel.kind == kind && c.channel.status != ChannelStatus::Disconnected)
         .ok_or(ApiError::NotFound("Channel"))
@@ -170,7 +170,8 @@ async fn route(
     else {
         return Ok(None);
     };
-    let other = app::channels::store::config(&state.db, &state.secret_key, other).await?;
+    let other =
+        app::channels::store::config_for_webhook(&state.db, &state.secret_key, other).await?;
     Ok(other.filter(|o| {
         o.channel.status != ChannelStatus::Disconnected
             && !o.credentials.value("app_secret").is_empty()
