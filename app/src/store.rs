@@ -300,6 +300,22 @@ pub fn conflict_on_unique(err: sqlx::Error, message: &str) -> StoreError {
     }
 }
 
+/// A new SQLite database in a folder of its own under the system's temporary folder, for
+/// unit tests: the store and the folder (the caller removes it).
+#[cfg(test)]
+pub(crate) async fn temp_db(name: &str) -> (Db, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!(
+        "confab-{name}-{}-{}-{}",
+        std::process::id(),
+        now_ms(),
+        rand::random::<u32>()
+    ));
+    let db = Db::connect(&format!("sqlite://{}/t.db", dir.display()))
+        .await
+        .expect("a database in the temporary folder");
+    (db, dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -364,10 +364,7 @@ mod tests {
     /// write is not kept; what is kept expires.
     #[tokio::test]
     async fn webhooks_see_a_channels_new_credentials_at_once() {
-        let dir = tempfile_dir();
-        let db = Db::connect(&format!("sqlite://{}/t.db", dir.display()))
-            .await
-            .unwrap();
+        let (db, dir) = crate::store::temp_db("channel-configs").await;
         let key = SecretKey::generate();
         let id = create_connected(
             &db,
@@ -410,13 +407,5 @@ mod tests {
         assert!(db.channel_configs.fresh(id).is_err(), "expired");
         db.close().await;
         let _ = std::fs::remove_dir_all(dir);
-    }
-
-    fn tempfile_dir() -> std::path::PathBuf {
-        std::env::temp_dir().join(format!(
-            "confab-channel-configs-{}-{}",
-            std::process::id(),
-            now_ms()
-        ))
     }
 }

@@ -856,14 +856,7 @@ mod tests {
     /// answer is kept, and the webhook reads the row no more.
     #[tokio::test]
     async fn a_profiled_contact_is_not_read_again() {
-        let dir = std::env::temp_dir().join(format!(
-            "confab-profiled-{}-{}",
-            std::process::id(),
-            now_ms()
-        ));
-        let db = Db::connect(&format!("sqlite://{}/t.db", dir.display()))
-            .await
-            .unwrap();
+        let (db, dir) = crate::store::temp_db("profiled").await;
         let channel = crate::channels::store::create(&db, ChannelKind::Messenger, "P", "p-1")
             .await
             .unwrap();

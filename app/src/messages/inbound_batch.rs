@@ -465,14 +465,7 @@ mod tests {
     use crate::store::Db;
 
     async fn temp_db(name: &str) -> (Db, std::path::PathBuf, ChannelId) {
-        let dir = std::env::temp_dir().join(format!(
-            "confab-inbound-batch-{name}-{}-{}",
-            std::process::id(),
-            now_ms()
-        ));
-        let db = Db::connect(&format!("sqlite://{}/t.db", dir.display()))
-            .await
-            .unwrap();
+        let (db, dir) = crate::store::temp_db(name).await;
         let channel = crate::channels::store::create(&db, ChannelKind::Sandbox, "S", "s-1")
             .await
             .unwrap();

@@ -244,19 +244,7 @@ fn fail_all(batch: Vec<Job>, why: &str) {
 mod tests {
     use super::*;
     use crate::channels::ChannelKind;
-    use crate::store::Db;
-
-    async fn temp_db(name: &str) -> (Db, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!(
-            "confab-inbound-{name}-{}-{}",
-            std::process::id(),
-            crate::store::now_ms()
-        ));
-        let db = Db::connect(&format!("sqlite://{}/t.db", dir.display()))
-            .await
-            .unwrap();
-        (db, dir)
-    }
+    use crate::store::{temp_db, Db};
 
     fn message(lead: &str, provider_id: &str) -> InboundMessage {
         InboundMessage {
