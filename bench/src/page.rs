@@ -570,7 +570,7 @@ fn confab_gzip(body: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{confab_gzip, pkg_files};
+    use super::{confab_gzip, pkg_files, static_imports};
     use std::io::Write;
 
     fn gzip(builder: flate2::GzBuilder) -> Vec<u8> {
