@@ -27,7 +27,8 @@ const { launch, newPage, signIn, DESKTOP } = await import('../tests/support.mjs'
 
 /// Runs in every page before its own scripts: when a Wasm module has been instantiated,
 /// a task is queued; it runs once the promise chain that follows (wasm-bindgen's
-/// initialisation, then Leptos's `mod.hydrate()`, synchronous) has run to its end.
+/// initialisation, then Leptos's `mod.hydrate()`, whose `hydrate_lazy` finishes in
+/// microtasks when the page is not a lazy one, as the inbox is not) has run to its end.
 function markInteractive() {
   const mark = (promise) => promise.then((result) => {
     setTimeout(() => {
