@@ -406,21 +406,8 @@ pub async fn upsert_for_contact(
     if let Some((id, status)) = existing {
         return Ok((ConversationId(id), status == "archived"));
     }
-    Ok((
-        create_for_contact(conn, channel, contact_id, now).await?,
-        false,
-    ))
-}
-
-/// A new open conversation with a contact that has none on `channel`.
-pub async fn create_for_contact(
-    conn: &mut AnyConnection,
-    channel: ChannelId,
-    contact_id: i64,
-    now: i64,
-) -> StoreResult<ConversationId> {
-    let mut created = create_for_contacts(conn, [(channel, contact_id)], now).await?;
-    Ok(created.remove(0))
+    let created = create_for_contacts(conn, [(channel, contact_id)], now).await?;
+    Ok((created[0], false))
 }
 
 /// New open conversations with contacts that have none on their channels, in one
