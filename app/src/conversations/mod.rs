@@ -117,26 +117,24 @@ pub fn check_search_text(text: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// A full-text query matching every word of `text` as a prefix; `None` when no word is
-/// left. Words keep only letters and digits and are quoted (FTS5) or suffixed (PostgreSQL's
-/// `to_tsquery`), so no search text can inject query syntax.
+/// The words of a search for the full-text index: letters and digits only (so that no
+/// search text can inject query syntax), at most eight.
 #[cfg(feature = "ssr")]
-pub fn fts_query(backend: crate::store::Backend, text: &str) -> Option<String> {
-    use crate::store::Backend;
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
+pub fn search_words(text: &str) -> Vec<&str> {
+    text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(8)
-        .map(|w| match backend {
-            Backend::Sqlite => format!("\"{w}\"*"),
-            Backend::Postgres => format!("{w}:*"),
-        })
-        .collect();
-    let separator = match backend {
-        Backend::Sqlite => " ",
-        Backend::Postgres => " & ",
-    };
-    (!words.is_empty()).then(|| words.join(separator))
+        .collect()
+}
+
+/// PostgreSQL's `to_tsquery` text matching every one of `words` as a prefix.
+#[cfg(feature = "ssr")]
+pub fn tsquery(words: &[&str]) -> String {
+    words
+        .iter()
+        .map(|w| format!("{w}:*"))
+        .collect::<Vec<_>>()
+        .join(" & ")
 }
 
 /// The digits of a search, when there are enough of them to look for a phone number.
@@ -259,23 +257,17 @@ mod tests {
 
     #[cfg(feature = "ssr")]
     #[test]
-    fn search_words_become_quoted_prefix_terms() {
-        use crate::store::Backend::{Postgres, Sqlite};
+    fn search_words_keep_letters_and_digits_only() {
+        assert_eq!(search_words("tablet repair"), ["tablet", "repair"]);
+        assert_eq!(search_words("\"a\" OR b*) NEAR("), ["a", "OR", "b", "NEAR"]);
+        assert!(search_words("  ;; ").is_empty());
+        assert_eq!(search_words("Ação"), ["Ação"]);
+        assert_eq!(search_words("1 2 3 4 5 6 7 8 9").len(), 8);
         assert_eq!(
-            fts_query(Sqlite, "tablet repair").unwrap(),
-            "\"tablet\"* \"repair\"*"
-        );
-        assert_eq!(
-            fts_query(Sqlite, "\"a\" OR b*) NEAR(").unwrap(),
-            "\"a\"* \"OR\"* \"b\"* \"NEAR\"*"
-        );
-        assert_eq!(fts_query(Sqlite, "  ;; "), None);
-        assert_eq!(fts_query(Sqlite, "Ação"), Some("\"Ação\"*".into()));
-        assert_eq!(
-            fts_query(Postgres, "it's 'a' & !b | c:*").unwrap(),
+            tsquery(&search_words("it's 'a' & !b | c:*")),
             "it:* & s:* & a:* & b:* & c:*"
         );
-        assert_eq!(fts_query(Postgres, "Ação"), Some("Ação:*".into()));
+        assert_eq!(tsquery(&["Ação"]), "Ação:*");
     }
 
     #[test]
