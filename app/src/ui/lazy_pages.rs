@@ -10,216 +10,55 @@
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
-/// The sandbox's lead chat.
-pub struct SandboxRoute;
+/// One `LazyRoute` per page: a unit struct whose view is the page. `#[lazy_route]` names
+/// each chunk after its struct, so the names stay distinct.
+macro_rules! lazy_pages {
+    ($($(#[$doc:meta])* $route:ident => $page:expr;)+) => {$(
+        $(#[$doc])*
+        pub struct $route;
 
-#[lazy_route]
-impl LazyRoute for SandboxRoute {
-    fn data() -> Self {
-        SandboxRoute
-    }
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
 
-    fn view(_this: Self) -> AnyView {
-        view! { <crate::ui::sandbox::SandboxPage/> }.into_any()
-    }
+            fn view(_this: Self) -> AnyView {
+                $page.into_any()
+            }
+        }
+    )+};
 }
 
-/// The employee's profile.
-pub struct ProfileRoute;
-
-#[lazy_route]
-impl LazyRoute for ProfileRoute {
-    fn data() -> Self {
-        ProfileRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <crate::ui::profile::ProfilePage/> }.into_any()
-    }
-}
-
-/// API tokens.
-pub struct TokensRoute;
-
-#[lazy_route]
-impl LazyRoute for TokensRoute {
-    fn data() -> Self {
-        TokensRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <crate::ui::tokens::TokensPage/> }.into_any()
-    }
-}
-
-/// The client list.
-pub struct ClientsRoute;
-
-#[lazy_route]
-impl LazyRoute for ClientsRoute {
-    fn data() -> Self {
-        ClientsRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <crate::ui::crm::ClientsPage/> }.into_any()
-    }
-}
-
-/// One client.
-pub struct ClientRoute;
-
-#[lazy_route]
-impl LazyRoute for ClientRoute {
-    fn data() -> Self {
-        ClientRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <crate::ui::crm::ClientPage/> }.into_any()
-    }
-}
-
-/// Leads.
-pub struct LeadsRoute;
-
-#[lazy_route]
-impl LazyRoute for LeadsRoute {
-    fn data() -> Self {
-        LeadsRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <crate::ui::crm::DocumentsPage kind=crate::documents::DocumentKind::Lead/> }
-            .into_any()
-    }
-}
-
-/// Estimates.
-pub struct EstimatesRoute;
-
-#[lazy_route]
-impl LazyRoute for EstimatesRoute {
-    fn data() -> Self {
-        EstimatesRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <crate::ui::crm::DocumentsPage kind=crate::documents::DocumentKind::Estimate/> }
-            .into_any()
-    }
-}
-
-/// Orders.
-pub struct OrdersRoute;
-
-#[lazy_route]
-impl LazyRoute for OrdersRoute {
-    fn data() -> Self {
-        OrdersRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <crate::ui::crm::DocumentsPage kind=crate::documents::DocumentKind::Order/> }
-            .into_any()
-    }
-}
-
-/// Invoices.
-pub struct InvoicesRoute;
-
-#[lazy_route]
-impl LazyRoute for InvoicesRoute {
-    fn data() -> Self {
-        InvoicesRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <crate::ui::crm::DocumentsPage kind=crate::documents::DocumentKind::Invoice/> }
-            .into_any()
-    }
-}
-
-/// One document.
-pub struct DocumentRoute;
-
-#[lazy_route]
-impl LazyRoute for DocumentRoute {
-    fn data() -> Self {
-        DocumentRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <crate::ui::crm::DocumentPage/> }.into_any()
-    }
-}
-
-/// The call log.
-pub struct CallsRoute;
-
-#[lazy_route]
-impl LazyRoute for CallsRoute {
-    fn data() -> Self {
-        CallsRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <crate::ui::crm::CallsPage/> }.into_any()
-    }
-}
-
-/// The settings' frame.
-pub struct SettingsRoute;
-
-#[lazy_route]
-impl LazyRoute for SettingsRoute {
-    fn data() -> Self {
-        SettingsRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <crate::ui::settings::SettingsPage/> }.into_any()
-    }
-}
-
-/// Employee settings.
-pub struct EmployeeSettingsRoute;
-
-#[lazy_route]
-impl LazyRoute for EmployeeSettingsRoute {
-    fn data() -> Self {
-        EmployeeSettingsRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <crate::ui::settings::EmployeeSettings/> }.into_any()
-    }
-}
-
-/// Role settings.
-pub struct RoleSettingsRoute;
-
-#[lazy_route]
-impl LazyRoute for RoleSettingsRoute {
-    fn data() -> Self {
-        RoleSettingsRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <crate::ui::settings::RoleSettings/> }.into_any()
-    }
-}
-
-/// Channel settings.
-pub struct ChannelSettingsRoute;
-
-#[lazy_route]
-impl LazyRoute for ChannelSettingsRoute {
-    fn data() -> Self {
-        ChannelSettingsRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <crate::ui::settings::ChannelSettings/> }.into_any()
-    }
+lazy_pages! {
+    /// The sandbox's lead chat.
+    SandboxRoute => view! { <crate::ui::sandbox::SandboxPage/> };
+    /// The employee's profile.
+    ProfileRoute => view! { <crate::ui::profile::ProfilePage/> };
+    /// API tokens.
+    TokensRoute => view! { <crate::ui::tokens::TokensPage/> };
+    /// The client list.
+    ClientsRoute => view! { <crate::ui::crm::ClientsPage/> };
+    /// One client.
+    ClientRoute => view! { <crate::ui::crm::ClientPage/> };
+    /// Leads.
+    LeadsRoute => view! { <crate::ui::crm::DocumentsPage kind=crate::documents::DocumentKind::Lead/> };
+    /// Estimates.
+    EstimatesRoute => view! { <crate::ui::crm::DocumentsPage kind=crate::documents::DocumentKind::Estimate/> };
+    /// Orders.
+    OrdersRoute => view! { <crate::ui::crm::DocumentsPage kind=crate::documents::DocumentKind::Order/> };
+    /// Invoices.
+    InvoicesRoute => view! { <crate::ui::crm::DocumentsPage kind=crate::documents::DocumentKind::Invoice/> };
+    /// One document.
+    DocumentRoute => view! { <crate::ui::crm::DocumentPage/> };
+    /// The call log.
+    CallsRoute => view! { <crate::ui::crm::CallsPage/> };
+    /// The settings' frame.
+    SettingsRoute => view! { <crate::ui::settings::SettingsPage/> };
+    /// Employee settings.
+    EmployeeSettingsRoute => view! { <crate::ui::settings::EmployeeSettings/> };
+    /// Role settings.
+    RoleSettingsRoute => view! { <crate::ui::settings::RoleSettings/> };
+    /// Channel settings.
+    ChannelSettingsRoute => view! { <crate::ui::settings::ChannelSettings/> };
 }
