@@ -12,6 +12,7 @@ mod translations {
 }
 pub use translations::i18n;
 
+pub mod account;
 pub mod auth;
 pub mod channels;
 pub mod clients;
@@ -24,11 +25,14 @@ pub mod ids;
 pub mod messages;
 pub mod phone;
 pub mod sandbox;
+pub mod setup;
 pub mod tokens;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod demo;
+#[cfg(feature = "ssr")]
+pub mod net;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]

@@ -17,7 +17,8 @@ pub struct AppState {
     pub outbox: Arc<Notify>,
     /// The country of phone numbers written without their country code.
     pub default_country: crate::phone::Country,
-    /// Failed sign-ins per account (five in fifteen minutes lock it for the rest).
+    /// Sign-in limits (attempts per account and address, kept in the database) and the
+    /// bound on concurrent password checks.
     pub login_limiter: Arc<crate::auth::limiter::LoginLimiter>,
     /// Where media files are stored.
     pub media_dir: std::path::PathBuf,

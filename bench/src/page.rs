@@ -371,14 +371,17 @@ async fn seed(site: &Site) -> Result<(), String> {
         .child
         .url(&format!("/webhooks/sandbox/{}", site.channel));
     for i in 0..CONVERSATIONS {
+        let lead = crate::server::SandboxLead::named(&format!("page-lead-{i}"));
         let body = serde_json::json!({
-            "type": "message", "lead_id": format!("page-lead-{i}"),
+            "type": "message", "lead_id": lead.id,
             "name": format!("Page Lead {i}"), "message_id": format!("page-{i:04}"),
             "text": format!("Hello, is order {i} ready? Can I pick it up this afternoon?"),
         });
         let response = http
             .post(&url)
             .header("content-type", "application/json")
+            .header("cookie", &lead.cookie)
+            .header("x-forwarded-for", crate::server::lead_address(i as u64))
             .body(body.to_string())
             .send()
             .await

@@ -105,6 +105,8 @@ pub fn spawn_with_site(
                 .env("CONFAB_DEMO", if demo { "true" } else { "false" })
                 .env("CONFAB_MEDIA_DIR", dir.join("media"))
                 .env("CONFAB_SECRET_KEY", KEY)
+                // The bench's sandbox leads write from addresses of their own (`SandboxLead`).
+                .env("CONFAB_TRUST_PROXY", "true")
                 .env("LEPTOS_SITE_ROOT", site)
                 // Nothing may leave the machine.
                 .env("CONFAB_GRAPH_API_URL", "http://127.0.0.1:9")
@@ -280,6 +282,41 @@ pub fn cpu_time(pid: u32) -> Result<Duration, String> {
 struct Bare {
     events: broadcast::Sender<Arc<String>>,
     next_id: Arc<AtomicU64>,
+}
+
+/// A sandbox lead the bench plays. Confab takes a lead's messages from its browser's cookie
+/// only, and 30 a minute from one client address: each lead has its cookie, and each post
+/// names an address (`X-Forwarded-For`, believed with `CONFAB_TRUST_PROXY`).
+pub struct SandboxLead {
+    /// `Cookie: …` as the lead's browser sends it.
+    pub cookie: String,
+    /// The lead id Confab derives from the cookie: what the body's `lead_id` must say.
+    pub id: String,
+}
+
+impl SandboxLead {
+    pub fn named(name: &str) -> Self {
+        let secret: String = format!("{:0<40}", format!("bench-lead-{name}-"))
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        SandboxLead {
+            id: app::sandbox::lead::lead_id_of(&secret).expect("a valid lead secret"),
+            cookie: format!("{}={secret}", app::sandbox::lead::LEAD_COOKIE),
+        }
+    }
+}
+
+/// The `n`th client address of the bench's leads (10.0.0.0/8).
+pub fn lead_address(n: u64) -> String {
+    let n = n % (1 << 24);
+    format!("10.{}.{}.{}", (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff)
 }
 
 /// The bare routes: `/health`, the Messenger webhook (signature check only), the sandbox

@@ -117,6 +117,11 @@ pub async fn latency(
         .build()
         .map_err(|e| e.to_string())?;
     let url = post_to.url(&format!("/webhooks/sandbox/{channel}"));
+    let leads: Arc<Vec<crate::server::SandboxLead>> = Arc::new(
+        (0..50)
+            .map(|n| crate::server::SandboxLead::named(&format!("latency-lead-{n}")))
+            .collect(),
+    );
     let in_flight = Arc::new(Semaphore::new(256));
     let failed = Arc::new(AtomicU64::new(0));
     let first_failure = Arc::new(std::sync::Mutex::new(None::<String>));
@@ -132,24 +137,32 @@ pub async fn latency(
             .acquire_owned()
             .await
             .map_err(|e| e.to_string())?;
-        let (http, url, sent, failed, first_failure) = (
+        let (http, url, leads, sent, failed, first_failure) = (
             http.clone(),
             url.clone(),
+            leads.clone(),
             sent.clone(),
             failed.clone(),
             first_failure.clone(),
         );
         posts.push(tokio::spawn(async move {
+            let lead = &leads[i % leads.len()];
             let body = serde_json::json!({
-                "type": "message", "lead_id": format!("latency-lead-{}", i % 50),
+                "type": "message", "lead_id": lead.id,
                 "name": "Latency Lead", "message_id": format!("latency-{i:08}"),
                 "text": format!("blat-{i} is my order ready?"),
             })
             .to_string();
             sent[i].store(base.elapsed().as_nanos() as u64 + 1, Ordering::Release);
+            // 25 posts per address: under the sandbox's 30 a minute from one.
             let answer = http
                 .post(&url)
                 .header("content-type", "application/json")
+                .header("cookie", &lead.cookie)
+                .header(
+                    "x-forwarded-for",
+                    crate::server::lead_address(i as u64 / 25),
+                )
                 .body(body)
                 .send()
                 .await;

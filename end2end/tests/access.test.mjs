@@ -2,7 +2,7 @@
 // out of it; the agent then sees only their own channel, and no Settings.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, signIn, hydrated, shot, AGENT, OWNER } from './support.mjs';
+import { launch, newPage, newLeadPage, signIn, hydrated, shot, AGENT, OWNER } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -44,7 +44,7 @@ test('a restricted agent sees only the channels given to them', async () => {
   await shot(owner, 'settings-channel-access');
 
   // A lead writes to the new channel.
-  const lead = await newPage(browser, { width: 420, height: 800 });
+  const lead = await newLeadPage(browser);
   await lead.goto('/sandbox');
   await hydrated(lead);
   await lead.click(`.tabs a:has-text("${channelName}")`);
@@ -87,6 +87,10 @@ test('an employee creates and revokes an API token', async () => {
   await page.waitForURL('**/tokens');
   await hydrated(page);
   await page.fill('input[placeholder="e.g. Zapier"]', 'E2E');
+  // Cards only unless more is ticked: this token also reads conversations.
+  assert.ok(await page.isChecked('input[value="phone-card:read"]'));
+  assert.ok(!(await page.isChecked('input[value="conversations:read"]')));
+  await page.check('input[value="conversations:read"]');
   await page.click('button:has-text("Create token")');
   const token = await page.locator('[data-testid=new-token]').textContent();
   assert.match(token, /^cfb_[0-9a-f]{64}$/);

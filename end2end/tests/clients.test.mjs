@@ -2,14 +2,14 @@
 // number, see the client card with their conversations and documents, create an estimate.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, signIn, hydrated, shot } from './support.mjs';
+import { launch, newPage, newLeadPage, signIn, hydrated, shot } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
 test('link a client by phone, see the card, create an estimate', async () => {
-  const lead = await newPage(browser, { width: 420, height: 800 });
+  const lead = await newLeadPage(browser);
   await lead.goto('/sandbox');
   await hydrated(lead);
   const leadName = `Card Lead ${Date.now() % 100000}`;

@@ -3,7 +3,7 @@
 // conversation is open again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, signIn, hydrated, shot, AGENT, BASE_URL } from './support.mjs';
+import { launch, newPage, newLeadPage, signIn, hydrated, shot, AGENT, sandboxChannels, newLead, leadWrites } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -36,7 +36,7 @@ test('a lead and an employee chat live through the sandbox', async () => {
   await hydrated(employee);
   assert.equal(await employee.locator(redDot).count(), 0, 'nothing needs attention once all is archived');
 
-  const lead = await newPage(browser, { width: 420, height: 800 });
+  const lead = await newLeadPage(browser);
   await lead.goto('/sandbox');
   await hydrated(lead);
   const leadName = `E2E Lead ${Date.now() % 100000}`;
@@ -194,13 +194,9 @@ test('an unsent reply survives switching conversations and a reload', async () =
   const page = await newPage(browser);
   await signIn(page);
   const run = `draft${Date.now() % 100000}`;
-  const channels = await (await fetch(`${BASE_URL}/api/sandbox_channels`, { method: 'POST' })).json();
+  const channels = await sandboxChannels();
   for (const lead of ['a', 'b']) {
-    const response = await fetch(`${BASE_URL}/webhooks/sandbox/${channels[0].id}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'message', lead_id: `lead-${run}-${lead}`, name: `Draft ${lead} ${run}`, message_id: `msg-${run}-${lead}`, text: `hi ${run}` }),
-    });
+    const response = await leadWrites(channels[0].id, await newLead(), { name: `Draft ${lead} ${run}`, messageId: `msg-${run}-${lead}`, text: `hi ${run}` });
     assert.equal(response.status, 200);
   }
   await page.goto(`/conversations?q=${run}`);

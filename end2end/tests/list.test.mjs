@@ -2,7 +2,7 @@
 // more") brings the rest, without duplicates.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, signIn, hydrated, BASE_URL } from './support.mjs';
+import { launch, newPage, signIn, hydrated, sandboxChannels, newLead, leadWrites } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -10,16 +10,10 @@ after(async () => { await browser?.close(); });
 
 test('scrolling the list loads the conversations after the first 50', async () => {
   const run = `bulk${Date.now() % 100000}`;
-  const channels = await (await fetch(`${BASE_URL}/api/sandbox_channels`, { method: 'POST' })).json();
-  const channel = channels[0].id;
+  const channel = (await sandboxChannels())[0].id;
   for (let i = 0; i < 55; i++) {
-    const response = await fetch(`${BASE_URL}/webhooks/sandbox/${channel}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        type: 'message', lead_id: `lead-${run}-${i}`, name: `Bulk Lead ${i}`,
-        message_id: `msg-${run}-${i}`, text: `hello ${run}`,
-      }),
+    const response = await leadWrites(channel, await newLead(), {
+      name: `Bulk Lead ${i}`, messageId: `msg-${run}-${i}`, text: `hello ${run}`,
     });
     assert.equal(response.status, 200);
   }
@@ -48,16 +42,11 @@ test('scrolling the list loads the conversations after the first 50', async () =
 
 test('scrolling up a long conversation loads older messages and keeps the place', async () => {
   const run = `long${Date.now() % 100000}`;
-  const channels = await (await fetch(`${BASE_URL}/api/sandbox_channels`, { method: 'POST' })).json();
-  const channel = channels[0].id;
+  const channel = (await sandboxChannels())[0].id;
+  const lead = await newLead();
   for (let i = 0; i < 120; i++) {
-    const response = await fetch(`${BASE_URL}/webhooks/sandbox/${channel}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        type: 'message', lead_id: `lead-${run}`, name: `Long Thread ${run}`,
-        message_id: `msg-${run}-${i}`, text: `line ${i} of ${run}`,
-      }),
+    const response = await leadWrites(channel, lead, {
+      name: `Long Thread ${run}`, messageId: `msg-${run}-${i}`, text: `line ${i} of ${run}`,
     });
     assert.equal(response.status, 200);
   }

@@ -6,7 +6,7 @@
 // Chromium shows no real notification to look at.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, signIn, hydrated, shot } from './support.mjs';
+import { launch, newPage, newLeadPage, signIn, hydrated, shot } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -56,7 +56,7 @@ test('tab title count, permission on request only, a notification that opens the
   assert.equal(await page.evaluate(() => window.__asked), 0, 'no permission request on page load');
   const before = unreadInTitle(await page.title());
 
-  const lead = await newPage(browser, { width: 420, height: 800 });
+  const lead = await newLeadPage(browser);
   await lead.goto('/sandbox');
   await hydrated(lead);
   const name = `Notify Lead ${Date.now() % 100000}`;

@@ -3,7 +3,7 @@
 // touch targets of 44 px, and no sideways scrolling anywhere.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, signIn, hydrated, shot, BASE_URL, PHONE } from './support.mjs';
+import { launch, newPage, signIn, hydrated, shot, PHONE, sandboxChannels, newLead, leadWrites } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -17,12 +17,8 @@ async function noSidewaysScroll(page) {
 
 test('a phone reads and answers a conversation one pane at a time', async () => {
   const run = `phone${Date.now() % 100000}`;
-  const channels = await (await fetch(`${BASE_URL}/api/sandbox_channels`, { method: 'POST' })).json();
-  const response = await fetch(`${BASE_URL}/webhooks/sandbox/${channels[0].id}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ type: 'message', lead_id: `lead-${run}`, name: `Phone Lead ${run}`, message_id: `msg-${run}`, text: `Can you call me back? ${run}` }),
-  });
+  const channels = await sandboxChannels();
+  const response = await leadWrites(channels[0].id, await newLead(), { name: `Phone Lead ${run}`, messageId: `msg-${run}`, text: `Can you call me back? ${run}` });
   assert.equal(response.status, 200);
 
   const page = await newPage(browser, PHONE);

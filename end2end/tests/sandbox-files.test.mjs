@@ -3,7 +3,7 @@
 // fetched from the same signed URL a real provider gets.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, signIn, hydrated, shot } from './support.mjs';
+import { launch, newPage, newLeadPage, signIn, hydrated, shot } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -13,7 +13,7 @@ const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
 
 test('files sent to the sandbox lead reach the lead', async () => {
-  const lead = await newPage(browser, { width: 420, height: 800 });
+  const lead = await newLeadPage(browser);
   await lead.goto('/sandbox');
   await hydrated(lead);
   const name = `Files Lead ${Date.now() % 100000}`;

@@ -111,3 +111,43 @@ export async function seriousA11yViolations(page) {
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.join(', ')}`);
 }
+
+/// A client address of its own, for `X-Forwarded-For` (the e2e server trusts it,
+/// CONFAB_TRUST_PROXY): the sandbox takes 30 messages a minute from one address, and the
+/// suite's leads all write from this machine.
+export function leadAddress() {
+  const byte = () => Math.floor(Math.random() * 256);
+  return `10.${byte()}.${byte()}.${byte()}`;
+}
+
+/// A page of a lead's browser on /sandbox: a browser context of its own (so a lead of its
+/// own: the server binds the lead to a cookie), from an address of its own.
+export async function newLeadPage(browser, viewport = { width: 420, height: 800 }, options = {}) {
+  return newPage(browser, viewport, { ...options, extraHTTPHeaders: { 'x-forwarded-for': leadAddress() } });
+}
+
+/// The sandbox channels that are on.
+export async function sandboxChannels() {
+  return (await fetch(`${BASE_URL}/api/sandbox_channels`, { method: 'POST' })).json();
+}
+
+/// A sandbox lead played without a page: the server makes it as it does for /sandbox (its
+/// cookie, its id); only that cookie may write as it.
+export async function newLead() {
+  const response = await fetch(`${BASE_URL}/api/sandbox_lead`, {
+    method: 'POST',
+    headers: { accept: 'application/json', 'x-forwarded-for': leadAddress() },
+  });
+  if (!response.ok) throw new Error(`sandbox_lead answered ${response.status}`);
+  const cookie = response.headers.getSetCookie().find((c) => c.startsWith('confab_sandbox_lead='));
+  return { id: await response.json(), cookie: cookie.split(';')[0] };
+}
+
+/// `lead` (from `newLead`) writes `text` to the sandbox channel `channel`; the response.
+export async function leadWrites(channel, lead, { name, messageId, text }) {
+  return fetch(`${BASE_URL}/webhooks/sandbox/${channel}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie: lead.cookie, 'x-forwarded-for': leadAddress() },
+    body: JSON.stringify({ type: 'message', lead_id: lead.id, name, message_id: messageId, text }),
+  });
+}

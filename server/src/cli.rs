@@ -1,7 +1,8 @@
 //! Command-line arguments, checked before anything starts.
 
 pub const USAGE: &str = "Usage: confab [serve]
-       confab tokens create --email EMAIL [--name NAME]
+       confab owner create --email EMAIL [--name NAME]
+       confab tokens create --email EMAIL [--name NAME] [--scope SCOPE ...] [--expires-days N]
        confab channels add KIND --name NAME --set KEY=VALUE ... [--no-human-agent]
        confab channels list
        confab backup FILE
@@ -11,7 +12,11 @@ pub const USAGE: &str = "Usage: confab [serve]
 
 Commands:
   serve          run the Confab server (the default)
-  tokens create  create an API token for an employee and print it (shown once)
+  owner create   create an owner (a first one on a new database) and print a generated
+                 password (shown once; change it in the profile)
+  tokens create  create an API token for an employee and print it (shown once). SCOPE:
+                 phone-card:read (the default), conversations:read, conversations:write;
+                 repeat --scope for several. --expires-days: refused after N days
   channels add   connect a channel; prints its id and webhook URL. KIND and keys:
                    messenger   page_id app_secret access_token verify_token
                    instagram   account_id app_secret access_token verify_token
@@ -28,7 +33,8 @@ Configuration comes from environment variables; see the README:
   CONFAB_DATABASE_URL  (default sqlite://data/confab.db)
   CONFAB_ADDR          (default 127.0.0.1:3000)
   CONFAB_PUBLIC_URL    (default http://<CONFAB_ADDR>)
-  CONFAB_DEMO          seed demo data into an empty database (default true)
+  CONFAB_DEMO          true: seed demo data into an empty database (default false;
+                       refused on a public address unless 'force')
   CONFAB_SECRET_KEY    64 hex digits sealing channel credentials (default: a key file
                        generated in the data folder)";
 
@@ -36,9 +42,15 @@ Configuration comes from environment variables; see the README:
 pub enum Command {
     Serve,
     Help,
+    CreateOwner {
+        email: String,
+        name: String,
+    },
     CreateToken {
         email: String,
         name: String,
+        scopes: Vec<app::tokens::TokenScope>,
+        expires_days: Option<i64>,
     },
     AddChannel {
         kind: app::channels::ChannelKind,
@@ -70,6 +82,10 @@ impl Command {
         {
             [] | ["serve"] => Ok(Command::Serve),
             ["help"] | ["--help"] | ["-h"] => Ok(Command::Help),
+            ["owner", "create", rest @ ..] => Self::parse_create_owner(rest),
+            ["owner", ..] => {
+                Err("confab: use 'confab owner create --email EMAIL [--name NAME]'".into())
+            }
             ["tokens", "create", rest @ ..] => Self::parse_create_token(rest),
             ["tokens", ..] => Err("confab: use 'confab tokens create --email EMAIL'".into()),
             ["channels", "add", rest @ ..] => Self::parse_add_channel(rest),
@@ -100,6 +116,32 @@ impl Command {
 }
 
 impl Command {
+    fn parse_create_owner(args: &[&str]) -> Result<Self, String> {
+        let (mut email, mut name) = (None, None);
+        let mut rest = args.iter();
+        while let Some(arg) = rest.next() {
+            let slot = match *arg {
+                "--email" => &mut email,
+                "--name" => &mut name,
+                other => return Err(format!("confab: unexpected argument '{other}'")),
+            };
+            let value = rest
+                .next()
+                .ok_or_else(|| format!("confab: {arg} needs a value"))?;
+            *slot = Some(value.to_string());
+        }
+        let email = email.ok_or("confab: owner create needs --email EMAIL")?;
+        let email = app::employees::check_email(app::i18n::Locale::en, &email)
+            .map_err(|e| format!("confab: '{email}': {e}"))?;
+        let name = app::employees::check_name(
+            app::i18n::Locale::en,
+            "name",
+            name.as_deref().unwrap_or("Owner"),
+        )
+        .map_err(|e| format!("confab: --name: {e}"))?;
+        Ok(Command::CreateOwner { email, name })
+    }
+
     fn parse_add_channel(args: &[&str]) -> Result<Self, String> {
         use app::channels::ChannelKind;
         let (kind, rest) = args.split_first().ok_or(
@@ -148,19 +190,41 @@ impl Command {
     }
 
     fn parse_create_token(args: &[&str]) -> Result<Self, String> {
+        use app::tokens::{TokenScope, MAX_LIFETIME_DAYS};
         let mut email = None;
         let mut name = None;
+        let mut scopes = Vec::new();
+        let mut expires_days = None;
         let mut rest = args.iter();
         while let Some(arg) = rest.next() {
-            let slot = match *arg {
-                "--email" => &mut email,
-                "--name" => &mut name,
-                other => return Err(format!("confab: unexpected argument '{other}'")),
-            };
+            if !matches!(*arg, "--email" | "--name" | "--scope" | "--expires-days") {
+                return Err(format!("confab: unexpected argument '{arg}'"));
+            }
             let value = rest
                 .next()
                 .ok_or_else(|| format!("confab: {arg} needs a value"))?;
-            *slot = Some(value.to_string());
+            match *arg {
+                "--email" => email = Some(value.to_string()),
+                "--name" => name = Some(value.to_string()),
+                "--scope" => scopes.push(TokenScope::parse(value).ok_or_else(|| {
+                    format!(
+                        "confab: '{value}' is not a scope; use {}",
+                        TokenScope::ALL.map(TokenScope::as_str).join(", ")
+                    )
+                })?),
+                _ => {
+                    let days = value
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|days| (1..=MAX_LIFETIME_DAYS).contains(days))
+                        .ok_or_else(|| {
+                            format!(
+                                "confab: --expires-days takes a number of days from 1 to {MAX_LIFETIME_DAYS}"
+                            )
+                        })?;
+                    expires_days = Some(days);
+                }
+            }
         }
         let email = email.ok_or("confab: tokens create needs --email EMAIL")?;
         if !email.contains('@') {
@@ -169,6 +233,8 @@ impl Command {
         Ok(Command::CreateToken {
             email,
             name: name.unwrap_or_else(|| "Command line".into()),
+            scopes: app::tokens::check_scopes(&scopes),
+            expires_days,
         })
     }
 }
@@ -192,16 +258,53 @@ mod tests {
             parse(&["tokens", "create", "--email", "a@b.c"]),
             Ok(Command::CreateToken {
                 email: "a@b.c".into(),
-                name: "Command line".into()
+                name: "Command line".into(),
+                scopes: vec![app::tokens::TokenScope::PhoneCardRead],
+                expires_days: None,
             })
         );
         assert_eq!(
-            parse(&["tokens", "create", "--name", "Zapier", "--email", "a@b.c"]),
+            parse(&[
+                "tokens",
+                "create",
+                "--name",
+                "Zapier",
+                "--email",
+                "a@b.c",
+                "--scope",
+                "conversations:write",
+                "--scope",
+                "conversations:read",
+                "--expires-days",
+                "30"
+            ]),
             Ok(Command::CreateToken {
                 email: "a@b.c".into(),
-                name: "Zapier".into()
+                name: "Zapier".into(),
+                scopes: vec![
+                    app::tokens::TokenScope::ConversationsRead,
+                    app::tokens::TokenScope::ConversationsWrite
+                ],
+                expires_days: Some(30),
             })
         );
+        assert!(
+            parse(&["tokens", "create", "--email", "a@b.c", "--scope", "admin"])
+                .unwrap_err()
+                .contains("phone-card:read")
+        );
+        for days in ["0", "-1", "x", "100000"] {
+            assert!(parse(&[
+                "tokens",
+                "create",
+                "--email",
+                "a@b.c",
+                "--expires-days",
+                days
+            ])
+            .unwrap_err()
+            .contains("--expires-days"));
+        }
         assert!(parse(&["tokens", "create"])
             .unwrap_err()
             .contains("--email"));
@@ -210,6 +313,37 @@ mod tests {
             .contains("needs a value"));
         assert!(parse(&["tokens", "create", "--email", "nope"]).is_err());
         assert!(parse(&["tokens", "create", "--email", "a@b.c", "--admin"]).is_err());
+    }
+
+    #[test]
+    fn owner_create_parses_and_checks_the_email() {
+        assert_eq!(
+            parse(&["owner", "create", "--email", " Ana@Shop.com "]),
+            Ok(Command::CreateOwner {
+                email: "ana@shop.com".into(),
+                name: "Owner".into()
+            })
+        );
+        assert_eq!(
+            parse(&[
+                "owner",
+                "create",
+                "--name",
+                "Ana Lima",
+                "--email",
+                "ana@shop.com"
+            ]),
+            Ok(Command::CreateOwner {
+                email: "ana@shop.com".into(),
+                name: "Ana Lima".into()
+            })
+        );
+        assert!(parse(&["owner", "create"]).unwrap_err().contains("--email"));
+        assert!(parse(&["owner", "create", "--email", "nope"])
+            .unwrap_err()
+            .contains("valid email"));
+        assert!(parse(&["owner", "create", "--email", "a@b.co", "--admin"]).is_err());
+        assert!(parse(&["owner"]).unwrap_err().contains("owner create"));
     }
 
     #[test]

@@ -86,18 +86,46 @@ pub async fn backup(settings: &Settings, target: &std::path::Path) -> Result<u64
     let target_text = target
         .to_str()
         .ok_or_else(|| format!("{} is not a UTF-8 path", target.display()))?;
-    let db = Db::connect(&settings.database_url)
-        .await
-        .map_err(|e| format!("cannot open the database: {e}"))?;
-    sqlx::query("VACUUM INTO $1")
-        .bind(target_text)
-        .execute(&db.write)
-        .await
-        .map_err(|e| format!("the backup failed: {e}"))?;
-    db.close().await;
+    // The copy holds every conversation: the file is made empty and private first, and
+    // SQLite writes into it (`VACUUM INTO` takes an empty file and keeps its mode).
+    create_private(target).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            format!("{} exists already; choose a new file", target.display())
+        } else {
+            format!("cannot create {}: {e}", target.display())
+        }
+    })?;
+    let copied = async {
+        let db = Db::connect(&settings.database_url)
+            .await
+            .map_err(|e| format!("cannot open the database: {e}"))?;
+        let done = sqlx::query("VACUUM INTO $1")
+            .bind(target_text)
+            .execute(&db.write)
+            .await
+            .map_err(|e| format!("the backup failed: {e}"));
+        db.close().await;
+        done
+    }
+    .await;
+    if let Err(err) = copied {
+        // An empty or half-written file must not pass for a backup.
+        let _ = std::fs::remove_file(target);
+        return Err(err);
+    }
     std::fs::metadata(target)
         .map(|m| m.len())
         .map_err(|e| e.to_string())
+}
+
+/// A new file only its owner may read and write (0600 from its creation: never a moment
+/// with the umask's wider mode); fails when `path` exists.
+fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 /// Applies the migrations the database has not had yet.
@@ -109,18 +137,15 @@ pub async fn migrate(settings: &Settings) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes every row to a new `target` file (`app::transfer`). Returns the row count.
+/// Writes every row to a new `target` file (`app::transfer`), readable by its owner only.
+/// Returns the row count.
 pub async fn export(settings: &Settings, target: &std::path::Path) -> Result<u64, String> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(target)
-        .map_err(|e| {
-            format!(
-                "cannot create {}: {e} (choose a new file)",
-                target.display()
-            )
-        })?;
+    let mut file = create_private(target).map_err(|e| {
+        format!(
+            "cannot create {}: {e} (choose a new file)",
+            target.display()
+        )
+    })?;
     let db = Db::connect(&settings.database_url)
         .await
         .map_err(|e| format!("cannot open the database: {e}"))?;

@@ -8,6 +8,7 @@ pub mod api;
 pub mod assets;
 pub mod channels;
 pub mod cli;
+pub mod client_ip;
 pub mod commands;
 pub mod error;
 pub mod middleware;

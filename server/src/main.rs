@@ -26,7 +26,12 @@ async fn run() {
     };
     match command {
         Command::Help => println!("{}", confab::cli::USAGE),
-        Command::CreateToken { email, name } => {
+        Command::CreateToken {
+            email,
+            name,
+            scopes,
+            expires_days,
+        } => {
             let settings = settings_or_exit();
             let db = match app::store::Db::connect(&settings.database_url).await {
                 Ok(db) => db,
@@ -42,9 +47,16 @@ async fn run() {
                     std::process::exit(2);
                 }
             };
-            match app::tokens::store::create_for_email(&db, &email, &name).await {
+            let expires_at =
+                expires_days.map(|days| app::store::now_ms() + days * app::tokens::DAY_MS);
+            match app::tokens::store::create_for_email(&db, &email, &name, &scopes, expires_at)
+                .await
+            {
                 Ok(token) => {
-                    eprintln!("API token for {email} (shown once; store it safely):");
+                    eprintln!(
+                        "API token for {email} with {} (shown once; store it safely):",
+                        app::tokens::TokenScope::join(&scopes)
+                    );
                     println!("{token}");
                 }
                 Err(err) => {
@@ -52,6 +64,29 @@ async fn run() {
                     std::process::exit(1);
                 }
             }
+        }
+        Command::CreateOwner { email, name } => {
+            let settings = settings_or_exit();
+            let db = match app::store::Db::connect(&settings.database_url).await {
+                Ok(db) => db,
+                Err(err) => {
+                    eprintln!("confab: cannot open the database: {err}");
+                    std::process::exit(1);
+                }
+            };
+            match app::setup::store::create_owner(&db, &email, &name).await {
+                Ok(password) => {
+                    eprintln!(
+                        "Owner {email} created. Their password (shown once; change it in the profile):"
+                    );
+                    println!("{password}");
+                }
+                Err(err) => {
+                    eprintln!("confab: {err}");
+                    std::process::exit(1);
+                }
+            }
+            db.close().await;
         }
         Command::AddChannel {
             kind,

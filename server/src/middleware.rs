@@ -9,7 +9,7 @@ use tower_sessions::Session;
 
 /// Pages anyone may open; everything else needs a signed-in employee.
 fn is_public_page(path: &str) -> bool {
-    matches!(path, "/login" | "/sandbox" | "/health")
+    matches!(path, "/login" | "/setup" | "/sandbox" | "/health")
 }
 
 /// Paths that are not pages: server functions and APIs check their own access.
@@ -38,6 +38,14 @@ pub async fn require_session_for_pages(
     let employee = app::auth::session::employee_id_of(&session).await;
     if path == "/login" && employee.is_some() {
         return Redirect::to("/conversations").into_response();
+    }
+    // A business with no owner yet has nobody to sign in: its way in is the setup page.
+    if path == "/login"
+        && !app::setup::store::has_owner(&state.db)
+            .await
+            .unwrap_or(true)
+    {
+        return Redirect::to("/setup").into_response();
     }
     if is_public_page(&path) {
         return next.run(request).await;
@@ -74,10 +82,29 @@ fn section_permission(path: &str) -> Option<app::employees::Permission> {
     }
 }
 
+/// The scheme Confab is served with, from `CONFAB_PUBLIC_URL` ("https" or "http"): an
+/// origin is the scheme too, so `http://host` is another site than `https://host`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublicScheme(pub &'static str);
+
+impl PublicScheme {
+    pub fn of(public_url: &str) -> Self {
+        PublicScheme(if public_url.starts_with("https://") {
+            "https"
+        } else {
+            "http"
+        })
+    }
+}
+
 /// Leptos server functions do no Origin check by design: refuse state-changing requests
 /// that a browser marks as coming from another site. Webhooks come from providers and
 /// carry their own signatures.
-pub async fn same_origin_only(request: Request, next: Next) -> Response {
+pub async fn same_origin_only(
+    State(scheme): State<PublicScheme>,
+    request: Request,
+    next: Next,
+) -> Response {
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -98,11 +125,16 @@ pub async fn same_origin_only(request: Request, next: Next) -> Response {
             .and_then(|v| v.to_str().ok())
             .or_else(|| request.uri().authority().map(|a| a.as_str()))
             .unwrap_or_default();
-        let origin_host = origin
+        // Host names are case-insensitive; the scheme must be the public URL's (a page
+        // served over plain http must not act on an https server's session).
+        let same = origin
             .split_once("://")
-            .map(|(_, rest)| rest)
-            .unwrap_or(origin);
-        if origin == "null" || origin_host != host {
+            .is_some_and(|(origin_scheme, origin_host)| {
+                origin_scheme.eq_ignore_ascii_case(scheme.0)
+                    && !host.is_empty()
+                    && origin_host.eq_ignore_ascii_case(host)
+            });
+        if !same {
             return forbidden_cross_site();
         }
     }
@@ -240,6 +272,35 @@ fn refuse_server_fn_call(
         .into_response()
 }
 
+/// `Strict-Transport-Security` for a server whose public URL is https: browsers then
+/// never try it over plain http again for a year (subdomains included), so no one on the
+/// network can strip TLS from a later visit.
+pub async fn strict_transport_security(
+    State(scheme): State<PublicScheme>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if scheme.0 == "https" {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
+
+/// The session cookie's name: over https the `__Host-` prefix makes browsers keep it
+/// only when it is Secure, for `/` and without a Domain (no subdomain, and no page served
+/// over plain http, can set or shadow it).
+pub fn session_cookie_name(scheme: PublicScheme) -> &'static str {
+    if scheme.0 == "https" {
+        "__Host-confab_session"
+    } else {
+        "confab_session"
+    }
+}
+
 /// The Content-Security-Policy of every response: our own scripts, the page's inline
 /// hydration script by its per-response nonce, and the Wasm module; nothing from elsewhere.
 /// Inline `style` attributes are allowed (the list's spacers get their height on the
@@ -295,5 +356,15 @@ mod tests {
         assert!(is_not_a_page("/pkg/confab.wasm"));
         assert!(is_not_a_page("/favicon.svg"));
         assert!(!is_not_a_page("/conversations/12"));
+    }
+
+    #[test]
+    fn https_public_urls_get_the_host_prefixed_cookie() {
+        let https = PublicScheme::of("https://inbox.example.com");
+        let http = PublicScheme::of("http://127.0.0.1:3000");
+        assert_eq!(https, PublicScheme("https"));
+        assert_eq!(http, PublicScheme("http"));
+        assert_eq!(session_cookie_name(https), "__Host-confab_session");
+        assert_eq!(session_cookie_name(http), "confab_session");
     }
 }

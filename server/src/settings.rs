@@ -10,7 +10,8 @@ pub struct Settings {
     pub addr: SocketAddr,
     /// Where providers and browsers reach Confab (webhook URLs, secure cookies).
     pub public_url: String,
-    /// Seed demo data into an empty database.
+    /// Seed demo data (with its well-known passwords) into an empty database: off unless
+    /// asked for; refused on a public address unless forced.
     pub demo: bool,
     /// Where the built site (pkg/, assets) is served from.
     pub site_root: String,
@@ -31,6 +32,9 @@ pub struct Settings {
     /// HTTPS (HTTP/2 and HTTP/1.1) on `addr`, when `CONFAB_TLS_CERT` and `CONFAB_TLS_KEY`
     /// are set; plain HTTP otherwise (e.g. behind a proxy that does TLS).
     pub tls: Option<crate::tls::Tls>,
+    /// Believe `X-Forwarded-For` for the client's address (`CONFAB_TRUST_PROXY=true`): only
+    /// behind a reverse proxy that sets it.
+    pub trust_proxy: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -49,6 +53,7 @@ impl std::fmt::Debug for Settings {
             .field("default_country", &self.default_country)
             .field("providers", &self.providers)
             .field("tls", &self.tls)
+            .field("trust_proxy", &self.trust_proxy)
             .finish()
     }
 }
@@ -160,6 +165,18 @@ fn tls(get: &impl Fn(&str) -> Option<String>) -> Result<Option<crate::tls::Tls>,
     }
 }
 
+/// Why a server with these addresses is reachable by strangers, if it is: it listens beyond
+/// the loopback interface, or says it is served over https.
+fn public_reason(addr: &SocketAddr, public_url: &str) -> Option<String> {
+    if !addr.ip().is_loopback() {
+        Some(format!("CONFAB_ADDR {addr} listens beyond this machine"))
+    } else if public_url.starts_with("https://") {
+        Some(format!("CONFAB_PUBLIC_URL {public_url} is public"))
+    } else {
+        None
+    }
+}
+
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -191,9 +208,25 @@ impl Settings {
             None => format!("http://{addr}"),
         };
         let demo = match get("CONFAB_DEMO").as_deref() {
-            None | Some("1" | "true" | "yes") => true,
-            Some("0" | "false" | "no") => false,
-            Some(other) => return Err(format!("CONFAB_DEMO '{other}' must be true or false")),
+            None | Some("0" | "false" | "no") => false,
+            Some("1" | "true" | "yes") => {
+                // The demo accounts' passwords are in the README: anyone who read it would
+                // own a business served on the internet with them.
+                if let Some(reason) = public_reason(&addr, &public_url) {
+                    return Err(format!(
+                        "CONFAB_DEMO=true creates accounts whose passwords are public, and {reason}. \
+                         Leave CONFAB_DEMO unset and create the owner with 'confab owner create --email E' \
+                         (or the setup page), or set CONFAB_DEMO=force to run the demo there anyway"
+                    ));
+                }
+                true
+            }
+            Some("force") => true,
+            Some(other) => {
+                return Err(format!(
+                    "CONFAB_DEMO '{other}' must be true, false or force"
+                ))
+            }
         };
         Ok(Settings {
             database_url,
@@ -220,6 +253,15 @@ impl Settings {
             },
             providers: provider_policy(&get)?,
             tls,
+            trust_proxy: match get("CONFAB_TRUST_PROXY").as_deref() {
+                None | Some("0" | "false" | "no") => false,
+                Some("1" | "true" | "yes") => true,
+                Some(other) => {
+                    return Err(format!(
+                        "CONFAB_TRUST_PROXY '{other}' must be true or false"
+                    ))
+                }
+            },
         })
     }
 
@@ -264,7 +306,7 @@ mod tests {
         assert_eq!(s.database_url, "sqlite://data/confab.db");
         assert_eq!(s.addr.to_string(), "127.0.0.1:3000");
         assert_eq!(s.public_url, "http://127.0.0.1:3000");
-        assert!(s.demo);
+        assert!(!s.demo, "demo accounts are opt-in");
         assert!(!s.secure_cookies());
         assert_eq!(s.providers, ProviderPolicy::default());
     }
@@ -320,6 +362,31 @@ mod tests {
         assert!(settings(&[("CONFAB_DEMO", "maybe")])
             .unwrap_err()
             .contains("CONFAB_DEMO"));
+    }
+
+    #[test]
+    fn demo_accounts_are_refused_on_a_public_address_unless_forced() {
+        assert!(settings(&[("CONFAB_DEMO", "true")]).unwrap().demo);
+        for public in [
+            [("CONFAB_DEMO", "true"), ("CONFAB_ADDR", "0.0.0.0:3000")],
+            [
+                ("CONFAB_DEMO", "true"),
+                ("CONFAB_PUBLIC_URL", "https://inbox.example.com"),
+            ],
+        ] {
+            let err = settings(&public).unwrap_err();
+            assert!(
+                err.contains("CONFAB_DEMO=force") && err.contains("confab owner create"),
+                "{err}"
+            );
+        }
+        assert!(
+            settings(&[("CONFAB_DEMO", "force"), ("CONFAB_ADDR", "0.0.0.0:3000")])
+                .unwrap()
+                .demo
+        );
+        // Unset, a public server starts with no account at all.
+        assert!(!settings(&[("CONFAB_ADDR", "0.0.0.0:3000")]).unwrap().demo);
     }
 
     #[test]

@@ -78,6 +78,15 @@ impl Application {
                 app::demo::AGENT_PASSWORD
             );
         }
+        // A business of its own starts with nobody to sign in: the log gives the operator
+        // a one-time code for the setup page (or the command that makes an owner).
+        if let Some(code) = app::setup::store::issue_code(&db).await? {
+            tracing::warn!(
+                "No owner yet. Open {}/setup and enter the one-time code {code} to create the \
+                 owner, or run: confab owner create --email you@example.com",
+                settings.public_url
+            );
+        }
         let listener =
             TcpListener::bind(settings.addr)
                 .await
@@ -87,6 +96,15 @@ impl Application {
                 })?;
         let port = listener.local_addr()?.port();
         let secret_key = settings.load_secret_key().map_err(StartupError::Settings)?;
+        // Credentials sealed by earlier versions (with the secret itself, for no channel in
+        // particular) are sealed again with the derived key, bound to their channel.
+        let resealed = app::channels::store::reseal_old_credentials(&db, &secret_key).await?;
+        if resealed > 0 {
+            tracing::info!(
+                resealed,
+                "channel credentials sealed again in the current format"
+            );
+        }
         let (receipts_tx, read_receipts) = tokio::sync::mpsc::unbounded_channel();
         let providers = ProviderContext::new(
             &settings.graph_api_url,
@@ -157,10 +175,13 @@ impl Application {
             self.listener.local_addr()?
         );
         // The same serving and graceful shutdown either way: TLS only changes the listener.
-        // `into_make_service`: each connection shares the router. Serving a `Router` itself
+        // A make-service: each connection shares the router. Serving a `Router` itself
         // copies its whole route table per connection (axum turns it into routes eagerly),
         // about 250 KiB for Confab's, held for as long as the connection stays open.
-        let service = self.router.into_make_service();
+        // With each connection's peer address: the limits per client need it.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<crate::client_ip::Peer>();
         // Live streams end at shutdown, or the server would wait on them forever.
         let bus = self.state.bus.clone();
         let stopping = async move {
@@ -237,8 +258,9 @@ pub fn route_listings() -> usize {
 /// The whole HTTP surface: pages and server functions (Leptos), plain routes, static files.
 pub fn router(state: AppState, settings: &Settings) -> Router {
     let routes = route_list();
+    let scheme = middleware::PublicScheme::of(&settings.public_url);
     let sessions = SessionManagerLayer::new(SqlSessionStore::new(state.db.clone()))
-        .with_name("confab_session")
+        .with_name(middleware::session_cookie_name(scheme))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(settings.secure_cookies())
@@ -279,8 +301,19 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
             middleware::require_session_for_pages,
         ))
         .layer(sessions)
-        .layer(axum::middleware::from_fn(middleware::same_origin_only))
+        .layer(axum::middleware::from_fn_with_state(
+            scheme,
+            middleware::same_origin_only,
+        ))
         .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            scheme,
+            middleware::strict_transport_security,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::client_ip::TrustProxy(settings.trust_proxy),
+            crate::client_ip::record,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -56,22 +56,35 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     }
     let state = crate::state::AppState::current()?;
     let now = crate::store::now_ms();
-    if let Err(wait_ms) = state.login_limiter.check(&email, now) {
-        tracing::warn!("sign-in refused: too many failed attempts");
-        let minutes = (wait_ms / 60_000).max(1);
-        let template = if minutes == 1 {
-            td_string!(locale, account.login_too_many_minute)
-        } else {
-            td_string!(locale, account.login_too_many_minutes)
-        };
-        return Err(AppError::TooManyAttempts(crate::ui::locale::fill(
-            template,
-            &[(
-                "minutes",
-                &crate::ui::locale::format_integer(locale, minutes),
-            )],
-        )));
-    }
+    let client = crate::net::ClientIp::current().await;
+    // Recorded before the password is checked, in one step with the limits' check: parallel
+    // guesses cannot all pass before any is counted (see `limiter`).
+    let limits = &state.login_limiter;
+    let attempt = match limits.begin(&state.db, &email, client.0, now).await? {
+        Ok(attempt) => attempt,
+        Err(locked) => {
+            tracing::warn!(scope = ?locked.scope, "sign-in refused: too many failed attempts");
+            let minutes = ((locked.wait_ms + 59_999) / 60_000).max(1);
+            use limiter::LockScope;
+            let template = match (locked.scope, minutes) {
+                (LockScope::Account, 1) => td_string!(locale, account.login_too_many_minute),
+                (LockScope::Account, _) => td_string!(locale, account.login_too_many_minutes),
+                (LockScope::Address, 1) => {
+                    td_string!(locale, account.login_too_many_here_minute)
+                }
+                (LockScope::Address, _) => {
+                    td_string!(locale, account.login_too_many_here_minutes)
+                }
+            };
+            return Err(AppError::TooManyAttempts(crate::ui::locale::fill(
+                template,
+                &[(
+                    "minutes",
+                    &crate::ui::locale::format_integer(locale, minutes),
+                )],
+            )));
+        }
+    };
     let candidate = store::credentials_by_email(&state.db, &email).await?;
     // Verify against a fixed hash when the email is unknown, so timing does not tell
     // whether an account exists.
@@ -79,16 +92,22 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
         Some((id, hash, true)) => (Some(id), hash),
         _ => (None, password::DUMMY_HASH.to_owned()),
     };
-    let ok = password::verify(password, hash).await;
+    let Ok(ok) = limits.hashing.verify(password, hash).await else {
+        // Too many checks running and waiting: this one checked nothing, so it does not count.
+        limits.withdraw(&state.db, &attempt).await?;
+        tracing::warn!("sign-in refused: too many sign-ins at once");
+        return Err(AppError::TooManyAttempts(
+            td_string!(locale, account.login_busy).to_owned(),
+        ));
+    };
     let Some(employee_id) = employee_id.filter(|_| ok) else {
-        state.login_limiter.failed(&email, now);
         tracing::info!("failed sign-in");
         return Err(AppError::validation(
             "password",
             td_string!(locale, account.login_mismatch),
         ));
     };
-    state.login_limiter.succeeded(&email);
+    limits.succeeded(&state.db, &attempt).await?;
     session::sign_in(employee_id).await?;
     // The first page after sign-in is already in the profile's language.
     if let Some(locale) = store::active_employee(&state.db, employee_id)
@@ -105,9 +124,21 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
+    let current = leptos_axum::extract::<tower_sessions::Session>()
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "session store failed");
+            AppError::Internal
+        })?;
+    let signed_in = session::employee_id_of(&current).await;
     session::sign_out().await?;
-    // Live streams re-check their session and this one's ends.
-    crate::state::AppState::current()?.bus.access_changed();
+    // That employee's live streams re-check their session, and this one's ends. Without a
+    // session there is nothing to end: an anonymous request makes no stream re-check.
+    if let Some(employee) = signed_in {
+        crate::state::AppState::current()?
+            .bus
+            .access_changed_for([employee]);
+    }
     leptos_axum::redirect("/login");
     Ok(())
 }
@@ -123,7 +154,7 @@ pub async fn logout_everywhere() -> Result<(), AppError> {
     session::sign_out().await?;
     let ended = session::end_sessions_of(&state.db.write, employee.id).await?;
     tracing::info!(employee = %employee.id, others = ended, "signed out everywhere");
-    state.bus.access_changed();
+    state.bus.access_changed_for([employee.id]);
     leptos_axum::redirect("/login");
     Ok(())
 }

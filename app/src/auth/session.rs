@@ -14,7 +14,9 @@ use tower_sessions::{session_store, Session, SessionStore};
 pub const EMPLOYEE_KEY: &str = "employee_id";
 
 /// Sessions kept in the `sessions` table, so they survive restarts and an employee's
-/// sessions can be ended at once.
+/// sessions can be ended at once. The table's `id` holds the SHA-256 of the cookie's id,
+/// never the id itself (as API tokens are kept): a copy of the database, a backup or a
+/// read-only SQL hole gives no cookie that signs anyone in.
 #[derive(Clone, Debug)]
 pub struct SqlSessionStore {
     db: Db,
@@ -33,6 +35,12 @@ impl SqlSessionStore {
             .await?;
         Ok(done.rows_affected())
     }
+}
+
+/// What the `sessions` table stores for a session id: its SHA-256, in hex.
+pub fn stored_id(id: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(id.as_bytes()))
 }
 
 fn backend(err: impl std::fmt::Display) -> session_store::Error {
@@ -58,7 +66,7 @@ impl SessionStore for SqlSessionStore {
                 "INSERT INTO sessions (id, employee_id, data, expires_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (id) DO NOTHING",
             )
-            .bind(record.id.to_string())
+            .bind(stored_id(&record.id.to_string()))
             .bind(employee_of(record))
             .bind(&data)
             .bind(expiry_ms(record))
@@ -80,7 +88,7 @@ impl SessionStore for SqlSessionStore {
              ON CONFLICT (id) DO UPDATE SET employee_id = excluded.employee_id, data = excluded.data,
                                             expires_at = excluded.expires_at",
         )
-        .bind(record.id.to_string())
+        .bind(stored_id(&record.id.to_string()))
         .bind(employee_of(record))
         .bind(data)
         .bind(expiry_ms(record))
@@ -94,7 +102,7 @@ impl SessionStore for SqlSessionStore {
         let row: Option<(String, i64)> = sqlx::query_as(
             "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
         )
-        .bind(session_id.to_string())
+        .bind(stored_id(&session_id.to_string()))
         .bind(now_ms())
         .fetch_optional(&self.db.read)
         .await
@@ -116,7 +124,7 @@ impl SessionStore for SqlSessionStore {
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(session_id.to_string())
+            .bind(stored_id(&session_id.to_string()))
             .execute(&self.db.write)
             .await
             .map_err(backend)?;
@@ -146,20 +154,20 @@ pub async fn sign_in(employee: EmployeeId) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Ends every session of `employee` (deactivation, a password reset, "sign out on every
-/// device"); the number ended. Pass a transaction to end them with other changes at once.
-/// Whether the session `id` still exists and has not expired (a live stream opened with
-/// it ends when it does not).
+/// Whether the session `id` (the cookie's) still exists and has not expired (a live
+/// stream opened with it ends when it does not).
 pub async fn is_live(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
     let live: Option<i64> =
         sqlx::query_scalar("SELECT 1 FROM sessions WHERE id = $1 AND expires_at > $2")
-            .bind(id)
+            .bind(stored_id(id))
             .bind(now_ms())
             .fetch_optional(&db.read)
             .await?;
     Ok(live.is_some())
 }
 
+/// Ends every session of `employee` (deactivation, a password reset, "sign out on every
+/// device"); the number ended. Pass a transaction to end them with other changes at once.
 pub async fn end_sessions_of<'e>(
     executor: impl sqlx::AnyExecutor<'e>,
     employee: EmployeeId,

@@ -96,3 +96,114 @@ pub async fn create_employee(
     })?;
     Ok(EmployeeId(id))
 }
+
+/// Records one sign-in attempt under each of `limits` (key, most attempts allowed since
+/// `since`), but only if every key is still under its most: `true` when recorded. The
+/// check and the record are one step, so parallel sign-ins cannot all pass a check before
+/// any is recorded: on PostgreSQL each key's callers queue on an advisory lock (taken in
+/// one order, so two callers never wait on each other crosswise; per schema, as tests
+/// share a database), across processes too; SQLite runs the one statement under its
+/// single writer's lock.
+pub async fn record_login_attempt(
+    db: &Db,
+    limits: [(&str, i64); 3],
+    attempt: &str,
+    now: i64,
+    since: i64,
+) -> StoreResult<bool> {
+    let mut tx = db.write.begin().await?;
+    if db.backend == crate::store::Backend::Postgres {
+        let mut locks: Vec<i32> = limits.iter().map(|(key, _)| lock_id(key)).collect();
+        locks.sort_unstable();
+        locks.dedup();
+        for lock in locks {
+            sqlx::query(
+                "SELECT 1 FROM (SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))) l",
+            )
+            .bind(lock)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    let [(key1, max1), (key2, max2), (key3, max3)] = limits;
+    let recorded = sqlx::query(
+        "INSERT INTO login_attempts (key, attempt, at)
+         SELECT k, $7, $8 FROM (SELECT $1 AS k UNION ALL SELECT $3 UNION ALL SELECT $5) keys
+          WHERE (SELECT COUNT(*) FROM login_attempts WHERE key = $1 AND at > $9) < $2
+            AND (SELECT COUNT(*) FROM login_attempts WHERE key = $3 AND at > $9) < $4
+            AND (SELECT COUNT(*) FROM login_attempts WHERE key = $5 AND at > $9) < $6",
+    )
+    .bind(key1)
+    .bind(max1)
+    .bind(key2)
+    .bind(max2)
+    .bind(key3)
+    .bind(max3)
+    .bind(attempt)
+    .bind(now)
+    .bind(since)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(recorded > 0)
+}
+
+/// The advisory lock of a login-attempt key (a hash: keys that collide merely queue).
+fn lock_id(key: &str) -> i32 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    i32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+}
+
+/// Per key of `keys`: attempts since `since` and when the oldest of them was made.
+pub async fn login_attempts_since(
+    db: &Db,
+    keys: [&str; 3],
+    since: i64,
+) -> StoreResult<Vec<(String, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT key, COUNT(*) AS n, MIN(at) AS oldest FROM login_attempts
+          WHERE key IN ($1, $2, $3) AND at > $4 GROUP BY key",
+    )
+    .bind(keys[0])
+    .bind(keys[1])
+    .bind(keys[2])
+    .bind(since)
+    .fetch_all(&db.write)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.get("key"), r.get("n"), r.get("oldest")))
+        .collect())
+}
+
+/// Forgets `attempt`'s rows under `keys`, and every attempt under `clear_key` (when given).
+pub async fn forget_login_attempt(
+    db: &Db,
+    keys: [&str; 3],
+    attempt: &str,
+    clear_key: Option<&str>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "DELETE FROM login_attempts
+          WHERE (key IN ($1, $2, $3) AND attempt = $4) OR key = $5",
+    )
+    .bind(keys[0])
+    .bind(keys[1])
+    .bind(keys[2])
+    .bind(attempt)
+    .bind(clear_key.unwrap_or_default())
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}
+
+/// Deletes the attempts made before `before`; how many.
+pub async fn prune_login_attempts(db: &Db, before: i64) -> StoreResult<u64> {
+    Ok(sqlx::query("DELETE FROM login_attempts WHERE at <= $1")
+        .bind(before)
+        .execute(&db.write)
+        .await?
+        .rows_affected())
+}

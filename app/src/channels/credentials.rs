@@ -1,5 +1,6 @@
 //! A channel's credentials: which keys each kind needs, their validation, and their
-//! encryption at rest (XChaCha20-Poly1305 under the key from `CONFAB_SECRET_KEY`).
+//! encryption at rest (XChaCha20-Poly1305 under a key derived from `CONFAB_SECRET_KEY`,
+//! bound to the channel).
 //! Decrypted credentials live only in the server process; they never reach a browser or
 //! a log (`Debug` prints key names, not values).
 
@@ -7,7 +8,7 @@ use super::{credential_keys as required_keys, ChannelKind};
 use crate::error::AppError;
 use crate::i18n::{td_string, Locale};
 use crate::ui::locale::{fill, format_integer};
-use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 use std::collections::BTreeMap;
@@ -114,9 +115,42 @@ impl Credentials {
     }
 }
 
-/// The key that seals credentials at rest.
+/// The server's one secret (`CONFAB_SECRET_KEY`, or the key file) and the keys derived
+/// from it with HKDF-SHA256, one per use: a key that seals credentials never signs a
+/// media link, so what one use reveals or accepts says nothing about the other.
 #[derive(Clone)]
-pub struct SecretKey(Arc<[u8; 32]>);
+pub struct SecretKey(Arc<Keys>);
+
+struct Keys {
+    /// The secret as configured. Credentials sealed before the derived keys (format v1)
+    /// were sealed with it directly: it still opens those, and nothing else.
+    root: [u8; 32],
+    /// Seals channel credentials (format v2).
+    credentials: [u8; 32],
+    /// Signs the public links to our outbound files.
+    media: [u8; 32],
+    /// Signs whatever else [`SecretKey::sign`] is given.
+    signatures: [u8; 32],
+}
+
+impl Keys {
+    fn derive(root: [u8; 32]) -> Self {
+        let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(None, &root);
+        let key = |info: &[u8]| {
+            let mut key = [0u8; 32];
+            // 32 bytes is far below HKDF-SHA256's limit of 8,160: this cannot fail.
+            hkdf.expand(info, &mut key)
+                .expect("HKDF-SHA256 gives 32 bytes");
+            key
+        };
+        Keys {
+            credentials: key(b"confab/credentials/v2"),
+            media: key(b"confab/media-links/v1"),
+            signatures: key(b"confab/signatures/v1"),
+            root,
+        }
+    }
+}
 
 impl std::fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -124,9 +158,21 @@ impl std::fmt::Debug for SecretKey {
     }
 }
 
-const SEALED_PREFIX: &str = "v1:";
+/// Credentials sealed with the secret itself and bound to no channel (before v2).
+const SEALED_V1: &str = "v1:";
+/// Credentials sealed with the derived credentials key, the channel's id as associated
+/// data: a sealed value copied onto another channel's row does not open there.
+const SEALED_V2: &str = "v2:";
+
+/// How long a public media link works: the provider fetches the file when it delivers
+/// the message (Twilio and Meta within minutes), and a retry builds a new link.
+pub const MEDIA_LINK_SECONDS: i64 = 24 * 60 * 60;
 
 impl SecretKey {
+    fn new(root: [u8; 32]) -> Self {
+        SecretKey(Arc::new(Keys::derive(root)))
+    }
+
     /// From 64 hex digits (the form `CONFAB_SECRET_KEY` and the key file take).
     pub fn from_hex(text: &str) -> Result<Self, String> {
         let bytes = hex::decode(text.trim())
@@ -134,13 +180,13 @@ impl SecretKey {
         let key: [u8; 32] = bytes
             .try_into()
             .map_err(|_| "the secret key must be 64 hex digits (32 bytes)".to_owned())?;
-        Ok(SecretKey(Arc::new(key)))
+        Ok(Self::new(key))
     }
 
     pub fn generate() -> Self {
         let mut key = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut key);
-        SecretKey(Arc::new(key))
+        Self::new(key)
     }
 
     /// The key from `file`, created (readable by its owner only) when it does not exist.
@@ -152,7 +198,7 @@ impl SecretKey {
                 if let Some(dir) = file.parent() {
                     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
                 }
-                write_private(file, &hex::encode(*key.0))
+                write_private(file, &hex::encode(key.0.root))
                     .map_err(|e| format!("{}: {e}", file.display()))?;
                 Ok(key)
             }
@@ -160,31 +206,46 @@ impl SecretKey {
         }
     }
 
-    /// `/media/public/{id}/{signature}`: where a provider (or the sandbox lead) fetches one
-    /// of our outbound files, signed so that it cannot be guessed or forged.
+    /// `/media/public/{id}/{expiry}-{signature}`: where a provider (or the sandbox lead)
+    /// fetches one of our outbound files, for a day ([`MEDIA_LINK_SECONDS`]), signed so
+    /// that it cannot be guessed, forged or made to last longer.
     pub fn public_media_path(&self, attachment: i64) -> String {
-        let signature = self.sign(&media_signing_text(attachment));
-        format!("/media/public/{attachment}/{signature}")
+        let now = crate::store::now_ms() / 1000;
+        self.public_media_path_until(attachment, now + MEDIA_LINK_SECONDS)
     }
 
-    /// Whether `signature` is ours for that file.
-    pub fn verify_media(&self, attachment: i64, signature: &str) -> bool {
-        self.verify(&media_signing_text(attachment), signature)
+    /// [`SecretKey::public_media_path`] working until `expires_at` (Unix seconds).
+    pub fn public_media_path_until(&self, attachment: i64, expires_at: i64) -> String {
+        use hmac::Mac;
+        let signature = hex::encode(
+            mac(&self.0.media, &media_signing_text(attachment, expires_at))
+                .finalize()
+                .into_bytes(),
+        );
+        format!("/media/public/{attachment}/{expires_at}-{signature}")
     }
 
-    /// A keyed signature of `text` (HMAC-SHA256, hex): lets a provider fetch one of our
-    /// files from a URL nobody can guess or forge.
+    /// Whether `link` (the last segment of a public media path) is ours for that file
+    /// and has not expired at `now` (Unix seconds).
+    pub fn verify_media(&self, attachment: i64, link: &str, now: i64) -> bool {
+        use hmac::Mac;
+        let Some((expires_at, signature)) = link.split_once('-') else {
+            return false;
+        };
+        let (Ok(expires_at), Ok(signature)) = (expires_at.parse::<i64>(), hex::decode(signature))
+        else {
+            return false;
+        };
+        let authentic = mac(&self.0.media, &media_signing_text(attachment, expires_at))
+            .verify_slice(&signature)
+            .is_ok();
+        authentic && now < expires_at
+    }
+
+    /// A keyed signature of `text` (HMAC-SHA256 under its own derived key, hex).
     pub fn sign(&self, text: &str) -> String {
         use hmac::Mac;
-        hex::encode(self.mac(text).finalize().into_bytes())
-    }
-
-    fn mac(&self, text: &str) -> hmac::Hmac<sha2::Sha256> {
-        use hmac::Mac;
-        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(self.0.as_ref())
-            .expect("HMAC takes a key of any length");
-        mac.update(text.as_bytes());
-        mac
+        hex::encode(mac(&self.0.signatures, text).finalize().into_bytes())
     }
 
     /// Checks a signature made by `sign`, in constant time.
@@ -193,42 +254,81 @@ impl SecretKey {
         let Ok(bytes) = hex::decode(signature) else {
             return false;
         };
-        self.mac(text).verify_slice(&bytes).is_ok()
+        mac(&self.0.signatures, text).verify_slice(&bytes).is_ok()
     }
 
-    pub fn seal(&self, credentials: &Credentials) -> String {
+    /// Seals `credentials` for the channel `channel` (format v2).
+    pub fn seal(&self, channel: i64, credentials: &Credentials) -> String {
         let plain = serde_json::to_vec(&credentials.0).unwrap_or_default();
         let mut nonce = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let cipher = XChaCha20Poly1305::new(self.0.as_ref().into());
+        let cipher = XChaCha20Poly1305::new((&self.0.credentials).into());
+        let aad = channel_binding(channel);
         // Encryption with a fresh nonce cannot fail for inputs of this size.
         let sealed = cipher
-            .encrypt(XNonce::from_slice(&nonce), plain.as_slice())
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &plain,
+                    aad: aad.as_bytes(),
+                },
+            )
             .unwrap_or_default();
-        format!(
-            "{SEALED_PREFIX}{}{}",
-            hex::encode(nonce),
-            hex::encode(sealed)
-        )
+        format!("{SEALED_V2}{}{}", hex::encode(nonce), hex::encode(sealed))
     }
 
-    pub fn open(&self, sealed: &str) -> Result<Credentials, String> {
-        let bytes = sealed
-            .strip_prefix(SEALED_PREFIX)
-            .and_then(|h| hex::decode(h).ok())
+    /// Opens what [`SecretKey::seal`] sealed for `channel`, or an older (v1) value, which
+    /// [`needs_resealing`] then tells.
+    pub fn open(&self, channel: i64, sealed: &str) -> Result<Credentials, String> {
+        let (key, aad, hex_part) = if let Some(rest) = sealed.strip_prefix(SEALED_V2) {
+            (&self.0.credentials, channel_binding(channel), rest)
+        } else if let Some(rest) = sealed.strip_prefix(SEALED_V1) {
+            (&self.0.root, String::new(), rest)
+        } else {
+            return Err("the stored credentials are damaged".to_owned());
+        };
+        let bytes = hex::decode(hex_part)
+            .ok()
             .filter(|b| b.len() > 24)
             .ok_or("the stored credentials are damaged")?;
         let (nonce, body) = bytes.split_at(24);
-        let cipher = XChaCha20Poly1305::new(self.0.as_ref().into());
+        let cipher = XChaCha20Poly1305::new(key.into());
         let plain = cipher
-            .decrypt(XNonce::from_slice(nonce), body)
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: aad.as_bytes(),
+                },
+            )
             .map_err(|_| {
-                "the stored credentials cannot be opened with this CONFAB_SECRET_KEY".to_owned()
+                "the stored credentials cannot be opened with this CONFAB_SECRET_KEY (or \
+                 belong to another channel)"
+                    .to_owned()
             })?;
         serde_json::from_slice(&plain)
             .map(Credentials)
             .map_err(|_| "the stored credentials are damaged".to_owned())
     }
+}
+
+/// Whether `sealed` is in an older format than [`SecretKey::seal`] writes: it is sealed
+/// again (v2, bound to its channel) when next read.
+pub fn needs_resealing(sealed: &str) -> bool {
+    sealed.starts_with(SEALED_V1)
+}
+
+/// The associated data that binds sealed credentials to their channel.
+fn channel_binding(channel: i64) -> String {
+    format!("confab channel {channel}")
+}
+
+fn mac(key: &[u8; 32], text: &str) -> hmac::Hmac<sha2::Sha256> {
+    use hmac::Mac;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key)
+        .expect("HMAC takes a key of any length");
+    mac.update(text.as_bytes());
+    mac
 }
 
 #[cfg(unix)]
@@ -248,9 +348,9 @@ fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(file, text)
 }
 
-/// What the signature of a public file URL covers.
-fn media_signing_text(attachment: i64) -> String {
-    format!("media:{attachment}")
+/// What the signature of a public file URL covers: the file and until when.
+fn media_signing_text(attachment: i64, expires_at: i64) -> String {
+    format!("media:{attachment}:{expires_at}")
 }
 
 #[cfg(test)]
@@ -350,13 +450,63 @@ mod tests {
     #[test]
     fn sealed_credentials_open_only_with_their_key() {
         let key = SecretKey::generate();
-        let sealed = key.seal(&messenger());
+        let sealed = key.seal(1, &messenger());
+        assert!(sealed.starts_with("v2:") && !needs_resealing(&sealed));
         assert!(!sealed.contains("s3cret"));
-        assert_eq!(key.open(&sealed).unwrap(), messenger());
-        assert!(SecretKey::generate().open(&sealed).is_err());
-        assert!(key.open("v1:00").is_err());
+        assert_eq!(key.open(1, &sealed).unwrap(), messenger());
+        assert!(SecretKey::generate().open(1, &sealed).is_err());
+        assert!(key.open(1, "v1:00").is_err());
+        assert!(key.open(1, "v2:00").is_err());
+        assert!(key.open(1, "v3:00").is_err());
         // Each sealing uses a fresh nonce.
-        assert_ne!(sealed, key.seal(&messenger()));
+        assert_ne!(sealed, key.seal(1, &messenger()));
+    }
+
+    #[test]
+    fn credentials_sealed_for_one_channel_do_not_open_as_anothers() {
+        let key = SecretKey::generate();
+        let sealed = key.seal(1, &messenger());
+        assert_eq!(key.open(1, &sealed).unwrap(), messenger());
+        let refused = key.open(2, &sealed).unwrap_err();
+        assert!(refused.contains("another channel"), "{refused}");
+    }
+
+    /// The format before derived keys: XChaCha20-Poly1305 under the secret itself, no
+    /// associated data. Such values are still in databases and must keep opening.
+    fn seal_v1(root: &[u8; 32], credentials: &Credentials) -> String {
+        let nonce = [7u8; 24];
+        let plain = serde_json::to_vec(&credentials.0).unwrap();
+        let sealed = XChaCha20Poly1305::new(root.into())
+            .encrypt(XNonce::from_slice(&nonce), plain.as_slice())
+            .unwrap();
+        format!("v1:{}{}", hex::encode(nonce), hex::encode(sealed))
+    }
+
+    #[test]
+    fn credentials_sealed_in_the_old_format_still_open() {
+        let key = SecretKey::generate();
+        let old = seal_v1(&key.0.root, &messenger());
+        assert!(needs_resealing(&old));
+        assert_eq!(key.open(1, &old).unwrap(), messenger());
+        assert!(SecretKey::generate().open(1, &old).is_err());
+        // The derived key is not the secret: a v2 value with v1's key does not open.
+        let as_v2 = old.replacen("v1:", "v2:", 1);
+        assert!(key.open(1, &as_v2).is_err());
+    }
+
+    #[test]
+    fn each_use_has_its_own_derived_key() {
+        let key = SecretKey::generate();
+        let keys = [key.0.root, key.0.credentials, key.0.media, key.0.signatures];
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        // Derivation is deterministic: the same secret gives the same keys.
+        let again = SecretKey::from_hex(&hex::encode(key.0.root)).unwrap();
+        assert_eq!(again.0.credentials, key.0.credentials);
+        assert_eq!(again.0.media, key.0.media);
     }
 
     #[test]
@@ -367,6 +517,32 @@ mod tests {
         assert!(!key.verify("media:8", &sig));
         assert!(!SecretKey::generate().verify("media:7", &sig));
         assert!(!key.verify("media:7", "zz"));
+    }
+
+    #[test]
+    fn media_links_verify_for_their_file_until_they_expire() {
+        let key = SecretKey::generate();
+        let now = 1_800_000_000;
+        let path = key.public_media_path_until(7, now + 60);
+        let link = path.rsplit('/').next().unwrap();
+        assert_eq!(path, format!("/media/public/7/{link}"));
+        assert!(key.verify_media(7, link, now));
+        assert!(!key.verify_media(7, link, now + 60), "expired");
+        assert!(!key.verify_media(8, link, now), "another file");
+        assert!(!SecretKey::generate().verify_media(7, link, now));
+        // A later expiry with the same signature is a forgery.
+        let (_, signature) = link.split_once('-').unwrap();
+        let stretched = format!("{}-{signature}", now + 600);
+        assert!(!key.verify_media(7, &stretched, now));
+        // The old form (a signature without an expiry) is refused.
+        assert!(!key.verify_media(7, signature, now));
+        assert!(!key.verify_media(7, "junk", now));
+        // The link lasts a day.
+        let fresh = key.public_media_path(7);
+        let link = fresh.rsplit('/').next().unwrap();
+        let now = crate::store::now_ms() / 1000;
+        assert!(key.verify_media(7, link, now + MEDIA_LINK_SECONDS - 60));
+        assert!(!key.verify_media(7, link, now + MEDIA_LINK_SECONDS + 60));
     }
 
     #[test]
@@ -382,7 +558,7 @@ mod tests {
         let file = dir.join("secret.key");
         let first = SecretKey::load_or_create(&file).unwrap();
         let again = SecretKey::load_or_create(&file).unwrap();
-        assert_eq!(first.0, again.0);
+        assert_eq!(first.0.root, again.0.root);
         assert!(SecretKey::from_hex("abc").is_err());
         std::fs::remove_dir_all(dir).ok();
     }

@@ -1,6 +1,6 @@
 //! Channel rows and who may use them.
 
-use super::credentials::{Credentials, SecretKey};
+use super::credentials::{needs_resealing, Credentials, SecretKey};
 use super::{Channel, ChannelKind, ChannelStatus};
 use crate::i18n::td_string;
 use crate::ids::{ChannelId, EmployeeId};
@@ -106,17 +106,19 @@ pub async fn create_connected(
             field: "credentials",
             message: td_string!(request_locale(), account.channel_external_id_missing).into(),
         })?;
-    let id = sqlx::query_scalar(
-        "INSERT INTO channels (kind, display_name, external_id, credentials, human_agent, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    // The credentials are sealed for the channel's id: the row comes first, in the same
+    // transaction.
+    let mut tx = db.write.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO channels (kind, display_name, external_id, human_agent, created_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(kind.as_str())
     .bind(display_name)
     .bind(external_id)
-    .bind(key.seal(credentials))
     .bind(human_agent as i64)
     .bind(now_ms())
-    .fetch_one(&db.write)
+    .fetch_one(&mut *tx)
     .await
     .map_err(|e| {
         crate::store::conflict_on_unique(
@@ -124,6 +126,12 @@ pub async fn create_connected(
             td_string!(request_locale(), account.channel_already_connected),
         )
     })?;
+    sqlx::query("UPDATE channels SET credentials = $2 WHERE id = $1")
+        .bind(id)
+        .bind(key.seal(id, credentials))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
     Ok(ChannelId(id))
 }
 
@@ -144,7 +152,7 @@ pub async fn reconnect(
           WHERE id = $1 AND external_id = $4",
     )
     .bind(id.0)
-    .bind(key.seal(credentials))
+    .bind(key.seal(id.0, credentials))
     .bind(human_agent as i64)
     .bind(external_id)
     .execute(&db.write)
@@ -171,7 +179,13 @@ pub async fn config(db: &Db, key: &SecretKey, id: ChannelId) -> StoreResult<Opti
     let external_id: String = row.get("external_id");
     let sealed: Option<String> = row.get("credentials");
     let credentials = match sealed {
-        Some(sealed) => key.open(&sealed).map_err(StoreError::Other)?,
+        Some(sealed) => {
+            let credentials = key.open(id.0, &sealed).map_err(StoreError::Other)?;
+            if needs_resealing(&sealed) {
+                reseal(db, key, id, &sealed, &credentials).await?;
+            }
+            credentials
+        }
         None => Credentials::default(),
     };
     Ok(Some(ChannelConfig {
@@ -179,6 +193,50 @@ pub async fn config(db: &Db, key: &SecretKey, id: ChannelId) -> StoreResult<Opti
         external_id,
         credentials,
     }))
+}
+
+/// Seals credentials found in an older format again in the current one (bound to the
+/// channel); a value changed meanwhile (a reconnection) is left to its writer.
+async fn reseal(
+    db: &Db,
+    key: &SecretKey,
+    id: ChannelId,
+    old: &str,
+    credentials: &Credentials,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE channels SET credentials = $3 WHERE id = $1 AND credentials = $2")
+        .bind(id.0)
+        .bind(old)
+        .bind(key.seal(id.0, credentials))
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// Seals every channel's credentials that are still in an older format in the current
+/// one (run at start; reading a channel does the same for it). Returns how many. Values
+/// that do not open (another key) are left as they are, with a warning: the channel says
+/// so when used, as before.
+pub async fn reseal_old_credentials(db: &Db, key: &SecretKey) -> StoreResult<usize> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, credentials FROM channels WHERE credentials IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(&db.read)
+    .await?;
+    let mut resealed = 0;
+    for (id, sealed) in rows.into_iter().filter(|(_, s)| needs_resealing(s)) {
+        match key.open(id, &sealed) {
+            Ok(credentials) => {
+                reseal(db, key, ChannelId(id), &sealed, &credentials).await?;
+                resealed += 1;
+            }
+            Err(err) => tracing::warn!(channel = id, error = %err, "credentials not sealed again"),
+        }
+    }
+    if resealed > 0 {
+        db.channel_configs.clear();
+    }
+    Ok(resealed)
 }
 
 /// How long a webhook may use a channel's configuration read before: writes through this

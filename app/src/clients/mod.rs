@@ -18,6 +18,9 @@ pub struct Client {
     pub address: Option<String>,
     pub notes: Option<String>,
     pub phones: Vec<String>,
+    /// Shared with the team; `false`: created from a conversation and seen only by those
+    /// who may see one of its conversations (or the channel it came from).
+    pub shared: bool,
 }
 
 /// A client with what the employee may see of their conversations, and their documents.
@@ -26,21 +29,37 @@ pub struct ClientCard {
     pub client: Client,
     pub conversations: Vec<ConversationSummary>,
     pub documents: Vec<Document>,
+    /// The client is private and the employee holds Documents: they may share it.
+    pub can_share: bool,
 }
 
 pub const MIN_SEARCH_CHARS: usize = 2;
 
-/// Clients whose name, email or phone contains the text (as typed, at most 20).
+/// Clients whose name, email or phone contains the text (as typed, at most 20), of those
+/// the employee sees. The Clients list's permission: Documents.
 #[server(endpoint = "search_clients")]
 pub async fn search_clients(query: String) -> Result<Vec<Client>, AppError> {
-    crate::auth::session::require_permission(crate::employees::Permission::Conversations).await?;
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
     let query = query.trim().to_owned();
     if query.chars().count() < MIN_SEARCH_CHARS {
         return Ok(Vec::new());
     }
     crate::conversations::check_search_text(&query)?;
     let state = crate::state::AppState::current()?;
-    Ok(store::search(&state.db, &query).await?)
+    Ok(store::search(&state.db, employee.id, &query).await?)
+}
+
+/// Shares a private client (created from a conversation) with the team: it shows in every
+/// Clients page and phone card from then on. Needs Documents and a client the employee sees.
+#[server(endpoint = "share_client")]
+pub async fn share_client(id: ClientId) -> Result<(), AppError> {
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
+    let state = crate::state::AppState::current()?;
+    store::share(&state.db, employee.id, id).await?;
+    tracing::info!(employee = %employee.id, client = %id, "client shared with the team");
+    Ok(())
 }
 
 #[server(endpoint = "link_client")]
@@ -139,13 +158,14 @@ pub async fn get_phone_card(phone: String) -> Result<PhoneCard, AppError> {
     Ok(store::phone_card(&state.db, employee.id, &phone).await?)
 }
 
-/// The Clients page: all clients, or those matching `query`.
+/// The Clients page: the clients the employee sees, or those of them matching `query`.
 #[server(endpoint = "list_clients")]
 pub async fn list_clients(#[server(default)] query: String) -> Result<Vec<Client>, AppError> {
-    crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
     crate::conversations::check_search_text(&query)?;
     let state = crate::state::AppState::current()?;
-    Ok(store::list(&state.db, Some(&query)).await?)
+    Ok(store::list(&state.db, employee.id, Some(&query)).await?)
 }
 
 /// One client's card, with the conversations the employee may see.

@@ -1,4 +1,10 @@
 //! Client rows, their phones, and the link from a contact to a client.
+//!
+//! Who sees a client: everyone who may see one of its conversations (or the channel it was
+//! created from); and, once shared (every client not created from a conversation, and
+//! those someone with Documents shared), everyone on the path they reach it by — the
+//! Clients pages and search need Documents, the phone card Conversations. Every query that
+//! returns a client filters with [`visible_sql`].
 
 use super::{Client, ClientCard};
 use crate::events::LiveEvent;
@@ -31,6 +37,9 @@ pub async fn phones_of(db: &Db, clients: &[i64]) -> StoreResult<HashMap<i64, Vec
     Ok(by_client)
 }
 
+/// The columns [`row_to_client`] reads, of a client aliased `c`.
+const CLIENT_COLUMNS: &str = "c.id, c.name, c.email, c.address, c.notes, c.shared";
+
 fn row_to_client(r: &sqlx::any::AnyRow, phones: &mut HashMap<i64, Vec<String>>) -> Client {
     let id: i64 = r.get("id");
     Client {
@@ -40,24 +49,90 @@ fn row_to_client(r: &sqlx::any::AnyRow, phones: &mut HashMap<i64, Vec<String>>) 
         address: r.get("address"),
         notes: r.get("notes"),
         phones: phones.remove(&id).unwrap_or_default(),
+        shared: r.get::<i64, _>("shared") != 0,
     }
 }
 
-/// Clients matching a name, email or phone fragment: two queries whatever the count.
-pub async fn search(db: &Db, text: &str) -> StoreResult<Vec<Client>> {
+/// SQL true when the client aliased `client` is visible to the employee whose id is the
+/// parameter `employee` (e.g. `$1`): one of its contacts is on a channel they may use, or
+/// it was created from a conversation on such a channel; with `shared_counts`, also when
+/// it is shared with the team. Both sides are aliases or placeholders, never input.
+pub fn visible_sql(client: &str, employee: &str, shared_counts: bool) -> String {
+    let shared = if shared_counts {
+        format!("{client}.shared <> 0 OR ")
+    } else {
+        String::new()
+    };
+    format!(
+        "({shared}EXISTS (SELECT 1 FROM channel_access va
+                 WHERE va.employee_id = {employee} AND va.channel_id = {client}.origin_channel_id)
+          OR EXISTS (SELECT 1 FROM contacts vct
+                       JOIN channel_access vca ON vca.channel_id = vct.channel_id AND vca.employee_id = {employee}
+                      WHERE vct.client_id = {client}.id))"
+    )
+}
+
+/// Whether the employee's role holds the Documents permission (shared clients and the
+/// documents not made from a conversation are theirs to see).
+pub async fn has_documents(db: &Db, employee: EmployeeId) -> StoreResult<bool> {
+    let permissions: Option<String> = sqlx::query_scalar(
+        "SELECT r.permissions FROM employees e JOIN roles r ON r.id = e.role_id
+          WHERE e.id = $1 AND e.active = 1",
+    )
+    .bind(employee.0)
+    .fetch_optional(&db.read)
+    .await?;
+    Ok(permissions.is_some_and(|p| {
+        crate::employees::Permission::parse_list(&p)
+            .contains(&crate::employees::Permission::Documents)
+    }))
+}
+
+/// Whether the employee may link a conversation to the client (or start one with it): a
+/// client they see through their channels, or — with Documents — a shared one.
+pub async fn may_link(
+    conn: &mut sqlx::AnyConnection,
+    employee: EmployeeId,
+    documents: bool,
+    client: ClientId,
+) -> StoreResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT c.id FROM clients c WHERE c.id = $1 AND {}",
+        visible_sql("c", "$2", documents)
+    ))
+    .bind(client.0)
+    .bind(employee.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// [`may_link`] on the read pool, reading the employee's permission itself.
+pub async fn linkable(db: &Db, employee: EmployeeId, client: ClientId) -> StoreResult<bool> {
+    let documents = has_documents(db, employee).await?;
+    let mut conn = db.read.acquire().await?;
+    may_link(&mut conn, employee, documents, client).await
+}
+
+/// Clients the employee sees (shared ones included: the callers need Documents) matching a
+/// name, email or phone fragment: two queries whatever the count.
+pub async fn search(db: &Db, employee: EmployeeId, text: &str) -> StoreResult<Vec<Client>> {
     let like = crate::store::like_pattern(text);
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     // NULL matches no phone: too few digits to mean one.
     let phone_like = (digits.len() >= 3).then(|| format!("%{digits}%"));
     let like_op = db.backend.ilike();
+    let visible = visible_sql("c", "$3", true);
     let rows = sqlx::query(&format!(
-        "SELECT id, name, email, address, notes FROM clients c
-          WHERE c.name {like_op} $1 ESCAPE '\\' OR c.email {like_op} $1 ESCAPE '\\'
-             OR EXISTS (SELECT 1 FROM client_phones p WHERE p.client_id = c.id AND p.phone LIKE $2)
+        "SELECT {CLIENT_COLUMNS} FROM clients c
+          WHERE (c.name {like_op} $1 ESCAPE '\\' OR c.email {like_op} $1 ESCAPE '\\'
+             OR EXISTS (SELECT 1 FROM client_phones p WHERE p.client_id = c.id AND p.phone LIKE $2))
+            AND {visible}
           ORDER BY c.name LIMIT 20"
     ))
     .bind(&like)
     .bind(&phone_like)
+    .bind(employee.0)
     .fetch_all(&db.read)
     .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.get("id")).collect();
@@ -65,25 +140,33 @@ pub async fn search(db: &Db, text: &str) -> StoreResult<Vec<Client>> {
     Ok(rows.iter().map(|r| row_to_client(r, &mut phones)).collect())
 }
 
-/// The client card as `employee` may see it: conversations only on their channels.
+/// The client card as `employee` may see it (`None` when the client is not theirs to
+/// see): conversations only on their channels, documents only those they may read.
 pub async fn card(
     db: &Db,
     employee: EmployeeId,
     client: ClientId,
 ) -> StoreResult<Option<ClientCard>> {
-    let Some(row) =
-        sqlx::query("SELECT id, name, email, address, notes FROM clients WHERE id = $1")
-            .bind(client.0)
-            .fetch_optional(&db.read)
-            .await?
+    let documents_permission = has_documents(db, employee).await?;
+    let Some(row) = sqlx::query(&format!(
+        "SELECT {CLIENT_COLUMNS} FROM clients c WHERE c.id = $1 AND {}",
+        visible_sql("c", "$2", documents_permission)
+    ))
+    .bind(client.0)
+    .bind(employee.0)
+    .fetch_optional(&db.read)
+    .await?
     else {
         return Ok(None);
     };
     let mut phones = phones_of(db, &[client.0]).await?;
     let conversations = crate::conversations::store::of_client(db, employee, client).await?;
-    let documents = crate::documents::store::of_client(db, client).await?;
+    let documents =
+        crate::documents::store::of_client(db, employee, documents_permission, client).await?;
+    let client = row_to_client(&row, &mut phones);
     Ok(Some(ClientCard {
-        client: row_to_client(&row, &mut phones),
+        can_share: documents_permission && !client.shared,
+        client,
         conversations,
         documents,
     }))
@@ -96,15 +179,13 @@ pub async fn link(
     conversation: ConversationId,
     client: Option<ClientId>,
 ) -> StoreResult<Vec<LiveEvent>> {
+    let documents = has_documents(db, employee).await?;
     let mut tx = db.write.begin().await?;
     let target =
         crate::conversations::store::require_access(&mut tx, employee, conversation).await?;
     if let Some(client) = client {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM clients WHERE id = $1")
-            .bind(client.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_none() {
+        // A client the employee cannot see is "not found": linking it would show it to them.
+        if !may_link(&mut tx, employee, documents, client).await? {
             return Err(StoreError::NotFound(crate::i18n::td_string!(
                 crate::ui::locale::request_locale(),
                 account.what_client
@@ -146,18 +227,23 @@ pub async fn create_and_link(
     phone: Option<&str>,
     email: Option<&str>,
 ) -> StoreResult<(ClientId, Vec<LiveEvent>)> {
-    {
+    let origin = {
         let mut conn = db.read.acquire().await?;
-        crate::conversations::store::require_access(&mut conn, employee, conversation).await?;
-    }
+        crate::conversations::store::require_access(&mut conn, employee, conversation)
+            .await?
+            .channel_id
+    };
     let now = now_ms();
     let mut tx = db.write.begin().await?;
+    // Private to the conversation's channel until someone with Documents shares it.
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO clients (name, email, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+        "INSERT INTO clients (name, email, created_at, updated_at, origin_channel_id, shared)
+         VALUES ($1, $2, $3, $3, $4, 0) RETURNING id",
     )
     .bind(name)
     .bind(email)
     .bind(now)
+    .bind(origin.0)
     .fetch_one(&mut *tx)
     .await?;
     if let Some(phone) = phone {
@@ -174,14 +260,16 @@ pub async fn create_and_link(
     Ok((ClientId(id), events))
 }
 
-/// Clients by name (or a name/phone/email fragment), A–Z, at most 200.
-pub async fn list(db: &Db, text: Option<&str>) -> StoreResult<Vec<Client>> {
+/// Clients the employee sees by name (or a name/phone/email fragment), A–Z, at most 200.
+pub async fn list(db: &Db, employee: EmployeeId, text: Option<&str>) -> StoreResult<Vec<Client>> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(text) => search(db, text).await,
+        Some(text) => search(db, employee, text).await,
         None => {
-            let rows = sqlx::query(
-                "SELECT id, name, email, address, notes FROM clients ORDER BY name LIMIT 200",
-            )
+            let rows = sqlx::query(&format!(
+                "SELECT {CLIENT_COLUMNS} FROM clients c WHERE {} ORDER BY c.name LIMIT 200",
+                visible_sql("c", "$1", true)
+            ))
+            .bind(employee.0)
             .fetch_all(&db.read)
             .await?;
             let ids: Vec<i64> = rows.iter().map(|r| r.get("id")).collect();
@@ -191,26 +279,31 @@ pub async fn list(db: &Db, text: Option<&str>) -> StoreResult<Vec<Client>> {
     }
 }
 
-/// The client with this number and the conversations with it the employee may see (of
-/// the client's contacts, and of contacts who wrote from the number without a client).
+/// The client with this number the employee sees, and the conversations with it they may
+/// see (of the client's contacts, and of contacts who wrote from the number without a
+/// client).
 pub async fn phone_card(
     db: &Db,
     employee: EmployeeId,
     phone: &crate::phone::E164,
 ) -> StoreResult<super::PhoneCard> {
-    let client_id: Option<i64> = sqlx::query_scalar(
-        "SELECT client_id FROM client_phones WHERE phone = $1 ORDER BY client_id LIMIT 1",
-    )
+    let client_id: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT p.client_id FROM client_phones p JOIN clients c ON c.id = p.client_id
+          WHERE p.phone = $1 AND {} ORDER BY p.client_id LIMIT 1",
+        visible_sql("c", "$2", true)
+    ))
     .bind(phone.as_str())
+    .bind(employee.0)
     .fetch_optional(&db.read)
     .await?;
     let client = match client_id {
         Some(id) => {
-            let row =
-                sqlx::query("SELECT id, name, email, address, notes FROM clients WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&db.read)
-                    .await?;
+            let row = sqlx::query(&format!(
+                "SELECT {CLIENT_COLUMNS} FROM clients c WHERE c.id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(&db.read)
+            .await?;
             let mut phones = phones_of(db, &[id]).await?;
             row.map(|r| row_to_client(&r, &mut phones))
         }
@@ -223,4 +316,27 @@ pub async fn phone_card(
         client,
         conversations,
     })
+}
+
+/// Shares a private client with the team (the caller holds Documents): from then on it is
+/// shared CRM data. Records who shared it and when; sharing a shared client changes nothing.
+pub async fn share(db: &Db, employee: EmployeeId, client: ClientId) -> StoreResult<()> {
+    let mut tx = db.write.begin().await?;
+    if !may_link(&mut tx, employee, true, client).await? {
+        return Err(StoreError::NotFound(crate::i18n::td_string!(
+            crate::ui::locale::request_locale(),
+            account.what_client
+        )));
+    }
+    sqlx::query(
+        "UPDATE clients SET shared = 1, shared_at = $2, shared_by = $3, updated_at = $2
+          WHERE id = $1 AND shared = 0",
+    )
+    .bind(client.0)
+    .bind(now_ms())
+    .bind(employee.0)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -106,11 +106,9 @@ pub mod store {
         client: ClientId,
     ) -> StoreResult<Vec<StartOption>> {
         let locale = request_locale();
-        let name: Option<String> = sqlx::query_scalar("SELECT name FROM clients WHERE id = $1")
-            .bind(client.0)
-            .fetch_optional(&db.read)
-            .await?;
-        if name.is_none() {
+        // Only a client this employee may see and attach (clients::store's access rule): a
+        // private client's numbers are not shown to, nor linked by, anyone else.
+        if !crate::clients::store::linkable(db, employee, client).await? {
             return Err(StoreError::NotFound(td_string!(
                 locale,
                 messaging.not_found_client

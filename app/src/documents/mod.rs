@@ -105,36 +105,42 @@ pub struct Call {
 }
 
 /// The Leads / Estimates / Work orders / Invoices pages: newest first, optionally matching
-/// `query` in the number, title or client's name.
+/// `query` in the number, title or client's name; only documents the employee may read
+/// (those made from a conversation need its channel).
 #[server(endpoint = "list_documents")]
 pub async fn list_documents(
     kind: DocumentKind,
     #[server(default)] query: String,
 ) -> Result<Vec<DocumentRow>, AppError> {
-    crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
     crate::conversations::check_search_text(&query)?;
     let state = crate::state::AppState::current()?;
-    Ok(store::list(&state.db, kind, &query).await?)
+    Ok(store::list(&state.db, employee.id, kind, &query).await?)
 }
 
 #[server(endpoint = "get_document")]
 pub async fn get_document(id: DocumentId) -> Result<DocumentRow, AppError> {
-    crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
     let state = crate::state::AppState::current()?;
-    store::by_id(&state.db, id).await?.ok_or_else(|| {
-        AppError::NotFound(
-            crate::i18n::td_string!(crate::ui::locale::request_locale(), account.what_document)
-                .to_owned(),
-        )
-    })
+    store::by_id(&state.db, employee.id, id)
+        .await?
+        .ok_or_else(|| {
+            AppError::NotFound(
+                crate::i18n::td_string!(crate::ui::locale::request_locale(), account.what_document)
+                    .to_owned(),
+            )
+        })
 }
 
 #[server(endpoint = "list_calls")]
 pub async fn list_calls(#[server(default)] query: String) -> Result<Vec<Call>, AppError> {
-    crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
     crate::conversations::check_search_text(&query)?;
     let state = crate::state::AppState::current()?;
-    Ok(store::calls(&state.db, &query).await?)
+    Ok(store::calls(&state.db, employee.id, &query).await?)
 }
 
 /// The most a document may be worth, in cents (a guard against typos, not a business rule).

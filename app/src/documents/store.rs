@@ -1,4 +1,7 @@
-//! Document rows.
+//! Document rows. A document made from a conversation is seen only by employees who may
+//! use that conversation's channel; one made otherwise, by those with Documents. Every
+//! query that returns documents filters with [`visible_sql`]; the client named beside a
+//! document is shown only when the employee sees that client.
 
 use super::{Call, Document, DocumentKind, DocumentRow};
 use crate::events::LiveEvent;
@@ -19,21 +22,53 @@ fn row_to_document(r: &sqlx::any::AnyRow) -> Document {
     }
 }
 
-pub async fn of_client(db: &Db, client: ClientId) -> StoreResult<Vec<Document>> {
-    newest_where(db, "client_id", client.0).await
+/// SQL true when the document aliased `document` is visible to the employee whose id is
+/// the parameter `employee`: its conversation is on a channel they may use, or — with
+/// `documents_permission` — it was not made from a conversation. Aliases and
+/// placeholders only, never input.
+pub fn visible_sql(document: &str, employee: &str, documents_permission: bool) -> String {
+    let untied = if documents_permission {
+        format!("{document}.conversation_id IS NULL OR ")
+    } else {
+        String::new()
+    };
+    format!(
+        "({untied}EXISTS (SELECT 1 FROM conversations dc
+                   JOIN channel_access dca ON dca.channel_id = dc.channel_id AND dca.employee_id = {employee}
+                  WHERE dc.id = {document}.conversation_id))"
+    )
 }
 
-pub async fn of_conversation(db: &Db, conversation: ConversationId) -> StoreResult<Vec<Document>> {
-    newest_where(db, "conversation_id", conversation.0).await
-}
-
-/// The newest 50 documents whose `column` (a column name, never input) is `id`.
-async fn newest_where(db: &Db, column: &'static str, id: i64) -> StoreResult<Vec<Document>> {
+/// The newest 50 documents of a client the employee may read (`documents_permission`:
+/// whether they hold Documents).
+pub async fn of_client(
+    db: &Db,
+    employee: EmployeeId,
+    documents_permission: bool,
+    client: ClientId,
+) -> StoreResult<Vec<Document>> {
     let rows = sqlx::query(&format!(
-        "SELECT id, kind, number, status, title, amount_cents, currency, created_at FROM documents
-          WHERE {column} = $1 ORDER BY created_at DESC, id DESC LIMIT 50"
+        "SELECT d.id, d.kind, d.number, d.status, d.title, d.amount_cents, d.currency, d.created_at
+           FROM documents d
+          WHERE d.client_id = $1 AND {}
+          ORDER BY d.created_at DESC, d.id DESC LIMIT 50",
+        visible_sql("d", "$2", documents_permission)
     ))
-    .bind(id)
+    .bind(client.0)
+    .bind(employee.0)
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows.iter().map(row_to_document).collect())
+}
+
+/// The newest 50 documents made from a conversation (the caller checked the employee may
+/// use it).
+pub async fn of_conversation(db: &Db, conversation: ConversationId) -> StoreResult<Vec<Document>> {
+    let rows = sqlx::query(
+        "SELECT id, kind, number, status, title, amount_cents, currency, created_at FROM documents
+          WHERE conversation_id = $1 ORDER BY created_at DESC, id DESC LIMIT 50",
+    )
+    .bind(conversation.0)
     .fetch_all(&db.read)
     .await?;
     Ok(rows.iter().map(row_to_document).collect())
@@ -104,10 +139,20 @@ pub async fn create_from_conversation(
     Ok((row_to_document(&row), vec![event]))
 }
 
+/// A listed document's columns; `cl` is its client when the employee sees that client.
 const ROW_COLUMNS: &str =
     "d.id, d.kind, d.number, d.status, d.title, d.amount_cents, d.currency, d.created_at,
-       d.client_id, d.conversation_id, cl.name AS client_name,
-       (SELECT p.phone FROM client_phones p WHERE p.client_id = d.client_id ORDER BY p.id LIMIT 1) AS client_phone";
+       cl.id AS client_id, d.conversation_id, cl.name AS client_name,
+       (SELECT p.phone FROM client_phones p WHERE p.client_id = cl.id ORDER BY p.id LIMIT 1) AS client_phone";
+
+/// Documents (`d`) with their client (`cl`) when the employee (parameter `$1`, who holds
+/// Documents) sees that client.
+fn rows_from() -> String {
+    format!(
+        "FROM documents d LEFT JOIN clients cl ON cl.id = d.client_id AND {}",
+        crate::clients::store::visible_sql("cl", "$1", true)
+    )
+}
 
 fn row_to_listed(r: &sqlx::any::AnyRow) -> DocumentRow {
     DocumentRow {
@@ -121,14 +166,24 @@ fn row_to_listed(r: &sqlx::any::AnyRow) -> DocumentRow {
     }
 }
 
-pub async fn list(db: &Db, kind: DocumentKind, text: &str) -> StoreResult<Vec<DocumentRow>> {
+/// A kind's documents the employee (who holds Documents) may read, newest first.
+pub async fn list(
+    db: &Db,
+    employee: EmployeeId,
+    kind: DocumentKind,
+    text: &str,
+) -> StoreResult<Vec<DocumentRow>> {
     let like = db.backend.ilike();
     let sql = format!(
-        "SELECT {ROW_COLUMNS} FROM documents d LEFT JOIN clients cl ON cl.id = d.client_id
-          WHERE d.kind = $1 AND (d.number {like} $2 ESCAPE '\\' OR d.title {like} $2 ESCAPE '\\' OR cl.name {like} $2 ESCAPE '\\')
-          ORDER BY d.created_at DESC, d.id DESC LIMIT 200"
+        "SELECT {ROW_COLUMNS} {}
+          WHERE d.kind = $2 AND (d.number {like} $3 ESCAPE '\\' OR d.title {like} $3 ESCAPE '\\' OR cl.name {like} $3 ESCAPE '\\')
+            AND {}
+          ORDER BY d.created_at DESC, d.id DESC LIMIT 200",
+        rows_from(),
+        visible_sql("d", "$1", true)
     );
     let rows = sqlx::query(&sql)
+        .bind(employee.0)
         .bind(kind.as_str())
         .bind(crate::store::like_pattern(text))
         .fetch_all(&db.read)
@@ -136,9 +191,19 @@ pub async fn list(db: &Db, kind: DocumentKind, text: &str) -> StoreResult<Vec<Do
     Ok(rows.iter().map(row_to_listed).collect())
 }
 
-pub async fn by_id(db: &Db, id: DocumentId) -> StoreResult<Option<DocumentRow>> {
-    let sql = format!("SELECT {ROW_COLUMNS} FROM documents d LEFT JOIN clients cl ON cl.id = d.client_id WHERE d.id = $1");
+/// One document, when the employee (who holds Documents) may read it.
+pub async fn by_id(
+    db: &Db,
+    employee: EmployeeId,
+    id: DocumentId,
+) -> StoreResult<Option<DocumentRow>> {
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} {} WHERE d.id = $2 AND {}",
+        rows_from(),
+        visible_sql("d", "$1", true)
+    );
     Ok(sqlx::query(&sql)
+        .bind(employee.0)
         .bind(id.0)
         .fetch_optional(&db.read)
         .await?
@@ -146,14 +211,17 @@ pub async fn by_id(db: &Db, id: DocumentId) -> StoreResult<Option<DocumentRow>> 
         .map(row_to_listed))
 }
 
-pub async fn calls(db: &Db, text: &str) -> StoreResult<Vec<Call>> {
+/// Calls, newest first, naming their client when the employee (who holds Documents) sees it.
+pub async fn calls(db: &Db, employee: EmployeeId, text: &str) -> StoreResult<Vec<Call>> {
     let like = db.backend.ilike();
     let rows = sqlx::query(&format!(
-        "SELECT k.id, k.client_id, cl.name AS client_name, k.phone, k.direction, k.started_at, k.duration_seconds, k.notes
-           FROM calls k LEFT JOIN clients cl ON cl.id = k.client_id
-          WHERE k.phone LIKE $1 ESCAPE '\\' OR cl.name {like} $1 ESCAPE '\\' OR k.notes {like} $1 ESCAPE '\\'
-          ORDER BY k.started_at DESC LIMIT 200"
+        "SELECT k.id, cl.id AS client_id, cl.name AS client_name, k.phone, k.direction, k.started_at, k.duration_seconds, k.notes
+           FROM calls k LEFT JOIN clients cl ON cl.id = k.client_id AND {}
+          WHERE k.phone LIKE $2 ESCAPE '\\' OR cl.name {like} $2 ESCAPE '\\' OR k.notes {like} $2 ESCAPE '\\'
+          ORDER BY k.started_at DESC LIMIT 200",
+        crate::clients::store::visible_sql("cl", "$1", true)
     ))
+    .bind(employee.0)
     .bind(crate::store::like_pattern(text))
     .fetch_all(&db.read)
     .await?;

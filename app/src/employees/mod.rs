@@ -233,8 +233,8 @@ pub async fn create_employee(
     check_password(locale, &password)?;
     let state = crate::state::AppState::current()?;
     let id = store::create(&state.db, &name, &email, &password, role_id, &channel_ids).await?;
+    // A new employee has no live stream yet: no other stream needs to re-check.
     tracing::info!(actor = %actor.id, employee = %id, "employee created");
-    state.bus.access_changed();
     Ok(id)
 }
 
@@ -248,28 +248,40 @@ pub async fn update_employee(
     let name = check_name(crate::ui::locale::request_locale(), "name", &name)?;
     let state = crate::state::AppState::current()?;
     store::update(&state.db, actor.id, id, &name, role_id).await?;
-    state.bus.access_changed();
+    state.bus.access_changed_for([id]);
     Ok(())
 }
 
-/// Deactivating ends the employee's sessions and live streams at once.
+/// Deactivating ends the employee's sessions, live streams and API tokens at once;
+/// reactivating revives none of them.
 #[server(endpoint = "set_employee_active", input = Json)]
 pub async fn set_employee_active(id: EmployeeId, active: bool) -> Result<(), AppError> {
     let actor = crate::auth::session::require_permission(Permission::Settings).await?;
     let state = crate::state::AppState::current()?;
     store::set_active(&state.db, actor.id, id, active).await?;
     tracing::info!(actor = %actor.id, employee = %id, active, "employee activation changed");
-    state.bus.access_changed();
+    state.bus.access_changed_for([id]);
     Ok(())
 }
 
+/// A new password ends every session and live stream of the employee, and (unless
+/// `keep_tokens`) revokes their API tokens: whoever knew the old password may have
+/// made one. Resetting one's own password keeps this tab signed in (a new session).
 #[server(endpoint = "reset_password", input = Json)]
-pub async fn reset_password(id: EmployeeId, password: String) -> Result<(), AppError> {
+pub async fn reset_password(
+    id: EmployeeId,
+    password: String,
+    #[server(default)] keep_tokens: bool,
+) -> Result<(), AppError> {
     let actor = crate::auth::session::require_permission(Permission::Settings).await?;
     check_password(crate::ui::locale::request_locale(), &password)?;
     let state = crate::state::AppState::current()?;
-    store::reset_password(&state.db, id, &password, actor.id != id).await?;
-    tracing::info!(actor = %actor.id, employee = %id, "password reset");
+    let revoked = store::reset_password(&state.db, id, &password, !keep_tokens).await?;
+    if actor.id == id {
+        crate::auth::session::sign_in(id).await?;
+    }
+    state.bus.access_changed_for([id]);
+    tracing::info!(actor = %actor.id, employee = %id, tokens_revoked = revoked, "password reset");
     Ok(())
 }
 
@@ -284,7 +296,9 @@ pub async fn save_role(
     let name = check_name(crate::ui::locale::request_locale(), "name", &name)?;
     let state = crate::state::AppState::current()?;
     let id = store::save_role(&state.db, id, &name, &permissions).await?;
-    state.bus.access_changed();
+    state
+        .bus
+        .access_changed_for(store::employees_with_role(&state.db, id).await?);
     Ok(id)
 }
 
@@ -296,8 +310,8 @@ pub async fn set_channel_access(
 ) -> Result<(), AppError> {
     crate::auth::session::require_permission(Permission::Settings).await?;
     let state = crate::state::AppState::current()?;
-    store::set_channel_access(&state.db, channel_id, &employee_ids).await?;
-    state.bus.access_changed();
+    let concerned = store::set_channel_access(&state.db, channel_id, &employee_ids).await?;
+    state.bus.access_changed_for(concerned);
     Ok(())
 }
 
@@ -332,8 +346,8 @@ pub async fn create_channel(
         )
         .await?
     };
-    store::set_channel_access(&state.db, id, &employee_ids).await?;
-    state.bus.access_changed();
+    let concerned = store::set_channel_access(&state.db, id, &employee_ids).await?;
+    state.bus.access_changed_for(concerned);
     Ok(id)
 }
 
@@ -363,7 +377,7 @@ pub async fn reconnect_channel(
         human_agent,
     )
     .await?;
-    state.bus.access_changed();
+    // Who may use the channel is unchanged: no stream needs to re-check.
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use crate::ids::{ChannelId, EmployeeId, RoleId};
 use crate::store::{conflict_on_unique, now_ms, Db, StoreError, StoreResult};
 use crate::ui::locale::request_locale;
 use sqlx::{AnyConnection, Row};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub async fn team(db: &Db) -> StoreResult<Team> {
     let access: Vec<(i64, i64)> = sqlx::query_as(
@@ -237,8 +237,10 @@ pub async fn set_active(
                 message: td_string!(request_locale(), account.last_owner_active).into(),
             });
         }
-        // Their sessions end now, not when they next expire.
+        // Their sessions end now, not when they next expire; their tokens for good (a
+        // reactivation starts without them).
         crate::auth::session::end_sessions_of(&mut *tx, id).await?;
+        crate::tokens::store::revoke_all_of(&mut *tx, id).await?;
     }
     sqlx::query("UPDATE employees SET active = $2 WHERE id = $1")
         .bind(id.0)
@@ -249,13 +251,14 @@ pub async fn set_active(
     Ok(())
 }
 
-/// Sets a new password; `end_sessions` signs the employee out everywhere.
+/// Sets a new password and signs the employee out everywhere; `revoke_tokens` also
+/// revokes their API tokens. The number of tokens revoked.
 pub async fn reset_password(
     db: &Db,
     id: EmployeeId,
     password: &str,
-    end_sessions: bool,
-) -> StoreResult<()> {
+    revoke_tokens: bool,
+) -> StoreResult<u64> {
     let hash = crate::auth::password::hash(password)
         .map_err(|e| StoreError::Other(format!("hashing failed: {e}")))?;
     let mut tx = db.write.begin().await?;
@@ -270,11 +273,23 @@ pub async fn reset_password(
             account.what_employee
         )));
     }
-    if end_sessions {
-        crate::auth::session::end_sessions_of(&mut *tx, id).await?;
-    }
+    crate::auth::session::end_sessions_of(&mut *tx, id).await?;
+    let revoked = if revoke_tokens {
+        crate::tokens::store::revoke_all_of(&mut *tx, id).await?
+    } else {
+        0
+    };
     tx.commit().await?;
-    Ok(())
+    Ok(revoked)
+}
+
+/// The employees whose role is `role` (whose streams a change of the role concerns).
+pub async fn employees_with_role(db: &Db, role: RoleId) -> StoreResult<Vec<EmployeeId>> {
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM employees WHERE role_id = $1")
+        .bind(role.0)
+        .fetch_all(&db.read)
+        .await?;
+    Ok(ids.into_iter().map(EmployeeId).collect())
 }
 
 pub async fn save_role(
@@ -326,11 +341,13 @@ pub async fn save_role(
     Ok(id)
 }
 
+/// Gives the channel to exactly `employees`; returns those whose access changed (given
+/// or taken away).
 pub async fn set_channel_access(
     db: &Db,
     channel: ChannelId,
     employees: &[EmployeeId],
-) -> StoreResult<()> {
+) -> StoreResult<Vec<EmployeeId>> {
     let mut tx = db.write.begin().await?;
     let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM channels WHERE id = $1")
         .bind(channel.0)
@@ -342,6 +359,11 @@ pub async fn set_channel_access(
             account.what_channel
         )));
     }
+    let before: Vec<i64> =
+        sqlx::query_scalar("SELECT employee_id FROM channel_access WHERE channel_id = $1")
+            .bind(channel.0)
+            .fetch_all(&mut *tx)
+            .await?;
     sqlx::query("DELETE FROM channel_access WHERE channel_id = $1")
         .bind(channel.0)
         .execute(&mut *tx)
@@ -360,5 +382,7 @@ pub async fn set_channel_access(
             })?;
     }
     tx.commit().await?;
-    Ok(())
+    let before: HashSet<EmployeeId> = before.into_iter().map(EmployeeId).collect();
+    let after: HashSet<EmployeeId> = employees.iter().copied().collect();
+    Ok(before.symmetric_difference(&after).copied().collect())
 }

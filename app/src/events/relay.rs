@@ -24,8 +24,8 @@ const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 enum Heard {
     /// New events were committed (maybe several: one catch-up serves them all).
     Events,
-    /// Another process changed who may see what.
-    Access,
+    /// A process changed who may see what (the NOTIFY payload says for whom).
+    Access(String),
     /// The listening connection was lost; some notifications may be too.
     Reconnected,
 }
@@ -37,8 +37,8 @@ pub struct Start {
     last: EventId,
 }
 
-/// Starts the relay of the database `url` for `bus` from `start`; `access_changes` are
-/// this process's access changes, announced to the others.
+/// Starts the relay of the database `url` for `bus` from `start`; `access_changes` wakes
+/// it when this process has access changes to announce to the others.
 pub fn start(
     url: String,
     pool: AnyPool,
@@ -66,19 +66,42 @@ async fn run(
         heard_tx,
     )));
     let mut tick = tokio::time::interval(CATCH_UP_EVERY);
+    // The first connection loses nothing (the relay starts before the server serves);
+    // a later one may have missed access changes announced while it was down.
+    let mut connected_before = false;
+    let mut reconnected = |bus: &EventBus| {
+        if std::mem::replace(&mut connected_before, true) {
+            // Every stream here re-checks, rather than one staying open too long.
+            bus.access_may_have_changed_elsewhere();
+        }
+    };
     loop {
         tokio::select! {
             message = heard.recv() => match message {
-                Some(Heard::Events) | Some(Heard::Reconnected) => {
-                    // Notifications that queued up meanwhile are served by this one read.
-                    while let Ok(Heard::Events) = heard.try_recv() {}
+                Some(first @ (Heard::Events | Heard::Reconnected)) => {
+                    if matches!(first, Heard::Reconnected) {
+                        reconnected(&bus);
+                    }
+                    // Notifications that queued up meanwhile are served by this one read
+                    // (access changes among them are applied, not dropped).
+                    while let Ok(queued) = heard.try_recv() {
+                        match queued {
+                            Heard::Events => {}
+                            Heard::Access(payload) => bus.access_changed_elsewhere(&payload),
+                            Heard::Reconnected => reconnected(&bus),
+                        }
+                    }
                     catch_up(&pool, &bus, &mut last).await;
                 }
-                Some(Heard::Access) => bus.access_changed_elsewhere(),
+                Some(Heard::Access(payload)) => bus.access_changed_elsewhere(&payload),
                 None => break,
             },
             change = access_changes.recv() => match change {
-                Some(()) => announce_access_change(&pool, &access_channel).await,
+                Some(()) => {
+                    for payload in bus.take_announcements() {
+                        announce_access_change(&pool, &access_channel, &payload).await;
+                    }
+                }
                 None => break,
             },
             _ = tick.tick() => catch_up(&pool, &bus, &mut last).await,
@@ -130,7 +153,7 @@ async fn listen(url: String, channels: [String; 2], heard: mpsc::UnboundedSender
         loop {
             let message = match listener.try_recv().await {
                 Ok(Some(notification)) if notification.channel() == events_channel => Heard::Events,
-                Ok(Some(_)) => Heard::Access,
+                Ok(Some(notification)) => Heard::Access(notification.payload().to_owned()),
                 // The connection dropped; `try_recv` connects again (and listens again)
                 // on the next call.
                 Ok(None) => Heard::Reconnected,
@@ -171,9 +194,11 @@ async fn catch_up(pool: &AnyPool, bus: &EventBus, last: &mut EventId) {
     }
 }
 
-async fn announce_access_change(pool: &AnyPool, channel: &str) {
-    let sent = sqlx::query("SELECT 1 FROM pg_notify($1, '')")
+/// Tells every process (this one too: it skips its own) whose access changed.
+async fn announce_access_change(pool: &AnyPool, channel: &str, payload: &str) {
+    let sent = sqlx::query("SELECT 1 FROM pg_notify($1, $2)")
         .bind(channel)
+        .bind(payload)
         .execute(pool)
         .await;
     if let Err(err) = sent {

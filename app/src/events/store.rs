@@ -138,7 +138,34 @@ pub async fn since(
 }
 
 /// Events after `after` on channels the employee may use, oldest first, at most `limit`.
+/// An error when some of them were pruned ([`prune`]): a stream cannot replay what the
+/// log no longer holds, and must have its client resync.
 pub async fn since_for_employee(
+    pool: &sqlx::AnyPool,
+    employee: EmployeeId,
+    after: EventId,
+    limit: i64,
+) -> StoreResult<Vec<LiveEvent>> {
+    let events = since_for_employee_unchecked(pool, employee, after, limit).await?;
+    // Read after the events: a prune that ran meanwhile shows here.
+    refuse_pruned(pool, after).await?;
+    Ok(events)
+}
+
+/// Fails when events after `after` may be gone: the oldest kept event is further on.
+async fn refuse_pruned(pool: &sqlx::AnyPool, after: EventId) -> StoreResult<()> {
+    let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(id) FROM events")
+        .fetch_one(pool)
+        .await?;
+    match oldest {
+        Some(oldest) if after.0 + 1 < oldest => Err(StoreError::Other(format!(
+            "the events after {after} were pruned (the oldest kept is {oldest}): the stream resyncs"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+async fn since_for_employee_unchecked(
     pool: &sqlx::AnyPool,
     employee: EmployeeId,
     after: EventId,
@@ -160,7 +187,8 @@ pub async fn since_for_employee(
     Ok(rows.into_iter().filter_map(row_to_event).collect())
 }
 
-/// Events after `after` in one conversation (the sandbox lead's own stream).
+/// Events after `after` in one conversation (the sandbox lead's own stream); an error
+/// when some of them were pruned, as [`since_for_employee`].
 pub async fn since_in_conversation(
     pool: &sqlx::AnyPool,
     conversation: ConversationId,
@@ -176,7 +204,73 @@ pub async fn since_in_conversation(
     .bind(limit)
     .fetch_all(pool)
     .await?;
+    refuse_pruned(pool, after).await?;
     Ok(rows.into_iter().filter_map(row_to_event).collect())
+}
+
+/// How long the log keeps events for streams that resume (`Last-Event-ID`): a browser
+/// back after longer is told to resync and reloads its views instead.
+pub const KEEP_EVENTS_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Events deleted per statement: a long prune never holds SQLite's writer for long.
+const PRUNE_BATCH: i64 = 5000;
+
+/// What [`prune`] removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PrunedEvents {
+    /// Events older than the kept window.
+    pub old: u64,
+    /// Events of messages that no longer exist (their payload is the message).
+    pub of_removed_messages: u64,
+}
+
+/// Trims the log: every event created before `keep_since` (ms) but the newest (which
+/// tells fresh streams where the log is), then every message event whose message is gone
+/// (retention pruned it), so that no message's text outlives the message. Old events go
+/// as a prefix of ids: a stream resuming from before it is refused by
+/// [`since_for_employee`] (and resyncs) rather than silently missing them.
+pub async fn prune(db: &crate::store::Db, keep_since: i64) -> StoreResult<PrunedEvents> {
+    let mut pruned = PrunedEvents::default();
+    let through: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(id) FROM events
+          WHERE created_at < $1 AND id < (SELECT MAX(id) FROM events)",
+    )
+    .bind(keep_since)
+    .fetch_one(&db.read)
+    .await?;
+    if let Some(through) = through {
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM events WHERE id IN
+                   (SELECT id FROM events WHERE id <= $1 ORDER BY id LIMIT $2)",
+            )
+            .bind(through)
+            .bind(PRUNE_BATCH)
+            .execute(&db.write)
+            .await?
+            .rows_affected();
+            pruned.old += done;
+            if done < PRUNE_BATCH as u64 {
+                break;
+            }
+        }
+    }
+    // The message's id inside the payload (a `Message` as JSON).
+    let message_id = match db.backend {
+        crate::store::Backend::Sqlite => "json_extract(e.payload, '$.id')",
+        crate::store::Backend::Postgres => "(e.payload::jsonb ->> 'id')::bigint",
+    };
+    pruned.of_removed_messages = sqlx::query(&format!(
+        "DELETE FROM events WHERE id IN
+           (SELECT e.id FROM events e
+             WHERE e.kind IN ('message_created', 'message_updated')
+               AND e.id < (SELECT MAX(id) FROM events)
+               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = {message_id}))"
+    ))
+    .execute(&db.write)
+    .await?
+    .rows_affected();
+    Ok(pruned)
 }
 
 /// The newest event id (0 when there is none): where a fresh stream starts.

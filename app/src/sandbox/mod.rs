@@ -1,6 +1,15 @@
 //! The sandbox channel: a built-in lead simulator. `/sandbox` plays the lead; what the
 //! lead writes is posted to `POST /webhooks/sandbox/{channel}` and travels the same
 //! inbound path as a provider's webhook.
+//!
+//! The page is public, so a lead is whoever holds its secret: a cookie of the lead's
+//! browser ([`lead`]). The thread, the webhook and the lead's stream answer for that
+//! cookie's lead only, and nothing at all once the owner turned the channel off.
+
+#[cfg(feature = "ssr")]
+pub mod lead;
+#[cfg(feature = "ssr")]
+pub mod store;
 
 use crate::channels::window::count_in;
 use crate::error::AppError;
@@ -9,6 +18,7 @@ use crate::ids::{ChannelId, MessageId};
 use crate::messages::MAX_BODY_CHARS;
 use crate::ui::locale::fill;
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 /// What the simulator posts to the sandbox webhook.
@@ -105,6 +115,51 @@ impl SandboxWebhook {
     }
 }
 
+/// Why the sandbox's webhook or stream refused a browser, worded in its language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The channel does not exist, or is no sandbox.
+    NoChannel,
+    /// The owner turned the sandbox off.
+    Off,
+    /// The browser has no lead cookie.
+    NoLead,
+    /// The body names another lead than the cookie's.
+    NotYourLead,
+    /// Too many messages from this address; retry after this many seconds.
+    TooManyMessages { retry_after_secs: u64 },
+    /// The body is larger than this many KiB.
+    TooLarge { max_kib: usize },
+    /// This address has this many lead streams open already.
+    TooManyStreams { max: usize },
+    /// The server follows as many lead streams as it will.
+    Busy,
+}
+
+impl Refusal {
+    pub fn text(self, locale: Locale) -> String {
+        match self {
+            Refusal::NoChannel => td_string!(locale, sandbox.refused_no_channel).to_owned(),
+            Refusal::Off => td_string!(locale, sandbox.off).to_owned(),
+            Refusal::NoLead => td_string!(locale, sandbox.refused_no_lead).to_owned(),
+            Refusal::NotYourLead => td_string!(locale, sandbox.refused_not_your_lead).to_owned(),
+            Refusal::TooManyMessages { retry_after_secs } => fill(
+                td_string!(locale, sandbox.refused_too_many_messages),
+                &[("seconds", &retry_after_secs.to_string())],
+            ),
+            Refusal::TooLarge { max_kib } => fill(
+                td_string!(locale, sandbox.refused_too_large),
+                &[("max", &max_kib.to_string())],
+            ),
+            Refusal::TooManyStreams { max } => fill(
+                td_string!(locale, sandbox.refused_too_many_streams),
+                &[("max", &max.to_string())],
+            ),
+            Refusal::Busy => td_string!(locale, sandbox.refused_busy).to_owned(),
+        }
+    }
+}
+
 /// A sandbox channel the simulator can write to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SandboxChannel {
@@ -141,7 +196,7 @@ impl LeadFile {
     }
 }
 
-/// The sandbox channels (public: the simulator needs no account).
+/// The sandbox channels that are on (public: the simulator needs no account).
 #[server(endpoint = "sandbox_channels")]
 pub async fn sandbox_channels() -> Result<Vec<SandboxChannel>, AppError> {
     let state = crate::state::AppState::current()?;
@@ -149,6 +204,7 @@ pub async fn sandbox_channels() -> Result<Vec<SandboxChannel>, AppError> {
         crate::channels::store::of_kind(&state.db, crate::channels::ChannelKind::Sandbox).await?;
     Ok(channels
         .into_iter()
+        .filter(|c| c.status != crate::channels::ChannelStatus::Disconnected)
         .map(|c| SandboxChannel {
             id: c.id,
             name: c.display_name,
@@ -156,22 +212,50 @@ pub async fn sandbox_channels() -> Result<Vec<SandboxChannel>, AppError> {
         .collect())
 }
 
-/// What the lead `lead_id` has exchanged on a sandbox channel: their messages and the
-/// replies the channel has delivered to them (not those still being sent).
+/// The lead this browser plays: the one its cookie names, or (none yet, or `fresh`) a new
+/// one, whose secret is set as the cookie. Returns the lead id.
+#[server(endpoint = "sandbox_lead")]
+pub async fn sandbox_lead(#[server(default)] fresh: bool) -> Result<String, AppError> {
+    if !fresh {
+        if let Some(lead) = current_lead().await {
+            return Ok(lead);
+        }
+    }
+    let state = crate::state::AppState::current()?;
+    let secret = lead::new_secret();
+    let cookie = lead::set_cookie(&secret, state.public_url.starts_with("https://"));
+    let response = use_context::<leptos_axum::ResponseOptions>().ok_or(AppError::Internal)?;
+    let cookie = axum::http::HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?;
+    response.append_header(axum::http::header::SET_COOKIE, cookie);
+    lead::lead_id_of(&secret).ok_or(AppError::Internal)
+}
+
+/// The lead of the calling browser (its cookie's), if it has one.
+#[cfg(feature = "ssr")]
+async fn current_lead() -> Option<String> {
+    let headers = leptos_axum::extract::<axum::http::HeaderMap>().await.ok()?;
+    lead::lead_of_headers(&headers)
+}
+
+/// What the calling browser's lead has exchanged on a sandbox channel: their messages and
+/// the replies the channel has delivered to them (not those still being sent). A browser
+/// without a lead cookie has no thread: it gets nothing, whatever it asks for.
 #[server(endpoint = "sandbox_thread")]
-pub async fn sandbox_thread(
-    channel_id: ChannelId,
-    lead_id: String,
-) -> Result<Vec<LeadMessage>, AppError> {
+pub async fn sandbox_thread(channel_id: ChannelId) -> Result<Vec<LeadMessage>, AppError> {
     let locale = crate::ui::locale::request_locale();
-    check_lead_id(locale, &lead_id)?;
     let state = crate::state::AppState::current()?;
     let channel = crate::channels::store::by_id(&state.db, channel_id)
         .await?
-        .filter(|c| c.kind == crate::channels::ChannelKind::Sandbox)
+        .filter(|c| {
+            c.kind == crate::channels::ChannelKind::Sandbox
+                && c.status != crate::channels::ChannelStatus::Disconnected
+        })
         .ok_or_else(|| {
             AppError::NotFound(td_string!(locale, messaging.not_found_sandbox_channel).into())
         })?;
+    let Some(lead_id) = current_lead().await else {
+        return Ok(Vec::new());
+    };
     let Some(conversation) =
         crate::conversations::store::of_contact(&state.db, channel.id, &lead_id).await?
     else {
@@ -209,6 +293,26 @@ pub async fn sandbox_thread(
             }
         })
         .collect())
+}
+
+/// Turns a sandbox channel on or off (Settings): off, `/sandbox` says so and its thread,
+/// webhook and stream refuse everyone.
+#[server(endpoint = "set_sandbox_enabled", input = Json)]
+pub async fn set_sandbox_enabled(channel_id: ChannelId, enabled: bool) -> Result<(), AppError> {
+    let actor =
+        crate::auth::session::require_permission(crate::employees::Permission::Settings).await?;
+    let state = crate::state::AppState::current()?;
+    if !store::set_enabled(&state.db, channel_id, enabled).await? {
+        return Err(AppError::NotFound(
+            td_string!(
+                crate::ui::locale::request_locale(),
+                messaging.not_found_sandbox_channel
+            )
+            .into(),
+        ));
+    }
+    tracing::info!(actor = %actor.id, channel = %channel_id, enabled, "sandbox turned on or off");
+    Ok(())
 }
 
 #[cfg(test)]
@@ -299,6 +403,27 @@ mod tests {
             refusal(Locale::pt_BR, bad_read()),
             "watermark deve ser um horário UTC em milissegundos."
         );
+    }
+
+    #[test]
+    fn every_refusal_is_worded_in_both_languages() {
+        for refusal in [
+            Refusal::NoChannel,
+            Refusal::Off,
+            Refusal::NoLead,
+            Refusal::NotYourLead,
+            Refusal::TooManyMessages {
+                retry_after_secs: 2,
+            },
+            Refusal::TooLarge { max_kib: 16 },
+            Refusal::TooManyStreams { max: 10 },
+            Refusal::Busy,
+        ] {
+            let (en, pt) = (refusal.text(Locale::en), refusal.text(Locale::pt_BR));
+            assert!(!en.is_empty() && !en.contains('{'), "{refusal:?}: {en}");
+            assert!(!pt.contains('{'), "{refusal:?}: {pt}");
+            assert_ne!(en, pt, "{refusal:?}");
+        }
     }
 
     #[test]

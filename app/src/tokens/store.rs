@@ -1,6 +1,6 @@
 //! Token rows: created with a random secret, stored as its SHA-256, checked per request.
 
-use super::{ApiToken, TOKEN_PREFIX};
+use super::{ApiToken, TeamToken, TokenScope, TOKEN_PREFIX};
 use crate::auth::Employee;
 use crate::ids::EmployeeId;
 use crate::store::{now_ms, Db, StoreError, StoreResult};
@@ -19,46 +19,92 @@ fn generate() -> String {
 }
 
 /// Creates a token for the employee; returns its id and the plaintext (shown once).
-pub async fn create(db: &Db, employee: EmployeeId, name: &str) -> StoreResult<(i64, String)> {
+pub async fn create(
+    db: &Db,
+    employee: EmployeeId,
+    name: &str,
+    scopes: &[TokenScope],
+    expires_at: Option<i64>,
+) -> StoreResult<(i64, String)> {
     let token = generate();
     let id = sqlx::query_scalar(
-        "INSERT INTO api_tokens (employee_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO api_tokens (employee_id, name, token_hash, created_at, scopes, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(employee.0)
     .bind(name)
     .bind(hash(&token))
     .bind(now_ms())
+    .bind(TokenScope::join(scopes))
+    .bind(expires_at)
     .fetch_one(&db.write)
     .await?;
     Ok((id, token))
 }
 
+const TOKEN_COLUMNS: &str =
+    "t.id, t.name, t.scopes, t.created_at, t.expires_at, t.last_used_at, t.revoked_at";
+
+fn token_of(r: &sqlx::any::AnyRow) -> ApiToken {
+    ApiToken {
+        id: r.get("id"),
+        name: r.get("name"),
+        scopes: TokenScope::parse_list(&r.get::<String, _>("scopes")),
+        created_at: r.get("created_at"),
+        expires_at: r.get("expires_at"),
+        last_used_at: r.get("last_used_at"),
+        revoked_at: r.get("revoked_at"),
+    }
+}
+
 pub async fn list(db: &Db, employee: EmployeeId) -> StoreResult<Vec<ApiToken>> {
-    let rows = sqlx::query(
-        "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE employee_id = $1 ORDER BY id DESC",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.employee_id = $1 ORDER BY t.id DESC"
+    ))
     .bind(employee.0)
     .fetch_all(&db.read)
     .await?;
+    Ok(rows.iter().map(token_of).collect())
+}
+
+/// Every employee's tokens, for the owner: those still usable first, by employee.
+pub async fn list_all(db: &Db) -> StoreResult<Vec<TeamToken>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS}, e.id AS employee_id, e.name AS employee_name
+           FROM api_tokens t JOIN employees e ON e.id = t.employee_id
+          ORDER BY CASE WHEN t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $1)
+                        THEN 0 ELSE 1 END,
+                   e.name, t.id DESC"
+    ))
+    .bind(now_ms())
+    .fetch_all(&db.read)
+    .await?;
     Ok(rows
-        .into_iter()
-        .map(|r| ApiToken {
-            id: r.get("id"),
-            name: r.get("name"),
-            created_at: r.get("created_at"),
-            last_used_at: r.get("last_used_at"),
-            revoked_at: r.get("revoked_at"),
+        .iter()
+        .map(|r| TeamToken {
+            employee_id: EmployeeId(r.get("employee_id")),
+            employee_name: r.get("employee_name"),
+            token: token_of(r),
         })
         .collect())
 }
 
-pub async fn revoke(db: &Db, employee: EmployeeId, id: i64) -> StoreResult<()> {
-    let done = sqlx::query(
-        "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND employee_id = $2",
-    )
-    .bind(id)
-    .bind(employee.0)
-    .bind(now_ms())
+/// Revokes token `id`: of `employee` only, or (`None`, for the owner) of anyone.
+pub async fn revoke(db: &Db, employee: Option<EmployeeId>, id: i64) -> StoreResult<()> {
+    let done = match employee {
+        Some(employee) => sqlx::query(
+            "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3)
+              WHERE id = $1 AND employee_id = $2",
+        )
+        .bind(id)
+        .bind(employee.0)
+        .bind(now_ms()),
+        None => {
+            sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1")
+                .bind(id)
+                .bind(now_ms())
+        }
+    }
     .execute(&db.write)
     .await?;
     if done.rows_affected() == 0 {
@@ -70,24 +116,56 @@ pub async fn revoke(db: &Db, employee: EmployeeId, id: i64) -> StoreResult<()> {
     Ok(())
 }
 
+/// Revokes every token of `employee` (deactivation, a password reset); the number revoked.
+/// Pass a transaction to revoke them with other changes at once.
+pub async fn revoke_all_of<'e>(
+    executor: impl sqlx::AnyExecutor<'e>,
+    employee: EmployeeId,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $2 WHERE employee_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(employee.0)
+    .bind(now_ms())
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// How often `last_used_at` is written: once a minute is enough to tell a used token.
 const TOUCH_EVERY_MS: i64 = 60_000;
 
-/// The active employee a token belongs to, if the token is valid and not revoked.
-pub async fn authenticate(db: &Db, token: &str) -> StoreResult<Option<Employee>> {
+/// Who a valid token acts for, and what it may do.
+#[derive(Debug, Clone)]
+pub struct TokenHolder {
+    pub employee: Employee,
+    pub scopes: Vec<TokenScope>,
+}
+
+impl TokenHolder {
+    pub fn may(&self, scope: TokenScope) -> bool {
+        self.scopes.contains(&scope)
+    }
+}
+
+/// The active employee a token belongs to and its scopes, if the token is valid: not
+/// revoked, not expired.
+pub async fn authenticate(db: &Db, token: &str) -> StoreResult<Option<TokenHolder>> {
     if !token.starts_with(TOKEN_PREFIX) || token.len() != TOKEN_PREFIX.len() + 64 {
         return Ok(None);
     }
-    let row: Option<(i64, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT id, employee_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+    let now = now_ms();
+    let row: Option<(i64, i64, Option<i64>, String)> = sqlx::query_as(
+        "SELECT id, employee_id, last_used_at, scopes FROM api_tokens
+          WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
     )
     .bind(hash(token))
+    .bind(now)
     .fetch_optional(&db.read)
     .await?;
-    let Some((id, employee, last_used)) = row else {
+    let Some((id, employee, last_used, scopes)) = row else {
         return Ok(None);
     };
-    let now = now_ms();
     if last_used.is_none_or(|at| now - at > TOUCH_EVERY_MS) {
         sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
             .bind(id)
@@ -95,18 +173,33 @@ pub async fn authenticate(db: &Db, token: &str) -> StoreResult<Option<Employee>>
             .execute(&db.write)
             .await?;
     }
-    crate::auth::store::active_employee(db, EmployeeId(employee)).await
+    Ok(
+        crate::auth::store::active_employee(db, EmployeeId(employee))
+            .await?
+            .map(|employee| TokenHolder {
+                employee,
+                scopes: TokenScope::parse_list(&scopes),
+            }),
+    )
 }
 
 /// Creates a token for the employee with this email (the `confab tokens create` command).
-pub async fn create_for_email(db: &Db, email: &str, name: &str) -> StoreResult<String> {
+pub async fn create_for_email(
+    db: &Db,
+    email: &str,
+    name: &str,
+    scopes: &[TokenScope],
+    expires_at: Option<i64>,
+) -> StoreResult<String> {
     let id: Option<i64> =
         sqlx::query_scalar("SELECT id FROM employees WHERE email = $1 AND active = 1")
             .bind(email.trim().to_lowercase())
             .fetch_optional(&db.read)
             .await?;
     let id = id.ok_or(StoreError::NotFound("Active employee with that email"))?;
-    Ok(create(db, EmployeeId(id), name).await?.1)
+    Ok(create(db, EmployeeId(id), name, scopes, expires_at)
+        .await?
+        .1)
 }
 
 #[cfg(test)]

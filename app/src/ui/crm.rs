@@ -1,7 +1,7 @@
 //! The CRM pages around the inbox: Clients, Leads, Estimates, Work orders, Invoices and
 //! Calls — lists with search, and detail views. Phone numbers and client cards live here.
 
-use crate::clients::{get_client, list_clients};
+use crate::clients::{get_client, list_clients, share_client};
 use crate::documents::{get_document, list_calls, list_documents, DocumentKind};
 use crate::error::AppError;
 use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
@@ -134,6 +134,18 @@ pub fn ClientsPage() -> impl IntoView {
 pub fn ClientPage() -> impl IntoView {
     let card = resource_for_url_id("Client", |id: ClientId| get_client(id));
     let i18n = use_i18n();
+    let share_error = RwSignal::new(None::<AppError>);
+    let share = move |id: ClientId| {
+        leptos::task::spawn_local(async move {
+            match share_client(id).await {
+                Ok(()) => {
+                    share_error.set(None);
+                    card.refetch();
+                }
+                Err(err) => share_error.set(Some(err)),
+            }
+        });
+    };
     view! {
         <Title text=move || t_string!(i18n, crm.client_page_title)/>
         <div class="settings crm">
@@ -144,6 +156,12 @@ pub fn ClientPage() -> impl IntoView {
                         let c = card.client;
                         view! {
                             <header class="settings-header"><p><a href="/clients">{move || format!("‹ {}", t_string!(i18n, crm.clients_heading))}</a></p><h1>{c.name.clone()}</h1></header>
+                            {move || share_error.get().map(|e| view! { <p class="banner banner-error" role="alert">{error_sentence(i18n.get_locale(), &e)}</p> })}
+                            {(!c.shared).then(|| view! { <p class="meta" data-testid="client-private">{t!(i18n, crm.client_private)}</p> })}
+                            {card.can_share.then(|| {
+                                let id = c.id;
+                                view! { <p><button class="button" data-testid="share-client" on:click=move |_| share(id)>{t!(i18n, crm.share_client)}</button></p> }
+                            })}
                             <section class="settings-section crm-detail" data-testid="client-detail">
                                 <dl class="card">
                                     <dt>{t!(i18n, crm.phones)}</dt><dd>{c.phones.iter().map(|p| view! { <PhoneNumber phone=p.clone()/> }).collect_view()}</dd>

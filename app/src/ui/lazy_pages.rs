@@ -31,6 +31,8 @@ macro_rules! lazy_pages {
 }
 
 lazy_pages! {
+    /// The first-run setup page (once per business).
+    SetupRoute => view! { <crate::ui::setup::SetupPage/> };
     /// The sandbox's lead chat.
     SandboxRoute => view! { <crate::ui::sandbox::SandboxPage/> };
     /// The employee's profile.

@@ -20,6 +20,7 @@ pub mod phone;
 pub mod profile;
 pub mod sandbox;
 pub mod settings;
+pub mod setup;
 pub mod text;
 pub mod time;
 pub mod tokens;
@@ -86,6 +87,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=login::LoginPage/>
+                <Route path=path!("/setup") view={Lazy::<lazy_pages::SetupRoute>::new()}/>
                 <Route path=path!("/sandbox") view={Lazy::<lazy_pages::SandboxRoute>::new()}/>
                 <ParentRoute path=path!("") view=layout::EmployeeArea>
                     <Route path=path!("") view=|| view! { <Redirect path="/conversations"/> }/>

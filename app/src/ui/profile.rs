@@ -1,6 +1,7 @@
 //! The employee's own profile: language, notifications, a way to their API tokens, and
 //! signing out on every device.
 
+use crate::account::{ChangeMyEmail, ChangeMyPassword};
 use crate::auth::{current_employee, set_my_language, LogoutEverywhere};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::ui::locale::{error_text, native_name, parse_tag, tag, LOCALES};
@@ -17,6 +18,7 @@ pub fn ProfilePage() -> impl IntoView {
                 <h1>{t!(i18n, common.profile_heading)}</h1>
             </header>
             <LanguageSection/>
+            <AccountSection/>
             <NotificationSection/>
             <section class="settings-section">
                 <h2>{t!(i18n, common.profile_tokens_heading)}</h2>
@@ -54,6 +56,95 @@ fn SessionsSection() -> impl IntoView {
             </div>
             {move || failed().map(|e| view! { <p class="banner banner-error" role="alert">{e}</p> })}
         </section>
+    }
+}
+
+/// The employee's password, and for those who manage the team (owners) their email. Each
+/// form asks for the current password.
+#[component]
+fn AccountSection() -> impl IntoView {
+    let i18n = use_i18n();
+    let employee = Resource::new(|| (), |_| current_employee());
+    let password = ServerAction::<ChangeMyPassword>::new();
+    let email = ServerAction::<ChangeMyEmail>::new();
+    let password_outcome = move || {
+        password.value().get().map(|result| {
+            saved_or_refused(i18n.get_locale(), result, |l| {
+                crate::i18n::td_string!(l, account.account_password_saved)
+            })
+        })
+    };
+    let email_outcome = move || {
+        email.value().get().map(|result| {
+            saved_or_refused(i18n.get_locale(), result, |l| {
+                crate::i18n::td_string!(l, account.account_email_saved)
+            })
+        })
+    };
+    // A form that succeeded starts empty again: the passwords typed are not left in it.
+    let password_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(password.value().get(), Some(Ok(()))) {
+            if let Some(form) = password_form.get() {
+                form.reset();
+            }
+        }
+    });
+    view! {
+        <section class="settings-section">
+            <h2 id="account-heading">{t!(i18n, account.account_heading)}</h2>
+            <Transition fallback=|| ()>
+                {move || employee.get().and_then(|r| r.ok()).flatten()
+                    .filter(|me| me.can(crate::employees::Permission::Settings))
+                    .map(|me| {
+                    view! {
+                            <div class="card settings-form">
+                                <ActionForm action=email>
+                                    <label for="account-email">{t!(i18n, account.account_email)}</label>
+                                    <input id="account-email" name="email" type="email" required maxlength="254"
+                                        autocomplete="username" value=me.email.clone() data-testid="account-email"/>
+                                    <label for="account-email-password">{t!(i18n, account.account_current_password)}</label>
+                                    <input id="account-email-password" name="current_password" type="password" required
+                                        maxlength="256" autocomplete="current-password"/>
+                                    {email_outcome}
+                                    <button type="submit" class="button" disabled=move || email.pending().get()>
+                                        {t!(i18n, account.account_save_email)}
+                                    </button>
+                                </ActionForm>
+                            </div>
+                    }
+                })}
+            </Transition>
+            <div class="card settings-form">
+                <ActionForm action=password node_ref=password_form>
+                            <label for="account-current-password">{t!(i18n, account.account_current_password)}</label>
+                            <input id="account-current-password" name="current_password" type="password" required
+                                maxlength="256" autocomplete="current-password" data-testid="account-current-password"/>
+                            <label for="account-new-password">{t!(i18n, account.account_new_password)}</label>
+                            <input id="account-new-password" name="new_password" type="password" required minlength="10"
+                                maxlength="256" autocomplete="new-password" data-testid="account-new-password"/>
+                            <button type="submit" class="button" data-testid="account-save-password"
+                                disabled=move || password.pending().get()>
+                                {t!(i18n, account.account_save_password)}
+                            </button>
+                </ActionForm>
+                {password_outcome}
+            </div>
+        </section>
+    }
+}
+
+/// "Saved" (in the sentence `saved` gives), or the refusal.
+fn saved_or_refused(
+    locale: crate::i18n::Locale,
+    result: Result<(), crate::error::AppError>,
+    saved: fn(crate::i18n::Locale) -> &'static str,
+) -> AnyView {
+    match result {
+        Ok(()) => view! { <p class="meta" role="status">{saved(locale)}</p> }.into_any(),
+        Err(err) => {
+            view! { <p class="form-error" role="alert">{error_text(locale, &err)}</p> }.into_any()
+        }
     }
 }
 

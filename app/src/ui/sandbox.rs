@@ -5,6 +5,8 @@ use crate::error::AppError;
 use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 #[cfg(feature = "hydrate")]
 use crate::ids::ChannelId;
+#[cfg(feature = "hydrate")]
+use crate::sandbox::sandbox_lead;
 use crate::sandbox::{sandbox_channels, sandbox_thread, LeadMessage, SandboxChannel};
 use crate::ui::locale::{error_text, fill};
 use crate::ui::text::MessageText;
@@ -119,7 +121,8 @@ impl ChatError {
     }
 }
 
-/// A random id for the simulated lead and its messages (letters and digits).
+/// A random id for the lead's messages (letters and digits). The lead's own id comes from
+/// the server, with the cookie that makes this browser that lead.
 fn random_token(prefix: &str) -> String {
     #[cfg(feature = "hydrate")]
     {
@@ -168,29 +171,37 @@ fn LeadChat(channel: SandboxChannel) -> impl IntoView {
     let messages = RwSignal::new(Vec::<LeadMessage>::new());
     #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
     let refresh = move || {
-        if let Some(lead) = lead_id.get_untracked() {
+        if lead_id.get_untracked().is_some() {
             leptos::task::spawn_local(async move {
-                match sandbox_thread(channel_id, lead).await {
+                match sandbox_thread(channel_id).await {
                     Ok(list) => messages.set(list),
                     Err(err) => error.set(Some(ChatError::App(err))),
                 }
             });
         }
     };
-    // In the browser: restore or create the lead, load the thread, follow it live.
+    // In the browser: become this browser's lead (the server sets its cookie the first
+    // time), load the thread, follow it live.
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        let lead = stored(LEAD_KEY).unwrap_or_else(|| {
-            let fresh = random_token("lead-");
-            store(LEAD_KEY, &fresh);
-            fresh
+        leptos::task::spawn_local(async move {
+            match sandbox_lead(false).await {
+                Ok(lead) => {
+                    // The name typed last is this lead's, not a former one's.
+                    let known = stored(LEAD_KEY).as_deref() == Some(lead.as_str());
+                    name.set(
+                        stored(NAME_KEY)
+                            .filter(|_| known)
+                            .unwrap_or_else(|| default_name(i18n.get_locale_untracked(), &lead)),
+                    );
+                    store(LEAD_KEY, &lead);
+                    lead_id.set(Some(lead));
+                    refresh();
+                    follow(channel_id, refresh);
+                }
+                Err(err) => error.set(Some(ChatError::App(err))),
+            }
         });
-        name.set(
-            stored(NAME_KEY).unwrap_or_else(|| default_name(i18n.get_locale_untracked(), &lead)),
-        );
-        lead_id.set(Some(lead.clone()));
-        refresh();
-        follow(channel_id, lead, refresh);
     });
     // Tell the channel the lead has read our replies (shows "Read" to the employee).
     #[cfg(feature = "hydrate")]
@@ -252,16 +263,19 @@ fn LeadChat(channel: SandboxChannel) -> impl IntoView {
     };
     let new_lead = move |_| {
         #[cfg(feature = "hydrate")]
-        {
-            let fresh = random_token("lead-");
-            store(LEAD_KEY, &fresh);
-            name.set(default_name(i18n.get_locale_untracked(), &fresh));
-            store(NAME_KEY, &name.get_untracked());
-            // A full reload re-opens the stream for the new lead.
-            if let Some(w) = web_sys::window() {
-                let _ = w.location().reload();
+        leptos::task::spawn_local(async move {
+            match sandbox_lead(true).await {
+                Ok(fresh) => {
+                    store(LEAD_KEY, &fresh);
+                    store(NAME_KEY, &default_name(i18n.get_locale_untracked(), &fresh));
+                    // A full reload re-opens the stream for the new lead.
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.location().reload();
+                    }
+                }
+                Err(err) => error.set(Some(ChatError::App(err))),
             }
-        }
+        });
     };
     view! {
         <section class="lead-chat card">
@@ -273,6 +287,7 @@ fn LeadChat(channel: SandboxChannel) -> impl IntoView {
                     t!(i18n, sandbox.writing_to, <strong> = <strong/>, channel = move || channel_name.clone())
                 }</span>
                 <button class="button" on:click=new_lead>{t!(i18n, sandbox.new_lead)}</button>
+                <p class="meta">{t!(i18n, sandbox.new_lead_hint)}</p>
             </div>
             <div class="thread lead-thread" data-testid="lead-thread">
                 {move || messages.get().is_empty().then(|| view! { <p class="list-empty">{t!(i18n, sandbox.empty)}</p> })}
@@ -330,7 +345,8 @@ fn lead_file(locale: Locale, file: &crate::sandbox::LeadFile) -> AnyView {
     }
 }
 
-/// The name a new simulated lead starts with: "Lead" and four characters of its id.
+/// The name a new simulated lead starts with: "Lead" and four characters of its id (after
+/// its `lead-`).
 #[cfg(feature = "hydrate")]
 fn default_name(locale: Locale, lead_id: &str) -> String {
     fill(
@@ -365,11 +381,12 @@ async fn post_webhook(
         .unwrap_or_else(|_| ChatError::Refused(response.status())))
 }
 
-/// Follows the lead's conversation: any event in it reloads the thread.
+/// Follows the lead's conversation (the cookie says whose): any event in it reloads the
+/// thread.
 #[cfg(feature = "hydrate")]
-fn follow(channel: ChannelId, lead: String, refresh: impl Fn() + 'static) {
+fn follow(channel: ChannelId, refresh: impl Fn() + 'static) {
     use futures::StreamExt;
-    let url = format!("/sandbox/events?channel={channel}&lead={lead}");
+    let url = format!("/sandbox/events?channel={channel}");
     let Ok(mut source) = gloo_net::eventsource::futures::EventSource::new(&url) else {
         return;
     };

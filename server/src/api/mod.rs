@@ -9,6 +9,7 @@ use app::employees::Permission;
 use app::ids::{ChannelId, ConversationId, MessageId};
 use app::messages::MessageBody;
 use app::state::AppState;
+use app::tokens::TokenScope;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
@@ -18,6 +19,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use std::marker::PhantomData;
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -70,15 +72,15 @@ struct PhoneQuery {
 /// employee may see.
 async fn phone_card(
     State(state): State<AppState>,
-    me: Result<ApiEmployee, ApiError>,
+    me: Result<ApiEmployee<ReadCards>, ApiRefusal>,
     Query(query): Query<PhoneQuery>,
 ) -> axum::response::Response {
     let card = async {
-        let ApiEmployee(me) = me?;
+        let ApiEmployee(me, _) = me?;
         let phone = query.phone.as_deref().unwrap_or_default();
         let phone = app::phone::normalize(phone, state.default_country)
             .map_err(|e| bad("phone", &e.to_string()))?;
-        Ok::<_, ApiError>(Json(
+        Ok::<_, ApiRefusal>(Json(
             app::clients::store::phone_card(&state.db, me.id, &phone).await?,
         ))
     };
@@ -89,11 +91,80 @@ async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
-/// The employee a bearer token belongs to; they must hold the Conversations permission.
-pub struct ApiEmployee(pub Employee);
+/// Why a request's token was refused: the usual errors, or a scope the token lacks (a
+/// 403 that names it, so whoever set the integration up knows which token to make).
+#[derive(Debug)]
+pub enum ApiRefusal {
+    Error(ApiError),
+    MissingScope(TokenScope),
+}
 
-impl FromRequestParts<AppState> for ApiEmployee {
-    type Rejection = ApiError;
+impl From<ApiError> for ApiRefusal {
+    fn from(error: ApiError) -> Self {
+        ApiRefusal::Error(error)
+    }
+}
+
+impl From<app::store::StoreError> for ApiRefusal {
+    fn from(error: app::store::StoreError) -> Self {
+        ApiRefusal::Error(error.into())
+    }
+}
+
+impl From<app::error::AppError> for ApiRefusal {
+    fn from(error: app::error::AppError) -> Self {
+        ApiRefusal::Error(error.into())
+    }
+}
+
+impl IntoResponse for ApiRefusal {
+    fn into_response(self) -> axum::response::Response {
+        match self {
+            ApiRefusal::Error(error) => error.into_response(),
+            ApiRefusal::MissingScope(scope) => (
+                StatusCode::FORBIDDEN,
+                Json(serde_json::json!({
+                    "code": "missing_scope",
+                    "message": format!(
+                        "This token lacks the scope {scope}; create a token with it in Confab (your name › API tokens).",
+                        scope = scope.as_str()
+                    ),
+                    "scope": scope.as_str(),
+                })),
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// The scope a route needs, named by a type so each handler says which it takes.
+pub trait RequiredScope {
+    const SCOPE: TokenScope;
+}
+
+/// Reading channels, conversations and messages.
+pub struct ReadConversations;
+/// Replying, archiving, reopening.
+pub struct WriteConversations;
+/// Reading phone cards.
+pub struct ReadCards;
+
+impl RequiredScope for ReadConversations {
+    const SCOPE: TokenScope = TokenScope::ConversationsRead;
+}
+impl RequiredScope for WriteConversations {
+    const SCOPE: TokenScope = TokenScope::ConversationsWrite;
+}
+impl RequiredScope for ReadCards {
+    const SCOPE: TokenScope = TokenScope::PhoneCardRead;
+}
+
+/// The employee a bearer token belongs to, when the token (valid, unexpired, with the
+/// scope `S`) may make this request; they must hold the Conversations permission.
+pub struct ApiEmployee<S: RequiredScope = ReadConversations>(pub Employee, PhantomData<S>);
+
+impl<S: RequiredScope> FromRequestParts<AppState> for ApiEmployee<S> {
+    type Rejection = ApiRefusal;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -106,13 +177,16 @@ impl FromRequestParts<AppState> for ApiEmployee {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(ApiError::Unauthorized)?;
-        let employee = app::tokens::store::authenticate(&state.db, token)
+        let holder = app::tokens::store::authenticate(&state.db, token)
             .await?
             .ok_or(ApiError::Unauthorized)?;
-        if !employee.can(Permission::Conversations) {
-            return Err(ApiError::Forbidden);
+        if !holder.may(S::SCOPE) {
+            return Err(ApiRefusal::MissingScope(S::SCOPE));
         }
-        Ok(ApiEmployee(employee))
+        if !holder.employee.can(Permission::Conversations) {
+            return Err(ApiError::Forbidden.into());
+        }
+        Ok(ApiEmployee(holder.employee, PhantomData))
     }
 }
 
@@ -126,7 +200,7 @@ struct Page<T> {
 
 async fn channels(
     State(state): State<AppState>,
-    ApiEmployee(me): ApiEmployee,
+    ApiEmployee(me, _): ApiEmployee<ReadConversations>,
 ) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(
         app::channels::store::accessible(&state.db, me.id).await?,
@@ -167,7 +241,7 @@ fn parse_list_cursor(cursor: &str) -> Result<ListCursor, ApiError> {
 
 async fn list_conversations(
     State(state): State<AppState>,
-    ApiEmployee(me): ApiEmployee,
+    ApiEmployee(me, _): ApiEmployee<ReadConversations>,
     Query(query): Query<ListQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let status = match query.status.as_deref() {
@@ -206,7 +280,7 @@ struct MessagesQuery {
 /// Newest first; `cursor` continues with older messages.
 async fn list_messages(
     State(state): State<AppState>,
-    ApiEmployee(me): ApiEmployee,
+    ApiEmployee(me, _): ApiEmployee<ReadConversations>,
     Path(id): Path<i64>,
     Query(query): Query<MessagesQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -277,7 +351,7 @@ struct NewMessage {
 
 async fn send_message(
     State(state): State<AppState>,
-    ApiEmployee(me): ApiEmployee,
+    ApiEmployee(me, _): ApiEmployee<WriteConversations>,
     Path(id): Path<i64>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -318,7 +392,7 @@ async fn set_status(
 
 async fn archive(
     State(state): State<AppState>,
-    ApiEmployee(me): ApiEmployee,
+    ApiEmployee(me, _): ApiEmployee<WriteConversations>,
     Path(id): Path<i64>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -329,7 +403,7 @@ async fn archive(
 
 async fn reopen(
     State(state): State<AppState>,
-    ApiEmployee(me): ApiEmployee,
+    ApiEmployee(me, _): ApiEmployee<WriteConversations>,
     Path(id): Path<i64>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -354,6 +428,29 @@ mod tests {
             "/api/v1/conversations/{id}/reopen",
         ] {
             assert!(doc["paths"][path].is_object(), "{path} is documented");
+        }
+        for (path, method, scope) in [
+            ("/api/v1/channels", "get", ReadConversations::SCOPE),
+            ("/api/v1/conversations", "get", ReadConversations::SCOPE),
+            (
+                "/api/v1/conversations/{id}/messages",
+                "post",
+                WriteConversations::SCOPE,
+            ),
+            (
+                "/api/v1/conversations/{id}/archive",
+                "post",
+                WriteConversations::SCOPE,
+            ),
+            ("/api/v1/phone-card", "get", ReadCards::SCOPE),
+        ] {
+            let operation = &doc["paths"][path][method];
+            assert_eq!(operation["x-required-scope"], scope.as_str(), "{path}");
+            assert_eq!(
+                operation["security"][0]["token"][0],
+                scope.as_str(),
+                "{path}"
+            );
         }
     }
 

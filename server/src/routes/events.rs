@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tower_sessions::Session;
 
 /// A resume that missed more than this many events gets `resync` instead of a replay.
@@ -75,11 +75,13 @@ pub async fn stream(
 /// One employee's position in the event log.
 struct EmployeeCursor {
     db: Db,
+    bus: EventBus,
     employee: EmployeeId,
     /// The session the stream was opened with: when it ends (sign-out, here or
     /// everywhere), so does the stream.
     session: Option<tower_sessions::session::Id>,
     receiver: tokio::sync::broadcast::Receiver<Arc<BusEvent>>,
+    /// Changes when what this employee may see changes (never for other employees).
     access: tokio::sync::watch::Receiver<u64>,
     /// The last event id this stream has dealt with (sent or filtered out).
     cursor: EventId,
@@ -105,7 +107,7 @@ impl EmployeeCursor {
         resume_after: Option<EventId>,
     ) -> Result<Self, ApiError> {
         let receiver = bus.subscribe();
-        let mut access = bus.watch_access();
+        let mut access = bus.watch_access_of(employee);
         access.mark_unchanged();
         let (cursor, needs_catch_up) = match resume_after {
             Some(id) => (id, true),
@@ -117,6 +119,7 @@ impl EmployeeCursor {
             .collect();
         Ok(Self {
             db,
+            bus,
             employee,
             session,
             receiver,
@@ -133,6 +136,7 @@ impl EmployeeCursor {
     /// Re-checks the employee after an access change: false when the stream must end
     /// (signed out, deactivated, or no longer allowed into Conversations).
     async fn recheck_access(&mut self) -> bool {
+        self.bus.count_recheck();
         let Some(session) = self.session else {
             return false;
         };
@@ -183,8 +187,11 @@ impl EmployeeCursor {
                 self.cursor = self.cursor.max(at_least);
             }
             Err(err) => {
-                tracing::warn!(error = %err, "SSE catch-up failed; asking the client to resync");
-                self.cursor = self.cursor.max(at_least);
+                // The events after the cursor were pruned (or could not be read): a resync
+                // reloads every view, so the stream goes on from the log's end.
+                tracing::info!(error = %err, "SSE catch-up impossible; asking the client to resync");
+                let latest = events::latest_id(&self.db.read).await.unwrap_or(at_least);
+                self.cursor = self.cursor.max(latest).max(at_least);
                 self.ready.push_back(Item::Resync(self.cursor));
             }
         }
@@ -234,6 +241,11 @@ impl EmployeeCursor {
                     if changed.is_err() || !self.recheck_access().await {
                         return None;
                     }
+                    // Events already on the bus go out before the next re-check, so a
+                    // run of access changes cannot hold delivery back.
+                    if !self.take_queued().await {
+                        return None;
+                    }
                     continue;
                 }
                 received = self.receiver.recv() => received,
@@ -248,27 +260,52 @@ impl EmployeeCursor {
                     continue;
                 }
             };
-            match received {
-                Ok(event) if event.id <= self.cursor => {}
-                Ok(event) if event.id.0 == self.cursor.0 + 1 => {
-                    self.advance(event);
-                    self.release_ahead();
-                }
-                // A gap: an earlier event is committed but not yet seen here.
-                Ok(event) => {
-                    self.ahead.insert(event.id, event);
-                    self.gap_deadline
-                        .get_or_insert_with(|| tokio::time::Instant::now() + REORDER_WAIT);
-                }
-                Err(RecvError::Lagged(_)) => {
-                    let cursor = self.cursor;
-                    self.ahead.clear();
-                    self.gap_deadline = None;
-                    self.catch_up(cursor).await;
-                }
-                Err(RecvError::Closed) => return None,
+            if !self.take(received).await {
+                return None;
             }
         }
+    }
+
+    /// Deals with what the bus gave; false when the bus is gone.
+    async fn take(&mut self, received: Result<Arc<BusEvent>, RecvError>) -> bool {
+        match received {
+            Ok(event) if event.id <= self.cursor => {}
+            Ok(event) if event.id.0 == self.cursor.0 + 1 => {
+                self.advance(event);
+                self.release_ahead();
+            }
+            // A gap: an earlier event is committed but not yet seen here.
+            Ok(event) => {
+                self.ahead.insert(event.id, event);
+                self.gap_deadline
+                    .get_or_insert_with(|| tokio::time::Instant::now() + REORDER_WAIT);
+            }
+            Err(RecvError::Lagged(_)) => {
+                let cursor = self.cursor;
+                self.ahead.clear();
+                self.gap_deadline = None;
+                self.catch_up(cursor).await;
+            }
+            Err(RecvError::Closed) => return false,
+        }
+        true
+    }
+
+    /// Takes the events the bus holds for this stream now (at most a bus's worth), without
+    /// waiting; false when the bus is gone.
+    async fn take_queued(&mut self) -> bool {
+        for _ in 0..app::events::bus::CAPACITY {
+            let received = match self.receiver.try_recv() {
+                Ok(event) => Ok(event),
+                Err(TryRecvError::Empty) => return true,
+                Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
+                Err(TryRecvError::Closed) => Err(RecvError::Closed),
+            };
+            if !self.take(received).await {
+                return false;
+            }
+        }
+        true
     }
 
     fn into_stream(self) -> impl Stream<Item = Result<Event, Infallible>> {
@@ -374,6 +411,67 @@ mod tests {
         assert!(started.elapsed() >= REORDER_WAIT);
         assert_eq!(via(cursor.next_item().await), (ids[4], "log".into()));
         db.close().await;
+    }
+
+    /// A run of access changes for the stream's employee (each arriving while the last
+    /// re-check is still reading the database) does not hold events back: what the bus
+    /// holds goes out after each re-check.
+    #[tokio::test]
+    async fn a_run_of_access_changes_does_not_starve_event_delivery() {
+        let (db, _dir, owner, conversation, channel) = demo().await;
+        // A live session of the owner, stored as sign-in stores one.
+        let mut record = tower_sessions::session::Record {
+            id: tower_sessions::session::Id::default(),
+            data: [(
+                app::auth::session::EMPLOYEE_KEY.to_owned(),
+                serde_json::json!(owner.0),
+            )]
+            .into_iter()
+            .collect(),
+            expiry_date: tower_sessions::cookie::time::OffsetDateTime::now_utc()
+                + tower_sessions::cookie::time::Duration::hours(1),
+        };
+        tower_sessions::SessionStore::create(
+            &app::auth::session::SqlSessionStore::new(db.clone()),
+            &mut record,
+        )
+        .await
+        .unwrap();
+        let session = record.id;
+        let mut cursor =
+            EmployeeCursor::start(db.clone(), db.bus.clone(), owner, Some(session), None)
+                .await
+                .unwrap();
+        let event = logged(&db, conversation, channel).await;
+        // Each re-check, as it starts, is followed by another change: when it ends, a
+        // change is always waiting.
+        let changes = {
+            let bus = db.bus.clone();
+            let mut rechecks = db.bus.watch_rechecks();
+            tokio::spawn(async move {
+                while rechecks.changed().await.is_ok() {
+                    bus.access_changed_for([owner]);
+                }
+            })
+        };
+        bus_change_and_publish(&db, owner, &event);
+        let delivered = tokio::time::timeout(Duration::from_secs(3), cursor.next_item()).await;
+        let rechecks = db.bus.rechecks();
+        changes.abort();
+        let delivered = delivered.expect("the event waited behind the re-checks");
+        assert_eq!(via(delivered).0, event.id.0);
+        // One re-check, then the event (it used to wait behind a hundred or so).
+        assert!(
+            (1..=2).contains(&rechecks),
+            "{rechecks} re-checks before the event went out"
+        );
+        db.close().await;
+    }
+
+    /// An access change for `employee`, then `event` on the bus: both wait for the stream.
+    fn bus_change_and_publish(db: &Db, employee: EmployeeId, event: &LiveEvent) {
+        db.bus.access_changed_for([employee]);
+        db.bus.publish([event.clone()]);
     }
 
     #[test]

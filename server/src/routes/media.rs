@@ -1,7 +1,8 @@
 //! Media files. `GET /media/{attachment_id}`: a stored file, to a signed-in employee with
 //! access to its channel (404 otherwise, so nothing tells them it exists).
-//! `GET /media/public/{id}/{signature}`: one of our outbound files, for the provider that
-//! delivers it (the signature is an HMAC only Confab can make). `POST /media/send/{id}`:
+//! `GET /media/public/{id}/{expiry}-{signature}`: one of our outbound files, for the
+//! provider that delivers it, for a day (the signature is an HMAC only Confab can make,
+//! of the file and the expiry). `POST /media/send/{id}`:
 //! an employee sends a file. Files are served so that no browser runs them as a page:
 //! the stored, checked type, `nosniff`, a sandboxing CSP, and `attachment` for anything
 //! that is not an image, audio or video. The employee's routes answer in the employee's
@@ -68,7 +69,9 @@ pub async fn serve_public(
     State(state): State<AppState>,
     Path((attachment, signature)): Path<(i64, String)>,
 ) -> Result<Response, ApiError> {
-    if !state.secret_key.verify_media(attachment, &signature) {
+    // Expired, forged or of another file: all alike "not found".
+    let now = app::store::now_ms() / 1000;
+    if !state.secret_key.verify_media(attachment, &signature, now) {
         return Err(ApiError::NotFound("File"));
     }
     let media = messages::outbound_media(&state.db, attachment)

@@ -19,7 +19,6 @@ pub const MAX_UPLOAD_BYTES: usize = 25 * 1024 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/events", get(events::stream))
-        .route("/sandbox/events", get(sandbox::lead_stream))
         .route(
             "/webhooks/{kind}/{channel_id}",
             post(webhooks::receive)
@@ -39,4 +38,6 @@ pub fn router() -> Router<AppState> {
             post(media::send).layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         )
         .route("/health", get(health::health))
+        // `/sandbox/events` and `/webhooks/sandbox/{channel}`, with their limits.
+        .merge(sandbox::routes())
 }

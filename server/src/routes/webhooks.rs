@@ -20,16 +20,24 @@ use axum::Json;
 use std::collections::HashMap;
 use subtle::ConstantTimeEq;
 
+/// The channel a webhook URL names, if it serves webhooks of that kind. A caller answers
+/// `None` exactly as it answers a bad signature (or a wrong verify token), so that
+/// nobody learns which channel ids exist by trying them.
 async fn channel_for(
     state: &AppState,
     kind: &str,
     channel_id: i64,
-) -> Result<ChannelConfig, ApiError> {
-    let kind = ChannelKind::parse(kind).ok_or(ApiError::NotFound("Webhook"))?;
-    app::channels::store::config_for_webhook(&state.db, &state.secret_key, ChannelId(channel_id))
-        .await?
-        .filter(|c| c.channel.kind == kind && c.channel.status != ChannelStatus::Disconnected)
-        .ok_or(ApiError::NotFound("Channel"))
+) -> Result<Option<ChannelConfig>, ApiError> {
+    let Some(kind) = ChannelKind::parse(kind) else {
+        return Ok(None);
+    };
+    Ok(app::channels::store::config_for_webhook(
+        &state.db,
+        &state.secret_key,
+        ChannelId(channel_id),
+    )
+    .await?
+    .filter(|c| c.channel.kind == kind && c.channel.status != ChannelStatus::Disconnected))
 }
 
 /// Meta's handshake: echo `hub.challenge` when `hub.verify_token` is this channel's.
@@ -38,15 +46,18 @@ pub async fn verify(
     Path((kind, channel_id)): Path<(String, i64)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let channel = channel_for(&state, &kind, channel_id).await?;
-    if !matches!(
-        channel.channel.kind,
-        ChannelKind::Messenger | ChannelKind::Instagram | ChannelKind::Whatsapp
-    ) {
-        return Err(ApiError::NotFound("Webhook"));
-    }
+    // An unknown channel, one without the handshake and a wrong token: one answer.
+    let channel = channel_for(&state, &kind, channel_id).await?.filter(|c| {
+        matches!(
+            c.channel.kind,
+            ChannelKind::Messenger | ChannelKind::Instagram | ChannelKind::Whatsapp
+        )
+    });
     let token = query.get("hub.verify_token").map(String::as_str);
-    let expected = channel.credentials.value("verify_token");
+    let expected = channel
+        .as_ref()
+        .map(|c| c.credentials.value("verify_token"))
+        .unwrap_or_default();
     let token_ok = !expected.is_empty()
         && token.is_some_and(|t| bool::from(t.as_bytes().ct_eq(expected.as_bytes())));
     if query.get("hub.mode").map(String::as_str) != Some("subscribe") || !token_ok {
@@ -76,14 +87,19 @@ pub async fn receive(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = crate::error::body_within(body, super::MAX_WEBHOOK_BYTES)?;
-    let channel = channel_for(&state, &kind, channel_id).await?;
+    // Until the signature holds, every refusal is the bad signature's: an unknown channel
+    // id, another kind's, a wrong content type or body all look alike from outside.
+    let Some(channel) = channel_for(&state, &kind, channel_id).await? else {
+        tracing::warn!(kind = %kind, channel = channel_id, "webhook refused: no such channel");
+        return Err(ApiError::BadSignature);
+    };
     let span = tracing::info_span!("webhook", kind = %kind, channel = channel_id);
     let _guard = span.enter();
     let kind = channel.channel.kind;
     let events = match kind {
-        ChannelKind::Sandbox => return sandbox(&state, channel.channel.id, &headers, &body).await,
+        // The sandbox has a route of its own (`routes::sandbox`): never here.
+        ChannelKind::Sandbox => return Err(ApiError::NotFound("Webhook")),
         ChannelKind::Messenger | ChannelKind::Instagram | ChannelKind::Whatsapp => {
-            require_content_type(&headers, "application/json")?;
             let header = headers
                 .get("x-hub-signature-256")
                 .and_then(|v| v.to_str().ok());
@@ -95,6 +111,7 @@ pub async fn receive(
                 tracing::warn!("webhook refused: bad X-Hub-Signature-256");
                 return Err(ApiError::BadSignature);
             }
+            require_content_type(&headers, "application/json")?;
             match kind {
                 ChannelKind::Messenger => inbound::meta::parse(MetaObject::Page, &body),
                 ChannelKind::Instagram => inbound::meta::parse(MetaObject::Instagram, &body),
@@ -103,9 +120,10 @@ pub async fn receive(
             .map_err(|e| ApiError::BadRequest(format!("The webhook body is not valid: {e}")))?
         }
         ChannelKind::TwilioSms => {
-            require_content_type(&headers, "application/x-www-form-urlencoded")?;
-            let params = inbound::twilio::form_params(&body)
-                .map_err(|e| ApiError::BadRequest(format!("The webhook body is not valid: {e}")))?;
+            // The signature covers the decoded parameters: checked on a lenient decoding
+            // first (whatever the body), so a malformed body of a stranger is refused as
+            // unsigned; a signed one that is not UTF-8 is then refused as malformed.
+            let params = inbound::twilio::signed_params(&body);
             // Twilio signs the URL it was given: the public one, with any query string.
             let mut url = crate::channels::webhook_url(&state.public_url, kind, channel.channel.id);
             if let Some(query) = uri.query() {
@@ -123,6 +141,9 @@ pub async fn receive(
                 tracing::warn!("webhook refused: bad X-Twilio-Signature");
                 return Err(ApiError::BadSignature);
             }
+            require_content_type(&headers, "application/x-www-form-urlencoded")?;
+            let params = inbound::twilio::form_params(&body)
+                .map_err(|e| ApiError::BadRequest(format!("The webhook body is not valid: {e}")))?;
             inbound::twilio::parse(&params)
                 .map_err(|e| ApiError::BadRequest(format!("The webhook body is not valid: {e}")))?
         }
@@ -307,43 +328,4 @@ pub fn sandbox_event(body: &[u8], locale: Locale) -> Result<InboundEvent, ApiErr
             watermark,
         },
     })
-}
-
-async fn sandbox(
-    state: &AppState,
-    channel: ChannelId,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Response, ApiError> {
-    require_content_type(headers, "application/json")?;
-    // The sandbox lead's page shows the refusal: in its language.
-    let stored = match sandbox_event(body, crate::error::request_locale(headers))? {
-        // Published by the store's inbound writer, in commit order.
-        InboundEvent::Message(inbound) => messages::record_inbound(&state.db, channel, &inbound)
-            .await?
-            .len(),
-        InboundEvent::ReadUpTo {
-            contact_external_id,
-            watermark,
-        } => {
-            let events = match app::conversations::store::of_contact(
-                &state.db,
-                channel,
-                &contact_external_id,
-            )
-            .await?
-            {
-                Some(conversation) => {
-                    messages::mark_read_up_to(&state.db, conversation, channel, watermark).await?
-                }
-                None => Vec::new(),
-            };
-            let stored = events.len();
-            state.bus.publish(events);
-            stored
-        }
-        // `sandbox_event` makes no other event.
-        _ => 0,
-    };
-    Ok(Json(serde_json::json!({ "ok": true, "events": stored })).into_response())
 }

@@ -1,5 +1,7 @@
 //! Retention: each conversation keeps its newest 500 messages; older ones and their
-//! stored media are removed here, in the background, never in a request.
+//! stored media are removed here, in the background, never in a request. The live
+//! events log follows: the events of removed messages go with them, and events older
+//! than a resuming stream may ask for (`app::events::store::KEEP_EVENTS_MS`).
 
 use app::messages::store as messages;
 use app::store::Db;
@@ -15,6 +17,8 @@ pub struct RetentionReport {
     pub conversations: usize,
     pub messages: u64,
     pub files: usize,
+    /// Events removed from the live log (old, or of removed messages).
+    pub events: u64,
 }
 
 /// A stored media file's path inside the media folder; `None` for a key that would
@@ -54,6 +58,9 @@ pub async fn prune_once(
             }
         }
     }
+    let keep_since = app::store::now_ms() - app::events::store::KEEP_EVENTS_MS;
+    let events = app::events::store::prune(db, keep_since).await?;
+    report.events = events.old + events.of_removed_messages;
     Ok(report)
 }
 
@@ -63,10 +70,11 @@ pub async fn run(db: Db, media_dir: PathBuf) {
     loop {
         every.tick().await;
         match prune_once(&db, &media_dir, KEEP_MESSAGES).await {
-            Ok(report) if report.messages > 0 => tracing::info!(
+            Ok(report) if report.messages > 0 || report.events > 0 => tracing::info!(
                 conversations = report.conversations,
                 messages = report.messages,
                 files = report.files,
+                events = report.events,
                 "old history pruned"
             ),
             Ok(_) => {}

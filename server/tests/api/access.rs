@@ -23,10 +23,13 @@ async fn owner_only_channel(app: &TestApp) -> (i64, i64) {
     app::channels::store::grant_access(&app.db, channel, app::ids::EmployeeId(owner))
         .await
         .unwrap();
-    let response = client()
-        .post(app.url(&format!("/webhooks/sandbox/{}", channel.0)))
-        .json(&serde_json::json!({"type": "message", "lead_id": "lead-private-1", "name": "Private Lead",
-            "message_id": "msg-private-01", "text": "confidential quote request"}))
+    let lead = crate::helpers::test_lead("lead-private-1");
+    let response = lead
+        .post(&app.url(&format!("/webhooks/sandbox/{}", channel.0)))
+        .json(
+            &serde_json::json!({"type": "message", "lead_id": lead.id, "name": "Private Lead",
+            "message_id": "msg-private-01", "text": "confidential quote request"}),
+        )
         .send()
         .await
         .unwrap();

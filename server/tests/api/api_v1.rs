@@ -5,7 +5,16 @@ use serde_json::Value;
 
 async fn token_for(app: &TestApp, session: &reqwest::Client) -> String {
     let (status, token) = app
-        .call(session, "create_my_token", &[("name", "Integration")])
+        .call(
+            session,
+            "create_my_token",
+            &[
+                ("name", "Integration"),
+                ("scopes[0]", "phone-card:read"),
+                ("scopes[1]", "conversations:read"),
+                ("scopes[2]", "conversations:write"),
+            ],
+        )
         .await;
     assert_eq!(status, 200, "{token}");
     token.as_str().unwrap().to_owned()
@@ -189,10 +198,12 @@ async fn the_api_keeps_to_the_employees_channels() {
     )
     .await
     .unwrap();
-    client()
-        .post(app.url(&format!("/webhooks/sandbox/{}", hidden_channel.0)))
-        .json(&serde_json::json!({"type": "message", "lead_id": "lead-api-hidden", "name": "Hidden Lead",
-            "message_id": "msg-api-hidden", "text": "private"}))
+    let lead = crate::helpers::test_lead("lead-api-hidden");
+    lead.post(&app.url(&format!("/webhooks/sandbox/{}", hidden_channel.0)))
+        .json(
+            &serde_json::json!({"type": "message", "lead_id": lead.id, "name": "Hidden Lead",
+            "message_id": "msg-api-hidden", "text": "private"}),
+        )
         .send()
         .await
         .unwrap();
@@ -269,6 +280,8 @@ async fn the_command_line_creates_a_token_that_works() {
             app::demo::AGENT_EMAIL,
             "--name",
             "CLI test",
+            "--scope",
+            "conversations:read",
         ])
         .env("CONFAB_DATABASE_URL", &url)
         .output()

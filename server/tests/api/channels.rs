@@ -18,7 +18,7 @@ const AUTH_TOKEN: &str = "12345";
 
 pub fn fixture(name: &str) -> String {
     let path = format!(
-        "{}/../../shared/fixtures/providers/{name}",
+        "{}/tests/fixtures/providers/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))

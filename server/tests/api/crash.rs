@@ -87,6 +87,7 @@ impl Setup {
                 self.dir.path().join("media").display().to_string(),
             )
             .env("CONFAB_SECRET_KEY", KEY)
+            .env("CONFAB_DEMO", "true")
             .env("CONFAB_GRAPH_API_URL", &self.fake_url)
             .env("CONFAB_TWILIO_API_URL", &self.fake_url)
             .env("RUST_LOG", "warn")

@@ -105,22 +105,22 @@ pub fn body_of(event: &SseEvent) -> String {
 
 #[tokio::test]
 async fn resume_with_last_event_id_loses_nothing_during_a_burst_of_200() {
-    let app = spawn_app().await;
+    // Twenty leads, each from an address of its own (the sandbox takes 30 a minute from one).
+    let app = crate::helpers::spawn_app_with(&[("CONFAB_TRUST_PROXY", "true")]).await;
     let agent = app.signed_in_agent().await;
     let mut first = SseReader::open(&app, &agent, None).await;
 
     let channel = app.sandbox_channel().await;
     let url = app.url(&format!("/webhooks/sandbox/{channel}"));
     let burst = tokio::spawn(async move {
-        let c = client();
         let posts = futures::stream::iter(0..200).map(|i| {
-            let c = c.clone();
             let url = url.clone();
             async move {
-                let response = c
+                let lead = crate::helpers::test_lead(&format!("lead-burst-{:03}", i % 20));
+                let response = lead
                     .post(&url)
                     .json(&serde_json::json!({
-                        "type": "message", "lead_id": format!("lead-burst-{:03}", i % 7), "name": "Burst",
+                        "type": "message", "lead_id": lead.id, "name": "Burst",
                         "message_id": format!("msg-burst-{i:04}"), "text": format!("burst {i}")
                     }))
                     .send()
@@ -198,10 +198,10 @@ async fn the_stream_needs_a_session_and_keeps_to_the_employees_channels() {
     .unwrap();
     let agent = app.signed_in_agent().await;
     let mut stream = SseReader::open(&app, &agent, None).await;
+    let lead = crate::helpers::test_lead("lead-hidden-01");
     let post = |channel: i64, id: &str, text: &str| {
-        client()
-            .post(app.url(&format!("/webhooks/sandbox/{channel}")))
-            .json(&serde_json::json!({"type": "message", "lead_id": "lead-hidden-01", "name": "H", "message_id": id, "text": text}))
+        lead.post(&app.url(&format!("/webhooks/sandbox/{channel}")))
+            .json(&serde_json::json!({"type": "message", "lead_id": lead.id, "name": "H", "message_id": id, "text": text}))
             .send()
     };
     assert_eq!(

@@ -138,6 +138,9 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
             "CONFAB_DATABASE_URL" => Some(url.clone()),
             "CONFAB_ADDR" => Some("127.0.0.1:0".into()),
             "CONFAB_MEDIA_DIR" => Some(format!("{}/media", dir.path().display())),
+            // Most tests play the demo business, some behind an https public URL (where only
+            // `force` allows it); `spawn_app_with(&[("CONFAB_DEMO", "false")])` starts empty.
+            "CONFAB_DEMO" => Some("force".into()),
             _ => None,
         }
     })
@@ -239,7 +242,10 @@ impl TestApp {
             .await
             .unwrap();
         assert!(response.status().as_u16() < 400, "{}", response.status());
-        let set_cookie = set_cookie(&response, "confab_session").expect("a session cookie");
+        // `__Host-confab_session` when the public URL is https.
+        let set_cookie = set_cookie(&response, "confab_session")
+            .or_else(|| set_cookie(&response, "__Host-confab_session"))
+            .expect("a session cookie");
         let cookie = set_cookie.split(';').next().unwrap_or_default().to_owned();
         ("cookie", cookie)
     }
@@ -255,23 +261,21 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Posts a lead's message to the sandbox webhook.
     /// The test's PostgreSQL schema (None on SQLite).
     pub fn schema(&self) -> Option<&str> {
         self._schema.as_ref().map(|s| s.name.as_str())
     }
 
-    pub async fn lead_writes(
-        &self,
-        lead_id: &str,
-        message_id: &str,
-        text: &str,
-    ) -> reqwest::Response {
+    /// Posts a lead's message to the sandbox webhook, as the browser of the test lead
+    /// `lead` (see [`test_lead`]) does: with its cookie, from an address of its own (which
+    /// counts when the server trusts `X-Forwarded-For`).
+    pub async fn lead_writes(&self, lead: &str, message_id: &str, text: &str) -> reqwest::Response {
         let channel = self.sandbox_channel().await;
-        client()
-            .post(self.url(&format!("/webhooks/sandbox/{channel}")))
+        let test_lead = test_lead(lead);
+        test_lead
+            .post(&self.url(&format!("/webhooks/sandbox/{channel}")))
             .json(&serde_json::json!({
-                "type": "message", "lead_id": lead_id, "name": "Test Lead", "message_id": message_id, "text": text
+                "type": "message", "lead_id": test_lead.id, "name": "Test Lead", "message_id": message_id, "text": text
             }))
             .send()
             .await
@@ -285,14 +289,75 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn conversation_of(&self, lead_id: &str) -> i64 {
+    /// The conversation of a contact: a test lead's ([`test_lead`]), or any contact's
+    /// external id (a demo lead's, a PSID, a phone number).
+    pub async fn conversation_of(&self, lead: &str) -> i64 {
         sqlx::query_scalar(
-            "SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.external_id = $1",
+            "SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
+              WHERE ct.external_id = $1 OR ct.external_id = $2",
         )
-        .bind(lead_id)
+        .bind(lead)
+        .bind(test_lead(lead).id)
         .fetch_one(&self.db.read)
         .await
         .unwrap()
+    }
+}
+
+/// A sandbox lead a test plays, named `name`: its browser's secret (chosen from the name, so
+/// that a test can name the same lead again), the lead id the server derives from it, and
+/// an address of its own.
+pub struct TestLead {
+    pub secret: String,
+    pub id: String,
+    pub address: std::net::IpAddr,
+}
+
+pub fn test_lead(name: &str) -> TestLead {
+    let secret: String = format!("{:0<40}", format!("test-lead-{name}-"))
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let id = app::sandbox::lead::lead_id_of(&secret).expect("a valid test secret");
+    let hash = name.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    let address = std::net::IpAddr::from([10, (hash >> 16) as u8, (hash >> 8) as u8, hash as u8]);
+    TestLead {
+        secret,
+        id,
+        address,
+    }
+}
+
+impl TestLead {
+    /// `Cookie: confab_sandbox_lead=…`, as this lead's browser sends it.
+    pub fn cookie(&self) -> String {
+        format!("{}={}", app::sandbox::lead::LEAD_COOKIE, self.secret)
+    }
+
+    /// This lead's browser: every request carries its cookie and comes from its address.
+    pub fn client(&self) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("cookie", self.cookie().parse().unwrap());
+        headers.insert("x-forwarded-for", self.address.to_string().parse().unwrap());
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+    }
+
+    /// A POST from this lead's browser.
+    pub fn post(&self, url: &str) -> reqwest::RequestBuilder {
+        self.client().post(url)
     }
 }
 

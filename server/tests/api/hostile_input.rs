@@ -252,11 +252,18 @@ async fn the_sandbox_webhook_refuses_hostile_bodies_and_stores_nothing() {
     let app = spawn_app().await;
     let channel = app.sandbox_channel().await;
     let url = app.url(&format!("/webhooks/sandbox/{channel}"));
-    let valid = r#"{"type":"message","lead_id":"lead-hostile-01","name":"Eve","message_id":"msg-hostile-001","text":"hi"}"#;
-    let unknown = r#"{"type":"message","lead_id":"lead-hostile-01","name":"Eve","message_id":"msg-hostile-001","text":"hi","admin":true}"#;
+    // From the lead's own browser: past the cookie check, to the body's.
+    let lead = crate::helpers::test_lead("lead-hostile-01");
+    let cookie = [("cookie", lead.cookie())];
+    let valid = format!(
+        r#"{{"type":"message","lead_id":"{}","name":"Eve","message_id":"msg-hostile-001","text":"hi"}}"#,
+        lead.id
+    );
+    let unknown = valid.replace(r#""text":"hi""#, r#""text":"hi","admin":true"#);
+    let (valid, unknown) = (valid.as_str(), unknown.as_str());
     let before = state(&app).await;
     for attack in json_attacks(confab::routes::MAX_WEBHOOK_BYTES, valid, unknown) {
-        let (status, body) = send(&url, &attack, &[]).await;
+        let (status, body) = send(&url, &attack, &cookie).await;
         assert_refused(&format!("sandbox webhook, {}", attack.name), status, &body);
         if attack.name.contains("over the cap") {
             assert_eq!(status, 413, "{body}");
@@ -265,7 +272,7 @@ async fn the_sandbox_webhook_refuses_hostile_bodies_and_stores_nothing() {
     }
     assert_unchanged(&app, &before).await;
     // The route itself still works.
-    let ok = send(&url, &Attack::new("valid", JSON, valid), &[]).await;
+    let ok = send(&url, &Attack::new("valid", JSON, valid), &cookie).await;
     assert_eq!(ok.0, 200, "{}", ok.1);
 }
 
@@ -395,7 +402,15 @@ async fn the_json_api_refuses_hostile_bodies_and_changes_nothing() {
     let app = spawn_app().await;
     let agent = app.signed_in_agent().await;
     let (status, token) = app
-        .call(&agent, "create_my_token", &[("name", "Hostile")])
+        .call(
+            &agent,
+            "create_my_token",
+            &[
+                ("name", "Hostile"),
+                ("scopes[0]", "conversations:read"),
+                ("scopes[1]", "conversations:write"),
+            ],
+        )
         .await;
     assert_eq!(status, 200, "{token}");
     let token = token.as_str().unwrap().to_owned();
@@ -539,12 +554,15 @@ const WITHOUT_REQUIRED_ARGUMENTS: &[&str] = &[
     "/api/list_calls",
     "/api/list_clients",
     "/api/list_my_tokens",
+    "/api/list_team_tokens",
     "/api/logout",
     "/api/logout_everywhere",
     "/api/my_channels",
     "/api/sandbox_channels",
+    "/api/sandbox_lead",
     "/api/set_my_language",
     "/api/settings_team",
+    "/api/setup_needed",
 ];
 
 #[tokio::test]

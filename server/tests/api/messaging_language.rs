@@ -125,11 +125,10 @@ async fn file_and_sandbox_refusals_follow_the_browser_language() {
     // The sandbox lead's page shows the webhook's refusals.
     let channel = app.sandbox_channel().await;
     let bad_read = |portuguese: bool| {
-        let mut request = client()
-            .post(app.url(&format!("/webhooks/sandbox/{channel}")))
-            .json(
-                &serde_json::json!({"type": "read", "lead_id": "lead-language-1", "watermark": -1}),
-            );
+        let lead = crate::helpers::test_lead("lead-language-1");
+        let mut request = lead
+            .post(&app.url(&format!("/webhooks/sandbox/{channel}")))
+            .json(&serde_json::json!({"type": "read", "lead_id": lead.id, "watermark": -1}));
         if portuguese {
             request = request.header("accept-language", "pt-BR,pt;q=0.9");
         }

@@ -35,8 +35,9 @@ async fn search_finds_names_phones_and_words_of_messages() {
     // Link the second lead to a client with a phone number.
     sqlx::query(
         "UPDATE contacts SET client_id = (SELECT client_id FROM client_phones WHERE phone = '+5511987654321')
-          WHERE external_id = 'lead-search-02'",
+          WHERE external_id = $1",
     )
+    .bind(crate::helpers::test_lead("lead-search-02").id)
     .execute(&app.db.write)
     .await
     .unwrap();

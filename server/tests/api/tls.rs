@@ -95,8 +95,10 @@ async fn signing_in_and_the_live_stream_work_over_http2() {
 
     let login = sign_in(&app, &agent).await;
     assert_eq!(login.version(), Version::HTTP_2);
-    // HTTPS makes the session cookie Secure (public_url follows the scheme).
-    let cookie = crate::helpers::set_cookie(&login, "confab_session").expect("a session cookie");
+    // HTTPS makes the session cookie Secure (public_url follows the scheme), with the
+    // `__Host-` name.
+    let cookie =
+        crate::helpers::set_cookie(&login, "__Host-confab_session").expect("a session cookie");
     assert!(cookie.contains("Secure"), "{cookie}");
 
     let stream = agent
@@ -115,10 +117,12 @@ async fn signing_in_and_the_live_stream_work_over_http2() {
 
     // A lead writes (the webhook over HTTP/2 too, on its own connection).
     let channel = app.sandbox_channel().await;
+    let lead = crate::helpers::test_lead("lead-over-h2");
     let webhook = https_client(false)
         .post(app.url(&format!("/webhooks/sandbox/{channel}")))
+        .header("cookie", lead.cookie())
         .json(&serde_json::json!({
-            "type": "message", "lead_id": "lead-over-h2", "name": "H2 Lead",
+            "type": "message", "lead_id": lead.id, "name": "H2 Lead",
             "message_id": "msg-h2-0001", "text": "hello over h2"
         }))
         .send()

@@ -1,4 +1,4 @@
-use crate::helpers::{client, spawn_app};
+use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn a_retried_webhook_is_stored_once() {
@@ -24,15 +24,17 @@ async fn bad_webhooks_are_refused_and_store_nothing() {
     let channel = app.sandbox_channel().await;
     let url = app.url(&format!("/webhooks/sandbox/{channel}"));
     let before = app.count("SELECT COUNT(*) FROM messages").await;
-    let c = client();
+    // The lead's own browser: its refusals are the body's.
+    let c = crate::helpers::test_lead("lead-bad-0001").client();
     let cases: Vec<(reqwest::RequestBuilder, u16)> = vec![
         (c.post(&url).header("content-type", "application/json").body("{not json"), 400),
         (c.post(&url).header("content-type", "text/plain").body("{}"), 400),
         (c.post(&url).json(&serde_json::json!({"type": "message", "lead_id": "lead-bad-0001", "name": "X", "message_id": "msg-bad-00001", "text": "x".repeat(1001)})), 422),
         (c.post(&url).json(&serde_json::json!({"type": "message", "lead_id": "lead-bad-0001", "name": "X", "message_id": "msg-bad-00001", "text": "hi", "extra": 1})), 400),
         (c.post(&url).json(&serde_json::json!({"type": "message", "lead_id": "../../etc", "name": "X", "message_id": "msg-bad-00001", "text": "hi"})), 422),
-        (c.post(app.url("/webhooks/sandbox/99999")).json(&serde_json::json!({"type": "read", "lead_id": "lead-bad-0001", "watermark": 1})), 404),
-        (c.post(app.url(&format!("/webhooks/telegram/{channel}"))).json(&serde_json::json!({})), 404),
+        // An unknown channel or kind is answered as a bad signature (no id enumeration).
+        (c.post(app.url("/webhooks/sandbox/99999")).json(&serde_json::json!({"type": "read", "lead_id": "lead-bad-0001", "watermark": 1})), 401),
+        (c.post(app.url(&format!("/webhooks/telegram/{channel}"))).json(&serde_json::json!({})), 401),
     ];
     // Above the 1 MiB cap: refused by its length, before any of it is read (sent without
     // the body, which a refused client may not finish writing).

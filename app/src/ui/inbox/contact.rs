@@ -5,7 +5,8 @@
 use super::list::ChannelBadge;
 use super::start::StartConversation;
 use crate::clients::{
-    create_client_for_conversation, link_client, search_clients, unlink_client, Client, ClientCard,
+    create_client_for_conversation, link_client, search_clients, share_client, unlink_client,
+    Client, ClientCard,
 };
 use crate::conversations::ConversationDetail;
 use crate::documents::{create_document, Document, DocumentKind};
@@ -100,9 +101,23 @@ fn ClientCardView(
         });
     };
     let c = card.client;
+    let client_id = c.id;
+    let share = move |_| {
+        leptos::task::spawn_local(async move {
+            match share_client(client_id).await {
+                Ok(()) => {
+                    error.set(None);
+                    on_change.try_run(());
+                }
+                Err(err) => error.set(Some(err)),
+            }
+        });
+    };
     view! {
         <div class="panel-card client-card" data-testid="client-card">
             <div class="card-title"><h3>{c.name.clone()}</h3><button class="link-button" on:click=unlink>{t!(i18n, reply.unlink)}</button></div>
+            {(!c.shared).then(|| view! { <p class="meta" data-testid="client-private">{t!(i18n, crm.client_private)}</p> })}
+            {card.can_share.then(|| view! { <button class="button" data-testid="share-client" on:click=share>{t!(i18n, crm.share_client)}</button> })}
             <dl>
                 {(!c.phones.is_empty()).then(|| view! { <dt>{t!(i18n, reply.phones)}</dt><dd>{c.phones.iter().map(|p| view! { <PhoneNumber phone=p.clone()/> }).collect_view()}</dd> })}
                 {c.email.clone().map(|e| view! { <dt>{t!(i18n, reply.email)}</dt><dd>{e}</dd> })}
@@ -160,6 +175,9 @@ fn LinkClient(
     let query = RwSignal::new(String::new());
     let results = RwSignal::new(Vec::<Client>::new());
     let asked = StoredValue::new(0u64);
+    // Searching clients needs Documents: without it the server says Forbidden (already for
+    // the first, empty query) and only "create a client" is offered.
+    let searchable = RwSignal::new(true);
     // Search as you type; an older answer arriving late is dropped.
     Effect::new(move |_| {
         let text = query.get();
@@ -170,6 +188,7 @@ fn LinkClient(
             if asked.try_get_value() == Some(ticket) {
                 match found {
                     Ok(list) => results.set(list),
+                    Err(AppError::Forbidden) => searchable.set(false),
                     Err(err) => error.set(Some(err)),
                 }
             }
@@ -205,6 +224,7 @@ fn LinkClient(
     view! {
         <div class="panel-card">
             <h3>{t!(i18n, reply.link_client)}</h3>
+            <Show when=move || searchable.get() fallback=move || view! { <p class="meta">{t!(i18n, crm.link_needs_documents)}</p> }>
             <label class="visually-hidden" for="client-search">{t!(i18n, reply.client_search_label)}</label>
             <input id="client-search" type="search" placeholder=move || t_string!(i18n, reply.client_search_placeholder) autocomplete="off"
                 prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>
@@ -225,6 +245,7 @@ fn LinkClient(
                 </For>
             </ul>
             {move || (query.with(|q| q.trim().chars().count() >= 2) && results.with(Vec::is_empty)).then(|| view! { <p class="meta">{t!(i18n, reply.no_client_matches)}</p> })}
+            </Show>
             <button class="link-button" on:click=move |_| creating.update(|c| *c = !*c)>{t!(i18n, reply.create_client_toggle)}</button>
             <Show when=move || creating.get()>
                 <form class="settings-form" on:submit=create>

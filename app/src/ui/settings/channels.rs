@@ -5,6 +5,7 @@ use crate::channels::{ChannelKind, ChannelStatus};
 use crate::employees::{create_channel, reconnect_channel, set_channel_access, ChannelAccess};
 use crate::i18n::{t, td_string, use_i18n, Locale};
 use crate::ids::EmployeeId;
+use crate::sandbox::set_sandbox_enabled;
 use leptos::prelude::*;
 
 #[component]
@@ -177,8 +178,11 @@ fn ChannelCard(access: ChannelAccess) -> impl IntoView {
         );
     };
     let kind = access.channel.kind;
-    let reconnect = (access.channel.kind != ChannelKind::Sandbox)
-        .then(|| view! { <Reconnect access=access.clone()/> });
+    let reconnect = if access.channel.kind == ChannelKind::Sandbox {
+        view! { <SandboxSwitch access=access.clone()/> }.into_any()
+    } else {
+        view! { <Reconnect access=access.clone()/> }.into_any()
+    };
     view! {
         <div class="card channel-card">
         <form class="settings-form" on:submit=save data-channel=access.channel.display_name.clone()>
@@ -240,6 +244,31 @@ fn Reconnect(access: ChannelAccess) -> impl IntoView {
                 <button class="button" type="submit">{t!(i18n, settings.reconnect)}</button>
             </form>
         </details>
+    }
+}
+
+/// Turns a sandbox channel on or off: off, `/sandbox` and its webhook refuse everyone.
+#[component]
+fn SandboxSwitch(access: ChannelAccess) -> impl IntoView {
+    let (data, _) = use_team();
+    let i18n = use_i18n();
+    let id = access.channel.id;
+    let on = access.channel.status != ChannelStatus::Disconnected;
+    let switch = move |_| {
+        let done: super::Sentence = if on {
+            |l| td_string!(l, sandbox.switched_off)
+        } else {
+            |l| td_string!(l, sandbox.switched_on)
+        };
+        run_change(data, done, set_sandbox_enabled(id, !on));
+    };
+    view! {
+        <div class="settings-form sandbox-switch">
+            <p class="meta">{move || if on { t!(i18n, sandbox.switch_help_on).into_any() } else { t!(i18n, sandbox.switch_help_off).into_any() }}</p>
+            <button class="button" type="button" data-testid="sandbox-switch" on:click=switch>
+                {move || if on { t!(i18n, sandbox.switch_off).into_any() } else { t!(i18n, sandbox.switch_on).into_any() }}
+            </button>
+        </div>
     }
 }
 

@@ -1,4 +1,5 @@
-//! Settings › Employees: add, rename, change role, deactivate, reset password.
+//! Settings › Employees: add, rename, change role, deactivate, reset password (which
+//! revokes their API tokens unless kept), and everyone's API tokens.
 
 use super::{run_change, use_team, ChangeOutcome, ChangeStatus, Sentence};
 use crate::employees::{
@@ -33,6 +34,7 @@ pub fn EmployeeSettings() -> impl IntoView {
             </table>
             <AddEmployee/>
         </section>
+        <super::tokens::TeamTokens/>
     }
 }
 
@@ -44,6 +46,7 @@ fn EmployeeRow(member: TeamMember) -> impl IntoView {
     let name = RwSignal::new(member.name.clone());
     let role = RwSignal::new(member.role_id);
     let new_password = RwSignal::new(String::new());
+    let keep_tokens = RwSignal::new(false);
     let active = member.active;
     let save = move |_| {
         run_change(
@@ -62,12 +65,19 @@ fn EmployeeRow(member: TeamMember) -> impl IntoView {
     };
     let set_password = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let keep = keep_tokens.get_untracked();
+        let done: Sentence = if keep {
+            |l| td_string!(l, settings.password_changed)
+        } else {
+            |l| td_string!(l, settings.password_changed_tokens_revoked)
+        };
         run_change(
             data,
-            |l| td_string!(l, settings.password_changed),
-            reset_password(id, new_password.get_untracked()),
+            done,
+            reset_password(id, new_password.get_untracked(), keep),
         );
         new_password.set(String::new());
+        keep_tokens.set(false);
     };
     let channel_names = move || {
         let t = team.get();
@@ -104,6 +114,10 @@ fn EmployeeRow(member: TeamMember) -> impl IntoView {
                 <form class="inline-form" on:submit=set_password>
                     <input type="password" aria-label=move || t_string!(i18n, settings.new_password) placeholder=move || t_string!(i18n, settings.new_password) autocomplete="new-password"
                         prop:value=move || new_password.get() on:input=move |ev| new_password.set(event_target_value(&ev))/>
+                    <label class="check">
+                        <input type="checkbox" prop:checked=move || keep_tokens.get() on:change=move |ev| keep_tokens.set(event_target_checked(&ev))/>
+                        {t!(i18n, settings.keep_api_tokens)}
+                    </label>
                     <button class="button" type="submit">{t!(i18n, settings.reset_password)}</button>
                 </form>
             </td>

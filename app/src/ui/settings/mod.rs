@@ -13,6 +13,7 @@ use leptos_router::hooks::use_location;
 mod channels;
 mod employees;
 mod roles;
+mod tokens;
 
 pub use channels::ChannelSettings;
 pub use employees::EmployeeSettings;

@@ -51,13 +51,13 @@ pub struct Addressed {
 #[error("{0}")]
 pub struct Malformed(pub String);
 
-/// The shared provider payloads (`../shared/fixtures/providers`, beside the clone), read
+/// The provider payloads (`server/tests/fixtures/providers`, see its SOURCES.md), read
 /// by the parsers' and signatures' tests.
 #[cfg(test)]
 pub(crate) mod test_fixtures {
     pub fn fixture(name: &str) -> Vec<u8> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/fixtures/providers")
+            .join("tests/fixtures/providers")
             .join(name);
         std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"))
     }

@@ -17,6 +17,12 @@ pub fn form_params(raw_body: &[u8]) -> Result<Vec<(String, String)>, Malformed> 
     Ok(form_urlencoded::parse(raw_body).into_owned().collect())
 }
 
+/// The parameters as Twilio's signature covers them, read leniently (text that is not
+/// UTF-8 replaced): the signature is checked before anything about the body is judged.
+pub fn signed_params(raw_body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw_body).into_owned().collect()
+}
+
 /// The event of one Twilio webhook: an inbound message (addressed to our number, `To`) or
 /// a status callback for one of ours (our number is then `From`).
 pub fn parse(params: &[(String, String)]) -> Result<Vec<Addressed>, Malformed> {

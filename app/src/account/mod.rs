@@ -1,0 +1,96 @@
+//! The signed-in employee's own email and password, changed from the profile. Both need
+//! the current password, so a session left open on a shared computer cannot take the
+//! account over. Changing the password signs out every other device.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+pub mod store;
+
+/// The current password is right, or a validation error on `current_password`.
+#[cfg(feature = "ssr")]
+async fn check_current_password(
+    state: &crate::state::AppState,
+    employee: crate::ids::EmployeeId,
+    password: String,
+) -> Result<(), AppError> {
+    let hash = store::password_hash(&state.db, employee).await?;
+    let right = password.len() <= crate::auth::MAX_PASSWORD_LEN
+        && !password.is_empty()
+        // The sign-in's bounded pool: argon2's memory stays bounded whoever asks.
+        && state
+            .login_limiter
+            .hashing
+            .verify(password, hash)
+            .await
+            .map_err(|_busy| {
+                AppError::TooManyAttempts(
+                    crate::i18n::td_string!(crate::ui::locale::request_locale(), account.login_busy)
+                        .to_owned(),
+                )
+            })?;
+    if !right {
+        tracing::info!(employee = %employee, "account change refused: wrong current password");
+        return Err(AppError::validation(
+            "current_password",
+            crate::i18n::td_string!(
+                crate::ui::locale::request_locale(),
+                account.account_current_password_wrong
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[server(endpoint = "change_my_password")]
+pub async fn change_my_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    let me = crate::auth::session::require_employee().await?;
+    let locale = crate::ui::locale::request_locale();
+    crate::employees::check_password(locale, &new_password)
+        .map_err(|e| rename_field(e, "new_password"))?;
+    let state = crate::state::AppState::current()?;
+    check_current_password(&state, me.id, current_password).await?;
+    store::set_password(&state.db, me.id, &new_password).await?;
+    // Every session ends, this one too; a new one keeps this tab signed in.
+    crate::auth::session::end_sessions_of(&state.db.write, me.id)
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    crate::auth::session::sign_in(me.id).await?;
+    // Their open live streams (other devices) end too; other employees' are left alone.
+    state.bus.access_changed_for([me.id]);
+    tracing::info!(employee = %me.id, "password changed; other sessions ended");
+    Ok(())
+}
+
+/// Owners (and whoever manages employees: the Settings permission) change their own email;
+/// other employees ask them, as the email is how the team knows who signs in.
+#[server(endpoint = "change_my_email")]
+pub async fn change_my_email(current_password: String, email: String) -> Result<(), AppError> {
+    let me = crate::auth::session::require_employee().await?;
+    let locale = crate::ui::locale::request_locale();
+    if !me.can(crate::employees::Permission::Settings) {
+        return Err(AppError::validation(
+            "email",
+            crate::i18n::td_string!(locale, account.account_email_needs_settings),
+        ));
+    }
+    let email = crate::employees::check_email(locale, &email)?;
+    let state = crate::state::AppState::current()?;
+    check_current_password(&state, me.id, current_password).await?;
+    store::set_email(&state.db, me.id, &email).await?;
+    tracing::info!(employee = %me.id, "email changed");
+    Ok(())
+}
+
+/// The same refusal, pinned to the form's field of that name.
+#[cfg(feature = "ssr")]
+fn rename_field(error: AppError, field: &str) -> AppError {
+    match error {
+        AppError::Validation { message, .. } => AppError::validation(field, message),
+        other => other,
+    }
+}

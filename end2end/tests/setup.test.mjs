@@ -1,0 +1,122 @@
+// A business's own server: started on an empty database without demo data, it has no
+// account; the owner is made on /setup with the one-time code from the server's log, then
+// changes their password in the profile. Runs its own server (CONFAB_E2E_BINARY, the same
+// build scripts/test serves), once per width and language.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launch, hydrated, shot, DESKTOP, PHONE } from './support.mjs';
+
+const BINARY = process.env.CONFAB_E2E_BINARY;
+const SITE_ROOT = process.env.CONFAB_E2E_SITE_ROOT;
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/// An empty business's server; resolves with its URL and the one-time code it logged.
+async function emptyBusiness() {
+  const dir = mkdtempSync(join(tmpdir(), 'confab-setup-'));
+  const port = await freePort();
+  const child = spawn(BINARY, ['serve'], {
+    env: {
+      PATH: process.env.PATH,
+      CONFAB_DATABASE_URL: `sqlite://${dir}/confab.db`,
+      CONFAB_ADDR: `127.0.0.1:${port}`,
+      CONFAB_MEDIA_DIR: `${dir}/media`,
+      LEPTOS_SITE_ROOT: SITE_ROOT,
+      RUST_LOG: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const code = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no setup code in the log:\n${log}`)), 30_000);
+    const read = (chunk) => {
+      log += chunk;
+      const found = log.match(/one-time code ([A-Z0-9]{4}(?:-[A-Z0-9]{4}){4})/);
+      if (found && log.includes('Confab is ready')) { clearTimeout(timer); resolve(found[1]); }
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.on('exit', (status) => reject(new Error(`the server exited (${status}):\n${log}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    code,
+    stop() { child.kill(); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+const TEXT = {
+  en: { intro: /Nobody can sign in yet/, taken: /business is set up/, wrongCode: /not valid/, saved: /password is changed/ },
+  'pt-BR': { intro: /Ninguém pode entrar ainda/, taken: /já está configurada/, wrongCode: /não é válido/, saved: /senha foi alterada/ },
+};
+
+for (const [width, viewport, locale] of [['desktop', DESKTOP, 'en'], ['phone', PHONE, 'pt-BR']]) {
+  test(`the owner sets up an empty business and changes the password (${width}, ${locale})`, { skip: !BINARY && 'CONFAB_E2E_BINARY is not set' }, async () => {
+    const business = await emptyBusiness();
+    const context = await browser.newContext({ viewport, baseURL: business.url, locale });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    try {
+      // Signed out, every page leads to sign-in, which leads to setup while nobody can sign in.
+      await page.goto('/conversations');
+      await page.waitForURL('**/setup');
+      await hydrated(page);
+      assert.match(await page.locator('main').textContent(), TEXT[locale].intro);
+      await shot(page, `setup-${width}-${locale}`);
+
+      // A wrong code is refused with a sentence; nothing typed is lost.
+      await page.fill('#setup-code', 'AAAA-BBBB-CCCC-DDDD-EEEE');
+      await page.fill('#setup-name', 'Bia Dona');
+      await page.fill('#setup-email', 'bia@shop.example');
+      await page.fill('#setup-password', 'a long enough password');
+      await page.getByTestId('setup-submit').click();
+      await page.locator('.form-error').waitFor();
+      assert.match(await page.locator('.form-error').textContent(), TEXT[locale].wrongCode);
+      assert.equal(await page.inputValue('#setup-email'), 'bia@shop.example');
+
+      await page.fill('#setup-code', business.code.toLowerCase());
+      await page.getByTestId('setup-submit').click();
+      await page.waitForURL('**/conversations');
+      await hydrated(page);
+
+      // Gone once done.
+      await page.goto('/setup');
+      await hydrated(page);
+      assert.match(await page.locator('main').textContent(), TEXT[locale].taken);
+
+      // The profile: a new password with the current one.
+      await page.goto('/profile');
+      await hydrated(page);
+      assert.equal(await page.getByTestId('account-email').inputValue(), 'bia@shop.example');
+      await page.getByTestId('account-current-password').fill('a long enough password');
+      await page.getByTestId('account-new-password').fill('another long password');
+      await page.getByTestId('account-save-password').click();
+      await page.getByText(TEXT[locale].saved).waitFor();
+      // The passwords typed do not stay in the form.
+      assert.equal(await page.getByTestId('account-new-password').inputValue(), '');
+      await shot(page, `profile-password-${width}-${locale}`);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+      business.stop();
+    }
+  });
+}
