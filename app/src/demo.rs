@@ -23,6 +23,20 @@ pub async fn is_empty(db: &Db) -> StoreResult<bool> {
     Ok(count == 0)
 }
 
+/// The demo accounts still active with the passwords this file (and the README) publish:
+/// a database first made by the local demo and then served publicly is open to anyone.
+pub async fn accounts_with_known_passwords(db: &Db) -> StoreResult<Vec<&'static str>> {
+    let mut open = Vec::new();
+    for (email, password) in [(OWNER_EMAIL, OWNER_PASSWORD), (AGENT_EMAIL, AGENT_PASSWORD)] {
+        if let Some((_, hash, true)) = employees::credentials_by_email(db, email).await? {
+            if crate::auth::password::verify(password.to_owned(), hash).await {
+                open.push(email);
+            }
+        }
+    }
+    Ok(open)
+}
+
 /// Seeds the demo business when the database is empty. Returns whether it did.
 pub async fn seed_if_empty(db: &Db) -> StoreResult<bool> {
     if !is_empty(db).await? {

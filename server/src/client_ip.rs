@@ -45,9 +45,13 @@ pub async fn record(
         .get::<ConnectInfo<Peer>>()
         .map(|ConnectInfo(Peer(addr))| addr.ip())
         .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+    // The last line: a proxy that adds a header line of its own (rather than appending to
+    // the client's) puts it after whatever the client sent.
     let forwarded = request
         .headers()
-        .get("x-forwarded-for")
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()
         .and_then(|v| v.to_str().ok());
     let ip = ClientIp::from_request(peer, forwarded, trust);
     request.extensions_mut().insert(ip);

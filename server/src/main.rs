@@ -33,13 +33,7 @@ async fn run() {
             expires_days,
         } => {
             let settings = settings_or_exit();
-            let db = match app::store::Db::connect(&settings.database_url).await {
-                Ok(db) => db,
-                Err(err) => {
-                    eprintln!("confab: cannot open the database: {err}");
-                    std::process::exit(1);
-                }
-            };
+            let db = database_or_exit(&settings).await;
             let name = match app::tokens::check_token_name(app::i18n::Locale::en, &name) {
                 Ok(name) => name,
                 Err(err) => {
@@ -67,13 +61,7 @@ async fn run() {
         }
         Command::CreateOwner { email, name } => {
             let settings = settings_or_exit();
-            let db = match app::store::Db::connect(&settings.database_url).await {
-                Ok(db) => db,
-                Err(err) => {
-                    eprintln!("confab: cannot open the database: {err}");
-                    std::process::exit(1);
-                }
-            };
+            let db = database_or_exit(&settings).await;
             match app::setup::store::create_owner(&db, &email, &name).await {
                 Ok(password) => {
                     eprintln!(
@@ -167,6 +155,16 @@ async fn run() {
                 eprintln!("confab: server stopped: {err}");
                 std::process::exit(1);
             }
+        }
+    }
+}
+
+async fn database_or_exit(settings: &Settings) -> app::store::Db {
+    match app::store::Db::connect(&settings.database_url).await {
+        Ok(db) => db,
+        Err(err) => {
+            eprintln!("confab: cannot open the database: {err}");
+            std::process::exit(1);
         }
     }
 }

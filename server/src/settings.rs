@@ -13,6 +13,8 @@ pub struct Settings {
     /// Seed demo data (with its well-known passwords) into an empty database: off unless
     /// asked for; refused on a public address unless forced.
     pub demo: bool,
+    /// `CONFAB_DEMO=force`: the demo's well-known passwords are allowed on a public address.
+    pub demo_forced: bool,
     /// Where the built site (pkg/, assets) is served from.
     pub site_root: String,
     /// Leptos's environment: DEV or PROD.
@@ -45,6 +47,7 @@ impl std::fmt::Debug for Settings {
             .field("addr", &self.addr)
             .field("public_url", &self.public_url)
             .field("demo", &self.demo)
+            .field("demo_forced", &self.demo_forced)
             .field("site_root", &self.site_root)
             .field("media_dir", &self.media_dir)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
@@ -166,11 +169,28 @@ fn tls(get: &impl Fn(&str) -> Option<String>) -> Result<Option<crate::tls::Tls>,
 }
 
 /// Why a server with these addresses is reachable by strangers, if it is: it listens beyond
-/// the loopback interface, or says it is served over https.
+/// the loopback interface, or its public URL is https or names a host other than this
+/// machine (a proxy or a tunnel in front).
 fn public_reason(addr: &SocketAddr, public_url: &str) -> Option<String> {
     if !addr.ip().is_loopback() {
-        Some(format!("CONFAB_ADDR {addr} listens beyond this machine"))
-    } else if public_url.starts_with("https://") {
+        return Some(format!("CONFAB_ADDR {addr} listens beyond this machine"));
+    }
+    let host = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    // The host without its port ([::1]:3000, 127.0.0.1:3000, localhost:3000).
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    let local = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if public_url.starts_with("https://") || !local {
         Some(format!("CONFAB_PUBLIC_URL {public_url} is public"))
     } else {
         None
@@ -207,6 +227,7 @@ impl Settings {
             None if tls.is_some() => format!("https://{addr}"),
             None => format!("http://{addr}"),
         };
+        let demo_forced = get("CONFAB_DEMO").as_deref() == Some("force");
         let demo = match get("CONFAB_DEMO").as_deref() {
             None | Some("0" | "false" | "no") => false,
             Some("1" | "true" | "yes") => {
@@ -233,6 +254,7 @@ impl Settings {
             addr,
             public_url,
             demo,
+            demo_forced,
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             leptos_env: get("LEPTOS_ENV").unwrap_or_else(|| "DEV".into()),
             media_dir: get("CONFAB_MEDIA_DIR")
@@ -280,6 +302,15 @@ impl Settings {
                 SecretKey::load_or_create(&data_dir.join("secret.key"))
             }
         }
+    }
+
+    /// Why strangers can reach this server (see `public_reason`), unless the operator forced
+    /// the demo's passwords on it anyway.
+    pub fn public_without_force(&self) -> Option<String> {
+        if self.demo_forced {
+            return None;
+        }
+        public_reason(&self.addr, &self.public_url)
     }
 
     pub fn secure_cookies(&self) -> bool {
@@ -385,6 +416,24 @@ mod tests {
                 .unwrap()
                 .demo
         );
+        // A proxy or tunnel's address is public even over http.
+        assert!(settings(&[
+            ("CONFAB_DEMO", "true"),
+            ("CONFAB_PUBLIC_URL", "http://inbox.example.com")
+        ])
+        .is_err());
+        for local in [
+            "http://localhost:3000",
+            "http://127.0.0.1:3000",
+            "http://[::1]:3000/",
+        ] {
+            assert!(
+                settings(&[("CONFAB_DEMO", "true"), ("CONFAB_PUBLIC_URL", local)])
+                    .unwrap()
+                    .demo,
+                "{local}"
+            );
+        }
         // Unset, a public server starts with no account at all.
         assert!(!settings(&[("CONFAB_ADDR", "0.0.0.0:3000")]).unwrap().demo);
     }

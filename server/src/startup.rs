@@ -78,6 +78,18 @@ impl Application {
                 app::demo::AGENT_PASSWORD
             );
         }
+        // Demo accounts kept from a local first run still open with the README's passwords.
+        if let Some(reason) = settings.public_without_force() {
+            let open = app::demo::accounts_with_known_passwords(&db).await?;
+            if !open.is_empty() {
+                return Err(StartupError::Settings(format!(
+                    "the demo accounts {} still have the passwords published in the README, and {reason}. \
+                     Change their passwords (or deactivate them) on a server only this machine reaches, \
+                     or set CONFAB_DEMO=force to serve them anyway",
+                    open.join(" and ")
+                )));
+            }
+        }
         // A business of its own starts with nobody to sign in: the log gives the operator
         // a one-time code for the setup page (or the command that makes an owner).
         if let Some(code) = app::setup::store::issue_code(&db).await? {

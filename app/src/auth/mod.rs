@@ -64,25 +64,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
         Ok(attempt) => attempt,
         Err(locked) => {
             tracing::warn!(scope = ?locked.scope, "sign-in refused: too many failed attempts");
-            let minutes = ((locked.wait_ms + 59_999) / 60_000).max(1);
-            use limiter::LockScope;
-            let template = match (locked.scope, minutes) {
-                (LockScope::Account, 1) => td_string!(locale, account.login_too_many_minute),
-                (LockScope::Account, _) => td_string!(locale, account.login_too_many_minutes),
-                (LockScope::Address, 1) => {
-                    td_string!(locale, account.login_too_many_here_minute)
-                }
-                (LockScope::Address, _) => {
-                    td_string!(locale, account.login_too_many_here_minutes)
-                }
-            };
-            return Err(AppError::TooManyAttempts(crate::ui::locale::fill(
-                template,
-                &[(
-                    "minutes",
-                    &crate::ui::locale::format_integer(locale, minutes),
-                )],
-            )));
+            return Err(too_many_attempts(locale, locked));
         }
     };
     let candidate = store::credentials_by_email(&state.db, &email).await?;
@@ -120,6 +102,27 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     tracing::info!(employee = %employee_id, "signed in");
     leptos_axum::redirect("/conversations");
     Ok(())
+}
+
+/// The refusal of an attempt a sign-in limit holds back, saying for how long and whose limit.
+#[cfg(feature = "ssr")]
+pub fn too_many_attempts(locale: crate::i18n::Locale, locked: limiter::Locked) -> AppError {
+    use crate::i18n::td_string;
+    use limiter::LockScope;
+    let minutes = ((locked.wait_ms + 59_999) / 60_000).max(1);
+    let template = match (locked.scope, minutes) {
+        (LockScope::Account, 1) => td_string!(locale, account.login_too_many_minute),
+        (LockScope::Account, _) => td_string!(locale, account.login_too_many_minutes),
+        (LockScope::Address, 1) => td_string!(locale, account.login_too_many_here_minute),
+        (LockScope::Address, _) => td_string!(locale, account.login_too_many_here_minutes),
+    };
+    AppError::TooManyAttempts(crate::ui::locale::fill(
+        template,
+        &[(
+            "minutes",
+            &crate::ui::locale::format_integer(locale, minutes),
+        )],
+    ))
 }
 
 #[server(endpoint = "logout")]

@@ -4,8 +4,21 @@
 
 use sha2::{Digest, Sha256};
 
-/// The cookie that carries the lead's secret.
+/// The cookie that carries the lead's secret, over plain http.
 pub const LEAD_COOKIE: &str = "confab_sandbox_lead";
+/// The same cookie over https: the `__Host-` prefix makes browsers keep it only when it is
+/// Secure, for `/` and without a Domain, so a sibling subdomain (or a page over plain http)
+/// cannot plant a lead of its choosing, whose thread it could then read.
+pub const SECURE_LEAD_COOKIE: &str = "__Host-confab_sandbox_lead";
+
+/// The lead cookie's name: `__Host-` prefixed when served over https (`secure`).
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_LEAD_COOKIE
+    } else {
+        LEAD_COOKIE
+    }
+}
 
 /// How long a browser stays the same lead (a year, as a real lead keeps their phone).
 const LEAD_COOKIE_MAX_AGE_SECS: u64 = 365 * 24 * 60 * 60;
@@ -33,23 +46,27 @@ pub fn lead_id_of(secret: &str) -> Option<String> {
     Some(format!("lead-{}", hex::encode(&digest[..16])))
 }
 
-/// The lead of a request: the one its cookie's secret stands for.
-pub fn lead_of_headers(headers: &axum::http::HeaderMap) -> Option<String> {
+/// The lead of a request: the one its cookie's secret stands for. Over https (`secure`)
+/// only the `__Host-` cookie counts: one without the prefix may come from a subdomain.
+pub fn lead_of_headers(headers: &axum::http::HeaderMap, secure: bool) -> Option<String> {
+    let name = cookie_name(secure);
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(name, _)| *name == LEAD_COOKIE)
+        .filter(|(cookie, _)| *cookie == name)
         .find_map(|(_, value)| lead_id_of(value.trim()))
 }
 
 /// The `Set-Cookie` value that makes a browser this lead: script cannot read it, other
-/// sites' posts do not carry it, and over https it travels encrypted only.
+/// sites' posts do not carry it, and over https it travels encrypted only, under the
+/// `__Host-` name (Secure, `Path=/`, no Domain: what that prefix requires).
 pub fn set_cookie(secret: &str, secure: bool) -> String {
     format!(
-        "{LEAD_COOKIE}={secret}; Path=/; Max-Age={LEAD_COOKIE_MAX_AGE_SECS}; HttpOnly; SameSite=Lax{}",
+        "{}={secret}; Path=/; Max-Age={LEAD_COOKIE_MAX_AGE_SECS}; HttpOnly; SameSite=Lax{}",
+        cookie_name(secure),
         if secure { "; Secure" } else { "" }
     )
 }
@@ -93,14 +110,41 @@ mod tests {
                 .parse()
                 .unwrap(),
         );
-        assert_eq!(lead_of_headers(&headers), lead_id_of(&secret));
-        assert_eq!(lead_of_headers(&axum::http::HeaderMap::new()), None);
+        assert_eq!(lead_of_headers(&headers, false), lead_id_of(&secret));
+        assert_eq!(lead_of_headers(&axum::http::HeaderMap::new(), false), None);
         let cookie = set_cookie(&secret, true);
         assert!(
-            cookie.contains("HttpOnly")
+            cookie.starts_with(&format!("__Host-confab_sandbox_lead={secret};"))
+                && cookie.contains("; Path=/;")
+                && !cookie.contains("Domain")
+                && cookie.contains("HttpOnly")
                 && cookie.contains("SameSite=Lax")
-                && cookie.ends_with("; Secure")
+                && cookie.ends_with("; Secure"),
+            "{cookie}"
         );
-        assert!(!set_cookie(&secret, false).contains("Secure"));
+        let plain = set_cookie(&secret, false);
+        assert!(
+            plain.starts_with(&format!("{LEAD_COOKIE}={secret};")) && !plain.contains("Secure")
+        );
+    }
+
+    #[test]
+    fn over_https_only_the_host_prefixed_cookie_names_the_lead() {
+        let (mine, planted) = (new_secret(), new_secret());
+        let mut headers = axum::http::HeaderMap::new();
+        // A sibling subdomain could set the unprefixed name; it must not count over https.
+        headers.insert(
+            axum::http::header::COOKIE,
+            format!("{LEAD_COOKIE}={planted}").parse().unwrap(),
+        );
+        assert_eq!(lead_of_headers(&headers, true), None);
+        headers.insert(
+            axum::http::header::COOKIE,
+            format!("{LEAD_COOKIE}={planted}; {SECURE_LEAD_COOKIE}={mine}")
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(lead_of_headers(&headers, true), lead_id_of(&mine));
+        assert_eq!(lead_of_headers(&headers, false), lead_id_of(&planted));
     }
 }

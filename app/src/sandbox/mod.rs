@@ -234,7 +234,8 @@ pub async fn sandbox_lead(#[server(default)] fresh: bool) -> Result<String, AppE
 #[cfg(feature = "ssr")]
 async fn current_lead() -> Option<String> {
     let headers = leptos_axum::extract::<axum::http::HeaderMap>().await.ok()?;
-    lead::lead_of_headers(&headers)
+    let state = crate::state::AppState::current().ok()?;
+    lead::lead_of_headers(&headers, state.public_url.starts_with("https://"))
 }
 
 /// What the calling browser's lead has exchanged on a sandbox channel: their messages and

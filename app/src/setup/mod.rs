@@ -31,29 +31,53 @@ pub async fn create_first_owner(
     let name = crate::employees::check_name(locale, "name", &name)?;
     let email = crate::employees::check_email(locale, &email)?;
     crate::employees::check_password(locale, &password)?;
-    let code = normalise_code(&code).ok_or_else(|| {
-        AppError::validation("code", td_string!(locale, account.setup_code_invalid))
-    })?;
+    let code = normalise_code(&code).ok_or_else(|| wrong_code(locale))?;
     let state = crate::state::AppState::current()?;
-    let owner = match store::create_first_owner(&state.db, &code, &email, &name, &password).await? {
-        store::FirstOwner::Created(id) => id,
-        store::FirstOwner::AlreadySetUp => {
-            return Err(AppError::Conflict(
-                td_string!(locale, account.setup_already_done).to_owned(),
-            ))
-        }
-        store::FirstOwner::WrongCode => {
-            tracing::warn!("setup refused: wrong one-time code");
-            return Err(AppError::validation(
-                "code",
-                td_string!(locale, account.setup_code_invalid),
-            ));
-        }
-    };
+    // Refusals first, cheaply: a stranger's guesses must not cost argon2's time and memory.
+    if store::has_owner(&state.db).await? {
+        return Err(already_set_up(locale));
+    }
+    if !store::code_is_live(&state.db, &code).await? {
+        tracing::warn!("setup refused: wrong one-time code");
+        return Err(wrong_code(locale));
+    }
+    // Hashed in the sign-ins' bounded pool, before the transaction (the writer must not wait).
+    let password_hash = state
+        .login_limiter
+        .hashing
+        .run(move || crate::auth::password::hash(&password))
+        .await
+        .map_err(|_busy| {
+            AppError::TooManyAttempts(td_string!(locale, account.login_busy).to_owned())
+        })?
+        .ok_or(AppError::Internal)?
+        .map_err(|err| {
+            tracing::error!(error = %err, "hashing the owner's password failed");
+            AppError::Internal
+        })?;
+    let owner =
+        match store::create_first_owner(&state.db, &code, &email, &name, &password_hash).await? {
+            store::FirstOwner::Created(id) => id,
+            store::FirstOwner::AlreadySetUp => return Err(already_set_up(locale)),
+            store::FirstOwner::WrongCode => return Err(wrong_code(locale)),
+        };
     tracing::info!(employee = %owner, "first owner created on the setup page");
     crate::auth::session::sign_in(owner).await?;
     leptos_axum::redirect("/conversations");
     Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn already_set_up(locale: crate::i18n::Locale) -> AppError {
+    AppError::Conflict(crate::i18n::td_string!(locale, account.setup_already_done).to_owned())
+}
+
+#[cfg(feature = "ssr")]
+fn wrong_code(locale: crate::i18n::Locale) -> AppError {
+    AppError::validation(
+        "code",
+        crate::i18n::td_string!(locale, account.setup_code_invalid),
+    )
 }
 
 /// Letters of the one-time code, as printed: groups of four from an alphabet without look-

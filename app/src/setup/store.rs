@@ -62,18 +62,28 @@ pub enum FirstOwner {
     WrongCode,
 }
 
-/// Creates the first owner (and the Owner and Agent roles when missing) if `code` is a
-/// live one-time code and nobody is an owner yet; all codes are spent with it. One
-/// transaction: two people racing with two codes make one owner.
+/// Whether `code` is a live one-time code: checked before the password is hashed, so that
+/// guesses cost the server no argon2 work.
+pub async fn code_is_live(db: &Db, code: &str) -> StoreResult<bool> {
+    let live: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM setup_codes WHERE code_hash = $1 AND created_at >= $2")
+            .bind(hash(code))
+            .bind(now_ms() - CODE_LIFETIME_MS)
+            .fetch_optional(&db.read)
+            .await?;
+    Ok(live.is_some())
+}
+
+/// Creates the first owner (and the Owner and Agent roles when missing) with a password
+/// already hashed, if `code` is a live one-time code and nobody is an owner yet; all codes
+/// are spent with it. One transaction: two people racing with two codes make one owner.
 pub async fn create_first_owner(
     db: &Db,
     code: &str,
     email: &str,
     name: &str,
-    password: &str,
+    password_hash: &str,
 ) -> StoreResult<FirstOwner> {
-    // Hashed before the transaction: argon2 is slow, and the writer must not wait on it.
-    let password_hash = hash_password(password).await?;
     let mut tx = db.write.begin().await?;
     let owners: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM employees e JOIN roles r ON r.id = e.role_id
@@ -195,6 +205,9 @@ mod tests {
         let (db, _path) = crate::store::temp_db("setup_codes").await;
         let code = issue_code(&db).await.unwrap().expect("no owner yet");
         let typed = super::super::normalise_code(&code).unwrap();
+        assert!(code_is_live(&db, &typed).await.unwrap());
+        assert!(!code_is_live(&db, "WRONGWRONGWRONGWRONG").await.unwrap());
+        let long_password = hash_password("long password").await.unwrap();
         assert_eq!(
             create_first_owner(
                 &db,
@@ -208,14 +221,14 @@ mod tests {
             FirstOwner::WrongCode
         );
         assert!(matches!(
-            create_first_owner(&db, &typed, "a@b.co", "Ana", "long password")
+            create_first_owner(&db, &typed, "a@b.co", "Ana", &long_password)
                 .await
                 .unwrap(),
             FirstOwner::Created(_)
         ));
         assert!(has_owner(&db).await.unwrap());
         assert_eq!(
-            create_first_owner(&db, &typed, "b@b.co", "Bia", "long password")
+            create_first_owner(&db, &typed, "b@b.co", "Bia", &long_password)
                 .await
                 .unwrap(),
             FirstOwner::AlreadySetUp

@@ -123,6 +123,10 @@ fn AccountSection() -> impl IntoView {
                             <label for="account-new-password">{t!(i18n, account.account_new_password)}</label>
                             <input id="account-new-password" name="new_password" type="password" required minlength="10"
                                 maxlength="256" autocomplete="new-password" data-testid="account-new-password"/>
+                            <label class="check">
+                                <input type="checkbox" name="keep_tokens" value="true" data-testid="account-keep-tokens"/>
+                                " "{t!(i18n, account.account_keep_tokens)}
+                            </label>
                             <button type="submit" class="button" data-testid="account-save-password"
                                 disabled=move || password.pending().get()>
                                 {t!(i18n, account.account_save_password)}

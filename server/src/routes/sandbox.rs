@@ -163,7 +163,8 @@ async fn receive(
         other => other.into_response_in(locale),
     })?;
     let channel = open_channel(state, channel_id, locale).await?;
-    let lead = app::sandbox::lead::lead_of_headers(headers).ok_or_else(|| no_lead(locale))?;
+    let lead = app::sandbox::lead::lead_of_headers(headers, served_securely(state))
+        .ok_or_else(|| no_lead(locale))?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -253,7 +254,7 @@ pub async fn lead_stream(
         Ok(channel) => channel,
         Err(refusal) => return refusal,
     };
-    let Some(lead) = app::sandbox::lead::lead_of_headers(&headers) else {
+    let Some(lead) = app::sandbox::lead::lead_of_headers(&headers, served_securely(&state)) else {
         return no_lead(locale);
     };
     if query.lead.as_ref().is_some_and(|named| *named != lead) {
@@ -333,15 +334,25 @@ pub async fn lead_stream(
         .into_response()
 }
 
+/// Whether pages are served over https: the lead cookie then has its `__Host-` name.
+fn served_securely(state: &AppState) -> bool {
+    state.public_url.starts_with("https://")
+}
+
 /// The key limits are kept by: an IPv4 address, or an IPv6 address's /64 (what one
-/// subscriber is usually given, so the limit holds across its addresses).
+/// subscriber is usually given, so the limit holds across its addresses). A dual-stack
+/// listener sees IPv4 peers as IPv4-mapped IPv6 (`::ffff:a.b.c.d`), all in the one /64
+/// `::`; those are keyed by their IPv4 address, as `app::auth::limiter` does.
 fn address_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => {
-            let bits = u128::from(v6) & !((1u128 << 64) - 1);
-            IpAddr::V6(bits.into())
-        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(bits.into())
+            }
+        },
     }
 }
 
@@ -504,6 +515,25 @@ mod tests {
         assert!(limits.allow_post(ip("2001:db8:1:2::ffff"), now).is_ok());
         assert!(limits.allow_post(ip("2001:db8:1:2:abcd::9"), now).is_err());
         assert!(limits.allow_post(ip("2001:db8:1:3::1"), now).is_ok());
+    }
+
+    #[test]
+    fn ipv4_mapped_peers_are_keyed_by_their_ipv4_address() {
+        // What a dual-stack listener ([::]:3000) reports for IPv4 clients.
+        let (a, b) = (ip("::ffff:203.0.113.1"), ip("::ffff:198.51.100.7"));
+        assert_ne!(address_key(a), address_key(b));
+        assert_eq!(address_key(a), ip("203.0.113.1"));
+        assert_eq!(address_key(a), address_key(ip("203.0.113.1")));
+        // So one IPv4 host using up its allowance leaves the others theirs.
+        let limits = Arc::new(SandboxLimits::new(1, 1, 100));
+        let now = Instant::now();
+        assert!(limits.allow_post(a, now).is_ok());
+        assert!(limits.allow_post(a, now).is_err());
+        assert!(limits.allow_post(ip("203.0.113.1"), now).is_err());
+        assert!(limits.allow_post(b, now).is_ok());
+        let _stream = limits.open_stream(a).unwrap();
+        assert_eq!(limits.open_stream(a).err(), Some(StreamRefusal::Address));
+        assert!(limits.open_stream(b).is_ok());
     }
 
     #[test]

@@ -305,3 +305,35 @@ async fn a_client_made_on_a_channel_is_seen_by_all_who_use_it() {
     let (_, list) = app.call(&bea, "list_clients", &[]).await;
     assert!(list.to_string().contains("Sam Shop"), "{list}");
 }
+
+/// Clients made from conversations before clients had an origin: those whose contacts are
+/// all on one channel become private to it; those on several, or on none, stay shared.
+#[tokio::test]
+async fn clients_from_before_the_rule_are_private_to_their_one_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _schema) = crate::helpers::test_database(dir.path());
+    let pool = crate::helpers::migrated_before(&url, 20261205010000).await;
+    for sql in [
+        "INSERT INTO channels (id, kind, display_name, external_id, status, created_at) VALUES (1, 'sandbox', 'A', 'a', 'connected', 0)",
+        "INSERT INTO channels (id, kind, display_name, external_id, status, created_at) VALUES (2, 'sandbox', 'B', 'b', 'connected', 0)",
+        "INSERT INTO clients (id, name, created_at, updated_at) VALUES (1, 'One channel', 0, 0)",
+        "INSERT INTO clients (id, name, created_at, updated_at) VALUES (2, 'Two channels', 0, 0)",
+        "INSERT INTO clients (id, name, created_at, updated_at) VALUES (3, 'No conversation', 0, 0)",
+        "INSERT INTO contacts (channel_id, external_id, name, client_id, created_at, updated_at) VALUES (2, 'x', 'X', 1, 0, 0)",
+        "INSERT INTO contacts (channel_id, external_id, name, client_id, created_at, updated_at) VALUES (2, 'y', 'Y', 1, 0, 0)",
+        "INSERT INTO contacts (channel_id, external_id, name, client_id, created_at, updated_at) VALUES (1, 'z', 'Z', 2, 0, 0)",
+        "INSERT INTO contacts (channel_id, external_id, name, client_id, created_at, updated_at) VALUES (2, 'w', 'W', 2, 0, 0)",
+    ] {
+        sqlx::query(sql).execute(&pool).await.expect(sql);
+    }
+    pool.close().await;
+
+    let db = app::store::Db::connect(&url).await.unwrap();
+    let rows: Vec<(i64, i64, Option<i64>)> =
+        sqlx::query_as("SELECT id, shared, origin_channel_id FROM clients ORDER BY id")
+            .fetch_all(&db.read)
+            .await
+            .unwrap();
+    assert_eq!(rows, vec![(1, 0, Some(2)), (2, 1, None), (3, 1, None)]);
+    db.close().await;
+}

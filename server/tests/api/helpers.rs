@@ -10,6 +10,8 @@ pub struct TestApp {
     pub db: app::store::Db,
     pub database_url: String,
     pub media_dir: std::path::PathBuf,
+    /// The server's sign-in limits and bounded password checks (to see how much work ran).
+    pub login_limiter: std::sync::Arc<app::auth::limiter::LoginLimiter>,
     /// Keeps the temporary folder (and the database in it) alive for the test.
     _dir: tempfile::TempDir,
     _schema: Option<TestSchema>,
@@ -161,7 +163,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
             runtime.block_on(async move {
                 let app = Application::build(settings).await.expect("the app starts");
                 let db = app.state.db.clone();
-                let _ = started.send((app.port(), db.clone()));
+                let _ = started.send((app.port(), db.clone(), app.state.login_limiter.clone()));
                 tokio::select! {
                     _ = app.run_until_stopped() => {}
                     _ = stopped => {}
@@ -171,11 +173,12 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
             });
         })
         .expect("a thread for the server");
-    let (port, db) = ready.await.expect("the server thread started");
+    let (port, db, login_limiter) = ready.await.expect("the server thread started");
     let address = format!("http://127.0.0.1:{port}");
     TestApp {
         address,
         db,
+        login_limiter,
         database_url: url,
         media_dir: dir.path().join("media"),
         _dir: dir,
@@ -338,8 +341,14 @@ pub fn test_lead(name: &str) -> TestLead {
 
 impl TestLead {
     /// `Cookie: confab_sandbox_lead=…`, as this lead's browser sends it.
+    /// The lead's cookie under both of its names (`__Host-` over https), so one test lead
+    /// works against servers of either kind.
     pub fn cookie(&self) -> String {
-        format!("{}={}", app::sandbox::lead::LEAD_COOKIE, self.secret)
+        use app::sandbox::lead::{LEAD_COOKIE, SECURE_LEAD_COOKIE};
+        format!(
+            "{LEAD_COOKIE}={secret}; {SECURE_LEAD_COOKIE}={secret}",
+            secret = self.secret
+        )
     }
 
     /// This lead's browser: every request carries its cookie and comes from its address.
@@ -378,6 +387,38 @@ pub async fn signed_in_at(address: &str, email: &str, password: &str) -> reqwest
         response.text().await.unwrap_or_default()
     );
     client
+}
+
+/// A pool on the database at `url` with only the migrations older than `version` applied:
+/// the schema as an earlier Confab left it, to fill before a newer one migrates it.
+pub async fn migrated_before(url: &str, version: i64) -> sqlx::AnyPool {
+    let folder = if on_postgres() { "postgres" } else { "sqlite" };
+    let mut migrator = sqlx::migrate::Migrator::new(std::path::Path::new(&format!(
+        "{}/../migrations/{folder}",
+        env!("CARGO_MANIFEST_DIR")
+    )))
+    .await
+    .unwrap();
+    migrator.migrations = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version < version)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    sqlx::any::install_default_drivers();
+    let options: sqlx::any::AnyConnectOptions = if on_postgres() {
+        url.parse().unwrap()
+    } else {
+        format!("{url}?mode=rwc").parse().unwrap()
+    };
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    migrator.run(&pool).await.unwrap();
+    pool
 }
 
 /// Polls `check` until it holds or `timeout` passes.

@@ -435,7 +435,8 @@ async fn a_browser_becomes_a_lead_by_its_cookie() {
     let (_, now) = app.call(&browser, "sandbox_lead", &[]).await;
     assert_eq!(now, fresh);
 
-    // Served over https, the cookie travels encrypted only.
+    // Served over https, the cookie travels encrypted only, under the `__Host-` name
+    // (Secure, Path=/, no Domain), so no sibling subdomain can set it.
     let https = spawn_app_with(&[
         ("CONFAB_PUBLIC_URL", "https://inbox.example.com"),
         ("CONFAB_DEMO", "force"),
@@ -448,6 +449,38 @@ async fn a_browser_becomes_a_lead_by_its_cookie() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let cookie = crate::helpers::set_cookie(&response, "confab_sandbox_lead").unwrap();
+    assert!(crate::helpers::set_cookie(&response, "confab_sandbox_lead").is_none());
+    let cookie = crate::helpers::set_cookie(&response, "__Host-confab_sandbox_lead")
+        .expect("a __Host- lead cookie");
     assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("; Path=/;"), "{cookie}");
+    assert!(!cookie.to_ascii_lowercase().contains("domain"), "{cookie}");
+    let lead: String = response.json().await.unwrap();
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let secret = pair.split_once('=').unwrap().1.to_owned();
+    // The browser holding it stays that lead.
+    let (status, again) = https.call(&cookie_client(&pair), "sandbox_lead", &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(again, json!(lead));
+    // The same secret under the unprefixed name (what a subdomain could plant) names no
+    // lead over https: the browser gets a new lead of its own, not the planted one.
+    let (status, other) = https
+        .call(
+            &cookie_client(&format!("confab_sandbox_lead={secret}")),
+            "sandbox_lead",
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_ne!(other, json!(lead));
+}
+
+/// A browser that sends `cookie` with every request.
+fn cookie_client(cookie: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("cookie", cookie.parse().unwrap());
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }

@@ -349,3 +349,143 @@ async fn employees_change_their_password_and_owners_their_email_with_the_current
         .await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn setup_guesses_cost_no_password_hashing() {
+    let app = spawn_app_with(&[("CONFAB_DEMO", "false")]).await;
+    let guesses = (0..40).map(|_| async {
+        setup(&app, &client(), "AAAA-BBBB-CCCC-DDDD-EEEE", "eve@evil.com").await
+    });
+    for status in futures::future::join_all(guesses).await {
+        assert_eq!(status, 422);
+    }
+    assert_eq!(
+        app.login_limiter.hashing.peak_running(),
+        0,
+        "no argon2 work for a wrong code"
+    );
+    // Nor once an owner exists, whatever the code.
+    let code = a_setup_code(&app).await;
+    assert_eq!(setup(&app, &client(), &code, "bia@shop.com").await / 100, 2);
+    let peak = app.login_limiter.hashing.peak_running();
+    for _ in 0..10 {
+        assert_eq!(setup(&app, &client(), &code, "eve@evil.com").await, 409);
+    }
+    assert_eq!(app.login_limiter.hashing.peak_running(), peak);
+}
+
+#[tokio::test]
+async fn a_public_server_refuses_to_serve_demo_accounts_that_kept_their_passwords() {
+    // A database first made by the local demo (as `scripts/run` does).
+    let app = spawn_app().await;
+    let refused = serve_publicly(
+        std::path::Path::new(&app.media_dir),
+        &app.database_url,
+        None,
+    )
+    .output()
+    .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains(app::demo::OWNER_EMAIL) && said.contains("CONFAB_DEMO=force"),
+        "{said}"
+    );
+    assert!(!said.contains(app::demo::OWNER_PASSWORD), "{said}");
+
+    // Once both passwords are changed, it starts.
+    for (email, password) in [
+        (app::demo::OWNER_EMAIL, app::demo::OWNER_PASSWORD),
+        (app::demo::AGENT_EMAIL, app::demo::AGENT_PASSWORD),
+    ] {
+        let browser = signed_in_at(&app.address, email, password).await;
+        let (status, body) = app
+            .call(
+                &browser,
+                "change_my_password",
+                &[
+                    ("current_password", password),
+                    ("new_password", "not the readme's password"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert!(app::demo::accounts_with_known_passwords(&app.db)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_new_password_revokes_the_tokens_unless_kept_and_guesses_of_the_current_one_are_limited()
+{
+    let app = spawn_app().await;
+    let agent = app.signed_in_agent().await;
+    let token_works = |token: String| {
+        let url = app.url("/api/v1/phone-card?phone=%2B5511987654321");
+        async move {
+            client()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+                == 200
+        }
+    };
+    let (_, token) = app
+        .call(&agent, "create_my_token", &[("name", "Card")])
+        .await;
+    let token = token.as_str().expect("a token").to_owned();
+    assert!(token_works(token.clone()).await);
+    let change = |from: &'static str, to: &'static str, keep: bool| {
+        let mut form = vec![("current_password", from), ("new_password", to)];
+        if keep {
+            form.push(("keep_tokens", "true"));
+        }
+        form
+    };
+    let (status, body) = app
+        .call(
+            &agent,
+            "change_my_password",
+            &change(app::demo::AGENT_PASSWORD, "first new password", true),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(token_works(token.clone()).await, "kept");
+    let (status, _) = app
+        .call(
+            &agent,
+            "change_my_password",
+            &change("first new password", "second new password", false),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(!token_works(token).await, "revoked");
+
+    // Guessing the current password from an open session counts as sign-in attempts.
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        let (status, _) = app
+            .call(
+                &agent,
+                "change_my_password",
+                &change("a wrong guess", "third new password", false),
+            )
+            .await;
+        statuses.push(status);
+    }
+    assert_eq!(statuses, [422, 422, 422, 422, 422, 429, 429]);
+    let (status, _) = app
+        .call(
+            &agent,
+            "change_my_password",
+            &change("second new password", "third new password", false),
+        )
+        .await;
+    assert_eq!(status, 429, "held back like a sign-in from this address");
+}

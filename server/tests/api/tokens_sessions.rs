@@ -559,32 +559,7 @@ async fn the_command_line_makes_a_card_only_token_unless_told_otherwise() {
 async fn tokens_from_before_scopes_keep_every_scope() {
     let dir = tempfile::tempdir().unwrap();
     let (url, _schema) = crate::helpers::test_database(dir.path());
-    let folder = if on_postgres() { "postgres" } else { "sqlite" };
-    let mut migrator = sqlx::migrate::Migrator::new(std::path::Path::new(&format!(
-        "{}/../migrations/{folder}",
-        env!("CARGO_MANIFEST_DIR")
-    )))
-    .await
-    .unwrap();
-    migrator.migrations = migrator
-        .migrations
-        .iter()
-        .filter(|m| m.version < 20261205020000)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    sqlx::any::install_default_drivers();
-    let options: sqlx::any::AnyConnectOptions = if on_postgres() {
-        url.parse().unwrap()
-    } else {
-        format!("{url}?mode=rwc").parse().unwrap()
-    };
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await
-        .unwrap();
-    migrator.run(&pool).await.unwrap();
+    let pool = crate::helpers::migrated_before(&url, 20261205020000).await;
     for sql in [
         "INSERT INTO roles (id, name, permissions, is_owner, created_at) VALUES (1, 'Owner', 'conversations,settings', 1, 0)",
         "INSERT INTO employees (id, email, name, password_hash, role_id, created_at) VALUES (1, 'old@shop.com', 'Old', 'x', 1, 0)",
