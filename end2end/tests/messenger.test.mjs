@@ -115,7 +115,7 @@ test('a Messenger lead, a reply with ✓ ✓✓ and Read, and the 7-day lock', {
   const photo = sent.find((r) => r.json.message?.attachment?.type === 'image');
   assert.ok(photo, 'the Send API got the image');
   const photoUrl = new URL(photo.json.message.attachment.payload.url);
-  assert.match(photoUrl.pathname, /^\/media\/public\/\d+\/[0-9a-f]{64}$/);
+  assert.match(photoUrl.pathname, /^\/media\/public\/\d+\/\d+-[0-9a-f]{64}$/);
   const fetched = await fetch(new URL(photoUrl.pathname, BASE_URL));
   assert.equal(fetched.headers.get('content-type'), 'image/png');
   assert.deepEqual(Buffer.from(await fetched.arrayBuffer()), png);

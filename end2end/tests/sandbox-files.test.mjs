@@ -49,7 +49,7 @@ test('files sent to the sandbox lead reach the lead', async () => {
   const photo = lead.locator('[data-testid=lead-file-image]');
   await photo.waitFor({ timeout: 10000 });
   await lead.waitForFunction(() => document.querySelector('[data-testid=lead-file-image]')?.naturalWidth > 0);
-  assert.match(await photo.getAttribute('src'), /^\/media\/public\/\d+\/[0-9a-f]{64}$/);
+  assert.match(await photo.getAttribute('src'), /^\/media\/public\/\d+\/\d+-[0-9a-f]{64}$/);
   await lead.locator('.lead-bubble, .bubble', { hasText: 'Our shop' }).first().waitFor();
   const link = lead.locator('[data-testid=lead-file-link]', { hasText: 'prices.pdf' });
   await link.waitFor();

@@ -13,15 +13,24 @@ use leptos::prelude::*;
 pub fn TeamTokens() -> impl IntoView {
     let i18n = use_i18n();
     let reload = RwSignal::new(0u64);
-    let tokens = Resource::new(move || reload.get(), |_| list_team_tokens());
+    // Loaded in the browser: this section sits in the settings' Outlet, whose view the
+    // server may render twice while the team loads, and a server-side resource created in
+    // the discarded render would reach the browser as another resource's data.
+    let tokens = LocalResource::new(move || {
+        reload.track();
+        list_team_tokens()
+    });
     let error = RwSignal::new(None::<AppError>);
     view! {
         <section class="settings-section" data-testid="team-tokens">
             <h2>{t!(i18n, settings.team_tokens_heading)}</h2>
             <p class="meta">{t!(i18n, settings.team_tokens_intro)}</p>
             {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert">{error_text(i18n.get_locale(), &e)}</p> })}
-            <Transition fallback=move || view! { <p>{t!(i18n, settings.loading)}</p> }>
-                {move || tokens.get().map(|result| match result {
+            // Not in a Transition: the list is the browser's alone, and the server and the
+            // hydrating browser both render "loading" first.
+            {move || match tokens.get() {
+                None => view! { <p>{t!(i18n, settings.loading)}</p> }.into_any(),
+                Some(result) => match result {
                     Err(err) => view! { <p class="banner banner-error">{error_text(i18n.get_locale(), &err)}</p> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <p class="meta">{t!(i18n, settings.no_tokens)}</p> }.into_any(),
                     Ok(list) => view! {
@@ -70,8 +79,8 @@ pub fn TeamTokens() -> impl IntoView {
                             </tbody>
                         </table>
                     }.into_any(),
-                })}
-            </Transition>
+                },
+            }}
         </section>
     }
 }
