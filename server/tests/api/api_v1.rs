@@ -3,34 +3,21 @@
 use crate::helpers::{client, spawn_app, TestApp};
 use serde_json::Value;
 
+/// A token that may do all the API does (the tests here are about access, not scopes).
 async fn token_for(app: &TestApp, session: &reqwest::Client) -> String {
-    let (status, token) = app
-        .call(
-            session,
-            "create_my_token",
-            &[
-                ("name", "Integration"),
-                ("scopes[0]", "phone-card:read"),
-                ("scopes[1]", "conversations:read"),
-                ("scopes[2]", "conversations:write"),
-            ],
-        )
-        .await;
-    assert_eq!(status, 200, "{token}");
-    token.as_str().unwrap().to_owned()
+    app.token_with(
+        session,
+        &[
+            "phone-card:read",
+            "conversations:read",
+            "conversations:write",
+        ],
+    )
+    .await
 }
 
 async fn get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
-    let response = client()
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (
-        response.status().as_u16(),
-        response.json().await.unwrap_or(Value::Null),
-    )
+    app.api_get(token, path).await
 }
 
 async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {

@@ -285,6 +285,30 @@ impl TestApp {
             .unwrap()
     }
 
+    /// An API token of the employee signed in on `session` with `scopes` (none: the
+    /// default, card-only).
+    pub async fn token_with(&self, session: &reqwest::Client, scopes: &[&str]) -> String {
+        let keys: Vec<String> = (0..scopes.len()).map(|i| format!("scopes[{i}]")).collect();
+        let mut form = vec![("name", "Integration")];
+        form.extend(keys.iter().map(String::as_str).zip(scopes.iter().copied()));
+        let (status, token) = self.call(session, "create_my_token", &form).await;
+        assert_eq!(status, 200, "{token}");
+        token.as_str().unwrap().to_owned()
+    }
+
+    /// `GET path` of the JSON API with a bearer token: the status and the JSON (null when
+    /// the body is none).
+    pub async fn api_get(&self, token: &str, path: &str) -> (u16, Value) {
+        let response = client()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)
             .fetch_one(&self.db.read)

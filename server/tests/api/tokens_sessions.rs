@@ -14,27 +14,6 @@ const ALL_SCOPES: [&str; 3] = [
     "conversations:write",
 ];
 
-/// A token of the employee signed in on `session` with `scopes` (none: the default).
-async fn token_with(app: &TestApp, session: &reqwest::Client, scopes: &[&str]) -> String {
-    let keys: Vec<String> = (0..scopes.len()).map(|i| format!("scopes[{i}]")).collect();
-    let mut form = vec![("name", "Integration")];
-    form.extend(keys.iter().map(String::as_str).zip(scopes.iter().copied()));
-    let (status, token) = app.call(session, "create_my_token", &form).await;
-    assert_eq!(status, 200, "{token}");
-    token.as_str().unwrap().to_owned()
-}
-
-async fn api_get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
-    let response = client()
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 /// Calls a server function that takes JSON.
 async fn call_json(
     app: &TestApp,
@@ -98,8 +77,8 @@ async fn a_password_reset_ends_the_old_stream_within_a_second_and_revokes_tokens
 
     // Reset with the default choice: the stream ends, the tokens stop working.
     let agent = app.signed_in_agent().await;
-    let token = token_with(&app, &agent, &ALL_SCOPES).await;
-    assert_eq!(api_get(&app, &token, "/api/v1/conversations").await.0, 200);
+    let token = app.token_with(&agent, &ALL_SCOPES).await;
+    assert_eq!(app.api_get(&token, "/api/v1/conversations").await.0, 200);
     let mut stream = SseReader::open(&app, &agent, None).await;
     let (status, body) = call_json(
         &app,
@@ -115,13 +94,13 @@ async fn a_password_reset_ends_the_old_stream_within_a_second_and_revokes_tokens
     );
     let (status, _) = app.call(&agent, "list_my_tokens", &[]).await;
     assert_eq!(status, 401, "the old session still works");
-    assert_eq!(api_get(&app, &token, "/api/v1/conversations").await.0, 401);
+    assert_eq!(app.api_get(&token, "/api/v1/conversations").await.0, 401);
 
     // Keeping the tokens: the stream still ends, the token goes on working.
     let agent = app
         .signed_in(app::demo::AGENT_EMAIL, "a new password 1")
         .await;
-    let kept = token_with(&app, &agent, &ALL_SCOPES).await;
+    let kept = app.token_with(&agent, &ALL_SCOPES).await;
     let mut stream = SseReader::open(&app, &agent, None).await;
     let (status, body) = call_json(
         &app,
@@ -132,7 +111,7 @@ async fn a_password_reset_ends_the_old_stream_within_a_second_and_revokes_tokens
     .await;
     assert_eq!(status, 200, "{body}");
     assert!(stream.ended(Duration::from_secs(1)).await);
-    assert_eq!(api_get(&app, &kept, "/api/v1/conversations").await.0, 200);
+    assert_eq!(app.api_get(&kept, "/api/v1/conversations").await.0, 200);
 
     // The owner resetting their own password stays signed in (a new session).
     let owner_id = employee_id(&app, app::demo::OWNER_EMAIL).await;
@@ -165,8 +144,8 @@ async fn deactivation_revokes_tokens_and_reactivation_does_not_revive_them() {
     let owner = app.signed_in_owner().await;
     let agent = app.signed_in_agent().await;
     let agent_id = employee_id(&app, app::demo::AGENT_EMAIL).await;
-    let token = token_with(&app, &agent, &ALL_SCOPES).await;
-    assert_eq!(api_get(&app, &token, "/api/v1/channels").await.0, 200);
+    let token = app.token_with(&agent, &ALL_SCOPES).await;
+    assert_eq!(app.api_get(&token, "/api/v1/channels").await.0, 200);
 
     let set_active = |active: bool| {
         call_json(
@@ -177,10 +156,10 @@ async fn deactivation_revokes_tokens_and_reactivation_does_not_revive_them() {
         )
     };
     assert_eq!(set_active(false).await.0, 200);
-    assert_eq!(api_get(&app, &token, "/api/v1/channels").await.0, 401);
+    assert_eq!(app.api_get(&token, "/api/v1/channels").await.0, 401);
     assert_eq!(set_active(true).await.0, 200);
     assert_eq!(
-        api_get(&app, &token, "/api/v1/channels").await.0,
+        app.api_get(&token, "/api/v1/channels").await.0,
         401,
         "reactivation revived the old token"
     );
@@ -190,8 +169,8 @@ async fn deactivation_revokes_tokens_and_reactivation_does_not_revive_them() {
     assert_eq!(revoked, 1);
     // Back at work, they make a new one.
     let agent = app.signed_in_agent().await;
-    let fresh = token_with(&app, &agent, &["conversations:read"]).await;
-    assert_eq!(api_get(&app, &fresh, "/api/v1/channels").await.0, 200);
+    let fresh = app.token_with(&agent, &["conversations:read"]).await;
+    assert_eq!(app.api_get(&fresh, "/api/v1/channels").await.0, 200);
 }
 
 #[tokio::test]
@@ -199,8 +178,8 @@ async fn the_owner_lists_and_revokes_anothers_token_and_an_agent_cannot() {
     let app = spawn_app().await;
     let owner = app.signed_in_owner().await;
     let agent = app.signed_in_agent().await;
-    let agents = token_with(&app, &agent, &ALL_SCOPES).await;
-    let owners = token_with(&app, &owner, &[]).await;
+    let agents = app.token_with(&agent, &ALL_SCOPES).await;
+    let owners = app.token_with(&owner, &[]).await;
     let id_of = |tokens: &Value, employee: &str| {
         tokens
             .as_array()
@@ -248,18 +227,14 @@ async fn the_owner_lists_and_revokes_anothers_token_and_an_agent_cannot() {
         .await;
     assert_eq!(status, 404);
     assert_eq!(
-        api_get(
-            &app,
-            &owners,
-            "/api/v1/phone-card?phone=%2811%29%2098765-4321"
-        )
-        .await
-        .0,
+        app.api_get(&owners, "/api/v1/phone-card?phone=%2811%29%2098765-4321")
+            .await
+            .0,
         200
     );
 
     // The owner revokes the agent's.
-    assert_eq!(api_get(&app, &agents, "/api/v1/channels").await.0, 200);
+    assert_eq!(app.api_get(&agents, "/api/v1/channels").await.0, 200);
     let (status, body) = app
         .call(
             &owner,
@@ -268,7 +243,7 @@ async fn the_owner_lists_and_revokes_anothers_token_and_an_agent_cannot() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(api_get(&app, &agents, "/api/v1/channels").await.0, 401);
+    assert_eq!(app.api_get(&agents, "/api/v1/channels").await.0, 401);
     let (_, mine) = app.call(&agent, "list_my_tokens", &[]).await;
     assert!(mine[0]["revoked_at"].is_i64(), "{mine}");
 }
@@ -278,20 +253,17 @@ async fn a_card_only_token_reads_cards_and_nothing_else() {
     let app = spawn_app().await;
     let agent = app.signed_in_agent().await;
     // Nothing ticked: the default, as the token page and the command line make it.
-    let card_only = token_with(&app, &agent, &[]).await;
+    let card_only = app.token_with(&agent, &[]).await;
     let (_, listed) = app.call(&agent, "list_my_tokens", &[]).await;
     assert_eq!(listed[0]["scopes"], json!(["phone-card:read"]));
 
-    let (status, card) = api_get(
-        &app,
-        &card_only,
-        "/api/v1/phone-card?phone=%2811%29%2098765-4321",
-    )
-    .await;
+    let (status, card) = app
+        .api_get(&card_only, "/api/v1/phone-card?phone=%2811%29%2098765-4321")
+        .await;
     assert_eq!(status, 200, "{card}");
     assert_eq!(card["client"]["name"], "Maria Souza");
     for path in ["/api/v1/conversations", "/api/v1/channels"] {
-        let (status, body) = api_get(&app, &card_only, path).await;
+        let (status, body) = app.api_get(&card_only, path).await;
         assert_eq!(status, 403, "{path}: {body}");
         assert_eq!(body["code"], "missing_scope", "{body}");
         assert_eq!(body["scope"], "conversations:read");
@@ -305,8 +277,8 @@ async fn a_card_only_token_reads_cards_and_nothing_else() {
     }
 
     // A reading token may not write, and says which scope is missing.
-    let reader = token_with(&app, &agent, &["conversations:read"]).await;
-    let (_, page) = api_get(&app, &reader, "/api/v1/conversations").await;
+    let reader = app.token_with(&agent, &["conversations:read"]).await;
+    let (_, page) = app.api_get(&reader, "/api/v1/conversations").await;
     let id = page["items"][0]["id"].as_i64().expect("a conversation");
     let archived = client()
         .post(app.url(&format!("/api/v1/conversations/{id}/archive")))
@@ -317,7 +289,7 @@ async fn a_card_only_token_reads_cards_and_nothing_else() {
     assert_eq!(archived.status(), 403);
     let body: Value = archived.json().await.unwrap();
     assert_eq!(body["scope"], "conversations:write", "{body}");
-    let (status, _) = api_get(&app, &reader, "/api/v1/phone-card?phone=1199").await;
+    let (status, _) = app.api_get(&reader, "/api/v1/phone-card?phone=1199").await;
     assert_eq!(status, 403, "a conversations token read a card");
 
     // An unknown scope is refused, not ignored into a wider token.
@@ -350,7 +322,7 @@ async fn an_expired_token_gets_401() {
         .await;
     assert_eq!(status, 200, "{token}");
     let token = token.as_str().unwrap().to_owned();
-    assert_eq!(api_get(&app, &token, "/api/v1/channels").await.0, 200);
+    assert_eq!(app.api_get(&token, "/api/v1/channels").await.0, 200);
     let (_, listed) = app.call(&agent, "list_my_tokens", &[]).await;
     assert_eq!(listed[0]["expires_at"], json!(now + 30 * day));
 
@@ -360,7 +332,7 @@ async fn an_expired_token_gets_401() {
         .execute(&app.db.write)
         .await
         .unwrap();
-    let (status, body) = api_get(&app, &token, "/api/v1/channels").await;
+    let (status, body) = app.api_get(&token, "/api/v1/channels").await;
     assert_eq!(status, 401, "{body}");
 
     // An expiry in the past, or absurdly far, is refused at creation.
@@ -528,22 +500,18 @@ async fn the_command_line_makes_a_card_only_token_unless_told_otherwise() {
         String::from_utf8(output.stdout).unwrap().trim().to_owned()
     };
     let card_only = create(&[]);
-    let (status, body) = api_get(&app, &card_only, "/api/v1/conversations").await;
+    let (status, body) = app.api_get(&card_only, "/api/v1/conversations").await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["scope"], "conversations:read");
     assert_eq!(
-        api_get(
-            &app,
-            &card_only,
-            "/api/v1/phone-card?phone=%2811%29%2098765-4321"
-        )
-        .await
-        .0,
+        app.api_get(&card_only, "/api/v1/phone-card?phone=%2811%29%2098765-4321")
+            .await
+            .0,
         200
     );
 
     let reader = create(&["--scope", "conversations:read", "--expires-days", "30"]);
-    assert_eq!(api_get(&app, &reader, "/api/v1/conversations").await.0, 200);
+    assert_eq!(app.api_get(&reader, "/api/v1/conversations").await.0, 200);
     let expires_at: Option<i64> =
         sqlx::query_scalar("SELECT expires_at FROM api_tokens WHERE scopes = 'conversations:read'")
             .fetch_one(&app.db.read)
