@@ -48,7 +48,7 @@
     if (card.client) {
       box.append(el('a', { href: `${base}/clients/${card.client.id}`, target: '_blank', rel: 'noopener' },
         el('strong', { textContent: card.client.name })));
-      box.append(el('div', { className: 'confab-meta', textContent: card.client.phones.join(', ') }));
+      box.append(el('div', { className: 'confab-meta', textContent: card.client.phones_display.join(', ') }));
     }
     if (!card.client && card.conversations.length === 0) {
       box.append(el('div', { className: 'confab-meta', textContent: 'No client or conversation has this number yet.' }));

@@ -60,12 +60,12 @@ impl FromServerFnError for AppError {
                 // On the server, in the language of the request; in the browser (a reply it
                 // cannot read) there is no request to ask, so English.
                 #[cfg(feature = "ssr")]
-                let locale = crate::ui::locale::request_locale();
+                let locale = crate::locale::request_locale();
                 #[cfg(not(feature = "ssr"))]
                 let locale = crate::i18n::Locale::en;
                 AppError::validation(
                     "request",
-                    crate::ui::locale::fill(
+                    crate::locale::fill(
                         crate::i18n::td_string!(locale, account.request_not_understood),
                         &[("cause", &cause)],
                     ),

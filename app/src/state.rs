@@ -15,8 +15,6 @@ pub struct AppState {
     pub bus: EventBus,
     /// Rung after an outbound message is queued, so the sender delivers it at once.
     pub outbox: Arc<Notify>,
-    /// The country of phone numbers written without their country code.
-    pub default_country: crate::phone::Country,
     /// Sign-in limits (attempts per account and address, kept in the database) and the
     /// bound on concurrent password checks.
     pub login_limiter: Arc<crate::auth::limiter::LoginLimiter>,

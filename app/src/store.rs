@@ -95,6 +95,10 @@ pub struct Db {
     pub channel_configs: std::sync::Arc<crate::channels::store::ConfigCache>,
     /// Contacts known to have their profile (`conversations::store::contact_needs_profile`).
     pub profiled_contacts: std::sync::Arc<crate::conversations::store::ProfiledContacts>,
+    /// The business's country: phone numbers written without a country code are of it,
+    /// and the store shows its numbers in national form (`crate::phone::display`).
+    /// `CONFAB_DEFAULT_COUNTRY`, set once at startup; Brazil until then.
+    pub country: crate::phone::Country,
     relay: Option<std::sync::Arc<tokio::task::JoinHandle<()>>>,
 }
 
@@ -162,6 +166,7 @@ impl Db {
             bus,
             channel_configs: Default::default(),
             profiled_contacts: Default::default(),
+            country: crate::phone::Country::BR,
             relay: None,
         };
         Ok((db, access_changes))

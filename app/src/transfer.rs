@@ -32,12 +32,20 @@ pub const TABLES: &[&str] = &[
     "attachments",
     "events",
     "audit_entries",
+    "practice_leads",
+    "practice_messages",
 ];
 
 /// Tables never exported: sign-ins to one server, one-time setup codes, sign-in attempts
 /// (secrets or short-lived records, none of them the business's data). Every other table
 /// is in [`TABLES`] (a test holds every table of the schema to one of the two lists).
 pub const NOT_EXPORTED: &[&str] = &["sessions", "setup_codes", "login_attempts"];
+
+/// Tables keyed by a pair of columns (no `id`): exported in the order of that key.
+const PAIR_KEYED: &[(&str, &str)] = &[
+    ("channel_access", "channel_id, employee_id"),
+    ("practice_leads", "channel_id, address"),
+];
 
 /// Tables an older export may hold that an import skips (see the module's comment).
 const SKIPPED_ON_IMPORT: &[&str] = &["sessions"];
@@ -108,11 +116,10 @@ pub async fn export(db: &Db, out: &mut impl Write) -> StoreResult<u64> {
         let columns = columns(&mut tx, db.backend, table).await?;
         let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
         writeln!(out, "{}", json!({"table": table, "columns": names})).map_err(io)?;
-        let order = if *table == "channel_access" {
-            "channel_id, employee_id"
-        } else {
-            "id"
-        };
+        let order = PAIR_KEYED
+            .iter()
+            .find(|(t, _)| t == table)
+            .map_or("id", |(_, key)| *key);
         let sql = format!("SELECT {} FROM {table} ORDER BY {order}", names.join(", "));
         let mut rows = sqlx::query(&sql).fetch(&mut *tx);
         while let Some(row) = rows.try_next().await? {
@@ -266,7 +273,10 @@ pub async fn import(db: &Db, input: impl BufRead) -> StoreResult<u64> {
     }
     if db.backend == Backend::Postgres {
         // Ids were inserted as they were: new rows continue after the highest.
-        for table in TABLES.iter().filter(|t| **t != "channel_access") {
+        for table in TABLES
+            .iter()
+            .filter(|t| !PAIR_KEYED.iter().any(|(keyed, _)| keyed == *t))
+        {
             sqlx::query(&format!(
                 "SELECT 1 FROM (SELECT setval(pg_get_serial_sequence('{table}', 'id'),
                                               (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)) s"

@@ -30,7 +30,8 @@ test('link a client by phone, see the card, create an estimate', async () => {
 
   const card = page.locator('[data-testid=client-card]');
   await card.locator('h3', { hasText: 'João Lima' }).waitFor();
-  await card.locator('text=+5521998877665').waitFor();
+  // João's number as a Brazilian business reads it; E.164 stays in data-phone.
+  await card.locator('.phone-number[data-phone="+5521998877665"]', { hasText: '(21) 99887-7665' }).waitFor();
   assert.ok(await card.locator('[data-testid=client-conversations] li').count() >= 2, 'this and the demo conversation');
   assert.ok(await card.locator('[data-testid=documents] li').count() >= 3, 'the demo documents');
 

@@ -35,6 +35,8 @@ test('the embeddable card works on a plain page of another origin', async () => 
   await other.locator('.confab-phone').hover();
   const card = other.locator('[data-confab-card]');
   await card.locator('strong', { hasText: 'Maria Souza' }).waitFor();
+  // Her numbers as Confab shows them (the demo business is Brazilian).
+  await card.locator('.confab-meta', { hasText: '(11) 98765-4321' }).waitFor();
   await card.locator('a[href*="/conversations/"]', { hasText: 'Maria Souza' }).first().waitFor();
   await shot(other, 'embedded-card');
   await other.mouse.move(1, 1);

@@ -41,7 +41,7 @@ test('a new SMS conversation with a client who never wrote', { skip: !PROVIDER_P
   await owner.click('[data-testid=start-conversation]');
   const option = owner.locator('.start-option', { hasText: `Shop SMS ${number}` });
   await option.waitFor();
-  assert.match(await option.textContent(), /\+5511912340000/);
+  assert.match(await option.textContent(), /\(11\) 91234-0000/, 'the number as a Brazilian business writes it');
   // Messenger-like channels say why they cannot write first (the sandbox here).
   assert.match(await owner.locator('.start-option.unavailable', { hasText: 'Sandbox shop' }).textContent(), /only answer people who wrote/);
   await shot(owner, 'start-conversation-options');

@@ -10,6 +10,8 @@ before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
 const MARIA = '+5511987654321';
+// As the page shows it: the demo business is Brazilian (national form).
+const MARIA_SHOWN = '(11) 98765-4321';
 
 test('hovering a phone number on each CRM page shows the client card', async () => {
   const page = await newPage(browser);
@@ -18,6 +20,7 @@ test('hovering a phone number on each CRM page shows the client card', async () 
     await page.goto(path);
     await hydrated(page);
     const number = page.locator(`.phone-number[data-phone="${MARIA}"]`).first();
+    assert.equal((await number.locator('.phone-button').textContent()).trim(), MARIA_SHOWN, path);
     await number.locator('.phone-button').hover();
     const card = number.locator('[data-testid=phone-card]');
     await card.locator('a', { hasText: 'Maria Souza' }).first().waitFor();

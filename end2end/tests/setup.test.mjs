@@ -63,8 +63,8 @@ async function emptyBusiness() {
 }
 
 const TEXT = {
-  en: { intro: /Nobody can sign in yet/, taken: /business is set up/, wrongCode: /not valid/, saved: /password is changed/ },
-  'pt-BR': { intro: /Ninguém pode entrar ainda/, taken: /já está configurada/, wrongCode: /não é válido/, saved: /senha foi alterada/ },
+  en: { intro: /Nobody can sign in yet/, taken: /business is set up/, wrongCode: /not valid/, saved: /password is changed/, hideGuide: 'Hide this guide' },
+  'pt-BR': { intro: /Ninguém pode entrar ainda/, taken: /já está configurada/, wrongCode: /não é válido/, saved: /senha foi alterada/, hideGuide: 'Ocultar este guia' },
 };
 
 for (const [width, viewport, locale] of [['desktop', DESKTOP, 'en'], ['phone', PHONE, 'pt-BR']]) {
@@ -96,6 +96,20 @@ for (const [width, viewport, locale] of [['desktop', DESKTOP, 'en'], ['phone', P
       await page.getByTestId('setup-submit').click();
       await page.waitForURL('**/conversations');
       await hydrated(page);
+
+      // The inbox guides the new owner: each step a link; hidden on request, for good.
+      const guide = page.locator('[data-testid=first-hour]');
+      await guide.waitFor();
+      for (const [step, href] of [['practice', '/settings/conversations#practice'], ['connect', '/settings/conversations'], ['team', '/settings/employees']]) {
+        assert.equal(await guide.locator(`[data-testid=first-hour-${step}] a`).getAttribute('href'), href);
+      }
+      assert.equal(await guide.locator('li.done').count(), 0, 'nothing done yet');
+      await shot(page, `first-hour-${width}-${locale}`);
+      await guide.getByRole('button', { name: TEXT[locale].hideGuide }).click();
+      await guide.waitFor({ state: 'detached' });
+      await page.reload();
+      await hydrated(page);
+      assert.equal(await page.locator('[data-testid=first-hour]').count(), 0, 'hidden stays hidden');
 
       // Gone once done.
       await page.goto('/setup');

@@ -1,34 +1,18 @@
-//! Command-line arguments, checked before anything starts.
+//! The `confab` command line (clap): every subcommand and its arguments, checked before
+//! anything starts. `--help` works on every subcommand; a usage error or an argument that
+//! fails its check exits with status 2, in clap's usual form.
 
-pub const USAGE: &str = "Usage: confab [serve]
-       confab owner create --email EMAIL [--name NAME]
-       confab tokens create --email EMAIL [--name NAME] [--scope SCOPE ...] [--expires-days N]
-       confab channels add KIND --name NAME --set KEY=VALUE ... [--no-human-agent]
-       confab channels list
-       confab backup FILE
-       confab migrate
-       confab export FILE
-       confab import FILE
+use std::path::{Path, PathBuf};
 
-Commands:
-  serve          run the Confab server (the default)
-  owner create   create an owner (a first one on a new database) and print a generated
-                 password (shown once; change it in the profile)
-  tokens create  create an API token for an employee and print it (shown once). SCOPE:
-                 phone-card:read (the default), conversations:read, conversations:write;
-                 repeat --scope for several. --expires-days: refused after N days
-  channels add   connect a channel; prints its id and webhook URL. KIND and keys:
-                   messenger   page_id app_secret access_token verify_token
-                   instagram   account_id app_secret access_token verify_token
-                   whatsapp    phone_number_id app_secret access_token verify_token
-                   twilio_sms  account_sid auth_token phone_number
-  channels list  list channels with their status and webhook URLs
-  backup FILE    copy the running SQLite database, consistently, to a new FILE
-  migrate        bring the database's schema up to date (serve does it too)
-  export FILE    write every row of the database to a new FILE (JSON lines)
-  import FILE    read an export into a new, empty database (e.g. SQLite -> PostgreSQL)
-  help           show this help
+use app::channels::credentials::Credentials;
+use app::channels::ChannelKind;
+use app::i18n::Locale;
+use app::tokens::{TokenScope, MAX_LIFETIME_DAYS};
+use clap::builder::{PathBufValueParser, PossibleValuesParser, TypedValueParser};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
+const ENVIRONMENT: &str = "\
 Configuration comes from environment variables; see the README:
   CONFAB_DATABASE_URL  (default sqlite://data/confab.db)
   CONFAB_ADDR          (default 127.0.0.1:3000)
@@ -38,230 +22,243 @@ Configuration comes from environment variables; see the README:
   CONFAB_SECRET_KEY    64 hex digits sealing channel credentials (default: a key file
                        generated in the data folder)";
 
-#[derive(Debug, PartialEq, Eq)]
+const CHANNEL_KEYS: &str = "\
+KIND and the keys it needs (each as --set KEY=VALUE):
+  messenger   page_id app_secret access_token verify_token
+  instagram   account_id app_secret access_token verify_token
+  whatsapp    phone_number_id app_secret access_token verify_token
+  twilio_sms  account_sid auth_token phone_number";
+
+/// Confab, the conversations inbox of a CRM for service businesses. With no command it
+/// runs the server.
+#[derive(Debug, Parser)]
+#[command(name = "confab", version, after_help = ENVIRONMENT)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, PartialEq, Eq, Subcommand)]
 pub enum Command {
+    /// Run the Confab server (the default)
     Serve,
-    Help,
-    CreateOwner {
-        email: String,
-        name: String,
-    },
-    CreateToken {
-        email: String,
-        name: String,
-        scopes: Vec<app::tokens::TokenScope>,
-        expires_days: Option<i64>,
-    },
-    AddChannel {
-        kind: app::channels::ChannelKind,
-        name: String,
-        settings: Vec<(String, String)>,
-        human_agent: bool,
-    },
-    ListChannels,
+    /// Create an owner
+    #[command(subcommand)]
+    Owner(OwnerCommand),
+    /// Create API tokens
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+    /// Connect and list channels
+    #[command(subcommand)]
+    Channels(ChannelsCommand),
+    /// Copy the running SQLite database, consistently, to a new FILE
     Backup {
-        file: std::path::PathBuf,
+        #[arg(value_parser = PathBufValueParser::new().try_map(new_file))]
+        file: PathBuf,
     },
+    /// Bring the database's schema up to date (serve does it too)
     Migrate,
+    /// Write every row of the database to a new FILE (JSON lines)
     Export {
-        file: std::path::PathBuf,
+        #[arg(value_parser = PathBufValueParser::new().try_map(new_file))]
+        file: PathBuf,
     },
+    /// Read an export into a new, empty database (e.g. SQLite -> PostgreSQL)
     Import {
-        file: std::path::PathBuf,
+        /// The file `confab export` wrote
+        #[arg(value_parser = PathBufValueParser::new().try_map(existing_file))]
+        file: PathBuf,
     },
 }
 
-impl Command {
-    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
-        let args: Vec<String> = args.into_iter().collect();
-        match args
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .as_slice()
-        {
-            [] | ["serve"] => Ok(Command::Serve),
-            ["help"] | ["--help"] | ["-h"] => Ok(Command::Help),
-            ["owner", "create", rest @ ..] => Self::parse_create_owner(rest),
-            ["owner", ..] => {
-                Err("confab: use 'confab owner create --email EMAIL [--name NAME]'".into())
+#[derive(Debug, PartialEq, Eq, Subcommand)]
+pub enum OwnerCommand {
+    /// Create an owner (a first one on a new database) and print a generated password
+    /// (shown once; change it in the profile)
+    Create(OwnerCreate),
+}
+
+#[derive(Debug, PartialEq, Eq, Args)]
+pub struct OwnerCreate {
+    /// The owner's email, their sign-in name
+    #[arg(long, value_parser = employee_email)]
+    pub email: String,
+    /// The owner's name as the team sees it
+    #[arg(long, default_value = "Owner", value_parser = person_name)]
+    pub name: String,
+}
+
+#[derive(Debug, PartialEq, Eq, Subcommand)]
+pub enum TokensCommand {
+    /// Create an API token for an employee and print it (shown once)
+    Create(TokenCreate),
+}
+
+#[derive(Debug, PartialEq, Eq, Args)]
+pub struct TokenCreate {
+    /// The employee the token acts as
+    #[arg(long, value_parser = employee_email)]
+    pub email: String,
+    /// What the token is for, as its list in the profile shows it
+    #[arg(long, default_value = "Command line", value_parser = token_name)]
+    pub name: String,
+    /// What the token may do; repeat for several (phone-card:read when none is given)
+    #[arg(
+        long = "scope",
+        value_name = "SCOPE",
+        value_parser = PossibleValuesParser::new(TokenScope::ALL.map(TokenScope::as_str))
+            .try_map(|scope| TokenScope::parse(&scope).ok_or("not a scope")),
+    )]
+    pub scopes: Vec<TokenScope>,
+    /// Refuse the token after this many days (it never expires without it)
+    #[arg(
+        long,
+        value_name = "DAYS",
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(i64).range(1..=MAX_LIFETIME_DAYS),
+    )]
+    pub expires_days: Option<i64>,
+}
+
+#[derive(Debug, PartialEq, Eq, Subcommand)]
+pub enum ChannelsCommand {
+    /// Connect a channel; prints its id and webhook URL
+    #[command(after_help = CHANNEL_KEYS)]
+    Add(ChannelAdd),
+    /// List channels with their status and webhook URLs
+    List,
+}
+
+#[derive(Debug, PartialEq, Eq, Args)]
+pub struct ChannelAdd {
+    /// The provider
+    #[arg(value_parser = PossibleValuesParser::new(
+        ChannelKind::ALL.into_iter().filter(|kind| *kind != ChannelKind::Sandbox).map(ChannelKind::as_str),
+    ).try_map(|kind| ChannelKind::parse(&kind).ok_or("not a channel kind")))]
+    pub kind: ChannelKind,
+    /// The page, account or number as employees know it
+    #[arg(long, value_parser = channel_name)]
+    pub name: String,
+    /// A credential, e.g. --set page_id=1234567890; repeat for each key KIND needs
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub settings: Vec<(String, String)>,
+    /// The page or account lacks Meta's Human Agent permission: replies go out within 24
+    /// hours of the lead's last message only (not up to 7 days)
+    #[arg(long = "no-human-agent", action = clap::ArgAction::SetFalse)]
+    pub human_agent: bool,
+}
+
+impl Cli {
+    /// Parses the arguments (the program's name first, as `std::env::args_os` gives them)
+    /// and checks what needs several of them together: a channel's credentials for its
+    /// kind, with the settings page's own checks.
+    pub fn parse_checked<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let cli = Cli::try_parse_from(args)?;
+        if let Some(Command::Channels(ChannelsCommand::Add(add))) = &cli.command {
+            if let Err(err) = Credentials::parse_in(Locale::en, add.kind, &add.settings) {
+                return Err(subcommand_error(&["channels", "add"], err.to_string()));
             }
-            ["tokens", "create", rest @ ..] => Self::parse_create_token(rest),
-            ["tokens", ..] => Err("confab: use 'confab tokens create --email EMAIL'".into()),
-            ["channels", "add", rest @ ..] => Self::parse_add_channel(rest),
-            ["channels", "list"] => Ok(Command::ListChannels),
-            ["backup", file] if !file.starts_with('-') => Ok(Command::Backup {
-                file: std::path::PathBuf::from(file),
-            }),
-            ["backup", ..] => Err("confab: use 'confab backup FILE' (a new file)".into()),
-            ["migrate"] => Ok(Command::Migrate),
-            ["export", file] if !file.starts_with('-') => Ok(Command::Export {
-                file: std::path::PathBuf::from(file),
-            }),
-            ["export", ..] => Err("confab: use 'confab export FILE' (a new file)".into()),
-            ["import", file] if !file.starts_with('-') => Ok(Command::Import {
-                file: std::path::PathBuf::from(file),
-            }),
-            ["import", ..] => Err("confab: use 'confab import FILE' (an export)".into()),
-            ["channels", ..] => Err(
-                "confab: use 'confab channels add KIND --name NAME --set KEY=VALUE ...' or 'confab channels list'"
-                    .into(),
-            ),
-            ["serve" | "help" | "--help" | "-h", extra, ..] => {
-                Err(format!("confab: unexpected argument '{extra}'"))
-            }
-            [other, ..] => Err(format!("confab: unknown command '{other}'")),
         }
+        Ok(cli)
     }
 }
 
-impl Command {
-    fn parse_create_owner(args: &[&str]) -> Result<Self, String> {
-        let (mut email, mut name) = (None, None);
-        let mut rest = args.iter();
-        while let Some(arg) = rest.next() {
-            let slot = match *arg {
-                "--email" => &mut email,
-                "--name" => &mut name,
-                other => return Err(format!("confab: unexpected argument '{other}'")),
-            };
-            let value = rest
-                .next()
-                .ok_or_else(|| format!("confab: {arg} needs a value"))?;
-            *slot = Some(value.to_string());
-        }
-        let email = email.ok_or("confab: owner create needs --email EMAIL")?;
-        let email = app::employees::check_email(app::i18n::Locale::en, &email)
-            .map_err(|e| format!("confab: '{email}': {e}"))?;
-        let name = app::employees::check_name(
-            app::i18n::Locale::en,
-            "name",
-            name.as_deref().unwrap_or("Owner"),
-        )
-        .map_err(|e| format!("confab: --name: {e}"))?;
-        Ok(Command::CreateOwner { email, name })
+/// An error in clap's form, with the usage of the subcommand at `path`.
+fn subcommand_error(path: &[&str], message: String) -> clap::Error {
+    let mut command = Cli::command();
+    command.build();
+    let mut at = &mut command;
+    for name in path {
+        at = at
+            .find_subcommand_mut(name)
+            .expect("the subcommand path names subcommands of `Cli`");
     }
+    at.error(ErrorKind::ValueValidation, message)
+}
 
-    fn parse_add_channel(args: &[&str]) -> Result<Self, String> {
-        use app::channels::ChannelKind;
-        let (kind, rest) = args.split_first().ok_or(
-            "confab: channels add needs a KIND (messenger, instagram, whatsapp, twilio_sms)",
-        )?;
-        let kind = ChannelKind::parse(kind)
-            .filter(|k| *k != ChannelKind::Sandbox)
-            .ok_or_else(|| {
-                format!("confab: unknown channel kind '{kind}'; use messenger, instagram, whatsapp or twilio_sms")
-            })?;
-        let mut name = None;
-        let mut settings = Vec::new();
-        let mut human_agent = true;
-        let mut rest = rest.iter();
-        while let Some(arg) = rest.next() {
-            match *arg {
-                "--no-human-agent" => human_agent = false,
-                "--name" | "--set" => {
-                    let value = rest
-                        .next()
-                        .ok_or_else(|| format!("confab: {arg} needs a value"))?;
-                    if *arg == "--name" {
-                        name = Some(value.trim().to_owned());
-                    } else {
-                        let (key, value) = value.split_once('=').ok_or_else(|| {
-                            format!("confab: --set takes KEY=VALUE, not '{value}'")
-                        })?;
-                        settings.push((key.to_owned(), value.to_owned()));
-                    }
-                }
-                other => return Err(format!("confab: unexpected argument '{other}'")),
-            }
-        }
-        let name = name
-            .filter(|n| !n.is_empty())
-            .ok_or("confab: channels add needs --name NAME (the page, account or number as employees know it)")?;
-        // The same checks as the settings page, so the command line refuses what it refuses.
-        app::channels::credentials::Credentials::parse(kind, &settings)
-            .map_err(|e| format!("confab: {e}"))?;
-        Ok(Command::AddChannel {
-            kind,
-            name,
-            settings,
-            human_agent,
-        })
-    }
+fn employee_email(value: &str) -> Result<String, String> {
+    app::employees::check_email(Locale::en, value).map_err(|e| e.to_string())
+}
 
-    fn parse_create_token(args: &[&str]) -> Result<Self, String> {
-        use app::tokens::{TokenScope, MAX_LIFETIME_DAYS};
-        let mut email = None;
-        let mut name = None;
-        let mut scopes = Vec::new();
-        let mut expires_days = None;
-        let mut rest = args.iter();
-        while let Some(arg) = rest.next() {
-            if !matches!(*arg, "--email" | "--name" | "--scope" | "--expires-days") {
-                return Err(format!("confab: unexpected argument '{arg}'"));
-            }
-            let value = rest
-                .next()
-                .ok_or_else(|| format!("confab: {arg} needs a value"))?;
-            match *arg {
-                "--email" => email = Some(value.to_string()),
-                "--name" => name = Some(value.to_string()),
-                "--scope" => scopes.push(TokenScope::parse(value).ok_or_else(|| {
-                    format!(
-                        "confab: '{value}' is not a scope; use {}",
-                        TokenScope::ALL.map(TokenScope::as_str).join(", ")
-                    )
-                })?),
-                _ => {
-                    let days = value
-                        .parse::<i64>()
-                        .ok()
-                        .filter(|days| (1..=MAX_LIFETIME_DAYS).contains(days))
-                        .ok_or_else(|| {
-                            format!(
-                                "confab: --expires-days takes a number of days from 1 to {MAX_LIFETIME_DAYS}"
-                            )
-                        })?;
-                    expires_days = Some(days);
-                }
-            }
-        }
-        let email = email.ok_or("confab: tokens create needs --email EMAIL")?;
-        if !email.contains('@') {
-            return Err(format!("confab: '{email}' is not an email address"));
-        }
-        Ok(Command::CreateToken {
-            email,
-            name: name.unwrap_or_else(|| "Command line".into()),
-            scopes: app::tokens::check_scopes(&scopes),
-            expires_days,
-        })
+fn person_name(value: &str) -> Result<String, String> {
+    app::employees::check_name(Locale::en, "name", value).map_err(|e| e.to_string())
+}
+
+fn token_name(value: &str) -> Result<String, String> {
+    app::tokens::check_token_name(Locale::en, value).map_err(|e| e.to_string())
+}
+
+fn channel_name(value: &str) -> Result<String, String> {
+    let name = value.trim();
+    if name.is_empty() {
+        return Err("the channel needs a name (the page, account or number)".into());
     }
+    Ok(name.to_owned())
+}
+
+fn key_value(value: &str) -> Result<(String, String), String> {
+    let (key, value) = value
+        .split_once('=')
+        .ok_or("takes KEY=VALUE, e.g. page_id=1234567890")?;
+    Ok((key.to_owned(), value.to_owned()))
+}
+
+/// A file to be created: none there yet, in a folder that exists.
+fn new_file(path: PathBuf) -> Result<PathBuf, String> {
+    if path.exists() {
+        return Err("it exists already; choose a new file".into());
+    }
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !folder.is_dir() {
+        return Err(format!("the folder {} does not exist", folder.display()));
+    }
+    Ok(path)
+}
+
+fn existing_file(path: PathBuf) -> Result<PathBuf, String> {
+    if !path.is_file() {
+        return Err("no such file".into());
+    }
+    Ok(path)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Command, String> {
-        Command::parse(args.iter().map(|s| s.to_string()))
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        let args = std::iter::once("confab").chain(args.iter().copied());
+        Cli::parse_checked(args).map(|cli| cli.command.unwrap_or(Command::Serve))
+    }
+
+    /// The error's text as the terminal shows it.
+    fn refusal(args: &[&str]) -> (ErrorKind, String) {
+        let err = parse(args).unwrap_err();
+        (err.kind(), err.render().to_string())
     }
 
     #[test]
     fn commands_parse() {
-        assert_eq!(parse(&[]), Ok(Command::Serve));
-        assert_eq!(parse(&["serve"]), Ok(Command::Serve));
-        assert_eq!(parse(&["--help"]), Ok(Command::Help));
-        assert!(parse(&["serve", "--port"]).unwrap_err().contains("--port"));
-        assert!(parse(&["frobnicate"]).is_err());
+        assert_eq!(parse(&[]).unwrap(), Command::Serve);
+        assert_eq!(parse(&["serve"]).unwrap(), Command::Serve);
+        assert_eq!(refusal(&["serve", "--port"]).0, ErrorKind::UnknownArgument);
+        assert!(refusal(&["serve", "--port"]).1.contains("--port"));
+        assert_eq!(refusal(&["frobnicate"]).0, ErrorKind::InvalidSubcommand);
         assert_eq!(
-            parse(&["tokens", "create", "--email", "a@b.c"]),
-            Ok(Command::CreateToken {
-                email: "a@b.c".into(),
+            parse(&["tokens", "create", "--email", "a@b.co"]).unwrap(),
+            Command::Tokens(TokensCommand::Create(TokenCreate {
+                email: "a@b.co".into(),
                 name: "Command line".into(),
-                scopes: vec![app::tokens::TokenScope::PhoneCardRead],
+                scopes: vec![],
                 expires_days: None,
-            })
+            }))
         );
         assert_eq!(
             parse(&[
@@ -270,59 +267,69 @@ mod tests {
                 "--name",
                 "Zapier",
                 "--email",
-                "a@b.c",
+                "a@b.co",
                 "--scope",
                 "conversations:write",
                 "--scope",
                 "conversations:read",
                 "--expires-days",
                 "30"
-            ]),
-            Ok(Command::CreateToken {
-                email: "a@b.c".into(),
+            ])
+            .unwrap(),
+            Command::Tokens(TokensCommand::Create(TokenCreate {
+                email: "a@b.co".into(),
                 name: "Zapier".into(),
                 scopes: vec![
-                    app::tokens::TokenScope::ConversationsRead,
-                    app::tokens::TokenScope::ConversationsWrite
+                    TokenScope::ConversationsWrite,
+                    TokenScope::ConversationsRead
                 ],
                 expires_days: Some(30),
-            })
+            }))
         );
-        assert!(
-            parse(&["tokens", "create", "--email", "a@b.c", "--scope", "admin"])
-                .unwrap_err()
-                .contains("phone-card:read")
-        );
+        let (kind, text) = refusal(&["tokens", "create", "--email", "a@b.co", "--scope", "admin"]);
+        assert_eq!(kind, ErrorKind::InvalidValue);
+        assert!(text.contains("phone-card:read"), "{text}");
         for days in ["0", "-1", "x", "100000"] {
-            assert!(parse(&[
+            let (kind, text) = refusal(&[
                 "tokens",
                 "create",
                 "--email",
-                "a@b.c",
+                "a@b.co",
                 "--expires-days",
-                days
-            ])
-            .unwrap_err()
-            .contains("--expires-days"));
+                days,
+            ]);
+            assert_eq!(kind, ErrorKind::ValueValidation, "{days}: {text}");
+            assert!(text.contains("--expires-days"), "{text}");
         }
-        assert!(parse(&["tokens", "create"])
-            .unwrap_err()
-            .contains("--email"));
-        assert!(parse(&["tokens", "create", "--email"])
-            .unwrap_err()
-            .contains("needs a value"));
-        assert!(parse(&["tokens", "create", "--email", "nope"]).is_err());
-        assert!(parse(&["tokens", "create", "--email", "a@b.c", "--admin"]).is_err());
+        let (kind, text) = refusal(&["tokens", "create"]);
+        assert_eq!(kind, ErrorKind::MissingRequiredArgument);
+        assert!(text.contains("--email"), "{text}");
+        assert_eq!(
+            refusal(&["tokens", "create", "--email"]).0,
+            ErrorKind::InvalidValue
+        );
+        assert_eq!(
+            refusal(&["tokens", "create", "--email", "nope"]).0,
+            ErrorKind::ValueValidation
+        );
+        assert_eq!(
+            refusal(&["tokens", "create", "--email", "a@b.co", "--admin"]).0,
+            ErrorKind::UnknownArgument
+        );
+        assert_eq!(
+            refusal(&["tokens", "create", "--email", "a@b.co", "--name", " "]).0,
+            ErrorKind::ValueValidation
+        );
     }
 
     #[test]
     fn owner_create_parses_and_checks_the_email() {
         assert_eq!(
-            parse(&["owner", "create", "--email", " Ana@Shop.com "]),
-            Ok(Command::CreateOwner {
+            parse(&["owner", "create", "--email", " Ana@Shop.com "]).unwrap(),
+            Command::Owner(OwnerCommand::Create(OwnerCreate {
                 email: "ana@shop.com".into(),
                 name: "Owner".into()
-            })
+            }))
         );
         assert_eq!(
             parse(&[
@@ -332,28 +339,35 @@ mod tests {
                 "Ana Lima",
                 "--email",
                 "ana@shop.com"
-            ]),
-            Ok(Command::CreateOwner {
+            ])
+            .unwrap(),
+            Command::Owner(OwnerCommand::Create(OwnerCreate {
                 email: "ana@shop.com".into(),
                 name: "Ana Lima".into()
-            })
+            }))
         );
-        assert!(parse(&["owner", "create"]).unwrap_err().contains("--email"));
-        assert!(parse(&["owner", "create", "--email", "nope"])
-            .unwrap_err()
-            .contains("valid email"));
-        assert!(parse(&["owner", "create", "--email", "a@b.co", "--admin"]).is_err());
-        assert!(parse(&["owner"]).unwrap_err().contains("owner create"));
+        assert!(refusal(&["owner", "create"]).1.contains("--email"));
+        let (kind, text) = refusal(&["owner", "create", "--email", "nope"]);
+        assert_eq!(kind, ErrorKind::ValueValidation);
+        assert!(text.contains("valid email"), "{text}");
+        assert!(text.contains("'nope'"), "{text}");
+        assert_eq!(
+            refusal(&["owner", "create", "--email", "a@b.co", "--admin"]).0,
+            ErrorKind::UnknownArgument
+        );
+        let (kind, text) = refusal(&["owner"]);
+        assert_eq!(kind, ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand);
+        assert!(text.contains("create"), "{text}");
     }
 
     #[test]
-    fn channel_commands_parse_and_check_their_keys() {
+    fn channel_and_file_commands_parse_and_check_their_arguments() {
         let twilio = [
             "channels",
             "add",
             "twilio_sms",
             "--name",
-            "Shop SMS",
+            " Shop SMS ",
             "--set",
             "account_sid=AC1",
             "--set",
@@ -361,75 +375,152 @@ mod tests {
             "--set",
             "phone_number=+15558675310",
         ];
-        match parse(&twilio).unwrap() {
-            Command::AddChannel {
-                kind,
-                name,
-                settings,
-                human_agent,
-            } => {
-                assert_eq!(kind, app::channels::ChannelKind::TwilioSms);
-                assert_eq!(name, "Shop SMS");
-                assert_eq!(settings.len(), 3);
-                assert!(human_agent);
-            }
+        assert_eq!(
+            parse(&twilio).unwrap(),
+            Command::Channels(ChannelsCommand::Add(ChannelAdd {
+                kind: ChannelKind::TwilioSms,
+                name: "Shop SMS".into(),
+                settings: vec![
+                    ("account_sid".into(), "AC1".into()),
+                    ("auth_token".into(), "tok".into()),
+                    ("phone_number".into(), "+15558675310".into()),
+                ],
+                human_agent: true,
+            }))
+        );
+        let without_tag = [twilio.as_slice(), &["--no-human-agent"]].concat();
+        match parse(&without_tag).unwrap() {
+            Command::Channels(ChannelsCommand::Add(add)) => assert!(!add.human_agent),
             other => panic!("{other:?}"),
         }
-        assert_eq!(parse(&["channels", "list"]), Ok(Command::ListChannels));
         assert_eq!(
-            parse(&["backup", "/tmp/b.db"]),
-            Ok(Command::Backup {
-                file: "/tmp/b.db".into()
-            })
+            parse(&["channels", "list"]).unwrap(),
+            Command::Channels(ChannelsCommand::List)
         );
-        assert!(parse(&["backup"]).is_err());
-        assert_eq!(parse(&["migrate"]), Ok(Command::Migrate));
-        assert!(parse(&["migrate", "now"]).is_err());
+        let (kind, text) = refusal(&["channels", "add", "telegram", "--name", "x"]);
+        assert_eq!(kind, ErrorKind::InvalidValue);
+        assert!(text.contains("twilio_sms"), "{text}");
         assert_eq!(
-            parse(&["export", "out.jsonl"]),
-            Ok(Command::Export {
-                file: "out.jsonl".into()
-            })
+            refusal(&["channels", "add", "sandbox", "--name", "x"]).0,
+            ErrorKind::InvalidValue
         );
-        assert!(parse(&["export"]).is_err());
-        assert!(parse(&["export", "--all"]).is_err());
-        assert_eq!(
-            parse(&["import", "out.jsonl"]),
-            Ok(Command::Import {
-                file: "out.jsonl".into()
-            })
-        );
-        assert!(parse(&["import", "a", "b"]).is_err());
-        assert!(parse(&["backup", "a", "b"]).is_err());
-        assert!(parse(&["channels", "add", "telegram", "--name", "x"])
-            .unwrap_err()
-            .contains("unknown channel kind"));
         assert!(
-            parse(&["channels", "add", "twilio_sms", "--set", "account_sid=AC1"])
-                .unwrap_err()
+            refusal(&["channels", "add", "twilio_sms", "--set", "account_sid=AC1"])
+                .1
                 .contains("--name")
         );
-        assert!(parse(&[
+        let (kind, text) = refusal(&[
             "channels",
             "add",
             "twilio_sms",
             "--name",
             "x",
             "--set",
-            "account_sid"
-        ])
-        .unwrap_err()
-        .contains("KEY=VALUE"));
-        assert!(parse(&[
+            "account_sid",
+        ]);
+        assert_eq!(kind, ErrorKind::ValueValidation);
+        assert!(text.contains("KEY=VALUE"), "{text}");
+        // The settings page's credential checks, in clap's form with the subcommand's usage.
+        let (kind, text) = refusal(&[
             "channels",
             "add",
             "messenger",
             "--name",
             "x",
             "--set",
-            "page_id=1"
-        ])
-        .unwrap_err()
-        .contains("app_secret"));
+            "page_id=1",
+        ]);
+        assert_eq!(kind, ErrorKind::ValueValidation);
+        assert!(text.contains("app_secret"), "{text}");
+        assert!(text.contains("Usage: confab channels add"), "{text}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("b.db");
+        let new_text = new.to_str().unwrap();
+        assert_eq!(
+            parse(&["backup", new_text]).unwrap(),
+            Command::Backup { file: new.clone() }
+        );
+        assert_eq!(
+            parse(&["export", new_text]).unwrap(),
+            Command::Export { file: new.clone() }
+        );
+        let (kind, text) = refusal(&["import", new_text]);
+        assert_eq!(kind, ErrorKind::ValueValidation);
+        assert!(text.contains("no such file"), "{text}");
+        std::fs::write(&new, "").unwrap();
+        assert_eq!(
+            parse(&["import", new_text]).unwrap(),
+            Command::Import { file: new.clone() }
+        );
+        for command in ["backup", "export"] {
+            let (kind, text) = refusal(&[command, new_text]);
+            assert_eq!(kind, ErrorKind::ValueValidation);
+            assert!(text.contains("exists already"), "{text}");
+        }
+        let nowhere = dir.path().join("no/such/folder/b.db");
+        let (_, text) = refusal(&["backup", nowhere.to_str().unwrap()]);
+        assert!(text.contains("does not exist"), "{text}");
+        assert_eq!(refusal(&["backup"]).0, ErrorKind::MissingRequiredArgument);
+        assert_eq!(refusal(&["export", "--all"]).0, ErrorKind::UnknownArgument);
+        assert_eq!(refusal(&["backup", "a", "b"]).0, ErrorKind::UnknownArgument);
+        assert_eq!(parse(&["migrate"]).unwrap(), Command::Migrate);
+        assert_eq!(refusal(&["migrate", "now"]).0, ErrorKind::UnknownArgument);
+    }
+
+    #[test]
+    fn every_subcommand_has_its_help_and_the_version_is_shown() {
+        let (kind, text) = refusal(&["--help"]);
+        assert_eq!(kind, ErrorKind::DisplayHelp);
+        for listed in [
+            "serve",
+            "owner",
+            "tokens",
+            "channels",
+            "backup",
+            "migrate",
+            "export",
+            "import",
+            "CONFAB_DATABASE_URL",
+        ] {
+            assert!(text.contains(listed), "{listed} missing from:\n{text}");
+        }
+        assert_eq!(refusal(&["help"]).0, ErrorKind::DisplayHelp);
+        let subcommands: [(&[&str], &str); 10] = [
+            (&["serve"], "Usage: confab serve"),
+            (&["owner"], "Usage: confab owner"),
+            (&["owner", "create"], "--email <EMAIL>"),
+            (&["tokens", "create"], "possible values: phone-card:read"),
+            (&["channels"], "Usage: confab channels"),
+            (
+                &["channels", "add"],
+                "twilio_sms  account_sid auth_token phone_number",
+            ),
+            (&["channels", "list"], "Usage: confab channels list"),
+            (&["backup"], "Usage: confab backup <FILE>"),
+            (&["migrate"], "Usage: confab migrate"),
+            (&["import"], "The file `confab export` wrote"),
+        ];
+        for (path, expected) in subcommands {
+            let with_help = [path, &["--help"]].concat();
+            let (kind, text) = refusal(&with_help);
+            assert_eq!(kind, ErrorKind::DisplayHelp, "{path:?}");
+            assert!(
+                text.contains(expected),
+                "{path:?}: {expected} missing from:\n{text}"
+            );
+        }
+        let (kind, text) = refusal(&["--version"]);
+        assert_eq!(kind, ErrorKind::DisplayVersion);
+        assert_eq!(text.trim(), format!("confab {}", env!("CARGO_PKG_VERSION")));
+        // Exit statuses: 0 for help and version, 2 for a usage error.
+        assert_eq!(parse(&["--help"]).unwrap_err().exit_code(), 0);
+        assert_eq!(parse(&["--version"]).unwrap_err().exit_code(), 0);
+        assert_eq!(parse(&["frobnicate"]).unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

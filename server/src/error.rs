@@ -4,7 +4,7 @@
 
 use app::i18n::Locale;
 use app::messages::route_text;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
@@ -98,33 +98,11 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The language of a plain route's request, as `app::ui::locale::request_locale` finds it
+/// The language of a plain route's request, as `app::locale::request_locale` finds it
 /// for server functions (which has no request here): the language cookie, else the
 /// browser's Accept-Language, else English.
 pub fn request_locale(headers: &HeaderMap) -> Locale {
-    use app::ui::locale::{accept_language_for_us, parse_tag, LOCALE_COOKIE};
-    let from_cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == LOCALE_COOKIE)
-        .and_then(|(_, value)| parse_tag(value));
-    from_cookie.unwrap_or_else(|| {
-        let header = headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .map(accept_language_for_us)
-            .unwrap_or_default();
-        header
-            .split(',')
-            .map(|range| range.split(';').next().unwrap_or_default().trim())
-            .find_map(|tag| {
-                parse_tag(tag).or_else(|| parse_tag(tag.split('-').next().unwrap_or_default()))
-            })
-            .unwrap_or(Locale::en)
-    })
+    app::locale::locale_of_headers(headers)
 }
 
 impl From<app::store::StoreError> for ApiError {
@@ -197,6 +175,7 @@ pub async fn refuse_declared_oversize<const MAX: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     #[test]
     fn english_answers_keep_their_sentences() {

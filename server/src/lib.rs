@@ -12,6 +12,7 @@ pub mod client_ip;
 pub mod commands;
 pub mod error;
 pub mod middleware;
+pub mod practice;
 pub mod routes;
 pub mod settings;
 pub mod startup;

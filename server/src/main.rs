@@ -1,14 +1,19 @@
-use confab::cli::Command;
+use confab::cli::{ChannelsCommand, Cli, Command, OwnerCommand, TokensCommand};
 use confab::settings::Settings;
 use confab::startup::Application;
 
 fn main() {
+    // Help, the version and usage errors print and exit here (status 0, 0 and 2).
+    let command = match Cli::parse_checked(std::env::args_os()) {
+        Ok(cli) => cli.command.unwrap_or(Command::Serve),
+        Err(err) => err.exit(),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_stack_size(confab::startup::WORKER_STACK_BYTES)
         .build();
     match runtime {
-        Ok(runtime) => runtime.block_on(run()),
+        Ok(runtime) => runtime.block_on(run(command)),
         Err(err) => {
             eprintln!("confab: cannot start the async runtime: {err}");
             std::process::exit(1);
@@ -16,31 +21,13 @@ fn main() {
     }
 }
 
-async fn run() {
-    let command = match Command::parse(std::env::args().skip(1)) {
-        Ok(command) => command,
-        Err(message) => {
-            eprintln!("{message}\n\n{}", confab::cli::USAGE);
-            std::process::exit(2);
-        }
-    };
+async fn run(command: Command) {
     match command {
-        Command::Help => println!("{}", confab::cli::USAGE),
-        Command::CreateToken {
-            email,
-            name,
-            scopes,
-            expires_days,
-        } => {
+        Command::Tokens(TokensCommand::Create(create)) => {
             let settings = settings_or_exit();
             let db = database_or_exit(&settings).await;
-            let name = match app::tokens::check_token_name(app::i18n::Locale::en, &name) {
-                Ok(name) => name,
-                Err(err) => {
-                    eprintln!("confab: {err}");
-                    std::process::exit(2);
-                }
-            };
+            let (email, name, expires_days) = (create.email, create.name, create.expires_days);
+            let scopes = app::tokens::check_scopes(&create.scopes);
             let expires_at =
                 expires_days.map(|days| app::store::now_ms() + days * app::tokens::DAY_MS);
             match app::tokens::store::create_for_email(&db, &email, &name, &scopes, expires_at)
@@ -59,7 +46,8 @@ async fn run() {
                 }
             }
         }
-        Command::CreateOwner { email, name } => {
+        Command::Owner(OwnerCommand::Create(create)) => {
+            let (email, name) = (create.email, create.name);
             let settings = settings_or_exit();
             let db = database_or_exit(&settings).await;
             match app::setup::store::create_owner(&db, &email, &name).await {
@@ -76,14 +64,17 @@ async fn run() {
             }
             db.close().await;
         }
-        Command::AddChannel {
-            kind,
-            name,
-            settings: pairs,
-            human_agent,
-        } => {
+        Command::Channels(ChannelsCommand::Add(add)) => {
             let settings = settings_or_exit();
-            match confab::commands::add_channel(&settings, kind, &name, &pairs, human_agent).await {
+            let added = confab::commands::add_channel(
+                &settings,
+                add.kind,
+                &add.name,
+                &add.settings,
+                add.human_agent,
+            )
+            .await;
+            match added {
                 Ok((id, url)) => {
                     println!("{}", id.0);
                     println!("{url}");
@@ -126,7 +117,7 @@ async fn run() {
                 format!("Imported {rows} rows from {}.", file.display())
             });
         }
-        Command::ListChannels => {
+        Command::Channels(ChannelsCommand::List) => {
             let settings = settings_or_exit();
             match confab::commands::list_channels(&settings).await {
                 Ok(lines) => {

@@ -268,9 +268,9 @@ impl Settings {
             )?,
             twilio_api_url: api_url(&get, "CONFAB_TWILIO_API_URL", "https://api.twilio.com")?,
             default_country: match get("CONFAB_DEFAULT_COUNTRY") {
-                None => app::phone::Country::Br,
+                None => app::phone::Country::BR,
                 Some(iso) => app::phone::Country::parse(&iso).ok_or_else(|| {
-                    format!("CONFAB_DEFAULT_COUNTRY '{iso}' must be BR, PT, US or GB")
+                    format!("CONFAB_DEFAULT_COUNTRY '{iso}' must be a two-letter country code (ISO 3166), like BR, PT, US or GB")
                 })?,
             },
             providers: provider_policy(&get)?,

@@ -24,6 +24,8 @@ pub struct Application {
     listener: TcpListener,
     media_dir: std::path::PathBuf,
     providers: ProviderContext,
+    /// The practice channels' simulator's loopback port (`crate::practice::api`).
+    practice_listener: Option<TcpListener>,
     read_receipts: tokio::sync::mpsc::UnboundedReceiver<app::state::ReadReceipt>,
     router: Router,
     pub state: AppState,
@@ -68,8 +70,10 @@ fn leptos_options(settings: &Settings) -> LeptosOptions {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let db = Db::connect(&settings.database_url).await?;
-        if settings.demo && app::demo::seed_if_empty(&db).await? {
+        let mut db = Db::connect(&settings.database_url).await?;
+        db.country = settings.default_country;
+        let seeded_demo = settings.demo && app::demo::seed_if_empty(&db).await?;
+        if seeded_demo {
             tracing::info!(
                 "Demo data created. Sign in as {} / {} (owner) or {} / {} (agent).",
                 app::demo::OWNER_EMAIL,
@@ -117,14 +121,33 @@ impl Application {
                 "channel credentials sealed again in the current format"
             );
         }
+        if seeded_demo {
+            // The demo business gets one practice channel of each kind (Settings adds more).
+            for kind in app::practice::PRACTICE_KINDS {
+                app::practice::store::create_channel(&db, &secret_key, kind, app::i18n::Locale::en)
+                    .await?;
+            }
+        }
         let (receipts_tx, read_receipts) = tokio::sync::mpsc::unbounded_channel();
-        let providers = ProviderContext::new(
+        let mut providers = ProviderContext::new(
             &settings.graph_api_url,
             &settings.twilio_api_url,
             &settings.public_url,
             secret_key.clone(),
             settings.providers,
         );
+        // The practice channels' simulator answers on a loopback port of this process.
+        // Without it (no loopback here), practice channels' replies fail as unreachable.
+        let practice_listener = match crate::practice::api::bind().await {
+            Ok((listener, url)) => {
+                providers.practice_url = Some(url);
+                Some(listener)
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "the practice channels' simulator has no loopback port");
+                None
+            }
+        };
         let state = AppState {
             providers: Arc::new(providers.clone()),
             leptos_options: leptos_options(&settings),
@@ -134,7 +157,6 @@ impl Application {
             outbox: Arc::new(tokio::sync::Notify::new()),
             secret_key,
             media_dir: settings.media_dir.clone(),
-            default_country: settings.default_country,
             login_limiter: Default::default(),
             public_url: settings.public_url.as_str().into(),
             read_receipts: receipts_tx,
@@ -144,6 +166,7 @@ impl Application {
             listener,
             media_dir: settings.media_dir.clone(),
             providers,
+            practice_listener,
             read_receipts,
             router,
             state,
@@ -159,6 +182,9 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM, with the workers running beside it.
     pub async fn run_until_stopped(self) -> Result<(), std::io::Error> {
         let (stop_sending, sending_stopped) = tokio::sync::watch::channel(false);
+        if let Some(listener) = self.practice_listener {
+            tokio::spawn(crate::practice::api::serve(listener, self.state.clone()));
+        }
         let sender = tokio::spawn(crate::workers::sender::run(
             self.state.clone(),
             self.providers.clone(),

@@ -18,7 +18,7 @@ async fn check_current_password(
     me: &crate::auth::Employee,
     password: String,
 ) -> Result<(), AppError> {
-    let locale = crate::ui::locale::request_locale();
+    let locale = crate::locale::request_locale();
     let wrong = || {
         AppError::validation(
             "current_password",
@@ -62,7 +62,7 @@ pub async fn change_my_password(
     #[server(default)] keep_tokens: bool,
 ) -> Result<(), AppError> {
     let me = crate::auth::session::require_employee().await?;
-    let locale = crate::ui::locale::request_locale();
+    let locale = crate::locale::request_locale();
     crate::employees::check_password(locale, &new_password)
         .map_err(|e| rename_field(e, "new_password"))?;
     let state = crate::state::AppState::current()?;
@@ -89,7 +89,7 @@ pub async fn change_my_password(
 #[server(endpoint = "change_my_email")]
 pub async fn change_my_email(current_password: String, email: String) -> Result<(), AppError> {
     let me = crate::auth::session::require_employee().await?;
-    let locale = crate::ui::locale::request_locale();
+    let locale = crate::locale::request_locale();
     if !me.can(crate::employees::Permission::Settings) {
         return Err(AppError::validation(
             "email",

@@ -2,8 +2,8 @@
 
 use crate::i18n::td_string;
 use crate::ids::EmployeeId;
+use crate::locale::request_locale;
 use crate::store::{conflict_on_unique, Db, StoreError, StoreResult};
-use crate::ui::locale::request_locale;
 
 pub async fn password_hash(db: &Db, id: EmployeeId) -> StoreResult<String> {
     sqlx::query_scalar("SELECT password_hash FROM employees WHERE id = $1 AND active = 1")

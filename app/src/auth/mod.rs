@@ -40,7 +40,7 @@ pub const MAX_PASSWORD_LEN: usize = 256;
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use crate::i18n::td_string;
-    let locale = crate::ui::locale::request_locale();
+    let locale = crate::locale::request_locale();
     let email = email.trim().to_lowercase();
     if email.is_empty() || !email.contains('@') || email.len() > MAX_EMAIL_LEN {
         return Err(AppError::validation(
@@ -95,7 +95,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     if let Some(locale) = store::active_employee(&state.db, employee_id)
         .await?
         .and_then(|e| e.locale)
-        .and_then(|tag| crate::ui::locale::parse_tag(&tag))
+        .and_then(|tag| crate::locale::parse_tag(&tag))
     {
         set_locale_cookie(Some(locale));
     }
@@ -116,12 +116,9 @@ pub fn too_many_attempts(locale: crate::i18n::Locale, locked: limiter::Locked) -
         (LockScope::Address, 1) => td_string!(locale, account.login_too_many_here_minute),
         (LockScope::Address, _) => td_string!(locale, account.login_too_many_here_minutes),
     };
-    AppError::TooManyAttempts(crate::ui::locale::fill(
+    AppError::TooManyAttempts(crate::locale::fill(
         template,
-        &[(
-            "minutes",
-            &crate::ui::locale::format_integer(locale, minutes),
-        )],
+        &[("minutes", &crate::locale::format_integer(locale, minutes))],
     ))
 }
 
@@ -169,12 +166,12 @@ fn set_locale_cookie(locale: Option<crate::i18n::Locale>) {
     let cookie = match locale {
         Some(locale) => format!(
             "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            crate::ui::locale::LOCALE_COOKIE,
-            crate::ui::locale::tag(locale)
+            crate::locale::LOCALE_COOKIE,
+            crate::locale::tag(locale)
         ),
         None => format!(
             "{}=; Path=/; Max-Age=0; SameSite=Lax",
-            crate::ui::locale::LOCALE_COOKIE
+            crate::locale::LOCALE_COOKIE
         ),
     };
     if let (Some(response), Ok(value)) = (
@@ -191,20 +188,17 @@ pub async fn set_my_language(tag: Option<String>) -> Result<(), AppError> {
     let employee = session::require_employee().await?;
     let locale = match tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         None => None,
-        Some(tag) => Some(crate::ui::locale::parse_tag(tag).ok_or_else(|| {
+        Some(tag) => Some(crate::locale::parse_tag(tag).ok_or_else(|| {
             AppError::validation(
                 "language",
-                crate::i18n::td_string!(
-                    crate::ui::locale::request_locale(),
-                    account.language_invalid
-                ),
+                crate::i18n::td_string!(crate::locale::request_locale(), account.language_invalid),
             )
         })?),
     };
     let state = crate::state::AppState::current()?;
-    store::set_locale(&state.db, employee.id, locale.map(crate::ui::locale::tag)).await?;
+    store::set_locale(&state.db, employee.id, locale.map(crate::locale::tag)).await?;
     set_locale_cookie(locale);
-    tracing::info!(employee = %employee.id, language = ?locale.map(crate::ui::locale::tag), "language changed");
+    tracing::info!(employee = %employee.id, language = ?locale.map(crate::locale::tag), "language changed");
     Ok(())
 }
 

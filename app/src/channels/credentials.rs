@@ -7,7 +7,7 @@
 use super::{credential_keys as required_keys, ChannelKind};
 use crate::error::AppError;
 use crate::i18n::{td_string, Locale};
-use crate::ui::locale::{fill, format_integer};
+use crate::locale::{fill, format_integer};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
@@ -32,7 +32,7 @@ impl Credentials {
     /// Checks the pairs an owner typed; refusals are in the language of the request being
     /// served (English on the command line).
     pub fn parse(kind: ChannelKind, pairs: &[(String, String)]) -> Result<Self, AppError> {
-        Self::parse_in(crate::ui::locale::request_locale(), kind, pairs)
+        Self::parse_in(crate::locale::request_locale(), kind, pairs)
     }
 
     /// [`Credentials::parse`] with its refusals in `locale`.

@@ -183,6 +183,10 @@ pub struct Channel {
     pub status_detail: Option<String>,
     /// Meta channels: replies may use the HUMAN_AGENT tag (7 days instead of 24 hours).
     pub human_agent: bool,
+    /// A practice channel: connected to the simulator built into Confab, not to the
+    /// provider (`/sandbox` plays its leads). Never talks to the internet.
+    #[serde(default)]
+    pub simulated: bool,
 }
 
 #[cfg(test)]

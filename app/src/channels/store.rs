@@ -4,8 +4,8 @@ use super::credentials::{needs_resealing, Credentials, SecretKey};
 use super::{Channel, ChannelKind, ChannelStatus};
 use crate::i18n::td_string;
 use crate::ids::{ChannelId, EmployeeId};
+use crate::locale::request_locale;
 use crate::store::{now_ms, Db, StoreError, StoreResult};
-use crate::ui::locale::request_locale;
 use sqlx::Row;
 
 fn row_to_channel(r: sqlx::any::AnyRow) -> StoreResult<Channel> {
@@ -18,11 +18,12 @@ fn row_to_channel(r: sqlx::any::AnyRow) -> StoreResult<Channel> {
         status: ChannelStatus::parse(&r.get::<String, _>("status")),
         status_detail: r.get("status_detail"),
         human_agent: r.get::<i64, _>("human_agent") != 0,
+        simulated: r.get::<i64, _>("simulated") != 0,
     })
 }
 
 const CHANNEL_COLUMNS: &str =
-    "c.id, c.kind, c.display_name, c.status, c.status_detail, c.human_agent";
+    "c.id, c.kind, c.display_name, c.status, c.status_detail, c.human_agent, c.simulated";
 
 pub async fn by_id(db: &Db, id: ChannelId) -> StoreResult<Option<Channel>> {
     sqlx::query(&format!(
@@ -100,6 +101,29 @@ pub async fn create_connected(
     credentials: &Credentials,
     human_agent: bool,
 ) -> StoreResult<ChannelId> {
+    insert_connected(db, key, kind, display_name, credentials, human_agent, false).await
+}
+
+/// Adds a practice channel: as [`create_connected`], connected to Confab's simulator.
+pub async fn create_simulated(
+    db: &Db,
+    key: &SecretKey,
+    kind: ChannelKind,
+    display_name: &str,
+    credentials: &Credentials,
+) -> StoreResult<ChannelId> {
+    insert_connected(db, key, kind, display_name, credentials, true, true).await
+}
+
+async fn insert_connected(
+    db: &Db,
+    key: &SecretKey,
+    kind: ChannelKind,
+    display_name: &str,
+    credentials: &Credentials,
+    human_agent: bool,
+    simulated: bool,
+) -> StoreResult<ChannelId> {
     let external_id = credentials
         .external_id(kind)
         .ok_or_else(|| StoreError::Invalid {
@@ -110,13 +134,14 @@ pub async fn create_connected(
     // transaction.
     let mut tx = db.write.begin().await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO channels (kind, display_name, external_id, human_agent, created_at)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO channels (kind, display_name, external_id, human_agent, simulated, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(kind.as_str())
     .bind(display_name)
     .bind(external_id)
     .bind(human_agent as i64)
+    .bind(simulated as i64)
     .bind(now_ms())
     .fetch_one(&mut *tx)
     .await

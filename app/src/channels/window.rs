@@ -3,7 +3,7 @@
 
 use super::ChannelKind;
 use crate::i18n::{td_string, Locale};
-use crate::ui::locale::{fill, format_integer};
+use crate::locale::{fill, format_integer};
 use serde::{Deserialize, Serialize};
 
 const HOUR_MS: i64 = 3_600_000;

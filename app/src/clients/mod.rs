@@ -17,10 +17,20 @@ pub struct Client {
     pub email: Option<String>,
     pub address: Option<String>,
     pub notes: Option<String>,
+    /// In E.164, for links and lookups.
     pub phones: Vec<String>,
+    /// The same numbers in the same order, as people read them (`crate::phone::display`).
+    pub phones_display: Vec<String>,
     /// Shared with the team; `false`: created from a conversation and seen only by those
     /// who may see one of its conversations (or the channel it came from).
     pub shared: bool,
+}
+
+impl Client {
+    /// Each number in E.164 with its text to show.
+    pub fn phones_shown(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.phones.iter().zip(&self.phones_display)
+    }
 }
 
 /// A client with what the employee may see of their conversations, and their documents.
@@ -89,6 +99,7 @@ pub async fn unlink_client(conversation_id: ConversationId) -> Result<(), AppErr
 
 /// Reads a phone number as typed into E.164 (`country` for numbers written without their
 /// country code); empty is no number. Refusals are in `locale`.
+#[cfg(feature = "ssr")]
 pub fn check_phone(
     locale: crate::i18n::Locale,
     phone: &str,
@@ -113,10 +124,10 @@ pub async fn create_client_for_conversation(
     let employee =
         crate::auth::session::require_permission(crate::employees::Permission::Conversations)
             .await?;
-    let locale = crate::ui::locale::request_locale();
+    let locale = crate::locale::request_locale();
     let name = crate::employees::check_name(locale, "name", &name)?;
     let state = crate::state::AppState::current()?;
-    let phone = check_phone(locale, &phone, state.default_country)?;
+    let phone = check_phone(locale, &phone, state.db.country)?;
     let email = if email.trim().is_empty() {
         None
     } else {
@@ -141,6 +152,8 @@ pub async fn create_client_for_conversation(
 pub struct PhoneCard {
     /// The number in E.164.
     pub phone: String,
+    /// The number as people read it (`crate::phone::display`).
+    pub phone_display: String,
     pub client: Option<Client>,
     pub conversations: Vec<ConversationSummary>,
 }
@@ -152,9 +165,8 @@ pub async fn get_phone_card(phone: String) -> Result<PhoneCard, AppError> {
         crate::auth::session::require_permission(crate::employees::Permission::Conversations)
             .await?;
     let state = crate::state::AppState::current()?;
-    let phone = crate::phone::normalize(&phone, state.default_country).map_err(|e| {
-        AppError::validation("phone", e.message(crate::ui::locale::request_locale()))
-    })?;
+    let phone = crate::phone::normalize(&phone, state.db.country)
+        .map_err(|e| AppError::validation("phone", e.message(crate::locale::request_locale())))?;
     Ok(store::phone_card(&state.db, employee.id, &phone).await?)
 }
 
@@ -178,7 +190,7 @@ pub async fn get_client(id: ClientId) -> Result<ClientCard, AppError> {
         .await?
         .ok_or_else(|| {
             AppError::NotFound(
-                crate::i18n::td_string!(crate::ui::locale::request_locale(), account.what_client)
+                crate::i18n::td_string!(crate::locale::request_locale(), account.what_client)
                     .to_owned(),
             )
         })
@@ -194,22 +206,22 @@ mod tests {
         use crate::phone::Country;
         let english = Locale::en;
         assert_eq!(
-            check_phone(english, "+55 11 98765-4321", Country::Br)
+            check_phone(english, "+55 11 98765-4321", Country::BR)
                 .unwrap()
                 .unwrap(),
             "+5511987654321"
         );
         assert_eq!(
-            check_phone(english, "(11) 98765-4321", Country::Br)
+            check_phone(english, "(11) 98765-4321", Country::BR)
                 .unwrap()
                 .unwrap(),
             "+5511987654321"
         );
-        assert_eq!(check_phone(english, "  ", Country::Br).unwrap(), None);
-        assert!(check_phone(english, "123", Country::Br).is_err());
-        assert!(check_phone(english, "call me", Country::Br).is_err());
+        assert_eq!(check_phone(english, "  ", Country::BR).unwrap(), None);
+        assert!(check_phone(english, "123", Country::BR).is_err());
+        assert!(check_phone(english, "call me", Country::BR).is_err());
         assert_eq!(
-            check_phone(Locale::pt_BR, "call me", Country::Br).unwrap_err(),
+            check_phone(Locale::pt_BR, "call me", Country::BR).unwrap_err(),
             AppError::validation(
                 "phone",
                 "'call me' tem letras ou sinais que não fazem parte de um número de telefone."

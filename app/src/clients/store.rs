@@ -40,15 +40,26 @@ pub async fn phones_of(db: &Db, clients: &[i64]) -> StoreResult<HashMap<i64, Vec
 /// The columns [`row_to_client`] reads, of a client aliased `c`.
 const CLIENT_COLUMNS: &str = "c.id, c.name, c.email, c.address, c.notes, c.shared";
 
-fn row_to_client(r: &sqlx::any::AnyRow, phones: &mut HashMap<i64, Vec<String>>) -> Client {
+/// The client of a row, with its phones (taken from `phones`) shown as `country`'s
+/// business reads them.
+fn row_to_client(
+    r: &sqlx::any::AnyRow,
+    phones: &mut HashMap<i64, Vec<String>>,
+    country: crate::phone::Country,
+) -> Client {
     let id: i64 = r.get("id");
+    let phones = phones.remove(&id).unwrap_or_default();
     Client {
         id: ClientId(id),
         name: r.get("name"),
         email: r.get("email"),
         address: r.get("address"),
         notes: r.get("notes"),
-        phones: phones.remove(&id).unwrap_or_default(),
+        phones_display: phones
+            .iter()
+            .map(|p| crate::phone::display(p, country))
+            .collect(),
+        phones,
         shared: r.get::<i64, _>("shared") != 0,
     }
 }
@@ -137,7 +148,10 @@ pub async fn search(db: &Db, employee: EmployeeId, text: &str) -> StoreResult<Ve
     .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.get("id")).collect();
     let mut phones = phones_of(db, &ids).await?;
-    Ok(rows.iter().map(|r| row_to_client(r, &mut phones)).collect())
+    Ok(rows
+        .iter()
+        .map(|r| row_to_client(r, &mut phones, db.country))
+        .collect())
 }
 
 /// The client card as `employee` may see it (`None` when the client is not theirs to
@@ -163,7 +177,7 @@ pub async fn card(
     let conversations = crate::conversations::store::of_client(db, employee, client).await?;
     let documents =
         crate::documents::store::of_client(db, employee, documents_permission, client).await?;
-    let client = row_to_client(&row, &mut phones);
+    let client = row_to_client(&row, &mut phones, db.country);
     Ok(Some(ClientCard {
         can_share: documents_permission && !client.shared,
         client,
@@ -187,7 +201,7 @@ pub async fn link(
         // A client the employee cannot see is "not found": linking it would show it to them.
         if !may_link(&mut tx, employee, documents, client).await? {
             return Err(StoreError::NotFound(crate::i18n::td_string!(
-                crate::ui::locale::request_locale(),
+                crate::locale::request_locale(),
                 account.what_client
             )));
         }
@@ -274,7 +288,10 @@ pub async fn list(db: &Db, employee: EmployeeId, text: Option<&str>) -> StoreRes
             .await?;
             let ids: Vec<i64> = rows.iter().map(|r| r.get("id")).collect();
             let mut phones = phones_of(db, &ids).await?;
-            Ok(rows.iter().map(|r| row_to_client(r, &mut phones)).collect())
+            Ok(rows
+                .iter()
+                .map(|r| row_to_client(r, &mut phones, db.country))
+                .collect())
         }
     }
 }
@@ -305,7 +322,7 @@ pub async fn phone_card(
             .fetch_optional(&db.read)
             .await?;
             let mut phones = phones_of(db, &[id]).await?;
-            row.map(|r| row_to_client(&r, &mut phones))
+            row.map(|r| row_to_client(&r, &mut phones, db.country))
         }
         None => None,
     };
@@ -313,6 +330,7 @@ pub async fn phone_card(
         crate::conversations::store::of_phone(db, employee, phone.as_str(), client_id).await?;
     Ok(super::PhoneCard {
         phone: phone.to_string(),
+        phone_display: crate::phone::display(phone.as_str(), db.country),
         client,
         conversations,
     })
@@ -324,7 +342,7 @@ pub async fn share(db: &Db, employee: EmployeeId, client: ClientId) -> StoreResu
     let mut tx = db.write.begin().await?;
     if !may_link(&mut tx, employee, true, client).await? {
         return Err(StoreError::NotFound(crate::i18n::td_string!(
-            crate::ui::locale::request_locale(),
+            crate::locale::request_locale(),
             account.what_client
         )));
     }

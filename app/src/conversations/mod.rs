@@ -49,6 +49,9 @@ pub struct ConversationSummary {
     pub channel_id: ChannelId,
     pub channel_kind: ChannelKind,
     pub channel_name: String,
+    /// A practice channel's conversation (`crate::practice`): marked as such.
+    #[serde(default)]
+    pub channel_simulated: bool,
     pub contact_name: String,
     pub status: ConversationStatus,
     pub last_message_at: i64,
@@ -100,12 +103,12 @@ impl ListFilter {
 pub fn check_search_text(text: &str) -> Result<(), AppError> {
     if text.chars().count() > MAX_QUERY_CHARS {
         #[cfg(feature = "ssr")]
-        let locale = crate::ui::locale::request_locale();
+        let locale = crate::locale::request_locale();
         #[cfg(not(feature = "ssr"))]
         let locale = crate::i18n::Locale::en;
         return Err(AppError::validation(
             "query",
-            crate::ui::locale::fill(
+            crate::locale::fill(
                 td_string!(locale, messaging.search_too_long),
                 &[(
                     "max",
@@ -166,7 +169,10 @@ pub struct ConversationDetail {
     pub continue_url: Option<String>,
     pub contact_external_id: String,
     pub contact_username: Option<String>,
+    /// In E.164.
     pub contact_phone: Option<String>,
+    /// The same number as people read it (`crate::phone::display`).
+    pub contact_phone_display: Option<String>,
     pub archived_at: Option<i64>,
     pub archived_by: Option<String>,
     pub last_inbound_at: Option<i64>,
@@ -368,7 +374,7 @@ pub async fn get_conversation_summary(id: ConversationId) -> Result<Conversation
     store::summary(&state.db, employee.id, id)
         .await?
         .ok_or_else(|| {
-            let locale = crate::ui::locale::request_locale();
+            let locale = crate::locale::request_locale();
             AppError::NotFound(td_string!(locale, messaging.not_found_this_conversation).into())
         })
 }

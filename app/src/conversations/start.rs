@@ -15,8 +15,10 @@ pub struct StartOption {
     pub channel_id: ChannelId,
     pub channel_kind: ChannelKind,
     pub channel_name: String,
-    /// The phone number or the lead's name on that channel; empty when unavailable.
+    /// The phone number (E.164) or the lead's name on that channel; empty when unavailable.
     pub address: String,
+    /// The address as people read it (a number formatted by `crate::phone::display`).
+    pub address_display: String,
     /// The conversation there is already, to open instead of starting one.
     pub existing: Option<ConversationId>,
     /// What to know before starting (WhatsApp: a template first).
@@ -66,7 +68,7 @@ pub async fn start_conversation(
         .into_iter()
         .find(|o| o.channel_id == channel_id && o.address == address)
         .ok_or_else(|| {
-            let locale = crate::ui::locale::request_locale();
+            let locale = crate::locale::request_locale();
             AppError::validation(
                 "address",
                 crate::i18n::td_string!(locale, messaging.start_cannot_reach_there),
@@ -95,8 +97,8 @@ pub mod store {
     use crate::events::LiveEvent;
     use crate::i18n::td_string;
     use crate::ids::{ClientId, ConversationId, EmployeeId};
+    use crate::locale::{fill, request_locale};
     use crate::store::{now_ms, Db, StoreError, StoreResult};
-    use crate::ui::locale::{fill, request_locale};
     use sqlx::Row;
 
     /// The options with their notes and reasons in the request's language.
@@ -137,6 +139,9 @@ pub mod store {
                 channel_id: channel.id,
                 channel_kind: channel.kind,
                 channel_name: channel.display_name.clone(),
+                // A number (the client's, or a contact's without a name) as people read
+                // it; a name is left as it is.
+                address_display: crate::phone::display(&address, db.country),
                 address,
                 existing: None,
                 note: None,
@@ -168,7 +173,7 @@ pub mod store {
                         out.push(StartOption {
                             unavailable: Some(fill(
                                 td_string!(locale, messaging.start_no_country_code),
-                                &[("phone", phone)],
+                                &[("phone", &crate::phone::display(phone, db.country))],
                             )),
                             ..option(phone.clone())
                         });
@@ -261,7 +266,10 @@ pub mod store {
             Some(employee),
             "started",
             id,
-            Some(&format!("{} · {}", option.channel_name, option.address)),
+            Some(&format!(
+                "{} · {}",
+                option.channel_name, option.address_display
+            )),
         )
         .await?;
         let event =

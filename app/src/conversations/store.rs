@@ -19,7 +19,9 @@ const PREVIEW_CHARS: usize = 140;
 
 const SUMMARY_COLUMNS: &str =
     "c.id, c.channel_id, ch.kind AS channel_kind, ch.display_name AS channel_name,
-       COALESCE(ct.name, ct.username, ct.phone, ct.external_id) AS contact_name,
+       ch.simulated AS channel_simulated,
+       COALESCE(ct.name, ct.username) AS contact_name, ct.phone AS contact_phone,
+       ct.external_id AS contact_external_id,
        c.status, c.last_message_at, c.unread_count, c.awaiting_reply,
        m.body AS preview,
        CASE WHEN m.body = '' THEN
@@ -56,8 +58,13 @@ fn attachment_preview(locale: Locale, kind: &str) -> &'static str {
     }
 }
 
-/// A summary row; the preview of a message without text is worded in `locale`.
-fn row_to_summary(locale: Locale, r: &sqlx::any::AnyRow) -> ConversationSummary {
+/// A summary row; the preview of a message without text is worded in `locale`, and a
+/// contact known only by their number is named by it as `country`'s business reads it.
+fn row_to_summary(
+    locale: Locale,
+    country: crate::phone::Country,
+    r: &sqlx::any::AnyRow,
+) -> ConversationSummary {
     let body: Option<String> = r.get("preview");
     let preview = match (body, r.get::<Option<String>, _>("preview_kind")) {
         (Some(body), _) if !body.is_empty() => Some(body),
@@ -70,7 +77,14 @@ fn row_to_summary(locale: Locale, r: &sqlx::any::AnyRow) -> ConversationSummary 
         channel_kind: ChannelKind::parse(&r.get::<String, _>("channel_kind"))
             .unwrap_or(ChannelKind::Sandbox),
         channel_name: r.get("channel_name"),
-        contact_name: r.get("contact_name"),
+        channel_simulated: r.get::<i64, _>("channel_simulated") != 0,
+        contact_name: r
+            .get::<Option<String>, _>("contact_name")
+            .or_else(|| {
+                r.get::<Option<String>, _>("contact_phone")
+                    .map(|phone| crate::phone::display(&phone, country))
+            })
+            .unwrap_or_else(|| r.get("contact_external_id")),
         status: ConversationStatus::parse(&r.get::<String, _>("status")),
         last_message_at: r.get("last_message_at"),
         preview: preview_of(preview),
@@ -194,11 +208,11 @@ pub async fn list(
     sql.push(" ORDER BY c.last_message_at DESC, c.id DESC LIMIT ")
         .push_bind(limit + 1);
     let rows = sql.build().fetch_all(&db.read).await?;
-    let locale = crate::ui::locale::request_locale();
+    let locale = crate::locale::request_locale();
     let mut items: Vec<ConversationSummary> = rows
         .iter()
         .take(limit as usize)
-        .map(|r| row_to_summary(locale, r))
+        .map(|r| row_to_summary(locale, db.country, r))
         .collect();
     let next = if rows.len() as i64 > limit {
         items.last().map(|last| ListCursor {
@@ -249,7 +263,7 @@ pub async fn detail(
     id: ConversationId,
     messages: i64,
 ) -> StoreResult<ConversationDetail> {
-    let locale = crate::ui::locale::request_locale();
+    let locale = crate::locale::request_locale();
     let sql = format!(
         "SELECT {SUMMARY_COLUMNS}, ch.status AS channel_status, ch.status_detail AS channel_status_detail,
                 ch.human_agent, ch.external_id AS channel_external_id, c.window_closed,
@@ -289,7 +303,7 @@ pub async fn detail(
         at: r.get("created_at"),
     })
     .collect();
-    let summary = row_to_summary(locale, &row);
+    let summary = row_to_summary(locale, db.country, &row);
     let last_inbound_at: Option<i64> = row.get("last_inbound_at");
     let reply_window = if row.get::<i64, _>("window_closed") != 0 {
         crate::channels::window::ReplyWindow::closed_for(summary.channel_kind)
@@ -303,16 +317,23 @@ pub async fn detail(
     };
     let channel_external_id: String = row.get("channel_external_id");
     Ok(ConversationDetail {
-        continue_url: crate::channels::window::continue_url(
-            summary.channel_kind,
-            &channel_external_id,
-        ),
+        // A practice channel's "provider inbox" is the simulator's page for it.
+        continue_url: if summary.channel_simulated {
+            crate::channels::window::continue_url(summary.channel_kind, &channel_external_id)
+                .map(|_| format!("/sandbox?channel={}", summary.channel_id))
+        } else {
+            crate::channels::window::continue_url(summary.channel_kind, &channel_external_id)
+        },
         summary,
         reply_window,
         channel_status_detail: row.get("channel_status_detail"),
         channel_status: ChannelStatus::parse(&row.get::<String, _>("channel_status")),
         contact_external_id: row.get("external_id"),
         contact_username: row.get("username"),
+        contact_phone_display: crate::phone::display_opt(
+            row.get::<Option<String>, _>("phone").as_deref(),
+            db.country,
+        ),
         contact_phone: row.get("phone"),
         archived_at: row.get("archived_at"),
         archived_by: row.get("archived_by"),
@@ -396,7 +417,7 @@ pub async fn require_access(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| {
-        let locale = crate::ui::locale::request_locale();
+        let locale = crate::locale::request_locale();
         StoreError::NotFound(td_string!(locale, messaging.not_found_conversation))
     })?;
     Ok(AccessibleConversation {
@@ -674,8 +695,8 @@ pub async fn summary(
         .bind(id.0)
         .fetch_optional(&db.read)
         .await?;
-    let locale = crate::ui::locale::request_locale();
-    Ok(row.as_ref().map(|r| row_to_summary(locale, r)))
+    let locale = crate::locale::request_locale();
+    Ok(row.as_ref().map(|r| row_to_summary(locale, db.country, r)))
 }
 
 /// A client's conversations on the channels the employee may use, newest first.
@@ -693,8 +714,11 @@ pub async fn of_client(
         .bind(client.0)
         .fetch_all(&db.read)
         .await?;
-    let locale = crate::ui::locale::request_locale();
-    Ok(rows.iter().map(|r| row_to_summary(locale, r)).collect())
+    let locale = crate::locale::request_locale();
+    Ok(rows
+        .iter()
+        .map(|r| row_to_summary(locale, db.country, r))
+        .collect())
 }
 
 /// Conversations the employee may see with a phone number: its contacts' (by phone or
@@ -717,8 +741,11 @@ pub async fn of_phone(
         .bind(client)
         .fetch_all(&db.read)
         .await?;
-    let locale = crate::ui::locale::request_locale();
-    Ok(rows.iter().map(|r| row_to_summary(locale, r)).collect())
+    let locale = crate::locale::request_locale();
+    Ok(rows
+        .iter()
+        .map(|r| row_to_summary(locale, db.country, r))
+        .collect())
 }
 
 /// The conversation of a contact, looked up by the contact's identity on a channel.

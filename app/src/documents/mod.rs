@@ -86,8 +86,10 @@ pub struct DocumentRow {
     pub document: Document,
     pub client_id: Option<crate::ids::ClientId>,
     pub client_name: Option<String>,
-    /// The client's first phone number, for its hover card.
+    /// The client's first phone number (E.164), for its hover card.
     pub client_phone: Option<String>,
+    /// The same number as people read it (`crate::phone::display`).
+    pub client_phone_display: Option<String>,
     pub conversation_id: Option<ConversationId>,
 }
 
@@ -97,7 +99,10 @@ pub struct Call {
     pub id: i64,
     pub client_id: Option<crate::ids::ClientId>,
     pub client_name: Option<String>,
+    /// In E.164.
     pub phone: String,
+    /// The same number as people read it (`crate::phone::display`).
+    pub phone_display: String,
     pub inbound: bool,
     pub started_at: i64,
     pub duration_seconds: i64,
@@ -128,7 +133,7 @@ pub async fn get_document(id: DocumentId) -> Result<DocumentRow, AppError> {
         .await?
         .ok_or_else(|| {
             AppError::NotFound(
-                crate::i18n::td_string!(crate::ui::locale::request_locale(), account.what_document)
+                crate::i18n::td_string!(crate::locale::request_locale(), account.what_document)
                     .to_owned(),
             )
         })
@@ -205,7 +210,7 @@ pub async fn create_document(
 ) -> Result<Document, AppError> {
     let employee =
         crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
-    let locale = crate::ui::locale::request_locale();
+    let locale = crate::locale::request_locale();
     let title = crate::employees::check_name(locale, "title", &title)?;
     let amount_cents = parse_amount(locale, &amount)?;
     let state = crate::state::AppState::current()?;

@@ -154,12 +154,15 @@ fn rows_from() -> String {
     )
 }
 
-fn row_to_listed(r: &sqlx::any::AnyRow) -> DocumentRow {
+/// A listed document's row, its client's number shown as `country`'s business reads it.
+fn row_to_listed(r: &sqlx::any::AnyRow, country: crate::phone::Country) -> DocumentRow {
+    let client_phone: Option<String> = r.get("client_phone");
     DocumentRow {
         document: row_to_document(r),
         client_id: r.get::<Option<i64>, _>("client_id").map(ClientId),
         client_name: r.get("client_name"),
-        client_phone: r.get("client_phone"),
+        client_phone_display: crate::phone::display_opt(client_phone.as_deref(), country),
+        client_phone,
         conversation_id: r
             .get::<Option<i64>, _>("conversation_id")
             .map(ConversationId),
@@ -188,7 +191,7 @@ pub async fn list(
         .bind(crate::store::like_pattern(text))
         .fetch_all(&db.read)
         .await?;
-    Ok(rows.iter().map(row_to_listed).collect())
+    Ok(rows.iter().map(|r| row_to_listed(r, db.country)).collect())
 }
 
 /// One document, when the employee (who holds Documents) may read it.
@@ -208,7 +211,7 @@ pub async fn by_id(
         .fetch_optional(&db.read)
         .await?
         .as_ref()
-        .map(row_to_listed))
+        .map(|r| row_to_listed(r, db.country)))
 }
 
 /// Calls, newest first, naming their client when the employee (who holds Documents) sees it.
@@ -231,6 +234,7 @@ pub async fn calls(db: &Db, employee: EmployeeId, text: &str) -> StoreResult<Vec
             id: r.get("id"),
             client_id: r.get::<Option<i64>, _>("client_id").map(ClientId),
             client_name: r.get("client_name"),
+            phone_display: crate::phone::display(&r.get::<String, _>("phone"), db.country),
             phone: r.get("phone"),
             inbound: r.get::<String, _>("direction") == "inbound",
             started_at: r.get("started_at"),

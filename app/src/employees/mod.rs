@@ -134,11 +134,11 @@ pub fn check_name(locale: Locale, field: &str, name: &str) -> Result<String, App
     if chars == 0 || chars > MAX_NAME_CHARS {
         return Err(AppError::validation(
             field,
-            crate::ui::locale::fill(
+            crate::locale::fill(
                 td_string!(locale, account.name_length),
                 &[(
                     "max",
-                    &crate::ui::locale::format_integer(locale, MAX_NAME_CHARS as i64),
+                    &crate::locale::format_integer(locale, MAX_NAME_CHARS as i64),
                 )],
             ),
         ));
@@ -174,11 +174,11 @@ pub fn check_password(locale: Locale, password: &str) -> Result<(), AppError> {
     if chars < MIN_PASSWORD_CHARS || password.len() > crate::auth::MAX_PASSWORD_LEN {
         return Err(AppError::validation(
             "password",
-            crate::ui::locale::fill(
+            crate::locale::fill(
                 td_string!(locale, account.password_too_short),
                 &[(
                     "min",
-                    &crate::ui::locale::format_integer(locale, MIN_PASSWORD_CHARS as i64),
+                    &crate::locale::format_integer(locale, MIN_PASSWORD_CHARS as i64),
                 )],
             ),
         ));
@@ -227,7 +227,7 @@ pub async fn create_employee(
     channel_ids: Vec<ChannelId>,
 ) -> Result<EmployeeId, AppError> {
     let actor = crate::auth::session::require_permission(Permission::Settings).await?;
-    let locale = crate::ui::locale::request_locale();
+    let locale = crate::locale::request_locale();
     let name = check_name(locale, "name", &name)?;
     let email = check_email(locale, &email)?;
     check_password(locale, &password)?;
@@ -245,7 +245,7 @@ pub async fn update_employee(
     role_id: RoleId,
 ) -> Result<(), AppError> {
     let actor = crate::auth::session::require_permission(Permission::Settings).await?;
-    let name = check_name(crate::ui::locale::request_locale(), "name", &name)?;
+    let name = check_name(crate::locale::request_locale(), "name", &name)?;
     let state = crate::state::AppState::current()?;
     store::update(&state.db, actor.id, id, &name, role_id).await?;
     state.bus.access_changed_for([id]);
@@ -274,7 +274,7 @@ pub async fn reset_password(
     #[server(default)] keep_tokens: bool,
 ) -> Result<(), AppError> {
     let actor = crate::auth::session::require_permission(Permission::Settings).await?;
-    check_password(crate::ui::locale::request_locale(), &password)?;
+    check_password(crate::locale::request_locale(), &password)?;
     let state = crate::state::AppState::current()?;
     let revoked = store::reset_password(&state.db, id, &password, !keep_tokens).await?;
     if actor.id == id {
@@ -293,7 +293,7 @@ pub async fn save_role(
     permissions: Vec<Permission>,
 ) -> Result<RoleId, AppError> {
     crate::auth::session::require_permission(Permission::Settings).await?;
-    let name = check_name(crate::ui::locale::request_locale(), "name", &name)?;
+    let name = check_name(crate::locale::request_locale(), "name", &name)?;
     let state = crate::state::AppState::current()?;
     let id = store::save_role(&state.db, id, &name, &permissions).await?;
     state
@@ -328,7 +328,7 @@ pub async fn create_channel(
 ) -> Result<ChannelId, AppError> {
     use crate::channels::ChannelKind;
     crate::auth::session::require_permission(Permission::Settings).await?;
-    let name = check_name(crate::ui::locale::request_locale(), "name", &name)?;
+    let name = check_name(crate::locale::request_locale(), "name", &name)?;
     let state = crate::state::AppState::current()?;
     let id = if kind == ChannelKind::Sandbox {
         let external_id = format!("sandbox-{}", crate::store::now_ms());
@@ -364,9 +364,19 @@ pub async fn reconnect_channel(
         .await?
         .ok_or_else(|| {
             AppError::NotFound(
-                td_string!(crate::ui::locale::request_locale(), account.what_channel).to_owned(),
+                td_string!(crate::locale::request_locale(), account.what_channel).to_owned(),
             )
         })?;
+    // A practice channel takes its tokens from the simulator only (`renew_practice_token`).
+    if channel.simulated {
+        return Err(AppError::validation(
+            "channel_id",
+            td_string!(
+                crate::locale::request_locale(),
+                settings.practice_reconnect_only
+            ),
+        ));
+    }
     let credentials = with_verify_token(channel.kind, credentials);
     let credentials = crate::channels::credentials::Credentials::parse(channel.kind, &credentials)?;
     crate::channels::store::reconnect(

@@ -3,8 +3,8 @@
 use super::{ChannelAccess, Permission, Role, Team, TeamMember};
 use crate::i18n::td_string;
 use crate::ids::{ChannelId, EmployeeId, RoleId};
+use crate::locale::request_locale;
 use crate::store::{conflict_on_unique, now_ms, Db, StoreError, StoreResult};
-use crate::ui::locale::request_locale;
 use sqlx::{AnyConnection, Row};
 use std::collections::{HashMap, HashSet};
 

@@ -4,7 +4,7 @@ use crate::channels::window::count_in;
 use crate::error::AppError;
 use crate::i18n::{td_string, Locale};
 use crate::ids::{ConversationId, MessageId};
-use crate::ui::locale::fill;
+use crate::locale::fill;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -220,7 +220,7 @@ pub async fn whatsapp_templates(
     let employee =
         crate::auth::session::require_permission(crate::employees::Permission::Conversations)
             .await?;
-    let locale = crate::ui::locale::request_locale();
+    let locale = crate::locale::request_locale();
     let state = crate::state::AppState::current()?;
     let target =
         crate::conversations::store::ensure_access(&state.db, employee.id, conversation_id).await?;
@@ -250,7 +250,7 @@ pub async fn send_template(
     choice: TemplateChoice,
 ) -> Result<Message, AppError> {
     let templates = whatsapp_templates(conversation_id).await?;
-    let locale = crate::ui::locale::request_locale();
+    let locale = crate::locale::request_locale();
     let template = templates
         .iter()
         .find(|t| t.name == choice.name && t.language == choice.language)
@@ -306,7 +306,7 @@ pub async fn send_message(
     let employee =
         crate::auth::session::require_permission(crate::employees::Permission::Conversations)
             .await?;
-    let locale = crate::ui::locale::request_locale();
+    let locale = crate::locale::request_locale();
     let body = MessageBody::parse(locale, &body)?;
     let state = crate::state::AppState::current()?;
     let (message, events) =
@@ -334,7 +334,7 @@ pub async fn retry_message(message_id: MessageId) -> Result<(), AppError> {
 pub mod route_text {
     use crate::channels::ChannelKind;
     use crate::i18n::{td_string, Locale};
-    use crate::ui::locale::fill;
+    use crate::locale::fill;
 
     pub fn unauthorized(locale: Locale) -> &'static str {
         td_string!(locale, messaging.api_unauthorized)

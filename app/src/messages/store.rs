@@ -90,7 +90,7 @@ pub(super) async fn load(conn: &mut AnyConnection, id: MessageId) -> StoreResult
         .fetch_optional(&mut *conn)
         .await?;
     let mut message = [row.as_ref().map(row_to_message).ok_or_else(|| {
-        let locale = crate::ui::locale::request_locale();
+        let locale = crate::locale::request_locale();
         StoreError::NotFound(td_string!(locale, messaging.not_found_message))
     })?];
     with_attachments(conn, &mut message).await?;
@@ -477,7 +477,7 @@ pub async fn retry_failed(
     employee: &Employee,
     id: MessageId,
 ) -> StoreResult<Vec<LiveEvent>> {
-    let locale = crate::ui::locale::request_locale();
+    let locale = crate::locale::request_locale();
     let mut tx = db.write.begin().await?;
     let conversation: Option<i64> = sqlx::query_scalar(
         "SELECT conversation_id FROM messages WHERE id = $1 AND status = 'failed'",

@@ -15,8 +15,8 @@ use crate::channels::window::count_in;
 use crate::error::AppError;
 use crate::i18n::{td_string, Locale};
 use crate::ids::{ChannelId, MessageId};
+use crate::locale::fill;
 use crate::messages::MAX_BODY_CHARS;
-use crate::ui::locale::fill;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -57,6 +57,37 @@ pub fn check_lead_id(locale: Locale, lead_id: &str) -> Result<(), AppError> {
     }
 }
 
+/// The lead's name (1 to `MAX_LEAD_NAME_CHARS` characters) and message (not blank, at most
+/// `MAX_BODY_CHARS`), as every simulated lead's message is checked.
+pub fn check_name_and_text(locale: Locale, name: &str, text: &str) -> Result<(), AppError> {
+    let name_chars = name.trim().chars().count();
+    if name_chars == 0 || name_chars > MAX_LEAD_NAME_CHARS {
+        return Err(AppError::validation(
+            "name",
+            fill(
+                td_string!(locale, messaging.sandbox_name_length),
+                &[("max", &count_in(locale, MAX_LEAD_NAME_CHARS))],
+            ),
+        ));
+    }
+    if text.trim().is_empty() {
+        return Err(AppError::validation(
+            "text",
+            td_string!(locale, messaging.body_blank),
+        ));
+    }
+    if text.chars().count() > MAX_BODY_CHARS {
+        return Err(AppError::validation(
+            "text",
+            fill(
+                td_string!(locale, messaging.sandbox_text_too_long),
+                &[("max", &count_in(locale, MAX_BODY_CHARS))],
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl SandboxWebhook {
     /// Checks every field; the error says (in `locale`) which one is wrong.
     pub fn validate(&self, locale: Locale) -> Result<(), AppError> {
@@ -74,31 +105,7 @@ impl SandboxWebhook {
                         td_string!(locale, messaging.sandbox_message_id_invalid),
                     ));
                 }
-                let name_chars = name.trim().chars().count();
-                if name_chars == 0 || name_chars > MAX_LEAD_NAME_CHARS {
-                    return Err(AppError::validation(
-                        "name",
-                        fill(
-                            td_string!(locale, messaging.sandbox_name_length),
-                            &[("max", &count_in(locale, MAX_LEAD_NAME_CHARS))],
-                        ),
-                    ));
-                }
-                if text.trim().is_empty() {
-                    return Err(AppError::validation(
-                        "text",
-                        td_string!(locale, messaging.body_blank),
-                    ));
-                }
-                if text.chars().count() > MAX_BODY_CHARS {
-                    return Err(AppError::validation(
-                        "text",
-                        fill(
-                            td_string!(locale, messaging.sandbox_text_too_long),
-                            &[("max", &count_in(locale, MAX_BODY_CHARS))],
-                        ),
-                    ));
-                }
+                check_name_and_text(locale, name, text)?;
                 Ok(())
             }
             SandboxWebhook::Read { lead_id, watermark } => {
@@ -134,6 +141,12 @@ pub enum Refusal {
     TooManyStreams { max: usize },
     /// The server follows as many lead streams as it will.
     Busy,
+    /// A practice channel's lead is played by a signed-in employee who may use it.
+    PracticeNeedsAccess,
+    /// Only an SMS lead's phone can be turned off.
+    PhoneOffSmsOnly,
+    /// The simulator does not know this lead yet: write first.
+    WriteFirst,
 }
 
 impl Refusal {
@@ -156,15 +169,29 @@ impl Refusal {
                 &[("max", &max.to_string())],
             ),
             Refusal::Busy => td_string!(locale, sandbox.refused_busy).to_owned(),
+            Refusal::PracticeNeedsAccess => {
+                td_string!(locale, sandbox.refused_practice_needs_access).to_owned()
+            }
+            Refusal::PhoneOffSmsOnly => td_string!(locale, sandbox.phone_off_sms_only).to_owned(),
+            Refusal::WriteFirst => td_string!(locale, sandbox.write_first).to_owned(),
         }
     }
 }
 
-/// A sandbox channel the simulator can write to.
+/// A channel the simulator can play a lead on: the sandbox, or a practice channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SandboxChannel {
     pub id: ChannelId,
     pub name: String,
+    #[serde(default = "sandbox_kind")]
+    pub kind: crate::channels::ChannelKind,
+    /// A practice channel (`crate::practice`): the lead's page shows its provider's ways.
+    #[serde(default)]
+    pub simulated: bool,
+}
+
+fn sandbox_kind() -> crate::channels::ChannelKind {
+    crate::channels::ChannelKind::Sandbox
 }
 
 /// One message as the lead sees it.
@@ -196,18 +223,40 @@ impl LeadFile {
     }
 }
 
-/// The sandbox channels that are on (public: the simulator needs no account).
+/// The sandbox channels that are on (public: the simulator needs no account), then the
+/// practice channels the signed-in employee may use (none for anyone else).
 #[server(endpoint = "sandbox_channels")]
 pub async fn sandbox_channels() -> Result<Vec<SandboxChannel>, AppError> {
     let state = crate::state::AppState::current()?;
-    let channels =
+    let mut channels =
         crate::channels::store::of_kind(&state.db, crate::channels::ChannelKind::Sandbox).await?;
+    let player = crate::auth::session::current_employee()
+        .await?
+        .filter(|e| e.can(crate::employees::Permission::Conversations));
+    if let Some(employee) = player {
+        let mut practice: Vec<_> = crate::channels::store::accessible(&state.db, employee.id)
+            .await?
+            .into_iter()
+            .filter(|c| c.simulated)
+            .collect();
+        practice.sort_by_key(|c| {
+            (
+                crate::channels::ChannelKind::ALL
+                    .iter()
+                    .position(|k| *k == c.kind),
+                c.id,
+            )
+        });
+        channels.extend(practice);
+    }
     Ok(channels
         .into_iter()
         .filter(|c| c.status != crate::channels::ChannelStatus::Disconnected)
         .map(|c| SandboxChannel {
             id: c.id,
             name: c.display_name,
+            kind: c.kind,
+            simulated: c.simulated,
         })
         .collect())
 }
@@ -232,7 +281,7 @@ pub async fn sandbox_lead(#[server(default)] fresh: bool) -> Result<String, AppE
 
 /// The lead of the calling browser (its cookie's), if it has one.
 #[cfg(feature = "ssr")]
-async fn current_lead() -> Option<String> {
+pub(crate) async fn current_lead() -> Option<String> {
     let headers = leptos_axum::extract::<axum::http::HeaderMap>().await.ok()?;
     let state = crate::state::AppState::current().ok()?;
     lead::lead_of_headers(&headers, state.public_url.starts_with("https://"))
@@ -243,7 +292,7 @@ async fn current_lead() -> Option<String> {
 /// without a lead cookie has no thread: it gets nothing, whatever it asks for.
 #[server(endpoint = "sandbox_thread")]
 pub async fn sandbox_thread(channel_id: ChannelId) -> Result<Vec<LeadMessage>, AppError> {
-    let locale = crate::ui::locale::request_locale();
+    let locale = crate::locale::request_locale();
     let state = crate::state::AppState::current()?;
     let channel = crate::channels::store::by_id(&state.db, channel_id)
         .await?
@@ -306,7 +355,7 @@ pub async fn set_sandbox_enabled(channel_id: ChannelId, enabled: bool) -> Result
     if !store::set_enabled(&state.db, channel_id, enabled).await? {
         return Err(AppError::NotFound(
             td_string!(
-                crate::ui::locale::request_locale(),
+                crate::locale::request_locale(),
                 messaging.not_found_sandbox_channel
             )
             .into(),
@@ -419,6 +468,9 @@ mod tests {
             Refusal::TooLarge { max_kib: 16 },
             Refusal::TooManyStreams { max: 10 },
             Refusal::Busy,
+            Refusal::PracticeNeedsAccess,
+            Refusal::PhoneOffSmsOnly,
+            Refusal::WriteFirst,
         ] {
             let (en, pt) = (refusal.text(Locale::en), refusal.text(Locale::pt_BR));
             assert!(!en.is_empty() && !en.contains('{'), "{refusal:?}: {en}");

@@ -27,7 +27,7 @@ pub async fn create_first_owner(
     password: String,
 ) -> Result<(), AppError> {
     use crate::i18n::td_string;
-    let locale = crate::ui::locale::request_locale();
+    let locale = crate::locale::request_locale();
     let name = crate::employees::check_name(locale, "name", &name)?;
     let email = crate::employees::check_email(locale, &email)?;
     crate::employees::check_password(locale, &password)?;

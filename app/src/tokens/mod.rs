@@ -122,11 +122,11 @@ pub fn check_expiry(
         Some(at) if at <= now || at > now + MAX_LIFETIME_DAYS * DAY_MS => {
             Err(AppError::validation(
                 "expires_at",
-                crate::ui::locale::fill(
+                crate::locale::fill(
                     td_string!(locale, settings.token_expiry_invalid),
                     &[(
                         "max",
-                        &crate::ui::locale::format_integer(locale, MAX_LIFETIME_DAYS),
+                        &crate::locale::format_integer(locale, MAX_LIFETIME_DAYS),
                     )],
                 ),
             ))
@@ -151,7 +151,7 @@ pub async fn create_my_token(
     #[server(default)] expires_at: Option<i64>,
 ) -> Result<String, AppError> {
     let me = crate::auth::session::require_employee().await?;
-    let locale = crate::ui::locale::request_locale();
+    let locale = crate::locale::request_locale();
     let name = check_token_name(locale, &name)?;
     let scopes = check_scopes(&scopes);
     let expires_at = check_expiry(locale, expires_at, crate::store::now_ms())?;

@@ -109,7 +109,7 @@ pub async fn revoke(db: &Db, employee: Option<EmployeeId>, id: i64) -> StoreResu
     .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound(crate::i18n::td_string!(
-            crate::ui::locale::request_locale(),
+            crate::locale::request_locale(),
             account.what_token
         )));
     }

@@ -6,9 +6,10 @@ use crate::documents::{get_document, list_calls, list_documents, DocumentKind};
 use crate::error::AppError;
 use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 use crate::ids::{ClientId, DocumentId};
+use crate::locale::{error_text, format_amount};
 use crate::ui::inbox::start::StartConversation;
-use crate::ui::locale::{error_text, format_amount};
 use crate::ui::phone::PhoneNumber;
+use crate::ui::status::StatusChip;
 use crate::ui::time::{date_time, LocalTime};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -117,7 +118,7 @@ pub fn ClientsPage() -> impl IntoView {
                                 {list.into_iter().map(|c| view! {
                                     <tr>
                                         <td><a href=format!("/clients/{}", c.id)>{c.name}</a></td>
-                                        <td>{c.phones.iter().map(|p| view! { <PhoneNumber phone=p.clone()/> }).collect_view()}</td>
+                                        <td>{c.phones.into_iter().zip(c.phones_display).map(|(p, d)| view! { <PhoneNumber phone=p display=d/> }).collect_view()}</td>
                                         <td>{c.email.unwrap_or_default()}</td>
                                     </tr>
                                 }).collect_view()}
@@ -164,7 +165,7 @@ pub fn ClientPage() -> impl IntoView {
                             })}
                             <section class="settings-section crm-detail" data-testid="client-detail">
                                 <dl class="card">
-                                    <dt>{t!(i18n, crm.phones)}</dt><dd>{c.phones.iter().map(|p| view! { <PhoneNumber phone=p.clone()/> }).collect_view()}</dd>
+                                    <dt>{t!(i18n, crm.phones)}</dt><dd>{c.phones_shown().map(|(p, d)| view! { <PhoneNumber phone=p.clone() display=d.clone()/> }).collect_view()}</dd>
                                     <dt>{t!(i18n, crm.email)}</dt><dd>{c.email.clone().unwrap_or_default()}</dd>
                                     <dt>{t!(i18n, crm.address)}</dt><dd>{c.address.clone().unwrap_or_default()}</dd>
                                     <dt>{t!(i18n, crm.notes)}</dt><dd>{c.notes.clone().unwrap_or_default()}</dd>
@@ -187,7 +188,7 @@ pub fn ClientPage() -> impl IntoView {
                                 <ul class="mini-list card">
                                     {card.documents.into_iter().map(|d| view! {
                                         <li><a href=format!("/documents/{}", d.id)>{d.number}" · "{d.title}</a>
-                                            <span class="meta">{move || status_label(i18n.get_locale(), d.kind, &d.status)}" · "{move || format_amount(i18n.get_locale(), d.amount_cents, &d.currency)}</span></li>
+                                            <span class="meta"><StatusChip kind=d.kind status=d.status/>" "{move || format_amount(i18n.get_locale(), d.amount_cents, &d.currency)}</span></li>
                                     }).collect_view()}
                                 </ul>
                             </section>
@@ -238,28 +239,6 @@ fn kind_label(locale: Locale, kind: DocumentKind) -> &'static str {
     }
 }
 
-/// A document's status in the employee's language: the statuses documents start in (see
-/// [`DocumentKind::first_status`]) and the later ones the demo data uses; Portuguese
-/// agrees with the kind's gender ("Orçamento enviado", "Fatura enviada"). Any other
-/// status is shown as stored.
-fn status_label(locale: Locale, kind: DocumentKind, status: &str) -> String {
-    let feminine = matches!(kind, DocumentKind::Order | DocumentKind::Invoice);
-    let label = match (status, feminine) {
-        ("open", false) => td_string!(locale, crm.status_open),
-        ("open", true) => td_string!(locale, crm.status_open_feminine),
-        ("new", false) => td_string!(locale, crm.status_new),
-        ("new", true) => td_string!(locale, crm.status_new_feminine),
-        ("sent", false) => td_string!(locale, crm.status_sent),
-        ("sent", true) => td_string!(locale, crm.status_sent_feminine),
-        ("paid", false) => td_string!(locale, crm.status_paid),
-        ("paid", true) => td_string!(locale, crm.status_paid_feminine),
-        ("draft", _) => td_string!(locale, crm.status_draft),
-        ("in_progress", _) => td_string!(locale, crm.status_in_progress),
-        (other, _) => other,
-    };
-    label.to_owned()
-}
-
 #[component]
 pub fn DocumentsPage(kind: DocumentKind) -> impl IntoView {
     let text = query_text();
@@ -284,8 +263,8 @@ pub fn DocumentsPage(kind: DocumentKind) -> impl IntoView {
                                             <td><a href=format!("/documents/{}", d.id)>{d.number}</a></td>
                                             <td>{d.title}</td>
                                             <td><ClientLink id=row.client_id name=row.client_name/></td>
-                                            <td>{row.client_phone.map(|p| view! { <PhoneNumber phone=p/> })}</td>
-                                            <td>{move || status_label(i18n.get_locale(), d.kind, &d.status)}</td>
+                                            <td>{row.client_phone.zip(row.client_phone_display).map(|(p, d)| view! { <PhoneNumber phone=p display=d/> })}</td>
+                                            <td><StatusChip kind=d.kind status=d.status/></td>
                                             <td>{move || format_amount(i18n.get_locale(), d.amount_cents, &d.currency)}</td>
                                             <td><LocalTime ms=d.created_at format=date_time/></td>
                                         </tr>
@@ -320,11 +299,11 @@ pub fn DocumentPage() -> impl IntoView {
                             </header>
                             <dl class="card crm-detail" data-testid="document-detail">
                                 <dt>{t!(i18n, crm.title)}</dt><dd>{d.title}</dd>
-                                <dt>{t!(i18n, crm.status)}</dt><dd>{move || status_label(i18n.get_locale(), kind, &d.status)}</dd>
+                                <dt>{t!(i18n, crm.status)}</dt><dd><StatusChip kind=kind status=d.status/></dd>
                                 <dt>{t!(i18n, crm.amount)}</dt><dd>{move || format_amount(i18n.get_locale(), d.amount_cents, &d.currency)}</dd>
                                 <dt>{t!(i18n, crm.created)}</dt><dd><LocalTime ms=d.created_at format=date_time/></dd>
                                 <dt>{t!(i18n, crm.client)}</dt><dd><ClientLink id=row.client_id name=row.client_name/></dd>
-                                {row.client_phone.map(|p| view! { <dt>{t!(i18n, crm.phone)}</dt><dd><PhoneNumber phone=p/></dd> })}
+                                {row.client_phone.zip(row.client_phone_display).map(|(p, d)| view! { <dt>{t!(i18n, crm.phone)}</dt><dd><PhoneNumber phone=p display=d/></dd> })}
                                 <dt>{t!(i18n, crm.conversation)}</dt><dd>{match row.conversation_id {
                                     Some(c) => view! { <a href=format!("/conversations/{c}")>{t!(i18n, crm.open_conversation)}</a> }.into_any(),
                                     None => "—".into_any(),
@@ -358,7 +337,7 @@ pub fn CallsPage() -> impl IntoView {
                                 {list.into_iter().map(|k| view! {
                                     <tr>
                                         <td><LocalTime ms=k.started_at format=date_time/></td>
-                                        <td><PhoneNumber phone=k.phone.clone()/></td>
+                                        <td><PhoneNumber phone=k.phone.clone() display=k.phone_display.clone()/></td>
                                         <td><ClientLink id=k.client_id name=k.client_name/></td>
                                         <td>{move || if k.inbound { t_string!(i18n, crm.call_in) } else { t_string!(i18n, crm.call_out) }}</td>
                                         <td>{format!("{}:{:02}", k.duration_seconds / 60, k.duration_seconds % 60)}</td>
@@ -379,23 +358,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn english_labels_are_the_stored_words() {
+    fn english_kind_names_are_the_documents_modules() {
         for kind in DocumentKind::ALL {
             assert_eq!(kind_label(Locale::en, kind), kind.label());
-            for status in ["open", "new", "sent", "paid", "draft", "in_progress"] {
-                assert_eq!(status_label(Locale::en, kind, status), status);
-                assert_ne!(status_label(Locale::pt_BR, kind, status), status);
-            }
-            assert_eq!(status_label(Locale::pt_BR, kind, "custom"), "custom");
         }
-        assert_eq!(
-            status_label(Locale::pt_BR, DocumentKind::Estimate, "sent"),
-            "enviado"
-        );
-        assert_eq!(
-            status_label(Locale::pt_BR, DocumentKind::Invoice, "sent"),
-            "enviada"
-        );
     }
 
     #[test]

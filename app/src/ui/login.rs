@@ -2,7 +2,7 @@
 
 use crate::auth::Login;
 use crate::i18n::{t, t_string, use_i18n};
-use crate::ui::locale::error_text;
+use crate::locale::error_text;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

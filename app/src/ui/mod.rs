@@ -6,9 +6,10 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, Lazy};
 
 use crate::i18n::{t, td_string, use_i18n, I18nContextProvider};
-use crate::ui::locale::fill;
+use crate::locale::fill;
 
 pub mod crm;
+pub mod icons;
 pub mod inbox;
 pub mod layout;
 pub mod lazy_pages;
@@ -17,10 +18,12 @@ pub mod locale;
 pub mod login;
 pub mod notify;
 pub mod phone;
+pub mod practice;
 pub mod profile;
 pub mod sandbox;
 pub mod settings;
 pub mod setup;
+pub mod status;
 pub mod text;
 pub mod time;
 pub mod tokens;

@@ -2,14 +2,16 @@
 //! it shows the number's card: the client and every conversation with that number the
 //! employee may see, with unread / awaiting-reply state, and "+ Conversation". Cards come
 //! from one server function and are kept for the page, so a list of a hundred numbers
-//! asks once per number hovered, not once per hover.
+//! asks once per number hovered, not once per hover. Numbers show as the server formatted
+//! them (`crate::phone::display`: the browser has no numbering plans); links, keys and
+//! `data-phone` keep E.164.
 
 use crate::clients::{get_phone_card, PhoneCard};
 use crate::error::AppError;
 use crate::i18n::{t, t_string, td_string, use_i18n};
+use crate::locale::{error_text, fill, format_integer};
 use crate::ui::inbox::start::StartConversation;
 use crate::ui::inbox::ChannelBadge;
-use crate::ui::locale::{error_text, fill, format_integer};
 use leptos::prelude::*;
 use std::collections::HashMap;
 
@@ -38,7 +40,7 @@ pub fn ChatModalHost() -> impl IntoView {
     }
 }
 
-/// The cards fetched on this page, by number as shown (`None` while loading).
+/// The cards fetched on this page, by number in E.164 (`None` while loading).
 #[derive(Clone, Copy)]
 pub struct PhoneCards(RwSignal<HashMap<String, Option<Result<PhoneCard, AppError>>>>);
 
@@ -55,8 +57,14 @@ fn use_phone_cards() -> PhoneCards {
     })
 }
 
+/// A number with its card.
 #[component]
-pub fn PhoneNumber(phone: String) -> impl IntoView {
+pub fn PhoneNumber(
+    /// In E.164: what the card is looked up by.
+    phone: String,
+    /// As people read it (from the server).
+    display: String,
+) -> impl IntoView {
     let i18n = use_i18n();
     let cards = use_phone_cards();
     let open = RwSignal::new(false);
@@ -80,11 +88,11 @@ pub fn PhoneNumber(phone: String) -> impl IntoView {
     let card_key = phone.clone();
     let card = Memo::new(move |_| cards.0.with(|c| c.get(&card_key).cloned().flatten()));
     let label = {
-        let phone = phone.clone();
+        let display = display.clone();
         move || {
             fill(
                 td_string!(i18n.get_locale(), crm.phone_card_label),
-                &[("phone", &phone)],
+                &[("phone", &display)],
             )
         }
     };
@@ -98,7 +106,7 @@ pub fn PhoneNumber(phone: String) -> impl IntoView {
             on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
             <button type="button" class="phone-button" aria-expanded=move || open.get().to_string()
                 on:click=move |_| if open.get_untracked() { open.set(false) } else { show() }>
-                {phone.clone()}
+                {display}
             </button>
             <Show when=move || open.get()>
                 <div class="phone-card card" role="dialog" aria-label=label.clone() data-testid="phone-card">
@@ -117,7 +125,7 @@ pub fn PhoneNumber(phone: String) -> impl IntoView {
 fn PhoneCardView(card: PhoneCard) -> impl IntoView {
     let i18n = use_i18n();
     let nothing = card.client.is_none() && card.conversations.is_empty();
-    let phone = card.phone.clone();
+    let phone = card.phone_display.clone();
     let modal = use_context::<ChatModal>();
     let open_chat = Callback::new(move |id: crate::ids::ConversationId| {
         if let Some(m) = modal {
@@ -130,7 +138,7 @@ fn PhoneCardView(card: PhoneCard) -> impl IntoView {
                 <a href=format!("/clients/{}", c.id)><strong>{c.name.clone()}</strong></a>
             </div>
             <dl>
-                <dt>{t!(i18n, crm.phones)}</dt><dd>{c.phones.join(", ")}</dd>
+                <dt>{t!(i18n, crm.phones)}</dt><dd>{c.phones_display.join(", ")}</dd>
                 {c.email.clone().map(|e| view! { <dt>{t!(i18n, crm.email)}</dt><dd>{e}</dd> })}
             </dl>
         })}

@@ -4,7 +4,7 @@
 use crate::account::{ChangeMyEmail, ChangeMyPassword};
 use crate::auth::{current_employee, set_my_language, LogoutEverywhere};
 use crate::i18n::{t, t_string, use_i18n};
-use crate::ui::locale::{error_text, native_name, parse_tag, tag, LOCALES};
+use crate::locale::{error_text, native_name, parse_tag, tag, LOCALES};
 use leptos::prelude::*;
 use leptos_meta::Title;
 

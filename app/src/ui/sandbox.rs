@@ -5,10 +5,10 @@ use crate::error::AppError;
 use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 #[cfg(feature = "hydrate")]
 use crate::ids::ChannelId;
+use crate::locale::{error_text, fill};
 #[cfg(feature = "hydrate")]
 use crate::sandbox::sandbox_lead;
 use crate::sandbox::{sandbox_channels, sandbox_thread, LeadMessage, SandboxChannel};
-use crate::ui::locale::{error_text, fill};
 use crate::ui::text::MessageText;
 use crate::ui::time::{clock, LocalTime};
 use leptos::prelude::*;
@@ -50,12 +50,21 @@ pub fn SandboxPage() -> impl IntoView {
                                         <nav class="tabs" aria-label=move || t_string!(i18n, sandbox.write_to)>
                                             {list.iter().map(|c| view! {
                                                 <a href=format!("/sandbox?channel={}", c.id) class:active=c.id == current
-                                                    aria-current=(c.id == current).then_some("page")>{c.name.clone()}</a>
+                                                    data-kind=c.kind.as_str()
+                                                    aria-current=(c.id == current).then_some("page")>
+                                                    <span class=format!("channel-badge channel-{}", c.kind.as_str()) aria-hidden="true">{c.kind.short_label()}</span>
+                                                    " "{c.name.clone()}
+                                                </a>
                                             }).collect_view()}
                                         </nav>
                                     }
                                 });
-                                view! { {picker} <LeadChat channel=channel/> }.into_any()
+                                let chat = if channel.simulated {
+                                    view! { <crate::ui::practice::PracticeChat channel=channel/> }.into_any()
+                                } else {
+                                    view! { <LeadChat channel=channel/> }.into_any()
+                                };
+                                view! { {picker} {chat} }.into_any()
                             }
                         }
                     }
@@ -123,7 +132,7 @@ impl ChatError {
 
 /// A random id for the lead's messages (letters and digits). The lead's own id comes from
 /// the server, with the cookie that makes this browser that lead.
-fn random_token(prefix: &str) -> String {
+pub(super) fn random_token(prefix: &str) -> String {
     #[cfg(feature = "hydrate")]
     {
         let mut s = String::from(prefix);
@@ -140,7 +149,7 @@ fn random_token(prefix: &str) -> String {
 }
 
 #[cfg(feature = "hydrate")]
-fn stored(key: &str) -> Option<String> {
+pub(super) fn stored(key: &str) -> Option<String> {
     web_sys::window()?
         .local_storage()
         .ok()??
@@ -149,16 +158,16 @@ fn stored(key: &str) -> Option<String> {
 }
 
 #[cfg(feature = "hydrate")]
-fn store(key: &str, value: &str) {
+pub(super) fn store(key: &str, value: &str) {
     if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
         let _ = storage.set_item(key, value);
     }
 }
 
 #[cfg(feature = "hydrate")]
-const LEAD_KEY: &str = "confab.sandbox.lead_id";
+pub(super) const LEAD_KEY: &str = "confab.sandbox.lead_id";
 #[cfg(feature = "hydrate")]
-const NAME_KEY: &str = "confab.sandbox.name";
+pub(super) const NAME_KEY: &str = "confab.sandbox.name";
 
 #[component]
 fn LeadChat(channel: SandboxChannel) -> impl IntoView {
@@ -304,23 +313,40 @@ fn LeadChat(channel: SandboxChannel) -> impl IntoView {
                     </div>
                 </For>
             </div>
-            <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
+            <LeadComposer text=text send=send disabled=Signal::derive(move || lead_id.get().is_none())>
                 {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e.text(i18n.get_locale())}</p> })}
-                <div class="composer-row">
-                    <label class="visually-hidden" for="lead-text">{t!(i18n, sandbox.message)}</label>
-                    <textarea id="lead-text" name="text" rows="1" placeholder=move || t_string!(i18n, sandbox.placeholder)
-                        prop:value=move || text.get()
-                        on:input=move |ev| text.set(event_target_value(&ev))
-                        on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                            if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
-                                ev.prevent_default();
-                                send();
-                            }
-                        }></textarea>
-                    <button type="submit" class="button primary" disabled=move || lead_id.get().is_none()>{t!(i18n, sandbox.send)}</button>
-                </div>
-            </form>
+            </LeadComposer>
         </section>
+    }
+}
+
+/// The lead's message box (Enter sends, Shift+Enter a new line), with `children` above it
+/// (the refusal, when there is one). Shared by the sandbox and the practice channels.
+#[component]
+pub(super) fn LeadComposer(
+    text: RwSignal<String>,
+    send: impl Fn() + Copy + Send + Sync + 'static,
+    disabled: Signal<bool>,
+    children: Children,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <form class="composer" on:submit=move |ev| { ev.prevent_default(); send(); }>
+            {children()}
+            <div class="composer-row">
+                <label class="visually-hidden" for="lead-text">{t!(i18n, sandbox.message)}</label>
+                <textarea id="lead-text" name="text" rows="1" placeholder=move || t_string!(i18n, sandbox.placeholder)
+                    prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev))
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                            ev.prevent_default();
+                            send();
+                        }
+                    }></textarea>
+                <button type="submit" class="button primary" disabled=move || disabled.get()>{t!(i18n, sandbox.send)}</button>
+            </div>
+        </form>
     }
 }
 
@@ -348,7 +374,7 @@ fn lead_file(locale: Locale, file: &crate::sandbox::LeadFile) -> AnyView {
 /// The name a new simulated lead starts with: "Lead" and four characters of its id (after
 /// its `lead-`).
 #[cfg(feature = "hydrate")]
-fn default_name(locale: Locale, lead_id: &str) -> String {
+pub(super) fn default_name(locale: Locale, lead_id: &str) -> String {
     fill(
         td_string!(locale, sandbox.default_name),
         &[("code", lead_id.get(5..9).unwrap_or(lead_id))],
@@ -384,7 +410,7 @@ async fn post_webhook(
 /// Follows the lead's conversation (the cookie says whose): any event in it reloads the
 /// thread.
 #[cfg(feature = "hydrate")]
-fn follow(channel: ChannelId, refresh: impl Fn() + 'static) {
+pub(super) fn follow(channel: ChannelId, refresh: impl Fn() + 'static) {
     use futures::StreamExt;
     let url = format!("/sandbox/events?channel={channel}");
     let Ok(mut source) = gloo_net::eventsource::futures::EventSource::new(&url) else {

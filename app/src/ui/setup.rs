@@ -2,8 +2,8 @@
 //! server's log. Once an owner exists it only says so and points to the sign-in page.
 
 use crate::i18n::{t, t_string, use_i18n};
+use crate::locale::error_text;
 use crate::setup::{setup_needed, CreateFirstOwner};
-use crate::ui::locale::error_text;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -46,8 +46,12 @@ pub fn linkify(text: &str) -> Vec<Piece> {
 
 /// Up to two initials for an avatar.
 pub fn initials(name: &str) -> String {
+    // A name that is a phone number ("(11) 96978-3570") has no initials: a phone sign.
+    if name.chars().any(char::is_numeric) && !name.chars().any(char::is_alphabetic) {
+        return "#".into();
+    }
     name.split_whitespace()
-        .filter_map(|w| w.chars().next())
+        .filter_map(|w| w.chars().find(|c| c.is_alphanumeric()))
         .take(2)
         .flat_map(char::to_uppercase)
         .collect()
@@ -56,6 +60,14 @@ pub fn initials(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn initials_skip_punctuation_and_numbers_get_a_sign() {
+        assert_eq!(initials("Paula Lima"), "PL");
+        assert_eq!(initials("(Bia) souza"), "BS");
+        assert_eq!(initials("+55 11 96978-3570"), "#");
+        assert_eq!(initials("(11) 96978-3570"), "#");
+    }
 
     /// Everything a lead, a client or an employee writes reaches the page as text nodes:
     /// no view of the app may set HTML from a string (Leptos escapes everything else).

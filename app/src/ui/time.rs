@@ -1,8 +1,8 @@
 //! Times in the employee's own time zone. The server cannot know the zone, so it renders
 //! no time text; the browser fills it in right after hydration (see [`use_mounted`]).
 
-use crate::i18n::td_string;
-use crate::ui::locale::{fill, use_i18n, Locale};
+use crate::i18n::{td_string, use_i18n, Locale};
+use crate::locale::fill;
 use leptos::prelude::*;
 
 const DAY_MS: i64 = 86_400_000;

@@ -4,8 +4,8 @@
 use crate::error::AppError;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::i18n::{td_string, Locale};
+use crate::locale::error_text;
 use crate::tokens::{create_my_token, list_my_tokens, revoke_my_token, TokenScope, DAY_MS};
-use crate::ui::locale::error_text;
 use crate::ui::time::{date_time, LocalTime};
 use leptos::prelude::*;
 use leptos_meta::Title;

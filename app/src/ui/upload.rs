@@ -41,7 +41,7 @@ pub fn human_size(locale: Locale, bytes: u64) -> String {
 mod browser {
     use super::PickedFile;
     use crate::i18n::{td_string, Locale};
-    use crate::ui::locale::fill;
+    use crate::locale::fill;
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
 

@@ -78,7 +78,7 @@ async fn phone_card(
     let card = async {
         let ApiEmployee(me, _) = me?;
         let phone = query.phone.as_deref().unwrap_or_default();
-        let phone = app::phone::normalize(phone, state.default_country)
+        let phone = app::phone::normalize(phone, state.db.country)
             .map_err(|e| bad("phone", &e.to_string()))?;
         Ok::<_, ApiRefusal>(Json(
             app::clients::store::phone_card(&state.db, me.id, &phone).await?,

@@ -18,7 +18,11 @@ pub async fn post_messages(
     let kind = channel.channel.kind;
     let provider = kind.label();
     let token = channel.credentials.value("access_token");
-    let url = format!("{}/{}/messages", ctx.graph_api_url, channel.external_id);
+    let url = format!(
+        "{}/{}/messages",
+        ctx.graph_url(&channel.channel),
+        channel.external_id
+    );
     let request = ctx.http.post(url).json(body);
     let request = match kind {
         ChannelKind::Whatsapp => request.bearer_auth(token),

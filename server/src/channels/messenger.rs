@@ -119,7 +119,7 @@ pub async fn fetch_profile(
     }
     let answer: serde_json::Value = ctx
         .http
-        .get(format!("{}/{contact}", ctx.graph_api_url))
+        .get(format!("{}/{contact}", ctx.graph_url(&channel.channel)))
         .query(&[
             ("fields", fields),
             ("access_token", channel.credentials.value("access_token")),

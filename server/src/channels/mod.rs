@@ -93,6 +93,9 @@ pub struct ProviderContext {
     pub public_url: String,
     /// Signs the public URLs of our files.
     pub secret_key: app::channels::credentials::SecretKey,
+    /// The simulator's copy of the providers' APIs (`crate::practice::api`), on a loopback
+    /// port of this process: where practice channels' calls go instead.
+    pub practice_url: Option<String>,
 }
 
 impl ProviderContext {
@@ -117,7 +120,33 @@ impl ProviderContext {
             twilio_api_url: twilio_api_url.trim_end_matches('/').to_owned(),
             public_url: public_url.trim_end_matches('/').to_owned(),
             secret_key,
+            practice_url: None,
         }
+    }
+
+    /// The Graph API root for this channel: the simulator's for a practice channel (with
+    /// the same version path), never the internet.
+    pub fn graph_url(&self, channel: &app::channels::Channel) -> String {
+        self.api_url(
+            channel,
+            &self.graph_api_url,
+            &format!("graph/{}", crate::practice::api::GRAPH_VERSION),
+        )
+    }
+
+    /// Twilio's REST API root for this channel, as [`Self::graph_url`].
+    pub fn twilio_url(&self, channel: &app::channels::Channel) -> String {
+        self.api_url(channel, &self.twilio_api_url, "twilio")
+    }
+
+    fn api_url(&self, channel: &app::channels::Channel, real: &str, path: &str) -> String {
+        if !channel.simulated {
+            return real.to_owned();
+        }
+        // A practice channel in a process without the simulator goes nowhere: the port
+        // below is never open (connections are refused at once, as a transport fault).
+        let base = self.practice_url.as_deref().unwrap_or("http://127.0.0.1:9");
+        format!("{base}/{path}")
     }
 
     /// The URL a provider fetches one of our files from: signed, so it cannot be guessed.

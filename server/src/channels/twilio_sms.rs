@@ -48,7 +48,7 @@ impl ChannelProvider for TwilioSms {
         let sid = channel.credentials.value("account_sid");
         let url = format!(
             "{}/2010-04-01/Accounts/{sid}/Messages.json",
-            ctx.twilio_api_url
+            ctx.twilio_url(&channel.channel)
         );
         let callback = webhook_url(&ctx.public_url, channel.channel.kind, channel.channel.id);
         let media_url = job.attachment.as_ref().map(|f| ctx.public_media_url(f.id));

@@ -86,7 +86,11 @@ pub async fn fetch_templates(
         .credentials
         .get("business_account_id")
         .ok_or("Add the WhatsApp business account ID to this channel in Settings › Conversations to use templates.")?;
-    let url = format!("{}/{}/message_templates", ctx.graph_api_url, account);
+    let url = format!(
+        "{}/{}/message_templates",
+        ctx.graph_url(&channel.channel),
+        account
+    );
     let response = ctx
         .http
         .get(url)

@@ -55,6 +55,14 @@ pub fn routes() -> Router<AppState> {
                 ))
                 .layer(axum::middleware::from_fn(too_large_before_reading)),
         )
+        .route(
+            "/sandbox/practice/{channel_id}",
+            post(practice_action)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    MAX_SANDBOX_WEBHOOK_BYTES,
+                ))
+                .layer(axum::middleware::from_fn(too_large_before_reading)),
+        )
         .layer(Extension(limits))
 }
 
@@ -97,14 +105,34 @@ fn too_large(locale: Locale) -> Response {
     )
 }
 
-/// The sandbox channel `id` when it is on; else the refusal: an unknown id as every
-/// webhook answers one (as a bad signature: ids are not to be found by trying them), one
-/// the owner turned off with 404 and a sentence the lead's page shows.
-async fn open_channel(state: &AppState, id: i64, locale: Locale) -> Result<Channel, Response> {
+/// Which simulator a lead route serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Played {
+    /// The sandbox channel (open to anyone while the owner keeps it on).
+    Sandbox,
+    /// A practice channel (`app::practice`): played by employees who may use it.
+    Practice,
+    /// Either (the lead's stream).
+    Either,
+}
+
+/// The channel `id` when it is on and of the kind the route serves; else the refusal: an
+/// unknown id as every webhook answers one (as a bad signature: ids are not to be found
+/// by trying them), one the owner turned off with 404 and a sentence the lead's page shows.
+async fn open_channel(
+    state: &AppState,
+    id: i64,
+    locale: Locale,
+    played: Played,
+) -> Result<Channel, Response> {
     let channel = app::channels::store::by_id(&state.db, ChannelId(id))
         .await
         .map_err(|e| crate::error::ApiError::from(e).into_response())?
-        .filter(|c| c.kind == ChannelKind::Sandbox);
+        .filter(|c| match played {
+            Played::Sandbox => c.kind == ChannelKind::Sandbox,
+            Played::Practice => c.simulated,
+            Played::Either => c.kind == ChannelKind::Sandbox || c.simulated,
+        });
     match channel {
         None => Err(crate::error::ApiError::BadSignature.into_response_in(locale)),
         Some(c) if c.status == ChannelStatus::Disconnected => Err(refuse(
@@ -114,6 +142,95 @@ async fn open_channel(state: &AppState, id: i64, locale: Locale) -> Result<Chann
             locale,
         )),
         Some(c) => Ok(c),
+    }
+}
+
+/// A practice channel's lead is played by a signed-in employee who may use the channel and
+/// holds the Conversations permission (its conversations are the business's).
+async fn require_practice_access(
+    state: &AppState,
+    session: &tower_sessions::Session,
+    channel: ChannelId,
+    locale: Locale,
+) -> Result<(), Response> {
+    let refused = || {
+        refuse(
+            StatusCode::FORBIDDEN,
+            "practice_needs_access",
+            Refusal::PracticeNeedsAccess,
+            locale,
+        )
+    };
+    let Some(employee) = app::auth::session::employee_id_of(session).await else {
+        return Err(refused());
+    };
+    let active = app::auth::store::active_employee(&state.db, employee)
+        .await
+        .map_err(|e| crate::error::ApiError::from(e).into_response())?;
+    if !active.is_some_and(|e| e.can(app::employees::Permission::Conversations)) {
+        return Err(refused());
+    }
+    let channels = app::channels::store::accessible_ids(&state.db, employee)
+        .await
+        .map_err(|e| crate::error::ApiError::from(e).into_response())?;
+    if channels.contains(&channel) {
+        Ok(())
+    } else {
+        Err(refused())
+    }
+}
+
+/// `POST /sandbox/practice/{channel}`: what the cookie's lead does on a practice channel
+/// (writes, reads, moves their clock, turns their phone off), limited as the sandbox's
+/// webhook is.
+pub async fn practice_action(
+    State(state): State<AppState>,
+    Extension(limits): Extension<Arc<SandboxLimits>>,
+    Extension(ip): Extension<ClientIp>,
+    Path(channel_id): Path<i64>,
+    session: tower_sessions::Session,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let locale = crate::error::request_locale(&headers);
+    let outcome = async {
+        if let Err(wait) = limits.allow_post(ip.0, Instant::now()) {
+            let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return Err(refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                Refusal::TooManyMessages { retry_after_secs },
+                locale,
+            ));
+        }
+        let body =
+            crate::error::body_within(body, MAX_SANDBOX_WEBHOOK_BYTES).map_err(|e| match e {
+                crate::error::ApiError::TooLarge(_) => too_large(locale),
+                other => other.into_response_in(locale),
+            })?;
+        // Access first: a visitor learns nothing of which ids are practice channels.
+        require_practice_access(&state, &session, ChannelId(channel_id), locale).await?;
+        let channel = open_channel(&state, channel_id, locale, Played::Practice).await?;
+        let lead = app::sandbox::lead::lead_of_headers(&headers, served_securely(&state))
+            .ok_or_else(|| no_lead(locale))?;
+        let action: app::practice::PracticeAction = serde_json::from_slice(&body).map_err(|e| {
+            crate::error::ApiError::BadRequest(format!("The action is not valid: {e}"))
+                .into_response_in(locale)
+        })?;
+        action
+            .validate(locale)
+            .map_err(|e| crate::error::ApiError::from(e).into_response_in(locale))?;
+        let config = app::channels::store::config(&state.db, &state.secret_key, channel.id)
+            .await
+            .map_err(|e| crate::error::ApiError::from(e).into_response_in(locale))?
+            .ok_or_else(|| crate::error::ApiError::BadSignature.into_response_in(locale))?;
+        crate::practice::lead::act(&state, &config, &lead, action, locale)
+            .await
+            .map_err(|e| e.into_response_in(locale))?;
+        Ok(Json(serde_json::json!({ "ok": true })).into_response())
+    };
+    match outcome.await {
+        Ok(response) | Err(response) => response,
     }
 }
 
@@ -162,7 +279,7 @@ async fn receive(
         crate::error::ApiError::TooLarge(_) => too_large(locale),
         other => other.into_response_in(locale),
     })?;
-    let channel = open_channel(state, channel_id, locale).await?;
+    let channel = open_channel(state, channel_id, locale, Played::Sandbox).await?;
     let lead = app::sandbox::lead::lead_of_headers(headers, served_securely(state))
         .ok_or_else(|| no_lead(locale))?;
     let content_type = headers
@@ -246,14 +363,20 @@ pub async fn lead_stream(
     State(state): State<AppState>,
     Extension(limits): Extension<Arc<SandboxLimits>>,
     Extension(ip): Extension<ClientIp>,
+    session: tower_sessions::Session,
     headers: HeaderMap,
     Query(query): Query<LeadQuery>,
 ) -> Response {
     let locale = crate::error::request_locale(&headers);
-    let channel = match open_channel(&state, query.channel, locale).await {
+    let channel = match open_channel(&state, query.channel, locale, Played::Either).await {
         Ok(channel) => channel,
         Err(refusal) => return refusal,
     };
+    if channel.simulated {
+        if let Err(refusal) = require_practice_access(&state, &session, channel.id, locale).await {
+            return refusal;
+        }
+    }
     let Some(lead) = app::sandbox::lead::lead_of_headers(&headers, served_securely(&state)) else {
         return no_lead(locale);
     };
@@ -286,6 +409,12 @@ pub async fn lead_stream(
                 locale,
             );
         }
+    };
+    // The conversation's contact: on a practice channel, the lead's id at the provider.
+    let lead = if channel.simulated {
+        app::practice::lead_address(channel.kind, &lead)
+    } else {
+        lead
     };
     let receiver = state.bus.subscribe();
     let db = state.db.clone();

@@ -270,7 +270,7 @@ async fn fetch_one(
                     retry_at: None,
                 });
             }
-            let lookup = format!("{}/{}", ctx.graph_api_url, media_id);
+            let lookup = format!("{}/{}", ctx.graph_url(&channel.channel), media_id);
             let response = ctx
                 .http
                 .get(lookup)

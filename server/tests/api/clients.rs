@@ -17,6 +17,8 @@ async fn link_by_phone_fragment_shows_the_card_and_documents() {
     let maria = &found[0];
     assert_eq!(maria["name"], "Maria Souza");
     assert_eq!(maria["phones"][0], "+5511987654321");
+    // Shown as a Brazilian business (the tests' default country) writes its numbers.
+    assert_eq!(maria["phones_display"][0], "(11) 98765-4321");
     let (_, none) = app.call(&agent, "search_clients", &[("query", "m")]).await;
     assert_eq!(
         none.as_array().map(Vec::len),
@@ -138,6 +140,10 @@ async fn creating_a_client_from_a_conversation_and_bad_input() {
         .await;
     assert_eq!(detail["client"]["client"]["name"], "Rui Costa");
     assert_eq!(detail["client"]["client"]["phones"][0], "+351912000111");
+    assert_eq!(
+        detail["client"]["client"]["phones_display"][0],
+        "+351 912 000 111"
+    );
     let (status, _) = app
         .call(
             &agent,
@@ -164,6 +170,7 @@ async fn a_phone_number_in_any_form_finds_the_same_client_and_only_visible_conve
             .await;
         assert_eq!(status, 200, "{written}: {card}");
         assert_eq!(card["phone"], "+5511987654321");
+        assert_eq!(card["phone_display"], "(11) 98765-4321");
         assert_eq!(card["client"]["name"], "Maria Souza", "{written}");
         assert!(
             !card["conversations"].as_array().unwrap().is_empty(),
@@ -185,4 +192,114 @@ async fn a_phone_number_in_any_form_finds_the_same_client_and_only_visible_conve
         .await;
     assert_eq!(card["client"]["name"], "Maria Souza");
     assert_eq!(card["conversations"], serde_json::json!([]));
+}
+
+/// Numbers of other countries: stored in E.164 whatever the form they were typed in, found
+/// by the phone card in any form, and shown in international form to a Brazilian business
+/// (in the card, the client, the contact panel and the list, where a contact without a
+/// name is named by their number).
+#[tokio::test]
+async fn foreign_numbers_in_any_form_find_their_client_and_show_internationally() {
+    let app = spawn_app().await;
+    let agent = app.signed_in_agent().await;
+    let token = app.token_with(&agent, &["phone-card:read"]).await;
+    for (i, (typed, e164, shown, written_elsewhere)) in [
+        (
+            "+34 612 34 56 78",
+            "+34612345678",
+            "+34 612 34 56 78",
+            ["0034 612 345 678", "34612345678", "+34 612-34-56-78"],
+        ),
+        (
+            "+52 1 55 1234 5678",
+            "+525512345678",
+            "+52 55 1234 5678",
+            ["0052 55 1234 5678", "5215512345678", "+52 (55) 1234-5678"],
+        ),
+        (
+            "00244 923 123 456",
+            "+244923123456",
+            "+244 923 123 456",
+            ["+244 923 123 456", "244923123456", "+244 923-123-456"],
+        ),
+        (
+            "+44 (0)7911 123456",
+            "+447911123456",
+            "+44 7911 123456",
+            ["0044 7911 123456", "447911123456", "+44 7911 123 456"],
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let lead = format!("lead-foreign-{i}");
+        app.lead_writes(&lead, &format!("msg-foreign-{i}"), "Hello from abroad")
+            .await;
+        let conversation = app.conversation_of(&lead).await.to_string();
+        let name = format!("Foreign client {i}");
+        let (status, error) = app
+            .call(
+                &agent,
+                "create_client_for_conversation",
+                &[
+                    ("conversation_id", &conversation),
+                    ("name", &name),
+                    ("phone", typed),
+                    ("email", ""),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "{typed}: {error}");
+        for written in std::iter::once(typed).chain(written_elsewhere) {
+            let (status, card) = app
+                .call(&agent, "get_phone_card", &[("phone", written)])
+                .await;
+            assert_eq!(status, 200, "{written}: {card}");
+            assert_eq!(card["phone"], e164, "{written}");
+            assert_eq!(card["phone_display"], shown, "{written}");
+            assert_eq!(card["client"]["name"], name.as_str(), "{written}");
+            assert_eq!(card["client"]["phones_display"][0], shown);
+        }
+        let query = format!(
+            "/api/v1/phone-card?phone={}",
+            written_elsewhere[0].replace('+', "%2B").replace(' ', "%20")
+        );
+        let (status, card) = app.api_get(&token, &query).await;
+        assert_eq!(status, 200, "{card}");
+        assert_eq!(card["phone_display"], shown);
+        assert_eq!(card["client"]["phones_display"][0], shown);
+
+        // The lead's contact known only by this number.
+        sqlx::query(
+            "UPDATE contacts SET name = NULL, username = NULL, phone = $1 WHERE external_id = $2",
+        )
+        .bind(e164)
+        .bind(crate::helpers::test_lead(&lead).id)
+        .execute(&app.db.write)
+        .await
+        .unwrap();
+        let (_, detail) = app
+            .call(&agent, "get_conversation", &[("id", &conversation)])
+            .await;
+        assert_eq!(detail["contact_phone"], e164);
+        assert_eq!(detail["contact_phone_display"], shown);
+        assert_eq!(detail["summary"]["contact_name"], shown);
+        assert_eq!(detail["client"]["client"]["phones_display"][0], shown);
+        let (_, page) = app
+            .call(&agent, "list_conversations", &[("status", "open")])
+            .await;
+        assert!(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["contact_name"] == shown),
+            "{shown} in {page}"
+        );
+    }
+    // A number no country has is refused in the business's language.
+    let (status, error) = app
+        .call(&agent, "get_phone_card", &[("phone", "+999 1234 5678")])
+        .await;
+    assert_eq!(status, 422, "{error}");
 }

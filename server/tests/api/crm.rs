@@ -38,6 +38,9 @@ async fn lists_search_and_details() {
         .await;
     let row = &joao[0];
     assert_eq!(row["client_name"], "João Lima");
+    // Numbers reach the pages in E.164 and as a Brazilian business reads them.
+    assert_eq!(row["client_phone"], "+5521998877665");
+    assert_eq!(row["client_phone_display"], "(21) 99887-7665");
     let doc_id = row["document"]["id"].to_string();
     let (status, detail) = app.call(&agent, "get_document", &[("id", &doc_id)]).await;
     assert_eq!(status, 200);
@@ -53,6 +56,8 @@ async fn lists_search_and_details() {
     assert_eq!(calls.as_array().unwrap().len(), 4);
     let (_, calls) = app.call(&agent, "list_calls", &[("query", "5521")]).await;
     assert_eq!(calls[0]["client_name"], "João Lima");
+    assert_eq!(calls[0]["phone"], "+5521998877665");
+    assert_eq!(calls[0]["phone_display"], "(21) 99887-7665");
 
     let (status, _) = app.call(&client(), "list_clients", &[]).await;
     assert_eq!(status, 401);

@@ -550,6 +550,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 /// change nothing stored (signing out ends only the caller's own sessions).
 const WITHOUT_REQUIRED_ARGUMENTS: &[&str] = &[
     "/api/current_employee",
+    "/api/first_hour",
     "/api/inbox_attention",
     "/api/list_calls",
     "/api/list_clients",

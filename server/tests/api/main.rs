@@ -24,6 +24,7 @@ mod hostile_input;
 mod login_limits;
 mod messaging_language;
 mod pages;
+mod practice;
 mod processes;
 mod provider_faults;
 mod retention;

@@ -8,10 +8,10 @@ use crate::conversations::ConversationDetail;
 use crate::error::AppError;
 use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 use crate::ids::ConversationId;
+use crate::locale::{error_text, fill};
 use crate::messages::{
     send_message, send_template, whatsapp_templates, MessageBody, TemplateChoice, MAX_BODY_CHARS,
 };
-use crate::ui::locale::{error_text, fill};
 use crate::ui::time::use_mounted;
 use crate::ui::upload::{human_size, PickedFile};
 use leptos::prelude::*;

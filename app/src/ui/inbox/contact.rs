@@ -13,8 +13,9 @@ use crate::documents::{create_document, Document, DocumentKind};
 use crate::error::AppError;
 use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 use crate::ids::ConversationId;
-use crate::ui::locale::{error_text, format_amount, format_integer};
+use crate::locale::{error_text, format_amount, format_integer};
 use crate::ui::phone::PhoneNumber;
+use crate::ui::status::StatusChip;
 use crate::ui::text::initials;
 use crate::ui::time::{date_time, LocalTime};
 use leptos::prelude::*;
@@ -45,7 +46,7 @@ pub fn ContactPanel(
                         <h3>{s.contact_name.clone()}</h3>
                         <dl>
                             <dt>{t!(i18n, reply.channel)}</dt><dd><ChannelBadge kind=s.channel_kind/>" "{s.channel_name.clone()}</dd>
-                            {detail.contact_phone.clone().map(|p| view! { <dt>{t!(i18n, reply.phone)}</dt><dd><PhoneNumber phone=p/></dd> })}
+                            {detail.contact_phone.clone().zip(detail.contact_phone_display.clone()).map(|(p, d)| view! { <dt>{t!(i18n, reply.phone)}</dt><dd><PhoneNumber phone=p display=d/></dd> })}
                             {detail.contact_username.clone().map(|u| view! { <dt>{t!(i18n, reply.username)}</dt><dd>"@"{u}</dd> })}
                             <dt>{t!(i18n, reply.contact_id)}</dt><dd class="mono">{detail.contact_external_id.clone()}</dd>
                             {detail.last_inbound_at.map(|at| view! { <dt>{t!(i18n, reply.last_wrote)}</dt><dd><LocalTime ms=at format=date_time/></dd> })}
@@ -119,7 +120,7 @@ fn ClientCardView(
             {(!c.shared).then(|| view! { <p class="meta" data-testid="client-private">{t!(i18n, crm.client_private)}</p> })}
             {card.can_share.then(|| view! { <button class="button" data-testid="share-client" on:click=share>{t!(i18n, crm.share_client)}</button> })}
             <dl>
-                {(!c.phones.is_empty()).then(|| view! { <dt>{t!(i18n, reply.phones)}</dt><dd>{c.phones.iter().map(|p| view! { <PhoneNumber phone=p.clone()/> }).collect_view()}</dd> })}
+                {(!c.phones.is_empty()).then(|| view! { <dt>{t!(i18n, reply.phones)}</dt><dd>{c.phones_shown().map(|(p, d)| view! { <PhoneNumber phone=p.clone() display=d.clone()/> }).collect_view()}</dd> })}
                 {c.email.clone().map(|e| view! { <dt>{t!(i18n, reply.email)}</dt><dd>{e}</dd> })}
                 {c.address.clone().map(|a| view! { <dt>{t!(i18n, reply.address)}</dt><dd>{a}</dd> })}
                 {c.notes.clone().map(|n| view! { <dt>{t!(i18n, reply.notes)}</dt><dd>{n}</dd> })}
@@ -156,7 +157,7 @@ fn DocumentList(documents: Vec<Document>) -> impl IntoView {
             {documents.into_iter().map(|d| view! {
                 <li>
                     <span class="mono">{d.number}</span>" "<span>{d.title}</span>
-                    <span class="meta">" · "{move || status_label(i18n.get_locale(), &d.status)}" · "{move || format_amount(i18n.get_locale(), d.amount_cents, &d.currency)}" · "<LocalTime ms=d.created_at format=date_time/></span>
+                    <span class="meta"><StatusChip kind=d.kind status=d.status/>" "{move || format_amount(i18n.get_locale(), d.amount_cents, &d.currency)}" · "<LocalTime ms=d.created_at format=date_time/></span>
                 </li>
             }).collect_view()}
         </ul>
@@ -198,7 +199,8 @@ fn LinkClient(
     let (name, phone) = state.with_untracked(|s| {
         (
             s.summary.contact_name.clone(),
-            s.contact_phone.clone().unwrap_or_default(),
+            // As people read it; the server reads it back to the same number.
+            s.contact_phone_display.clone().unwrap_or_default(),
         )
     });
     let new_name = RwSignal::new(name);
@@ -231,7 +233,7 @@ fn LinkClient(
             <ul class="mini-list" data-testid="client-results">
                 <For each=move || results.get() key=|c| c.id let:c>
                     <li>
-                        <span><strong>{c.name.clone()}</strong>" "<span class="meta">{c.phones.join(", ")}</span></span>
+                        <span><strong>{c.name.clone()}</strong>" "<span class="meta">{c.phones_display.join(", ")}</span></span>
                         <button class="button" on:click=move |_| {
                             let client = c.id;
                             leptos::task::spawn_local(async move {
@@ -333,17 +335,6 @@ fn kind_label(locale: Locale, kind: DocumentKind) -> &'static str {
     }
 }
 
-/// A document's status in the employee's language (the ones documents start in, see
-/// [`DocumentKind::first_status`]); any other status is shown as stored.
-fn status_label(locale: Locale, status: &str) -> String {
-    match status {
-        "open" => td_string!(locale, reply.status_open).to_owned(),
-        "draft" => td_string!(locale, reply.status_draft).to_owned(),
-        "new" => td_string!(locale, reply.status_new).to_owned(),
-        other => other.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,14 +343,6 @@ mod tests {
     fn english_labels_match_the_documents_module() {
         for kind in DocumentKind::ALL {
             assert_eq!(kind_label(Locale::en, kind), kind.label());
-            assert_eq!(
-                status_label(Locale::en, kind.first_status()),
-                kind.first_status()
-            );
-            assert_ne!(
-                status_label(Locale::pt_BR, kind.first_status()),
-                kind.first_status()
-            );
         }
     }
 }

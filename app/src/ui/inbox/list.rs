@@ -8,8 +8,8 @@ use crate::conversations::{
 };
 use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 use crate::ids::ConversationId;
+use crate::locale::{error_text, fill, format_integer};
 use crate::ui::live::use_live;
-use crate::ui::locale::{error_text, fill, format_integer};
 use crate::ui::text::initials;
 use crate::ui::time::{list_time, now_ms, use_mounted};
 use leptos::prelude::*;
@@ -104,7 +104,7 @@ pub fn ConversationList() -> impl IntoView {
                                 let id = c.id;
                                 let on = move || params.get().filter.channel == Some(id);
                                 view! {
-                                    <a class="chip" class:active=on aria-pressed=move || on().to_string()
+                                    <a class="chip" class:active=on aria-current=move || on().then_some("true")
                                         href=move || params.get().with(|p| p.filter.channel = if p.filter.channel == Some(id) { None } else { Some(id) }).list_href()>
                                         <span class=format!("channel-dot channel-{}", c.kind.as_str())></span>{c.display_name}
                                     </a>
@@ -117,6 +117,7 @@ pub fn ConversationList() -> impl IntoView {
                     <p class="banner banner-warn" role="status">{t!(i18n, inbox.reconnecting)}</p>
                 })}
             </header>
+            <super::first_hour::FirstHourGuide/>
             <Transition fallback=move || view! { <p class="list-empty">{t!(i18n, inbox.loading_conversations)}</p> }>
                 {move || page.get().map(|result| match result {
                     Err(crate::error::AppError::Forbidden) => view! { <crate::ui::Forbidden section=crate::ui::ForbiddenSection::Conversations/> }.into_any(),
@@ -222,6 +223,14 @@ pub fn ChannelBadge(kind: ChannelKind) -> impl IntoView {
     }
 }
 
+/// Marks a practice channel's conversation (connected to Confab's simulator, not to the
+/// provider), wherever its channel is named.
+#[component]
+pub fn PracticeTag() -> impl IntoView {
+    let i18n = use_i18n();
+    view! { <span class="practice-tag" data-testid="practice-tag">{t!(i18n, sandbox.practice_tag)}</span> }
+}
+
 #[component]
 fn ConversationRow(
     item: ConversationSummary,
@@ -271,7 +280,7 @@ fn ConversationRow(
                         <span class="contact-name">{item.contact_name.clone()}</span>
                         <span class="row-time">{move || if mounted.get() { list_time(i18n.get_locale(), at, now_ms()) } else { String::new() }}</span>
                     </span>
-                    <span class="row-page">{item.channel_name.clone()}</span>
+                    <span class="row-page">{item.channel_name.clone()}{item.channel_simulated.then(|| view! { " "<PracticeTag/> })}</span>
                     <span class="row-bottom">
                         <span class="row-preview">{preview}</span>
                         {if unread {

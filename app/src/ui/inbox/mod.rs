@@ -10,6 +10,7 @@ use leptos_router::hooks::{use_location, use_query_map};
 
 mod composer;
 mod contact;
+mod first_hour;
 pub mod keys;
 mod list;
 pub mod start;

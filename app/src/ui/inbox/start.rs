@@ -6,7 +6,7 @@ use crate::conversations::start::{conversation_options, start_conversation, Star
 use crate::error::AppError;
 use crate::i18n::{t, td_string, use_i18n};
 use crate::ids::ClientId;
-use crate::ui::locale::error_text;
+use crate::locale::error_text;
 use leptos::prelude::*;
 
 #[component]
@@ -58,14 +58,14 @@ pub fn StartConversation(
                         Some(Err(e)) => view! { <p class="form-error" role="alert">{error_text(i18n.get_locale(), &e)}</p> }.into_any(),
                         Some(Ok(list)) if list.is_empty() => view! { <p class="meta">{t!(i18n, reply.start_no_channel)}</p> }.into_any(),
                         Some(Ok(list)) => list.into_iter().map(|option| {
-                            let label = format!("{} · {}", option.channel_name, option.address);
+                            let label = format!("{} · {}", option.channel_name, option.address_display);
                             let badge = view! { <ChannelBadge kind=option.channel_kind/> };
                             match (&option.unavailable, option.existing) {
                                 (Some(reason), _) => {
                                     let reason = reason.clone();
                                     view! {
                                         <div class="start-option unavailable" role="menuitem" aria-disabled="true">
-                                            {badge}" "<span>{option.channel_name.clone()}" "{option.address.clone()}</span>
+                                            {badge}" "<span>{option.channel_name.clone()}" "{option.address_display.clone()}</span>
                                             <span class="meta">{reason}</span>
                                         </div>
                                     }.into_any()

@@ -13,11 +13,11 @@ use crate::conversations::{
 use crate::error::AppError;
 use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 use crate::ids::ConversationId;
+use crate::locale::{error_text, fill};
 use crate::messages::{
     retry_message, Attachment, AttachmentKind, AttachmentState, Direction, Message, MessageStatus,
 };
 use crate::ui::live::use_live;
-use crate::ui::locale::{error_text, fill};
 use crate::ui::text::{initials, MessageText};
 use crate::ui::time::{clock, date_time, day_label, local_parts, now_ms, use_mounted, LocalTime};
 use leptos::prelude::*;
@@ -283,7 +283,8 @@ fn Conversation(
                 <span class="avatar">{initials(&summary.contact_name)}<ChannelBadge kind=summary.channel_kind/></span>
                 <div class="thread-title">
                     <h2>{summary.contact_name.clone()}</h2>
-                    <span class="meta">{move || summary.channel_kind.label_in(i18n.get_locale())}" · "{summary.channel_name.clone()}</span>
+                    <span class="meta">{move || summary.channel_kind.label_in(i18n.get_locale())}" · "{summary.channel_name.clone()}
+                        {summary.channel_simulated.then(|| view! { " "<super::list::PracticeTag/> })}</span>
                 </div>
                 <div class="thread-actions">
                     <button class="button" on:click=mark_unread title=move || t_string!(i18n, inbox.mark_unread_title)>{t!(i18n, inbox.mark_unread)}</button>

@@ -5,6 +5,7 @@ use crate::channels::{ChannelKind, ChannelStatus};
 use crate::employees::{create_channel, reconnect_channel, set_channel_access, ChannelAccess};
 use crate::i18n::{t, td_string, use_i18n, Locale};
 use crate::ids::EmployeeId;
+use crate::practice::{add_practice_channel, expire_practice_token, renew_practice_token};
 use crate::sandbox::set_sandbox_enabled;
 use leptos::prelude::*;
 
@@ -55,6 +56,7 @@ pub fn ChannelSettings() -> impl IntoView {
             <For each=move || team.get().channels key=|c| (c.channel.id, c.employee_ids.clone(), c.channel.status, c.verify_token.clone()) let:access>
                 <ChannelCard access=access/>
             </For>
+            <AddPracticeChannel/>
             <form class="card settings-form" on:submit=add data-testid="add-channel">
                 <h3>{t!(i18n, settings.connect_heading)}</h3>
                 <label>{t!(i18n, settings.kind)}
@@ -180,6 +182,8 @@ fn ChannelCard(access: ChannelAccess) -> impl IntoView {
     let kind = access.channel.kind;
     let reconnect = if access.channel.kind == ChannelKind::Sandbox {
         view! { <SandboxSwitch access=access.clone()/> }.into_any()
+    } else if access.channel.simulated {
+        view! { <PracticeControls access=access.clone()/> }.into_any()
     } else {
         view! { <Reconnect access=access.clone()/> }.into_any()
     };
@@ -190,6 +194,7 @@ fn ChannelCard(access: ChannelAccess) -> impl IntoView {
                 <span class=format!("channel-badge channel-{}", access.channel.kind.as_str())>{access.channel.kind.short_label()}</span>
                 " "{access.channel.display_name.clone()}
                 <span class="meta">" · "{move || kind_label(i18n.get_locale(), kind)}</span>
+                {access.channel.simulated.then(|| view! { " "<span class="practice-tag">{t!(i18n, sandbox.practice_tag)}</span> })}
             </h3>
             {match access.channel.status {
                 ChannelStatus::Connected => None,
@@ -244,6 +249,74 @@ fn Reconnect(access: ChannelAccess) -> impl IntoView {
                 <button class="button" type="submit">{t!(i18n, settings.reconnect)}</button>
             </form>
         </details>
+    }
+}
+
+/// Adds a practice channel (connected to Confab's simulator): to try a provider's ways, or
+/// to train a new employee, without an account at the provider.
+#[component]
+fn AddPracticeChannel() -> impl IntoView {
+    let (data, _) = use_team();
+    let i18n = use_i18n();
+    let kind = RwSignal::new(ChannelKind::Messenger);
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let change = add_practice_channel(kind.get_untracked());
+        run_change(
+            data,
+            |l| td_string!(l, settings.practice_added),
+            async move { change.await.map(|_| ()) },
+        );
+    };
+    view! {
+        <form class="card settings-form" id="practice" on:submit=add data-testid="add-practice-channel">
+            <h3>{t!(i18n, settings.practice_heading)}</h3>
+            <p class="meta">{t!(i18n, settings.practice_intro)}</p>
+            <label>{t!(i18n, settings.kind)}
+                <select name="practice-kind" on:change=move |ev| {
+                    kind.set(ChannelKind::parse(&event_target_value(&ev)).unwrap_or(ChannelKind::Messenger));
+                }>
+                    {crate::practice::PRACTICE_KINDS.into_iter().map(|k| view! {
+                        <option value=k.as_str() selected=move || kind.get() == k>{move || kind_label(i18n.get_locale(), k)}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <button class="button" type="submit">{t!(i18n, settings.practice_add)}</button>
+        </form>
+    }
+}
+
+/// A practice channel's own controls: make its token expire (the channel then shows
+/// "sync lost", as a real one does), and reconnect it with a new token from the simulator.
+#[component]
+fn PracticeControls(access: ChannelAccess) -> impl IntoView {
+    let (data, _) = use_team();
+    let i18n = use_i18n();
+    let id = access.channel.id;
+    let lost = access.channel.status == ChannelStatus::SyncLost;
+    let expire = move |_| {
+        run_change(
+            data,
+            |l| td_string!(l, settings.practice_token_expired),
+            expire_practice_token(id),
+        );
+    };
+    let renew = move |_| {
+        run_change(
+            data,
+            |l| td_string!(l, settings.channel_reconnected),
+            renew_practice_token(id),
+        );
+    };
+    view! {
+        <div class="settings-form practice-controls">
+            <p class="meta">{t!(i18n, settings.practice_card_help)}</p>
+            {if lost {
+                view! { <button class="button primary" type="button" data-testid="practice-renew" on:click=renew>{t!(i18n, settings.practice_renew)}</button> }.into_any()
+            } else {
+                view! { <button class="button" type="button" data-testid="practice-expire" on:click=expire>{t!(i18n, settings.practice_expire)}</button> }.into_any()
+            }}
+        </div>
     }
 }
 
@@ -309,7 +382,7 @@ mod tests {
                 .iter()
                 .chain(crate::channels::optional_credential_keys(kind));
             for key in keys {
-                for locale in crate::ui::locale::LOCALES {
+                for locale in crate::locale::LOCALES {
                     assert_ne!(
                         key_label(locale, key),
                         key_label(locale, "unknown"),

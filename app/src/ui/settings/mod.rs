@@ -4,7 +4,7 @@
 use crate::employees::{settings_team, Team};
 use crate::error::AppError;
 use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
-use crate::ui::locale::error_text;
+use crate::locale::error_text;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Outlet;

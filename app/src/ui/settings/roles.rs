@@ -4,7 +4,7 @@
 use super::{run_change, use_team, ChangeStatus};
 use crate::employees::{save_role, Permission, Role};
 use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
-use crate::ui::locale::{fill, format_integer};
+use crate::locale::{fill, format_integer};
 use leptos::prelude::*;
 
 /// A permission's name, as the Roles page shows it.

@@ -3,8 +3,8 @@
 
 use crate::error::AppError;
 use crate::i18n::{t, use_i18n};
+use crate::locale::error_text;
 use crate::tokens::{list_team_tokens, revoke_team_token};
-use crate::ui::locale::error_text;
 use crate::ui::time::{date_time, LocalTime};
 use crate::ui::tokens::{Expiry, ScopeList};
 use leptos::prelude::*;
