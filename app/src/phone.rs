@@ -91,6 +91,18 @@ impl E164 {
     fn of(number: &PhoneNumber) -> E164 {
         E164(number.format().mode(Mode::E164).to_string())
     }
+
+    /// `number` in E.164 if it is valid and its E.164 form reads back as itself: a
+    /// number read with a national prefix (Brazil's `0900` premium numbers, whose `90` is
+    /// also a carrier-selection prefix) can otherwise be stored yet never found again.
+    fn of_valid(number: &PhoneNumber) -> Option<E164> {
+        if !phonenumber::is_valid(number) {
+            return None;
+        }
+        let e164 = E164::of(number);
+        let back = phonenumber::parse(None, e164.as_str()).ok()?;
+        (phonenumber::is_valid(&back) && E164::of(&back) == e164).then_some(e164)
+    }
 }
 
 impl fmt::Display for E164 {
@@ -187,12 +199,24 @@ pub fn normalize(input: &str, default: Country) -> Result<E164, PhoneError> {
     {
         return Ok(found);
     }
+    // The digits as a national number of the default country, read with its calling code
+    // before the crate's own reading: that one takes a national number starting with the
+    // calling code's digits for a country code (Santa Maria's `(55) 2725-4601` in Brazil
+    // would lose its area code).
+    if let Some(found) = phonenumber::parse(None, format!("+{}{digits}", default.calling_code()))
+        .ok()
+        .and_then(|number| E164::of_valid(&number))
+    {
+        return Ok(found);
+    }
     if let Ok(number) = phonenumber::parse(Some(default.0), &digits) {
         // The crate also reads a country code or an international prefix here, with the
         // default country's trunk prefix rules; only the default country's numbers are
         // taken from this reading (the others were read above, or are below).
-        if u16::from(*number.code()) == default.calling_code() && phonenumber::is_valid(&number) {
-            return Ok(E164::of(&number));
+        if u16::from(*number.code()) == default.calling_code() {
+            if let Some(found) = E164::of_valid(&number) {
+                return Ok(found);
+            }
         }
     }
     // Written without `+` but with a country code (a WhatsApp wa_id, a pasted number).
@@ -224,11 +248,11 @@ fn international(digits: &str, input: &str) -> Result<E164, PhoneError> {
         }
         Err(_) => return Err(PhoneError::BadLength(input.to_owned())),
     };
-    if phonenumber::is_valid(&number) {
-        return Ok(E164::of(&number));
+    if let Some(found) = E164::of_valid(&number) {
+        return Ok(found);
     }
-    if let Some(number) = mexican_mobile_without_its_old_1(digits) {
-        return Ok(E164::of(&number));
+    if let Some(found) = mexican_mobile_without_its_old_1(digits) {
+        return Ok(found);
     }
     let code = u16::from(*number.code());
     match Country::of_calling_code(code) {
@@ -243,10 +267,10 @@ fn international(digits: &str, input: &str) -> Result<E164, PhoneError> {
 /// Mexico's mobiles were dialled from abroad with a `1` after `+52` until 2019, and
 /// WhatsApp still gives Mexican `wa_id`s that way (`5215512345678`): the number is the
 /// same without it.
-fn mexican_mobile_without_its_old_1(digits: &str) -> Option<PhoneNumber> {
+fn mexican_mobile_without_its_old_1(digits: &str) -> Option<E164> {
     let national = digits.strip_prefix("521").filter(|rest| rest.len() == 10)?;
     let number = phonenumber::parse(None, format!("+52{national}")).ok()?;
-    phonenumber::is_valid(&number).then_some(number)
+    E164::of_valid(&number)
 }
 
 /// How people read a stored number (E.164): in national form when it is of the business's
@@ -264,13 +288,15 @@ pub fn display(stored: &str, business: Country) -> String {
     };
     // A number outside its plan (a kept wa_id) is shown with its country code apart,
     // never regrouped as if it were valid.
-    let mode =
-        if phonenumber::is_valid(&number) && u16::from(*number.code()) == business.calling_code() {
-            Mode::National
-        } else {
-            Mode::International
-        };
-    number.format().mode(mode).to_string()
+    if phonenumber::is_valid(&number) && u16::from(*number.code()) == business.calling_code() {
+        let national = number.format().mode(Mode::National).to_string();
+        // Shown at home only if typing it back gives the same number: in Argentina a
+        // Buenos Aires landline `1597-3456` written `011 1597-3456` reads as a mobile.
+        if normalize(&national, business).as_ref() == Ok(&E164::of(&number)) {
+            return national;
+        }
+    }
+    number.format().mode(Mode::International).to_string()
 }
 
 /// [`display`] of an optional number.
@@ -305,6 +331,14 @@ mod tests {
                 "+5511987654321",
                 "(11) 98765-4321",
                 "+55 11 98765-4321",
+            ),
+            // Area code 55 (Santa Maria, RS) is also Brazil's calling code.
+            (
+                "BR",
+                "(55) 2725-4601",
+                "+555527254601",
+                "(55) 2725-4601",
+                "+55 55 2725-4601",
             ),
             (
                 "BR",
