@@ -15,6 +15,7 @@ pub mod middleware;
 pub mod practice;
 pub mod routes;
 pub mod settings;
+pub mod spool;
 pub mod startup;
 pub mod telemetry;
 pub mod tls;

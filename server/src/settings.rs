@@ -25,6 +25,9 @@ pub struct Settings {
     pub secret_key: Option<String>,
     /// Meta's Graph API with its version (tests point it at a fake).
     pub graph_api_url: String,
+    /// Instagram's own Graph API host with its version, for accounts connected with
+    /// Instagram Login (tests point it at a fake).
+    pub instagram_api_url: String,
     /// Twilio's REST API root (tests point it at a fake).
     pub twilio_api_url: String,
     /// The business's country: phone numbers written without a country code are its.
@@ -37,6 +40,14 @@ pub struct Settings {
     /// Believe `X-Forwarded-For` for the client's address (`CONFAB_TRUST_PROXY=true`): only
     /// behind a reverse proxy that sets it.
     pub trust_proxy: bool,
+    /// Where inbound Twilio webhooks wait when the database cannot take them
+    /// (`CONFAB_TWILIO_SPOOL`; by default `twilio-spool.jsonl` in the data folder).
+    pub twilio_spool: std::path::PathBuf,
+    /// How often the spool is replayed (`CONFAB_TWILIO_SPOOL_RETRY_SECS`, default 30).
+    pub twilio_spool_retry: Duration,
+    /// The spool's largest size (`CONFAB_TWILIO_SPOOL_MAX_MB`, default 64): past it, a
+    /// webhook the database cannot take is answered 5xx.
+    pub twilio_spool_max_bytes: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -52,11 +63,15 @@ impl std::fmt::Debug for Settings {
             .field("media_dir", &self.media_dir)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .field("graph_api_url", &self.graph_api_url)
+            .field("instagram_api_url", &self.instagram_api_url)
             .field("twilio_api_url", &self.twilio_api_url)
             .field("default_country", &self.default_country)
             .field("providers", &self.providers)
             .field("tls", &self.tls)
             .field("trust_proxy", &self.trust_proxy)
+            .field("twilio_spool", &self.twilio_spool)
+            .field("twilio_spool_retry", &self.twilio_spool_retry)
+            .field("twilio_spool_max_bytes", &self.twilio_spool_max_bytes)
             .finish()
     }
 }
@@ -148,6 +163,24 @@ fn provider_policy(get: &impl Fn(&str) -> Option<String>) -> Result<ProviderPoli
         )?,
         send_attempts: attempts(get, "CONFAB_SEND_ATTEMPTS", default.send_attempts)?,
         media_attempts: attempts(get, "CONFAB_MEDIA_ATTEMPTS", default.media_attempts)?,
+        confirm_wait: seconds(
+            get,
+            "CONFAB_CONFIRM_WAIT_SECS",
+            default.confirm_wait,
+            Duration::from_secs(3600),
+        )?,
+        rate_limit_pause: seconds(
+            get,
+            "CONFAB_RATE_LIMIT_PAUSE_SECS",
+            default.rate_limit_pause,
+            default.longest_pause,
+        )?,
+        longest_pause: seconds(
+            get,
+            "CONFAB_LONGEST_PAUSE_SECS",
+            default.longest_pause,
+            Duration::from_secs(7 * 24 * 3600),
+        )?,
     })
 }
 
@@ -249,6 +282,30 @@ impl Settings {
                 ))
             }
         };
+        let media_dir: std::path::PathBuf = get("CONFAB_MEDIA_DIR")
+            .unwrap_or_else(|| "data/media".into())
+            .into();
+        let twilio_spool = match get("CONFAB_TWILIO_SPOOL") {
+            Some(path) => path.into(),
+            // Beside the media folder, in the data folder (as the key file).
+            None => media_dir
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."))
+                .join("twilio-spool.jsonl"),
+        };
+        let twilio_spool_max_bytes = match get("CONFAB_TWILIO_SPOOL_MAX_MB") {
+            None => 64,
+            Some(text) => text
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or_else(|| {
+                    format!("CONFAB_TWILIO_SPOOL_MAX_MB '{text}' must be a whole number of megabytes from 1 to 100000")
+                })?,
+        } * 1024
+            * 1024;
         Ok(Settings {
             database_url,
             addr,
@@ -257,14 +314,17 @@ impl Settings {
             demo_forced,
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             leptos_env: get("LEPTOS_ENV").unwrap_or_else(|| "DEV".into()),
-            media_dir: get("CONFAB_MEDIA_DIR")
-                .unwrap_or_else(|| "data/media".into())
-                .into(),
+            media_dir,
             secret_key: get("CONFAB_SECRET_KEY"),
             graph_api_url: api_url(
                 &get,
                 "CONFAB_GRAPH_API_URL",
                 "https://graph.facebook.com/v25.0",
+            )?,
+            instagram_api_url: api_url(
+                &get,
+                "CONFAB_INSTAGRAM_API_URL",
+                crate::channels::DEFAULT_INSTAGRAM_API_URL,
             )?,
             twilio_api_url: api_url(&get, "CONFAB_TWILIO_API_URL", "https://api.twilio.com")?,
             default_country: match get("CONFAB_DEFAULT_COUNTRY") {
@@ -284,6 +344,14 @@ impl Settings {
                     ))
                 }
             },
+            twilio_spool,
+            twilio_spool_retry: seconds(
+                &get,
+                "CONFAB_TWILIO_SPOOL_RETRY_SECS",
+                Duration::from_secs(30),
+                Duration::from_secs(3600),
+            )?,
+            twilio_spool_max_bytes,
         })
     }
 
@@ -343,14 +411,53 @@ mod tests {
     }
 
     #[test]
+    fn the_twilio_spool_lives_in_the_data_folder_unless_placed() {
+        let s = settings(&[("CONFAB_MEDIA_DIR", "/srv/confab/media")]).unwrap();
+        assert_eq!(
+            s.twilio_spool,
+            std::path::PathBuf::from("/srv/confab/twilio-spool.jsonl")
+        );
+        assert_eq!(s.twilio_spool_retry, Duration::from_secs(30));
+        assert_eq!(s.twilio_spool_max_bytes, 64 * 1024 * 1024);
+        let s = settings(&[
+            ("CONFAB_TWILIO_SPOOL", "/var/spool/confab.jsonl"),
+            ("CONFAB_TWILIO_SPOOL_RETRY_SECS", "0.5"),
+            ("CONFAB_TWILIO_SPOOL_MAX_MB", "2"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.twilio_spool,
+            std::path::PathBuf::from("/var/spool/confab.jsonl")
+        );
+        assert_eq!(s.twilio_spool_retry, Duration::from_millis(500));
+        assert_eq!(s.twilio_spool_max_bytes, 2 * 1024 * 1024);
+        for (name, bad) in [
+            ("CONFAB_TWILIO_SPOOL_RETRY_SECS", "0"),
+            ("CONFAB_TWILIO_SPOOL_MAX_MB", "0"),
+            ("CONFAB_TWILIO_SPOOL_MAX_MB", "lots"),
+        ] {
+            assert!(
+                settings(&[(name, bad)]).unwrap_err().contains(name),
+                "{name}={bad}"
+            );
+        }
+    }
+
+    #[test]
     fn provider_patience_is_set_in_seconds_and_attempts() {
         let s = settings(&[
             ("CONFAB_PROVIDER_TIMEOUT_SECS", "1.5"),
             ("CONFAB_RETRY_DELAY_SECS", "0.2"),
             ("CONFAB_SEND_ATTEMPTS", "3"),
             ("CONFAB_MEDIA_ATTEMPTS", "2"),
+            ("CONFAB_CONFIRM_WAIT_SECS", "0.5"),
         ])
         .unwrap();
+        assert_eq!(s.providers.confirm_wait, Duration::from_millis(500));
+        assert_eq!(
+            settings(&[]).unwrap().providers.confirm_wait,
+            Duration::from_secs(120)
+        );
         assert_eq!(s.providers.timeout, Duration::from_millis(1500));
         assert_eq!(s.providers.first_retry, Duration::from_millis(200));
         assert_eq!(
@@ -365,6 +472,8 @@ mod tests {
             ("CONFAB_RETRY_DELAY_SECS", "NaN"),
             ("CONFAB_SEND_ATTEMPTS", "0"),
             ("CONFAB_MEDIA_ATTEMPTS", "1.5"),
+            ("CONFAB_CONFIRM_WAIT_SECS", "0"),
+            ("CONFAB_CONFIRM_WAIT_SECS", "7200"),
         ] {
             assert!(
                 settings(&[(name, bad)]).unwrap_err().contains(name),

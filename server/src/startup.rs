@@ -32,6 +32,8 @@ pub struct Application {
     port: u16,
     /// HTTPS (HTTP/2 and HTTP/1.1) when configured; plain HTTP otherwise.
     tls: Option<Arc<rustls::ServerConfig>>,
+    /// Twilio webhooks the database could not take, and how often they are replayed.
+    twilio_spool: (Arc<crate::spool::TwilioSpool>, std::time::Duration),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,7 +137,8 @@ impl Application {
             &settings.public_url,
             secret_key.clone(),
             settings.providers,
-        );
+        )
+        .with_instagram_api_url(&settings.instagram_api_url);
         // The practice channels' simulator answers on a loopback port of this process.
         // Without it (no loopback here), practice channels' replies fail as unreachable.
         let practice_listener = match crate::practice::api::bind().await {
@@ -161,7 +164,12 @@ impl Application {
             public_url: settings.public_url.as_str().into(),
             read_receipts: receipts_tx,
         };
-        let router = router(state.clone(), &settings);
+        let twilio_spool = Arc::new(crate::spool::TwilioSpool::new(
+            settings.twilio_spool.clone(),
+            settings.twilio_spool_max_bytes,
+        ));
+        // The webhooks route finds the spool in the request's extensions.
+        let router = router(state.clone(), &settings).layer(axum::Extension(twilio_spool.clone()));
         Ok(Self {
             listener,
             media_dir: settings.media_dir.clone(),
@@ -172,6 +180,7 @@ impl Application {
             state,
             port,
             tls: settings.tls.as_ref().map(|tls| tls.config.clone()),
+            twilio_spool: (twilio_spool, settings.twilio_spool_retry),
         })
     }
 
@@ -207,6 +216,9 @@ impl Application {
             self.state.db.clone(),
             self.media_dir.clone(),
         ));
+        // Twilio webhooks spooled while the database was down: at start, then periodically.
+        let (spool, spool_every) = self.twilio_spool;
+        let spool_replay = tokio::spawn(crate::spool::run(self.state.clone(), spool, spool_every));
         let scheme = if self.tls.is_some() { "https" } else { "http" };
         tracing::info!(
             "Confab is ready at {scheme}://{}",
@@ -245,6 +257,7 @@ impl Application {
         media.abort();
         sessions.abort();
         retention.abort();
+        spool_replay.abort();
         self.state.db.close().await;
         served
     }

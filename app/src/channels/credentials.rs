@@ -25,6 +25,17 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// The two ways Meta documents for an Instagram professional account to send messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstagramLogin {
+    /// Instagram API with Instagram Login: `graph.instagram.com/{ig-id}/messages` with the
+    /// Instagram user access token.
+    Instagram,
+    /// Messenger API for Instagram (Facebook Login): `graph.facebook.com/{page-id}/messages`
+    /// with the token of the Facebook Page linked to the account.
+    Facebook,
+}
+
 /// The longest value a credential may have, in bytes.
 const MAX_VALUE_LEN: usize = 1024;
 
@@ -97,7 +108,36 @@ impl Credentials {
                 ));
             }
         }
+        if kind == ChannelKind::Instagram {
+            match creds.get("login") {
+                None | Some("instagram") => {}
+                Some("facebook") => {
+                    let page = creds.get("page_id").unwrap_or_default();
+                    if page.is_empty() || !page.bytes().all(|b| b.is_ascii_digit()) {
+                        return Err(AppError::validation(
+                            "credentials",
+                            td_string!(locale, account.instagram_page_id),
+                        ));
+                    }
+                }
+                Some(_) => {
+                    return Err(AppError::validation(
+                        "credentials",
+                        td_string!(locale, account.instagram_login_value),
+                    ))
+                }
+            }
+        }
         Ok(creds)
+    }
+
+    /// How an Instagram channel was connected: without `login`, Instagram Login (the
+    /// account's own id and token, as channels were connected before the choice existed).
+    pub fn instagram_login(&self) -> InstagramLogin {
+        match self.get("login") {
+            Some("facebook") => InstagramLogin::Facebook,
+            _ => InstagramLogin::Instagram,
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -255,6 +295,15 @@ impl SecretKey {
             return false;
         };
         mac(&self.0.signatures, text).verify_slice(&bytes).is_ok()
+    }
+
+    /// The `{app}` of a Meta app's shared webhook URL (`/webhooks/meta/{app}`): 32 hex
+    /// digits of a keyed signature of the app secret. Stable while both stay the same,
+    /// and telling nothing about the secret, the app or its channels.
+    pub fn meta_app_token(&self, app_secret: &str) -> String {
+        let mut token = self.sign(&format!("confab meta app webhook\n{app_secret}"));
+        token.truncate(32);
+        token
     }
 
     /// Seals `credentials` for the channel `channel` (format v2).
@@ -510,6 +559,19 @@ mod tests {
     }
 
     #[test]
+    fn a_meta_apps_webhook_token_is_stable_opaque_and_keyed() {
+        let key = SecretKey::from_hex(&"ab".repeat(32)).unwrap();
+        let token = key.meta_app_token("app-secret");
+        assert_eq!(token.len(), 32);
+        assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(token, key.meta_app_token("app-secret"), "stable");
+        assert_ne!(token, key.meta_app_token("another-secret"));
+        let other_server = SecretKey::from_hex(&"cd".repeat(32)).unwrap();
+        assert_ne!(token, other_server.meta_app_token("app-secret"));
+        assert!(!token.contains("app-secret"));
+    }
+
+    #[test]
     fn signatures_verify_only_for_their_text_and_key() {
         let key = SecretKey::generate();
         let sig = key.sign("media:7");
@@ -561,5 +623,39 @@ mod tests {
         assert_eq!(first.0.root, again.0.root);
         assert!(SecretKey::from_hex("abc").is_err());
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn instagram_says_how_it_was_connected_and_facebook_login_needs_its_page() {
+        let with = |extra: &[(&str, &str)]| {
+            let mut pairs: Vec<(String, String)> = [
+                ("account_id", "17841400000000001"),
+                ("app_secret", "s"),
+                ("access_token", "t"),
+                ("verify_token", "v"),
+            ]
+            .iter()
+            .chain(extra)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+            pairs.dedup();
+            Credentials::parse_in(Locale::en, ChannelKind::Instagram, &pairs)
+        };
+        assert_eq!(
+            with(&[]).unwrap().instagram_login(),
+            InstagramLogin::Instagram
+        );
+        assert_eq!(
+            with(&[("login", "instagram")]).unwrap().instagram_login(),
+            InstagramLogin::Instagram
+        );
+        let facebook = with(&[("login", "facebook"), ("page_id", "682498302938465")]).unwrap();
+        assert_eq!(facebook.instagram_login(), InstagramLogin::Facebook);
+        assert!(
+            with(&[("login", "facebook")]).is_err(),
+            "the Page is needed"
+        );
+        assert!(with(&[("login", "facebook"), ("page_id", "../me")]).is_err());
+        assert!(with(&[("login", "tiktok")]).is_err());
     }
 }

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 pub mod credentials;
+pub mod help;
+pub mod media_rules;
 #[cfg(feature = "ssr")]
 pub mod providers;
 #[cfg(feature = "ssr")]
@@ -93,10 +95,12 @@ pub fn credential_keys(kind: ChannelKind) -> &'static [&'static str] {
 }
 
 /// Keys a kind may have but does not need: WhatsApp's business account id lets Confab
-/// list the approved templates.
+/// list the approved templates; an Instagram account says how it was connected (`login`:
+/// `instagram`, the default, or `facebook`, which needs the linked Page's `page_id`).
 pub fn optional_credential_keys(kind: ChannelKind) -> &'static [&'static str] {
     match kind {
         ChannelKind::Whatsapp => &["business_account_id"],
+        ChannelKind::Instagram => &["login", "page_id"],
         _ => &[],
     }
 }
@@ -152,7 +156,7 @@ pub fn external_id_key(kind: ChannelKind) -> Option<&'static str> {
 pub fn is_public_credential(key: &str) -> bool {
     matches!(
         key,
-        "page_id" | "account_id" | "phone_number_id" | "account_sid" | "phone_number"
+        "page_id" | "account_id" | "phone_number_id" | "account_sid" | "phone_number" | "login"
     )
 }
 
@@ -187,6 +191,10 @@ pub struct Channel {
     /// provider (`/sandbox` plays its leads). Never talks to the internet.
     #[serde(default)]
     pub simulated: bool,
+    /// Until when (UTC ms) the provider asked Confab to stop sending on this channel (a
+    /// rate limit): replies wait, uncounted, and the composer says so. `None`: not paused.
+    #[serde(default)]
+    pub paused_until: Option<i64>,
 }
 
 #[cfg(test)]

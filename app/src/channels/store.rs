@@ -19,11 +19,11 @@ fn row_to_channel(r: sqlx::any::AnyRow) -> StoreResult<Channel> {
         status_detail: r.get("status_detail"),
         human_agent: r.get::<i64, _>("human_agent") != 0,
         simulated: r.get::<i64, _>("simulated") != 0,
+        paused_until: r.get("paused_until"),
     })
 }
 
-const CHANNEL_COLUMNS: &str =
-    "c.id, c.kind, c.display_name, c.status, c.status_detail, c.human_agent, c.simulated";
+const CHANNEL_COLUMNS: &str = "c.id, c.kind, c.display_name, c.status, c.status_detail, c.human_agent, c.simulated, c.paused_until";
 
 pub async fn by_id(db: &Db, id: ChannelId) -> StoreResult<Option<Channel>> {
     sqlx::query(&format!(
@@ -363,6 +363,137 @@ pub async fn mark_sync_lost(db: &Db, id: ChannelId, detail: &str) -> StoreResult
     .await?;
     db.channel_configs.clear();
     Ok(done.rows_affected() > 0)
+}
+
+/// Appends a `channel_updated` event with the channel's state as it is now, for the caller
+/// to publish after any change of it (sync lost, reconnected, paused, pause over): every
+/// open composer on the channel follows it without a reload. Only employees who may use
+/// the channel receive it (the stream filters by channel).
+pub async fn announce(db: &Db, id: ChannelId) -> StoreResult<Vec<crate::events::LiveEvent>> {
+    let Some(channel) = by_id(db, id).await? else {
+        return Ok(Vec::new());
+    };
+    let payload = serde_json::to_value(super::help::ChannelState::of(&channel))
+        .map_err(|e| StoreError::Other(e.to_string()))?;
+    let mut tx = db.write.begin().await?;
+    let event = crate::events::store::append(
+        &mut tx,
+        crate::events::EventKind::ChannelUpdated,
+        crate::ids::ConversationId(0),
+        id,
+        payload,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(vec![event])
+}
+
+/// Pauses a channel's sending until `until` (UTC ms), as its provider asked; a pause
+/// already running longer is kept. Returns whether it changed.
+pub async fn pause(db: &Db, id: ChannelId, until: i64) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE channels SET paused_until = $2
+          WHERE id = $1 AND (paused_until IS NULL OR paused_until < $2)",
+    )
+    .bind(id.0)
+    .bind(until)
+    .execute(&db.write)
+    .await?;
+    db.channel_configs.clear();
+    Ok(done.rows_affected() > 0)
+}
+
+/// The channels paused now or before, with when their pause ends (UTC ms).
+pub async fn pauses(db: &Db) -> StoreResult<Vec<(ChannelId, i64)>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT id, paused_until FROM channels WHERE paused_until IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, at)| (ChannelId(id), at))
+        .collect())
+}
+
+/// Ends the pauses over by `now` (UTC ms); returns the channels whose pause this call
+/// ended (one process ends each, on PostgreSQL too).
+pub async fn end_pauses(db: &Db, now: i64) -> StoreResult<Vec<ChannelId>> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "UPDATE channels SET paused_until = NULL WHERE paused_until <= $1 RETURNING id",
+    )
+    .bind(now)
+    .fetch_all(&db.write)
+    .await?;
+    if !ids.is_empty() {
+        db.channel_configs.clear();
+    }
+    Ok(ids.into_iter().map(ChannelId).collect())
+}
+
+/// The credentials typed to reconnect a channel, completed with the stored values of the
+/// keys left empty: only what changed (usually the new token) needs typing again.
+pub async fn keep_untyped(
+    db: &Db,
+    key: &SecretKey,
+    id: ChannelId,
+    typed: Vec<(String, String)>,
+) -> StoreResult<Vec<(String, String)>> {
+    let mut pairs: Vec<(String, String)> = typed
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .collect();
+    let Some(stored) = config(db, key, id).await? else {
+        return Ok(pairs);
+    };
+    let kind = stored.channel.kind;
+    for k in super::credential_keys(kind)
+        .iter()
+        .chain(super::optional_credential_keys(kind))
+    {
+        if !pairs.iter().any(|(typed, _)| typed.trim() == *k) {
+            if let Some(value) = stored.credentials.get(k) {
+                pairs.push(((*k).to_owned(), value.to_owned()));
+            }
+        }
+    }
+    Ok(pairs)
+}
+
+/// The channel's state and who can fix it, for `employee` if they may use the channel.
+pub async fn help_for(
+    db: &Db,
+    employee: &crate::auth::Employee,
+    id: ChannelId,
+) -> StoreResult<super::help::ChannelHelp> {
+    use crate::employees::Permission;
+    let not_found = || StoreError::NotFound(td_string!(request_locale(), account.what_channel));
+    if !accessible_ids(db, employee.id).await?.contains(&id) {
+        return Err(not_found());
+    }
+    let channel = by_id(db, id).await?.ok_or_else(not_found)?;
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT e.name, r.permissions, r.is_owner FROM employees e
+           JOIN roles r ON r.id = e.role_id
+           JOIN channel_access a ON a.employee_id = e.id AND a.channel_id = $1
+          WHERE e.active = 1
+          ORDER BY e.name, e.id",
+    )
+    .bind(id.0)
+    .fetch_all(&db.read)
+    .await?;
+    let fixers = rows
+        .into_iter()
+        .filter(|(_, permissions, owner)| {
+            *owner != 0 || Permission::parse_list(permissions).contains(&Permission::Settings)
+        })
+        .map(|(name, _, _)| name)
+        .collect();
+    Ok(super::help::ChannelHelp {
+        state: super::help::ChannelState::of(&channel),
+        can_fix: employee.can(Permission::Settings),
+        fixers,
+    })
 }
 
 pub async fn grant_access(db: &Db, channel: ChannelId, employee: EmployeeId) -> StoreResult<()> {

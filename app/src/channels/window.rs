@@ -108,31 +108,6 @@ pub fn continue_url(kind: ChannelKind, channel_external_id: &str) -> Option<Stri
     }
 }
 
-/// The largest file a provider takes from us, by kind of file (their documented limits).
-pub fn outbound_file_limit(kind: ChannelKind, mime: &str) -> usize {
-    const MB: usize = 1024 * 1024;
-    let top = mime.split('/').next().unwrap_or_default();
-    match kind {
-        ChannelKind::Messenger => 25 * MB,
-        ChannelKind::Instagram => match top {
-            "image" => 8 * MB,
-            _ => 25 * MB,
-        },
-        ChannelKind::Whatsapp => match top {
-            "image" => 5 * MB,
-            "video" | "audio" => 16 * MB,
-            _ => 25 * MB,
-        },
-        ChannelKind::TwilioSms => 5 * MB,
-        ChannelKind::Sandbox => 25 * MB,
-    }
-}
-
-/// Whether a provider takes a text with a file in one message (else they go as two).
-pub fn caption_with_file(kind: ChannelKind) -> bool {
-    !matches!(kind, ChannelKind::Messenger | ChannelKind::Instagram)
-}
-
 /// Checks a reply's text against the provider's own limit (on top of Confab's 1,000
 /// characters): Instagram counts UTF-8 bytes, Twilio 1,600 characters. The sentence is in
 /// `locale`.
@@ -210,25 +185,6 @@ mod tests {
         assert_eq!(
             ReplyWindow::at(ChannelKind::TwilioSms, true, None, NOW),
             ReplyWindow::Always
-        );
-    }
-
-    #[test]
-    fn file_limits_follow_the_providers() {
-        assert_eq!(
-            outbound_file_limit(ChannelKind::Whatsapp, "image/png"),
-            5 * 1024 * 1024
-        );
-        assert_eq!(
-            outbound_file_limit(ChannelKind::TwilioSms, "application/pdf"),
-            5 * 1024 * 1024
-        );
-        assert!(
-            outbound_file_limit(ChannelKind::Messenger, "video/mp4")
-                > outbound_file_limit(ChannelKind::Instagram, "image/jpeg")
-        );
-        assert!(
-            !caption_with_file(ChannelKind::Messenger) && caption_with_file(ChannelKind::Whatsapp)
         );
     }
 

@@ -110,6 +110,9 @@ pub struct ChannelAccess {
     pub employee_ids: Vec<EmployeeId>,
     /// Provider channels: the URL to give Meta or Twilio.
     pub webhook_url: Option<String>,
+    /// Meta channels: the one URL their app shares (`/webhooks/meta/{app}`), to give
+    /// Meta once per app: it serves every page, account and number of the app.
+    pub app_webhook_url: Option<String>,
     /// Meta channels: the verify token to give Meta with the webhook URL.
     pub verify_token: Option<String>,
     /// The channel's id at the provider (page, account, number).
@@ -207,6 +210,17 @@ pub async fn settings_team() -> Result<Team, AppError> {
         {
             Ok(Some(config)) => {
                 access.verify_token = config.credentials.get("verify_token").map(str::to_owned);
+                access.app_webhook_url = config
+                    .credentials
+                    .get("app_secret")
+                    .filter(|secret| !secret.is_empty())
+                    .map(|secret| {
+                        format!(
+                            "{}/webhooks/meta/{}",
+                            state.public_url,
+                            state.secret_key.meta_app_token(secret)
+                        )
+                    });
                 access.external_id = Some(config.external_id);
             }
             Ok(None) => {}
@@ -377,6 +391,10 @@ pub async fn reconnect_channel(
             ),
         ));
     }
+    // Only what changed needs typing (usually the new token): the rest is kept.
+    let credentials =
+        crate::channels::store::keep_untyped(&state.db, &state.secret_key, channel_id, credentials)
+            .await?;
     let credentials = with_verify_token(channel.kind, credentials);
     let credentials = crate::channels::credentials::Credentials::parse(channel.kind, &credentials)?;
     crate::channels::store::reconnect(
@@ -387,7 +405,12 @@ pub async fn reconnect_channel(
         human_agent,
     )
     .await?;
-    // Who may use the channel is unchanged: no stream needs to re-check.
+    // Who may use the channel is unchanged: no stream needs to re-check. Its composers
+    // unlock live, and the replies waiting go.
+    state
+        .bus
+        .publish(crate::channels::store::announce(&state.db, channel_id).await?);
+    state.outbox.notify_one();
     Ok(())
 }
 

@@ -67,6 +67,7 @@ pub async fn team(db: &Db) -> StoreResult<Team> {
             employee_ids: by_channel.remove(&channel.id.0).unwrap_or_default(),
             channel,
             webhook_url: None,
+            app_webhook_url: None,
             verify_token: None,
             external_id: None,
         })

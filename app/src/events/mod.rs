@@ -19,6 +19,9 @@ pub enum EventKind {
     MessageCreated,
     MessageUpdated,
     ConversationUpdated,
+    /// A channel's state changed (sync lost, reconnected, paused, pause over): its payload
+    /// is a [`crate::channels::help::ChannelState`] and its conversation id is 0.
+    ChannelUpdated,
 }
 
 impl EventKind {
@@ -27,6 +30,7 @@ impl EventKind {
             EventKind::MessageCreated => "message_created",
             EventKind::MessageUpdated => "message_updated",
             EventKind::ConversationUpdated => "conversation_updated",
+            EventKind::ChannelUpdated => "channel_updated",
         }
     }
 
@@ -35,6 +39,7 @@ impl EventKind {
             "message_created" => Some(EventKind::MessageCreated),
             "message_updated" => Some(EventKind::MessageUpdated),
             "conversation_updated" => Some(EventKind::ConversationUpdated),
+            "channel_updated" => Some(EventKind::ChannelUpdated),
             _ => None,
         }
     }
@@ -45,6 +50,7 @@ impl EventKind {
 pub struct LiveEvent {
     pub id: EventId,
     pub kind: EventKind,
+    /// 0 for a channel-wide event ([`EventKind::ChannelUpdated`]).
     pub conversation_id: ConversationId,
     pub channel_id: ChannelId,
     /// A `MessageDto` for message events, a `ConversationSummary` for conversation events.

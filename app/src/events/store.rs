@@ -69,7 +69,8 @@ pub async fn append_drafts(
                 .push(if i == 0 { "(" } else { ", (" })
                 .push_bind(draft.kind.as_str())
                 .push(", ")
-                .push_bind(draft.conversation_id.0)
+                // A channel-wide event names no conversation.
+                .push_bind((draft.conversation_id.0 != 0).then_some(draft.conversation_id.0))
                 .push(", ")
                 .push_bind(draft.channel_id.0)
                 .push(", ")
@@ -287,7 +288,13 @@ fn row_to_event(row: sqlx::any::AnyRow) -> Option<LiveEvent> {
     Some(LiveEvent {
         id: EventId(row.get("id")),
         kind: EventKind::parse(&kind)?,
-        conversation_id: ConversationId(row.get("conversation_id")),
+        // NULL for a channel-wide event: 0, which no conversation has.
+        conversation_id: ConversationId(
+            row.try_get::<Option<i64>, _>("conversation_id")
+                .ok()
+                .flatten()
+                .unwrap_or(0),
+        ),
         channel_id: ChannelId(row.get("channel_id")),
         payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
     })

@@ -10,7 +10,7 @@
 //! after its last message.
 
 use super::store::{load, message_event_payload, InboundMessage};
-use super::{AttachmentKind, Direction, Message, MessageStatus};
+use super::{AttachmentKind, Direction, Message, MessageKind, MessageStatus};
 use crate::conversations::store as conversations;
 use crate::events::store::EventDraft;
 use crate::events::EventKind;
@@ -32,14 +32,21 @@ pub(crate) async fn record_batch_in(
 ) -> StoreResult<Vec<Option<Vec<EventDraft>>>> {
     let now = now_ms();
     let fresh = first_copies(batch);
-    let contacts = upsert_contacts(tx, batch, &fresh, now).await?;
-    let inserted = insert_messages(tx, batch, &fresh, &contacts, now).await?;
+    follow_number_changes(tx, batch, &fresh).await?;
+    let contacts = upsert_contacts(tx, batch, &updatable(batch, &fresh), now).await?;
+    let details = reaction_details(tx, batch, &fresh).await?;
+    let inserted = insert_messages(tx, batch, &fresh, &contacts, &details, now).await?;
     insert_attachments(tx, batch, &inserted, now).await?;
     let reopened = update_conversations(tx, batch, &inserted, &contacts, now).await?;
+    let updated = update_in_place(tx, batch, &fresh, &inserted, &contacts, &details, now).await?;
 
     let mut out: Vec<Option<Vec<EventDraft>>> = vec![None; batch.len()];
     let mut announced = std::collections::HashSet::new();
     for (i, (channel, inbound)) in batch.iter().enumerate() {
+        if let Some(draft) = updated.get(&i) {
+            out[i] = Some(vec![draft.clone()]);
+            continue;
+        }
         let Some(&message_id) = inserted.get(&i) else {
             continue;
         };
@@ -48,7 +55,7 @@ pub(crate) async fn record_batch_in(
         // A conversation that an inbound message took out of the archive says so first,
         // once (its state as the batch left it).
         if let Some(draft) = reopened.get(&contact.conversation_id) {
-            if !inbound.from_business && announced.insert(contact.conversation_id) {
+            if is_from_lead(inbound) && announced.insert(contact.conversation_id) {
                 drafts.push(draft.clone());
             }
         }
@@ -70,6 +77,9 @@ pub(crate) async fn record_batch_in(
                 },
                 read_at: None,
                 attachments: Vec::new(),
+                delivery_note: None,
+                kind: inbound.kind,
+                detail: details.get(&i).cloned(),
             }
         } else {
             load(tx, MessageId(message_id)).await?
@@ -96,6 +106,191 @@ fn direction_and_status(inbound: &InboundMessage) -> (Direction, MessageStatus) 
     } else {
         (Direction::Inbound, MessageStatus::Received)
     }
+}
+
+/// Something the lead did that counts as their turn: reopens, opens the reply window,
+/// waits for an answer.
+fn is_from_lead(inbound: &InboundMessage) -> bool {
+    !inbound.from_business && inbound.kind.is_lead_interaction()
+}
+
+/// The positions of the batch's messages that are the first with their provider id, and
+/// after them the later copies of those that update a line in place (a reaction changed
+/// in the same batch): any other later copy would change nothing (as a retry does not),
+/// so it writes nothing at all.
+fn updatable(batch: &[(ChannelId, &InboundMessage)], fresh: &[usize]) -> Vec<usize> {
+    let mut all = fresh.to_vec();
+    all.extend(later_updates(batch, fresh));
+    all
+}
+
+fn later_updates(batch: &[(ChannelId, &InboundMessage)], fresh: &[usize]) -> Vec<usize> {
+    (0..batch.len())
+        .filter(|i| !fresh.contains(i) && batch[*i].1.kind.updates_in_place())
+        .collect()
+}
+
+/// WhatsApp's `user_changed_number`: the lead's contact moves to the new wa_id (given as
+/// the message's contact, the old one in `refers_to`) before anything is written for it,
+/// so that the notice and all that follows land in the same conversation. Nothing moves
+/// when the new id already has a contact of its own.
+async fn follow_number_changes(
+    tx: &mut AnyConnection,
+    batch: &[(ChannelId, &InboundMessage)],
+    fresh: &[usize],
+) -> StoreResult<()> {
+    for &i in fresh {
+        let (channel, inbound) = batch[i];
+        let (MessageKind::System, Some(old)) = (inbound.kind, inbound.refers_to.as_deref()) else {
+            continue;
+        };
+        if old == inbound.contact_external_id {
+            continue;
+        }
+        sqlx::query(
+            "UPDATE contacts SET external_id = $3
+              WHERE channel_id = $1 AND external_id = $2
+                AND NOT EXISTS (SELECT 1 FROM contacts o WHERE o.channel_id = $1 AND o.external_id = $3)",
+        )
+        .bind(channel.0)
+        .bind(old.to_owned())
+        .bind(inbound.contact_external_id.clone())
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// For each reaction of the batch, the text of the message it is about (when stored),
+/// cut to a line, for the thread to quote.
+async fn reaction_details(
+    tx: &mut AnyConnection,
+    batch: &[(ChannelId, &InboundMessage)],
+    fresh: &[usize],
+) -> StoreResult<HashMap<usize, String>> {
+    let mut details = HashMap::new();
+    for i in updatable(batch, fresh) {
+        let (channel, inbound) = batch[i];
+        let (MessageKind::Reaction, Some(target)) = (inbound.kind, inbound.refers_to.as_deref())
+        else {
+            continue;
+        };
+        let body: Option<String> = sqlx::query_scalar(
+            "SELECT body FROM messages WHERE channel_id = $1 AND provider_id = $2",
+        )
+        .bind(channel.0)
+        .bind(target.to_owned())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(body) = body.filter(|b| !b.trim().is_empty()) {
+            let line = body.lines().next().unwrap_or_default();
+            let mut quote: String = line.chars().take(QUOTE_CHARS).collect();
+            if line.chars().count() > QUOTE_CHARS || body.lines().nth(1).is_some() {
+                quote.push('…');
+            }
+            details.insert(i, quote);
+        }
+    }
+    Ok(details)
+}
+
+/// How much of a message a reaction quotes.
+const QUOTE_CHARS: usize = 80;
+
+/// The batch's reactions and unsends whose line exists already (stored before, or by an
+/// earlier message of the batch): a reaction changed or taken back, a message's text and
+/// files removed. Their `message_updated` drafts, by position in the batch; nothing for
+/// a retry that changes nothing. A changed reaction refreshes the reply window as the
+/// first one did.
+async fn update_in_place(
+    tx: &mut AnyConnection,
+    batch: &[(ChannelId, &InboundMessage)],
+    fresh: &[usize],
+    inserted: &HashMap<usize, i64>,
+    contacts: &HashMap<ContactKey<'_>, Contact>,
+    details: &HashMap<usize, String>,
+    now: i64,
+) -> StoreResult<HashMap<usize, EventDraft>> {
+    let mut positions: Vec<usize> = fresh
+        .iter()
+        .copied()
+        .filter(|i| !inserted.contains_key(i) && batch[*i].1.kind.updates_in_place())
+        .collect();
+    positions.extend(later_updates(batch, fresh));
+    positions.sort_unstable();
+    let mut drafts = HashMap::new();
+    for i in positions {
+        let (channel, inbound) = batch[i];
+        let Some(contact) = contacts.get(&(channel.0, inbound.contact_external_id.as_str())) else {
+            continue;
+        };
+        let conversation = contact.conversation_id;
+        let changed: Option<i64> = match inbound.kind {
+            MessageKind::Reaction => {
+                sqlx::query_scalar(
+                    "UPDATE messages SET body = $4, detail = COALESCE($5, detail), sent_at = $6
+                      WHERE channel_id = $1 AND provider_id = $2 AND conversation_id = $3
+                        AND kind = 'reaction' AND body <> $4
+                      RETURNING id",
+                )
+                .bind(channel.0)
+                .bind(inbound.provider_id.clone())
+                .bind(conversation.0)
+                .bind(inbound.body.clone())
+                .bind(details.get(&i).cloned())
+                .bind(written_at(inbound, now))
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            _ => {
+                let target = inbound.refers_to.as_deref().unwrap_or(&inbound.provider_id);
+                let id: Option<i64> = sqlx::query_scalar(
+                    "UPDATE messages SET kind = 'removed', body = '', detail = NULL
+                      WHERE channel_id = $1 AND provider_id = $2 AND conversation_id = $3
+                        AND direction = 'inbound' AND kind <> 'removed'
+                      RETURNING id",
+                )
+                .bind(channel.0)
+                .bind(target.to_owned())
+                .bind(conversation.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(id) = id {
+                    sqlx::query("DELETE FROM attachments WHERE message_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                id
+            }
+        };
+        let Some(id) = changed else {
+            continue;
+        };
+        if inbound.kind == MessageKind::Reaction && is_from_lead(inbound) {
+            sqlx::query(
+                "UPDATE conversations
+                    SET window_closed = 0,
+                        last_inbound_at = CASE WHEN last_inbound_at > $2 THEN last_inbound_at ELSE $2 END
+                  WHERE id = $1",
+            )
+            .bind(conversation.0)
+            .bind(written_at(inbound, now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        let message = load(tx, MessageId(id)).await?;
+        drafts.insert(
+            i,
+            EventDraft {
+                kind: EventKind::MessageUpdated,
+                conversation_id: conversation,
+                channel_id: channel,
+                payload: message_event_payload(&message),
+            },
+        );
+    }
+    Ok(drafts)
 }
 
 /// The positions of the batch's messages that are the first with their provider id: a
@@ -247,6 +442,7 @@ async fn insert_messages(
     batch: &[(ChannelId, &InboundMessage)],
     fresh: &[usize],
     contacts: &HashMap<ContactKey<'_>, Contact>,
+    details: &HashMap<usize, String>,
     now: i64,
 ) -> StoreResult<HashMap<usize, i64>> {
     let mut inserted = HashMap::with_capacity(fresh.len());
@@ -254,7 +450,7 @@ async fn insert_messages(
         return Ok(inserted);
     }
     let mut insert = SqlBuilder::new(
-        "INSERT INTO messages (conversation_id, channel_id, direction, provider_id, body, status, created_at, sent_at) VALUES ",
+        "INSERT INTO messages (conversation_id, channel_id, direction, provider_id, body, status, created_at, sent_at, kind, detail) VALUES ",
     );
     for (row, &i) in fresh.iter().enumerate() {
         let (channel, inbound) = batch[i];
@@ -277,6 +473,10 @@ async fn insert_messages(
             .push_bind(now)
             .push(", ")
             .push_bind(written_at(inbound, now))
+            .push(", ")
+            .push_bind(inbound.kind.as_str())
+            .push(", ")
+            .push_bind(details.get(&i).cloned())
             .push(")");
     }
     // Another process may have stored one meanwhile (PostgreSQL): that one is a retry.
@@ -346,17 +546,16 @@ async fn insert_attachments(
 }
 
 /// What a batch's messages do to one conversation, as writing them one after another
-/// would: the lead's reopen it and wait for an answer; the business's own (echoes)
-/// answer everything before them.
+/// would: the lead's reopen it and wait for an answer. The business's own written in its
+/// other tools (echoes of the Page Inbox, of instant replies and away messages) show in
+/// the thread but answer nothing: what the lead wrote stays unread and awaiting a reply
+/// until an employee answers it in Confab.
 #[derive(Default)]
 struct ConversationChange {
     channel: i64,
     /// Any message from the lead: reopened, the reply window open again.
     from_lead: bool,
-    /// A message of the business answered what came before it: `unread` is then the
-    /// count, not an increment.
-    answered: bool,
-    /// The lead's messages since the last answer (all of them when none).
+    /// The lead's messages in the batch.
     unread: i64,
     /// The newest time a lead's message was written.
     last_inbound_at: i64,
@@ -391,10 +590,7 @@ async fn update_conversations(
             }
         });
         change.last_message_id = message_id;
-        if inbound.from_business {
-            change.answered = true;
-            change.unread = 0;
-        } else {
+        if is_from_lead(inbound) {
             change.from_lead = true;
             change.unread += 1;
             change.last_inbound_at = change.last_inbound_at.max(written_at(inbound, now));
@@ -404,7 +600,7 @@ async fn update_conversations(
         return Ok(HashMap::new());
     }
     let mut update = SqlBuilder::new(
-        "WITH changes (id, from_lead, answered, unread, last_inbound_at, last_message_id) AS (VALUES ",
+        "WITH changes (id, from_lead, unread, last_inbound_at, last_message_id) AS (VALUES ",
     );
     for (row, conversation) in order.iter().enumerate() {
         let change = &changes[conversation];
@@ -413,8 +609,6 @@ async fn update_conversations(
             .push_bind(conversation.0)
             .push(", ")
             .push_bind(i64::from(change.from_lead))
-            .push(", ")
-            .push_bind(i64::from(change.answered))
             .push(", ")
             .push_bind(change.unread)
             .push(", ")
@@ -437,9 +631,8 @@ async fn update_conversations(
     update.push_bind(now).push(
         ",
                last_message_id = changes.last_message_id,
-               unread_count = CASE WHEN changes.answered = 1 THEN changes.unread
-                                   ELSE conversations.unread_count + changes.unread END,
-               awaiting_reply = CASE WHEN changes.unread > 0 THEN 1 ELSE 0 END
+               unread_count = conversations.unread_count + changes.unread,
+               awaiting_reply = CASE WHEN changes.unread > 0 THEN 1 ELSE conversations.awaiting_reply END
           FROM changes
          WHERE conversations.id = changes.id",
     );
@@ -620,7 +813,8 @@ mod tests {
             state.contains(&"lead-b|Bea|+15555550100|-".to_string()),
             "{state:?}"
         );
-        let conversation_a = format!("lead-a|open|-1|1|1|{}|0|a-2", past);
+        // The page's own message (an echo from another tool) answers nothing.
+        let conversation_a = format!("lead-a|open|-1|2|1|{}|0|a-2", past);
         assert!(state.contains(&conversation_a), "{state:?}");
         assert!(
             state.contains(&format!("lead-b|open|-1|2|1|{}|0|b-2", past + 1)),

@@ -116,8 +116,13 @@ type Outcomes = Vec<StoreResult<Vec<LiveEvent>>>;
 async fn write_together(write: &AnyPool, batch: &[Job]) -> StoreResult<Outcomes> {
     let mut tx = write.begin().await?;
     let stored = already_stored(&mut tx, batch).await?;
+    // A reaction changed or taken back, or a message unsent, names a line that exists:
+    // not a retry, but a change the batch's writes make (`record_batch_in`).
     let fresh: Vec<usize> = (0..batch.len())
-        .filter(|&i| !stored.contains(&(batch[i].channel.0, batch[i].message.provider_id.clone())))
+        .filter(|&i| {
+            batch[i].message.kind.updates_in_place()
+                || !stored.contains(&(batch[i].channel.0, batch[i].message.provider_id.clone()))
+        })
         .collect();
     let messages: Vec<(ChannelId, &InboundMessage)> = fresh
         .iter()

@@ -80,6 +80,88 @@ impl MessageStatus {
     }
 }
 
+/// What a message is: the lead's (or the business's) text, or another thing the lead did
+/// that the thread shows as a line of its own. Stored as a short string (`messages.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// Text and attachments.
+    #[default]
+    Text,
+    /// A button the lead tapped (Get Started, the persistent menu, an ice breaker, a
+    /// postback button); the body is the button's title.
+    Postback,
+    /// The lead came from an ad or a link (Messenger / Instagram referral); the body says
+    /// which.
+    Referral,
+    /// The lead reacted to a message; the body is the emoji (empty once taken back), the
+    /// detail the text reacted to.
+    Reaction,
+    /// The lead unsent this message: its text and files are gone.
+    Removed,
+    /// The lead sent something the provider cannot show through its API.
+    Unsupported,
+    /// A WhatsApp cart; the body lists its items.
+    Order,
+    /// A notice from the provider about the lead (WhatsApp: changed number).
+    System,
+    /// The lead opened the WhatsApp chat for the first time (`request_welcome`).
+    WelcomeRequest,
+    /// The lead's answers to a WhatsApp Flow (`nfm_reply`); the body lists them.
+    FormReply,
+}
+
+impl MessageKind {
+    pub const ALL: [MessageKind; 10] = [
+        MessageKind::Text,
+        MessageKind::Postback,
+        MessageKind::Referral,
+        MessageKind::Reaction,
+        MessageKind::Removed,
+        MessageKind::Unsupported,
+        MessageKind::Order,
+        MessageKind::System,
+        MessageKind::WelcomeRequest,
+        MessageKind::FormReply,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Text => "text",
+            MessageKind::Postback => "postback",
+            MessageKind::Referral => "referral",
+            MessageKind::Reaction => "reaction",
+            MessageKind::Removed => "removed",
+            MessageKind::Unsupported => "unsupported",
+            MessageKind::Order => "order",
+            MessageKind::System => "system",
+            MessageKind::WelcomeRequest => "welcome_request",
+            MessageKind::FormReply => "form_reply",
+        }
+    }
+
+    /// An unknown string (a kind a newer version wrote) reads as text.
+    pub fn parse(s: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .unwrap_or_default()
+    }
+
+    /// Something the lead did: it opens (or refreshes) the reply window, reopens an
+    /// archived conversation and waits for an answer. A message the lead unsent and a
+    /// provider's notice about the lead do neither.
+    pub fn is_lead_interaction(self) -> bool {
+        !matches!(self, MessageKind::Removed | MessageKind::System)
+    }
+
+    /// Kinds whose later webhooks change the line already stored (a reaction changed or
+    /// taken back, a message unsent) instead of adding one.
+    pub fn updates_in_place(self) -> bool {
+        matches!(self, MessageKind::Reaction | MessageKind::Removed)
+    }
+}
+
 /// What kind of thing came with a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -134,6 +216,40 @@ pub struct Message {
     /// Files, stickers and places that came with it.
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// Text, or another thing the lead did (a tapped button, a reaction …).
+    #[serde(default)]
+    pub kind: MessageKind,
+    /// What a non-text line quotes: for a reaction, the text reacted to.
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// For a reply whose handing-over was not confirmed by the provider: what Confab did
+    /// about it (shown under the bubble).
+    #[serde(default)]
+    pub delivery_note: Option<DeliveryNote>,
+}
+
+/// What happened to a reply whose provider's answer was lost (a timeout after the request
+/// was written, a connection cut mid-answer, a 2xx without a readable id): Confab waits
+/// for the provider's own signal (an echo or a status carrying `confab:<id>`) before it
+/// sends anything again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryNote {
+    /// The provider has not confirmed it yet; it is not sent again meanwhile.
+    NotConfirmed,
+    /// No confirmation came in time, so it was sent once more.
+    SentAgain,
+}
+
+impl DeliveryNote {
+    /// From the stored `messages.confirm_state`.
+    pub fn from_confirm_state(state: Option<&str>) -> Option<DeliveryNote> {
+        match state? {
+            "unconfirmed" | "resent_unconfirmed" => Some(DeliveryNote::NotConfirmed),
+            "resent" => Some(DeliveryNote::SentAgain),
+            _ => None,
+        }
+    }
 }
 
 /// Where an attachment stands: waiting for the media worker, stored, or not fetchable.
@@ -472,6 +588,18 @@ mod tests {
             message(Locale::pt_BR, &over),
             "Esta mensagem tem 1.001 caracteres; o limite é 1.000. Encurte-a ou divida-a em duas."
         );
+    }
+
+    #[test]
+    fn kinds_round_trip_and_unknown_ones_read_as_text() {
+        for kind in MessageKind::ALL {
+            assert_eq!(MessageKind::parse(kind.as_str()), kind);
+            let json = serde_json::to_value(kind).unwrap();
+            assert_eq!(json.as_str(), Some(kind.as_str()));
+        }
+        assert_eq!(MessageKind::parse("hologram"), MessageKind::Text);
+        assert!(!MessageKind::Removed.is_lead_interaction());
+        assert!(MessageKind::WelcomeRequest.is_lead_interaction());
     }
 
     #[test]

@@ -12,9 +12,9 @@ use sqlx::{AnyConnection, Row};
 
 /// An inbound message's time is when the lead wrote it (as the provider says), not when
 /// the webhook arrived: a message delivered late still reads as old.
-const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.direction, m.body, m.status, m.error,
+const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.direction, m.body, m.status, m.error, m.confirm_state,
     CASE WHEN m.direction = 'inbound' THEN COALESCE(m.sent_at, m.created_at) ELSE m.created_at END AS created_at,
-    m.read_at, e.name AS sender_name";
+    m.read_at, e.name AS sender_name, m.kind, m.detail";
 
 fn row_to_message(r: &sqlx::any::AnyRow) -> Message {
     Message {
@@ -28,6 +28,11 @@ fn row_to_message(r: &sqlx::any::AnyRow) -> Message {
         created_at: r.get("created_at"),
         read_at: r.get("read_at"),
         attachments: Vec::new(),
+        delivery_note: super::DeliveryNote::from_confirm_state(
+            r.get::<Option<String>, _>("confirm_state").as_deref(),
+        ),
+        kind: super::MessageKind::parse(&r.get::<String, _>("kind")),
+        detail: r.get("detail"),
     }
 }
 
@@ -102,21 +107,42 @@ pub(super) fn message_event_payload(message: &Message) -> serde_json::Value {
     serde_json::to_value(message).unwrap_or(serde_json::Value::Null)
 }
 
-/// The newest `limit` messages before `before` (all when `None`), oldest first, and
-/// whether older ones exist.
+/// A message's place in its thread: the provider's time for the lead's messages (when
+/// they wrote it), Confab's for ours (when the employee wrote it); arrival (the id) breaks
+/// ties. A message a provider redelivered late, after a 5xx, lands where it belongs.
+const THREAD_AT: &str =
+    "CASE WHEN m.direction = 'inbound' THEN COALESCE(m.sent_at, m.created_at) ELSE m.created_at END";
+
+/// The newest `limit` messages before `before` (all when `None`) in the thread's order
+/// ([`THREAD_AT`], then id), oldest first, and whether older ones exist.
 pub async fn recent(
     db: &Db,
     conversation: ConversationId,
     before: Option<MessageId>,
     limit: i64,
 ) -> StoreResult<(Vec<Message>, bool)> {
+    // Where `before` stands in the thread's order; a message no longer there has nothing
+    // before it to show.
+    let (before_at, before_id) = match before {
+        Some(before) => sqlx::query_as::<_, (i64, i64)>(&format!(
+            "SELECT {THREAD_AT}, m.id FROM messages m WHERE m.id = $1 AND m.conversation_id = $2"
+        ))
+        .bind(before.0)
+        .bind(conversation.0)
+        .fetch_optional(&db.read)
+        .await?
+        .unwrap_or((i64::MIN, i64::MIN)),
+        None => (i64::MAX, i64::MAX),
+    };
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages m LEFT JOIN employees e ON e.id = m.sender_employee_id
-          WHERE m.conversation_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"
+          WHERE m.conversation_id = $1 AND ({THREAD_AT} < $2 OR ({THREAD_AT} = $2 AND m.id < $3))
+          ORDER BY {THREAD_AT} DESC, m.id DESC LIMIT $4"
     );
     let rows = sqlx::query(&sql)
         .bind(conversation.0)
-        .bind(before.map(|b| b.0).unwrap_or(i64::MAX))
+        .bind(before_at)
+        .bind(before_id)
         .bind(limit + 1)
         .fetch_all(&db.read)
         .await?;
@@ -151,6 +177,11 @@ pub struct InboundMessage {
     /// Written by the business (an echo), not by the lead.
     pub from_business: bool,
     pub attachments: Vec<InboundAttachment>,
+    /// Text, or another thing the lead did (a tapped button, a reaction, an unsend …).
+    pub kind: super::MessageKind,
+    /// A reaction or an unsend: the provider id of the message it is about. A WhatsApp
+    /// number change: the lead's old id (`contact_external_id` is the new one).
+    pub refers_to: Option<String>,
 }
 
 /// A file, sticker or place that came with a message. Files are fetched later by the
@@ -177,6 +208,10 @@ pub struct ProviderStatus {
     pub at: Option<i64>,
     /// The provider's reason, for a failure.
     pub error: Option<String>,
+    /// Confab's own id of the message, when the provider carries it back (a Messenger /
+    /// Instagram echo's `metadata`, WhatsApp's `biz_opaque_callback_data`, Twilio's
+    /// status callback URL): confirms a send whose answer was lost.
+    pub confab_id: Option<MessageId>,
 }
 
 /// Stores an inbound message: upsert the contact and the conversation (reopening it when
@@ -205,8 +240,15 @@ fn status_rank(status: MessageStatus) -> i64 {
 
 const STATUS_RANK_SQL: &str = "CASE status WHEN 'sent' THEN 1 WHEN 'failed' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 0 END";
 
+/// How long a status that came before its message's provider id was stored is kept
+/// (`pending_statuses`): a fast WhatsApp `failed` must not leave a reply shown as sent.
+pub const PENDING_STATUS_MS: i64 = 15 * 60_000;
+
 /// Moves one of our messages forward to the provider's status (never back: WhatsApp
-/// may report `delivered` after `read`). A status for an unknown message changes nothing.
+/// may report `delivered` after `read`). A status carrying Confab's id first confirms
+/// that message (a reply whose send answer was lost is then sent, not sent again). A
+/// status for a provider id not stored yet is kept for [`PENDING_STATUS_MS`] and applied
+/// when the id is stored.
 pub async fn apply_status(
     db: &Db,
     channel: ChannelId,
@@ -214,28 +256,32 @@ pub async fn apply_status(
 ) -> StoreResult<Vec<LiveEvent>> {
     let now = now_ms();
     let at = update.at.map_or(now, |at| at.min(now));
-    let rank = status_rank(update.status);
     let mut tx = db.write.begin().await?;
-    let changed: Option<(i64, i64)> = sqlx::query_as(&format!(
-        "UPDATE messages
-            SET status = $3,
-                error = CASE WHEN $3 = 'failed' THEN $5 ELSE error END,
-                delivered_at = CASE WHEN $3 IN ('delivered', 'read') THEN COALESCE(delivered_at, $4) ELSE delivered_at END,
-                read_at = CASE WHEN $3 = 'read' THEN $4 ELSE read_at END
-          WHERE channel_id = $1 AND provider_id = $2 AND direction = 'outbound'
-            AND ({STATUS_RANK_SQL} < $6 OR ($3 = 'failed' AND status = 'sent'))
-          RETURNING id, conversation_id"
-    ))
-    .bind(channel.0)
-    .bind(&update.provider_id)
-    .bind(update.status.as_str())
-    .bind(at)
-    .bind(&update.error)
-    .bind(rank)
-    .fetch_optional(&mut *tx)
+    let mut changed = None;
+    if let Some(confab_id) = update.confab_id {
+        changed = confirm_in(&mut tx, channel, confab_id, &update.provider_id, at, now).await?;
+    }
+    let moved = advance_in(
+        &mut tx,
+        channel,
+        &update.provider_id,
+        update.status,
+        at,
+        update.error.as_deref(),
+    )
     .await?;
-    let Some((id, conversation)) = changed else {
-        tx.rollback().await?;
+    let Some((id, conversation)) = moved.or(changed) else {
+        let known: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM messages WHERE channel_id = $1 AND provider_id = $2",
+        )
+        .bind(channel.0)
+        .bind(&update.provider_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if known.is_none() {
+            keep_pending_status(&mut tx, channel, update, at, now).await?;
+        }
+        tx.commit().await?;
         return Ok(Vec::new());
     };
     let event = updated_event(
@@ -247,6 +293,159 @@ pub async fn apply_status(
     .await?;
     tx.commit().await?;
     Ok(vec![event])
+}
+
+/// The provider's status for one of our messages, by its provider id, moved forward
+/// only; returns the message and its conversation when it changed.
+async fn advance_in(
+    conn: &mut AnyConnection,
+    channel: ChannelId,
+    provider_id: &str,
+    status: MessageStatus,
+    at: i64,
+    error: Option<&str>,
+) -> StoreResult<Option<(i64, i64)>> {
+    Ok(sqlx::query_as(&format!(
+        "UPDATE messages
+            SET status = $3,
+                error = CASE WHEN $3 = 'failed' THEN $5 ELSE error END,
+                delivered_at = CASE WHEN $3 IN ('delivered', 'read') THEN COALESCE(delivered_at, $4) ELSE delivered_at END,
+                read_at = CASE WHEN $3 = 'read' THEN $4 ELSE read_at END
+          WHERE channel_id = $1 AND provider_id = $2 AND direction = 'outbound'
+            AND ({STATUS_RANK_SQL} < $6 OR ($3 = 'failed' AND status = 'sent'))
+          RETURNING id, conversation_id"
+    ))
+    .bind(channel.0)
+    .bind(provider_id)
+    .bind(status.as_str())
+    .bind(at)
+    .bind(error)
+    .bind(status_rank(status))
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// The provider names one of our replies by Confab's id: it took it. A reply still
+/// pending (its answer lost, waiting for this, or even still on its way) becomes sent
+/// with the provider's id, and is not sent again; so does one that failed for want of
+/// this confirmation. Returns the message and its conversation when it changed.
+async fn confirm_in(
+    conn: &mut AnyConnection,
+    channel: ChannelId,
+    message: MessageId,
+    provider_id: &str,
+    at: i64,
+    now: i64,
+) -> StoreResult<Option<(i64, i64)>> {
+    if provider_id.is_empty() {
+        return Ok(None);
+    }
+    let waiting: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM messages WHERE id = $1 AND channel_id = $2 AND direction = 'outbound'
+            AND (status = 'pending' OR (status = 'failed' AND confirm_state IS NOT NULL))",
+    )
+    .bind(message.0)
+    .bind(channel.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if waiting.is_none() {
+        return Ok(None);
+    }
+    // A copy of this very message stored from an echo without our tag goes (as in
+    // `record_attempt`).
+    sqlx::query(
+        "DELETE FROM messages WHERE channel_id = $1 AND provider_id = $2 AND id <> $3
+            AND direction = 'outbound' AND sender_employee_id IS NULL",
+    )
+    .bind(channel.0)
+    .bind(provider_id)
+    .bind(message.0)
+    .execute(&mut *conn)
+    .await?;
+    let confirmed: Option<(i64, i64)> = sqlx::query_as(
+        "UPDATE messages
+            SET status = 'sent', provider_id = $3, sent_at = COALESCE(sent_at, $4), error = NULL,
+                next_attempt_at = NULL, sending_until = NULL,
+                confirm_state = CASE WHEN confirm_state IN ('resent', 'resent_unconfirmed') THEN 'resent' ELSE NULL END
+          WHERE id = $1 AND channel_id = $2 AND direction = 'outbound'
+            AND (status = 'pending' OR (status = 'failed' AND confirm_state IS NOT NULL))
+          RETURNING id, conversation_id",
+    )
+    .bind(message.0)
+    .bind(channel.0)
+    .bind(provider_id)
+    .bind(at)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if confirmed.is_some() {
+        apply_pending_statuses(conn, channel, provider_id, now).await?;
+    }
+    Ok(confirmed)
+}
+
+/// Keeps a status whose message is not known yet (bounded: older ones are dropped).
+async fn keep_pending_status(
+    conn: &mut AnyConnection,
+    channel: ChannelId,
+    update: &ProviderStatus,
+    at: i64,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM pending_statuses WHERE created_at < $1")
+        .bind(now - PENDING_STATUS_MS)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO pending_statuses (channel_id, provider_id, status, at, error, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(channel.0)
+    .bind(&update.provider_id)
+    .bind(update.status.as_str())
+    .bind(at)
+    .bind(&update.error)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Applies, in the order they came, the statuses kept for a provider id just stored.
+async fn apply_pending_statuses(
+    conn: &mut AnyConnection,
+    channel: ChannelId,
+    provider_id: &str,
+    now: i64,
+) -> StoreResult<()> {
+    let kept: Vec<(String, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT status, at, error FROM pending_statuses
+          WHERE channel_id = $1 AND provider_id = $2 AND created_at >= $3 ORDER BY id",
+    )
+    .bind(channel.0)
+    .bind(provider_id)
+    .bind(now - PENDING_STATUS_MS)
+    .fetch_all(&mut *conn)
+    .await?;
+    if kept.is_empty() {
+        return Ok(());
+    }
+    for (status, at, error) in kept {
+        advance_in(
+            conn,
+            channel,
+            provider_id,
+            MessageStatus::parse(&status),
+            at.unwrap_or(now),
+            error.as_deref(),
+        )
+        .await?;
+    }
+    sqlx::query("DELETE FROM pending_statuses WHERE channel_id = $1 AND provider_id = $2")
+        .bind(channel.0)
+        .bind(provider_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Messenger's delivery watermark: everything we sent up to it (UTC ms) arrived.
@@ -505,7 +704,7 @@ pub async fn retry_failed(
             message,
         });
     }
-    sqlx::query("UPDATE messages SET status = 'pending', error = NULL, attempts = 0, next_attempt_at = $2 WHERE id = $1")
+    sqlx::query("UPDATE messages SET status = 'pending', error = NULL, attempts = 0, next_attempt_at = $2, confirm_state = NULL WHERE id = $1")
         .bind(id.0)
         .bind(now_ms())
         .execute(&mut *tx)
@@ -547,6 +746,17 @@ pub struct OutboundJob {
     pub template: Option<String>,
     /// The file sent with it, if any.
     pub attachment: Option<OutboundFile>,
+    /// `messages.confirm_state`: `unconfirmed` when this attempt is the one re-send after
+    /// no confirmation came; `resent_unconfirmed` when that re-send's outcome is unknown
+    /// too and no confirmation came either (it is then failed, never sent a third time).
+    pub confirm_state: Option<String>,
+}
+
+impl OutboundJob {
+    /// Its one re-send went out unconfirmed and no confirmation came: not sent again.
+    pub fn confirmation_given_up(&self) -> bool {
+        self.confirm_state.as_deref() == Some("resent_unconfirmed")
+    }
 }
 
 /// A file of ours the provider fetches from Confab's public media URL.
@@ -556,24 +766,32 @@ pub struct OutboundFile {
     pub kind: AttachmentKind,
     pub mime: String,
     pub file_name: String,
+    /// Its size in bytes (checked against the provider's limit before sending).
+    pub size_bytes: Option<i64>,
 }
 
-/// Pending replies of a channel whose time has come, oldest first.
+/// Pending replies of a channel whose time has come, oldest first, in the order they
+/// were written per conversation: one behind an earlier reply of its conversation that
+/// is not due (waiting for a retry or a confirmation) or being sent waits for it.
 pub async fn due_outbound(
     db: &Db,
     channel: ChannelId,
     limit: i64,
 ) -> StoreResult<Vec<OutboundJob>> {
     let rows = sqlx::query(
-        "SELECT m.id, m.conversation_id, m.channel_id, m.body, m.attempts, m.template, ct.external_id, c.last_inbound_at,
-                a.id AS attachment_id, a.kind AS attachment_kind, a.mime AS attachment_mime, a.file_name AS attachment_name
+        "SELECT m.id, m.conversation_id, m.channel_id, m.body, m.attempts, m.template, m.confirm_state, ct.external_id, c.last_inbound_at,
+                a.id AS attachment_id, a.kind AS attachment_kind, a.mime AS attachment_mime, a.file_name AS attachment_name,
+                a.size_bytes AS attachment_size
            FROM messages m
            JOIN conversations c ON c.id = m.conversation_id
            JOIN contacts ct ON ct.id = c.contact_id
            LEFT JOIN attachments a ON a.message_id = m.id
           WHERE m.status = 'pending' AND m.next_attempt_at <= $1 AND m.channel_id = $3
             AND m.sending_until IS NULL
-          ORDER BY m.next_attempt_at, m.id
+            AND NOT EXISTS (SELECT 1 FROM messages p
+                             WHERE p.conversation_id = m.conversation_id AND p.status = 'pending' AND p.id < m.id
+                               AND (p.sending_until IS NOT NULL OR p.next_attempt_at IS NULL OR p.next_attempt_at > $1))
+          ORDER BY m.id
           LIMIT $2",
     )
     .bind(now_ms())
@@ -592,6 +810,7 @@ pub async fn due_outbound(
             attempts: r.get("attempts"),
             last_inbound_at: r.get("last_inbound_at"),
             template: r.get("template"),
+            confirm_state: r.get("confirm_state"),
             attachment: r
                 .get::<Option<i64>, _>("attachment_id")
                 .map(|id| OutboundFile {
@@ -604,6 +823,7 @@ pub async fn due_outbound(
                     file_name: r
                         .get::<Option<String>, _>("attachment_name")
                         .unwrap_or_default(),
+                    size_bytes: r.get("attachment_size"),
                 }),
         })
         .collect())
@@ -612,10 +832,18 @@ pub async fn due_outbound(
 /// Takes a job for one attempt, leased until `until`: nobody else sends it meanwhile, and
 /// when the lease outlives the attempt (the process died mid-send), the reply is not sent
 /// again but shown as interrupted ([`fail_interrupted_sends`]).
+///
+/// Only the oldest pending reply of its conversation is taken (replies leave in the order
+/// they were written, across processes too). Taking an `unconfirmed` reply makes it the
+/// one re-send (`resent`).
 pub async fn claim(db: &Db, job: &OutboundJob, until: i64) -> StoreResult<bool> {
     let done = sqlx::query(
-        "UPDATE messages SET next_attempt_at = $2, sending_until = $2
-          WHERE id = $1 AND status = 'pending' AND sending_until IS NULL",
+        "UPDATE messages SET next_attempt_at = $2, sending_until = $2,
+                confirm_state = CASE WHEN confirm_state = 'unconfirmed' THEN 'resent' ELSE confirm_state END
+          WHERE id = $1 AND status = 'pending' AND sending_until IS NULL
+            AND NOT EXISTS (SELECT 1 FROM messages p
+                             WHERE p.conversation_id = messages.conversation_id
+                               AND p.status = 'pending' AND p.id < messages.id)",
     )
     .bind(job.message_id.0)
     .bind(until)
@@ -623,6 +851,11 @@ pub async fn claim(db: &Db, job: &OutboundJob, until: i64) -> StoreResult<bool> 
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Why a reply sent twice without the provider confirming either is not sent a third
+/// time (after the reason of the last send, which the store keeps).
+pub const NOT_CONFIRMED: &str = "No confirmation came after it was sent twice, so it may or \
+may not have reached the lead. Check with them before you send it again.";
 
 /// Shown with a reply whose sending was cut off by the end of its process.
 pub const INTERRUPTED_SEND: &str = "Confab stopped while handing this reply to the provider, \
@@ -662,10 +895,13 @@ pub async fn fail_interrupted_sends(db: &Db, lease_ended_by: i64) -> StoreResult
 /// When the next pending reply of each channel falls due (the sender starts a channel's
 /// deliveries then, and sleeps until the earliest).
 pub async fn next_due_by_channel(db: &Db) -> StoreResult<Vec<(ChannelId, i64)>> {
+    // Only the oldest pending reply of each conversation can go (see `claim`).
     let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT channel_id, MIN(next_attempt_at) FROM messages
-          WHERE status = 'pending' AND next_attempt_at IS NOT NULL AND sending_until IS NULL
-          GROUP BY channel_id",
+        "SELECT m.channel_id, MIN(m.next_attempt_at) FROM messages m
+          WHERE m.status = 'pending' AND m.next_attempt_at IS NOT NULL AND m.sending_until IS NULL
+            AND NOT EXISTS (SELECT 1 FROM messages p
+                             WHERE p.conversation_id = m.conversation_id AND p.status = 'pending' AND p.id < m.id)
+          GROUP BY m.channel_id",
     )
     .fetch_all(&db.read)
     .await?;
@@ -685,6 +921,13 @@ pub enum DeliveryOutcome {
     },
     /// Try again at this instant.
     RetryAt { at: i64, reason: String },
+    /// The outcome is unknown (the answer was lost): wait for the provider's confirmation
+    /// until `at`, then send once more (or, after the re-send, fail).
+    Unconfirmed { at: i64, reason: String },
+    /// The provider paused the channel or the conversation (a rate limit): try again at
+    /// this instant, the attempt not counted (the conversation's later replies wait behind
+    /// it, as behind any pending one).
+    Postponed { at: i64, reason: String },
     /// Given up: the reason is shown to the employee.
     Failed { reason: String },
 }
@@ -711,7 +954,7 @@ pub async fn record_attempt(
             .bind(job.message_id.0)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
+            let done = sqlx::query(
                 "UPDATE messages SET status = $2, provider_id = $3, sent_at = $4, error = NULL,
                         attempts = attempts + 1, next_attempt_at = NULL, sending_until = NULL,
                         delivered_at = CASE WHEN $2 = 'delivered' THEN $4 ELSE delivered_at END
@@ -721,6 +964,23 @@ pub async fn record_attempt(
             .bind(status)
             .bind(provider_id)
             .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() > 0 {
+                apply_pending_statuses(&mut tx, job.channel_id, provider_id, now).await?;
+            }
+            done
+        }
+        DeliveryOutcome::Unconfirmed { at, reason } => {
+            sqlx::query(
+                "UPDATE messages SET attempts = attempts + 1, next_attempt_at = $2, error = $3,
+                        sending_until = NULL,
+                        confirm_state = CASE WHEN confirm_state IS NULL THEN 'unconfirmed' ELSE 'resent_unconfirmed' END
+                  WHERE id = $1 AND status = 'pending'",
+            )
+            .bind(job.message_id.0)
+            .bind(at)
+            .bind(reason)
             .execute(&mut *tx)
             .await?
         }
@@ -736,20 +996,41 @@ pub async fn record_attempt(
             .execute(&mut *tx)
             .await?
         }
+        DeliveryOutcome::Postponed { at, reason } => {
+            sqlx::query(
+                "UPDATE messages SET next_attempt_at = $2, error = $3, sending_until = NULL
+                  WHERE id = $1 AND status = 'pending'",
+            )
+            .bind(job.message_id.0)
+            .bind(at)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?
+        }
         DeliveryOutcome::Failed { reason } => {
             sqlx::query(
-                "UPDATE messages SET status = 'failed', attempts = attempts + 1, next_attempt_at = NULL,
-                        sending_until = NULL, error = $2
+                // A reply given up for want of confirmation was not sent this time: its
+                // attempts stay, and its reason follows the last send's.
+                "UPDATE messages SET status = 'failed',
+                        attempts = attempts + CASE WHEN $3 = 1 THEN 0 ELSE 1 END,
+                        next_attempt_at = NULL, sending_until = NULL,
+                        error = CASE WHEN $3 = 1 AND error IS NOT NULL THEN error || ' ' || $2 ELSE $2 END
                   WHERE id = $1 AND status = 'pending'",
             )
             .bind(job.message_id.0)
             .bind(reason)
+            .bind(i64::from(reason == NOT_CONFIRMED))
             .execute(&mut *tx)
             .await?
         }
     };
     // A retry is not news to the employee: the bubble stays "sending".
-    if changed.rows_affected() == 0 || matches!(outcome, DeliveryOutcome::RetryAt { .. }) {
+    if changed.rows_affected() == 0
+        || matches!(
+            outcome,
+            DeliveryOutcome::RetryAt { .. } | DeliveryOutcome::Postponed { .. }
+        )
+    {
         tx.commit().await?;
         return Ok(Vec::new());
     }

@@ -271,6 +271,10 @@ pub async fn renew_practice_token(channel_id: ChannelId) -> Result<(), AppError>
             td_string!(crate::locale::request_locale(), settings.practice_not_found).into(),
         ));
     }
+    // Its composers unlock live.
+    state
+        .bus
+        .publish(crate::channels::store::announce(&state.db, channel_id).await?);
     state.outbox.notify_one();
     tracing::info!(actor = %actor.id, channel = %channel_id, "practice channel reconnected");
     Ok(())

@@ -64,6 +64,7 @@ fn connect(
         "message_created",
         "message_updated",
         "conversation_updated",
+        "channel_updated",
         crate::events::RESYNC_EVENT,
     ];
     let streams: Vec<_> = kinds

@@ -28,6 +28,15 @@ pub async fn post_messages(
         ChannelKind::Whatsapp => request.bearer_auth(token),
         _ => request.query(&[("access_token", token)]),
     };
+    send_json(provider, request).await
+}
+
+/// Sends a Graph API request and returns the answer's JSON, or the provider's error body
+/// mapped to what Confab does about it.
+pub async fn send_json(
+    provider: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<serde_json::Value, SendError> {
     let response = request
         .send()
         .await
@@ -39,8 +48,9 @@ pub async fn post_messages(
         .await
         .map_err(|e| transport_error(provider, &e))?;
     if status.is_success() {
+        // A 2xx says the message was taken, whatever its body: unknown, not refused.
         return serde_json::from_slice(&bytes).map_err(|_| {
-            SendError::RetryLater(format!(
+            SendError::Unconfirmed(format!(
                 "{provider} answered with something that is not JSON."
             ))
         });
@@ -51,10 +61,17 @@ pub async fn post_messages(
         GraphErrorClass::RetryLater(reason) => SendError::RetryLater(reason),
         GraphErrorClass::Rejected(reason) => SendError::Rejected(reason),
     };
+    // A rate limit pauses the channel (or the conversation) for as long as Meta says.
+    if let SendError::RetryLater(reason) | SendError::Rejected(reason) = &error {
+        if let Some(paused) = super::rate_limits::graph(&bytes, &headers, reason.clone()) {
+            return Err(paused);
+        }
+    }
     Err(with_retry_after(error, &headers))
 }
 
-/// The string at `path` in a JSON answer, or a retryable error naming what was missing.
+/// The string at `path` in a JSON answer, or (the answer was a 2xx, so the provider may
+/// have taken the message) an unknown outcome naming what was missing.
 pub fn answer_str(
     answer: &serde_json::Value,
     pointer: &str,
@@ -64,5 +81,5 @@ pub fn answer_str(
         .pointer(pointer)
         .and_then(|v| v.as_str())
         .map(str::to_owned)
-        .ok_or_else(|| SendError::RetryLater(format!("{provider} answered without a message id.")))
+        .ok_or_else(|| SendError::Unconfirmed(format!("{provider} answered without a message id.")))
 }

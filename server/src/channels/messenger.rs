@@ -30,7 +30,7 @@ pub fn send_body(
         job.last_inbound_at,
         now,
     );
-    let metadata = format!("confab:{}", job.message_id);
+    let metadata = super::confab_tag(job.message_id);
     // Meta takes a text or a file per message; Confab queues a caption separately.
     let message = match (&job.attachment, media_url) {
         (Some(file), Some(url)) => {
@@ -97,6 +97,14 @@ pub async fn mark_seen_via_graph(
     Ok(())
 }
 
+/// Instagram's profiles are on the host its login sends through; Messenger's on the Graph API.
+fn profile_root(ctx: &ProviderContext, channel: &ChannelConfig) -> String {
+    match channel.channel.kind {
+        app::channels::ChannelKind::Instagram => super::instagram::api_root(ctx, channel),
+        _ => ctx.graph_url(&channel.channel),
+    }
+}
+
 /// The lead's profile: Messenger's User Profile API (`first_name`, `last_name`) or
 /// Instagram's (`name`, `username`). Only Meta channels have one.
 pub async fn fetch_profile(
@@ -119,7 +127,7 @@ pub async fn fetch_profile(
     }
     let answer: serde_json::Value = ctx
         .http
-        .get(format!("{}/{contact}", ctx.graph_url(&channel.channel)))
+        .get(format!("{}/{contact}", profile_root(ctx, channel)))
         .query(&[
             ("fields", fields),
             ("access_token", channel.credentials.value("access_token")),

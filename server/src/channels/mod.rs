@@ -13,9 +13,13 @@ mod graph;
 pub mod inbound;
 pub mod instagram;
 pub mod messenger;
+pub mod rate_limits;
 pub mod sandbox;
 pub mod twilio_sms;
 pub mod whatsapp;
+
+/// Instagram's own Graph API host (Instagram API with Instagram Login).
+pub const DEFAULT_INSTAGRAM_API_URL: &str = "https://graph.instagram.com/v25.0";
 
 /// Why a provider did not take a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +34,20 @@ pub enum SendError {
     WindowClosed(String),
     /// The channel's credentials no longer work: reconnect it.
     SyncLost(String),
+    /// The outcome is unknown: the request was written but its answer was lost (a timeout,
+    /// a connection cut mid-answer) or unreadable (a 2xx without a message id). The
+    /// provider may have taken the message, so it is not sent again before the provider's
+    /// own signal (an echo or status carrying `confab:<id>`) has had
+    /// [`ProviderPolicy::confirm_wait`] to arrive.
+    Unconfirmed(String),
+    /// A rate limit (`rate_limits`): the provider asks Confab to stop sending on the whole
+    /// channel (or only to this lead), for `wait` when its answer says how long. The reply
+    /// waits without the attempt counting.
+    Paused {
+        reason: String,
+        wait: Option<Duration>,
+        scope: rate_limits::PauseScope,
+    },
 }
 
 /// What a provider reports after taking a message.
@@ -53,6 +71,14 @@ pub struct ProviderPolicy {
     pub send_attempts: i64,
     /// Attempts at fetching a lead's file before it is marked as not fetched.
     pub media_attempts: i64,
+    /// How long a reply whose outcome is unknown waits for the provider's confirmation
+    /// before it is sent once more (`CONFAB_CONFIRM_WAIT_SECS`).
+    pub confirm_wait: Duration,
+    /// How long a channel pauses for a rate limit whose answer does not say
+    /// (`CONFAB_RATE_LIMIT_PAUSE_SECS`).
+    pub rate_limit_pause: Duration,
+    /// The longest pause, whatever the provider says (`CONFAB_LONGEST_PAUSE_SECS`).
+    pub longest_pause: Duration,
 }
 
 impl Default for ProviderPolicy {
@@ -62,6 +88,9 @@ impl Default for ProviderPolicy {
             first_retry: Duration::from_secs(2),
             send_attempts: 8,
             media_attempts: 5,
+            confirm_wait: Duration::from_secs(120),
+            rate_limit_pause: Duration::from_secs(60),
+            longest_pause: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -77,6 +106,15 @@ impl ProviderPolicy {
         let backoff = self.first_retry.saturating_mul(1 << exp);
         backoff.max(asked.unwrap_or_default()).min(Self::MAX_DELAY)
     }
+
+    /// How long a rate limit pauses: what the provider said, else
+    /// [`Self::rate_limit_pause`]; at most [`Self::longest_pause`].
+    pub fn pause(&self, asked: Option<Duration>) -> Duration {
+        asked
+            .filter(|d| !d.is_zero())
+            .unwrap_or(self.rate_limit_pause)
+            .min(self.longest_pause)
+    }
 }
 
 /// Where the providers' APIs are and how Confab reaches them. Tests point the base URLs
@@ -87,6 +125,9 @@ pub struct ProviderContext {
     pub policy: ProviderPolicy,
     /// Graph API with its version, e.g. `https://graph.facebook.com/v25.0`.
     pub graph_api_url: String,
+    /// Instagram's Graph API host with its version, for accounts connected with Instagram
+    /// Login, e.g. `https://graph.instagram.com/v25.0`.
+    pub instagram_api_url: String,
     /// Twilio's REST API root, e.g. `https://api.twilio.com`.
     pub twilio_api_url: String,
     /// Where providers reach Confab (Twilio status callbacks, our files).
@@ -117,11 +158,28 @@ impl ProviderContext {
             http,
             policy,
             graph_api_url: graph_api_url.trim_end_matches('/').to_owned(),
+            instagram_api_url: DEFAULT_INSTAGRAM_API_URL.to_owned(),
             twilio_api_url: twilio_api_url.trim_end_matches('/').to_owned(),
             public_url: public_url.trim_end_matches('/').to_owned(),
             secret_key,
             practice_url: None,
         }
+    }
+
+    /// Where Instagram Login accounts' calls go (`CONFAB_INSTAGRAM_API_URL`).
+    pub fn with_instagram_api_url(mut self, url: &str) -> Self {
+        self.instagram_api_url = url.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// Instagram's own Graph API root for this channel (Instagram Login accounts), or the
+    /// simulator's Graph API for a practice channel.
+    pub fn instagram_url(&self, channel: &app::channels::Channel) -> String {
+        self.api_url(
+            channel,
+            &self.instagram_api_url,
+            &format!("graph/{}", crate::practice::api::GRAPH_VERSION),
+        )
     }
 
     /// The Graph API root for this channel: the simulator's for a practice channel (with
@@ -207,9 +265,32 @@ pub fn provider_for(kind: ChannelKind) -> &'static dyn ChannelProvider {
     }
 }
 
-/// A transport failure (no answer, timeout, reset) is always worth another try.
+/// A transport failure. One before the connection was made means the provider never saw
+/// the request: worth another try. Any other (a timeout, a reset, a body cut short) came
+/// after the request was written, so the provider may have taken the message: its
+/// outcome is unknown, and only the provider's own signal settles it.
 fn transport_error(provider: &str, err: &reqwest::Error) -> SendError {
-    SendError::RetryLater(format!("{provider} {}.", transport_fault(err)))
+    let reason = format!("{provider} {}.", transport_fault(err));
+    if err.is_connect() {
+        SendError::RetryLater(reason)
+    } else {
+        SendError::Unconfirmed(reason)
+    }
+}
+
+/// The text Confab puts on every reply so that the provider's echo or status names it
+/// (Messenger / Instagram `metadata`, WhatsApp `biz_opaque_callback_data`): the
+/// prefix `confab:` and the message id. The inbound parsers read it back.
+pub fn confab_tag(message: app::ids::MessageId) -> String {
+    format!("confab:{}", message.0)
+}
+
+/// The message id in a [`confab_tag`], if the text is one.
+pub fn parse_confab_tag(text: &str) -> Option<app::ids::MessageId> {
+    let id = text.strip_prefix("confab:")?;
+    (!id.is_empty() && id.len() <= 18 && id.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| id.parse::<i64>().ok().map(app::ids::MessageId))
+        .flatten()
 }
 
 /// What went wrong on the way, in words for the employee: "did not answer in time".
@@ -260,6 +341,23 @@ mod tests {
         );
         assert_eq!(secs(3, Some(1)), 16, "but never shortens the backoff");
         assert_eq!(secs(0, Some(86_400)), 300, "and never exceeds five minutes");
+    }
+
+    #[test]
+    fn confab_tags_read_back_only_as_written() {
+        let id = app::ids::MessageId(9_007);
+        assert_eq!(confab_tag(id), "confab:9007");
+        assert_eq!(parse_confab_tag(&confab_tag(id)), Some(id));
+        for other in [
+            "confab:",
+            "confab:-1",
+            "confab:1x",
+            "campaign:7",
+            "confab:99999999999999999999",
+            " confab:1",
+        ] {
+            assert_eq!(parse_confab_tag(other), None, "{other}");
+        }
     }
 
     #[test]

@@ -11,6 +11,9 @@ use async_trait::async_trait;
 
 pub struct TwilioSms;
 
+/// The query parameter of the status callback URL that carries Confab's message id.
+pub const CONFAB_ID_PARAM: &str = "confab_id";
+
 /// Twilio's error codes that mean the credentials no longer work.
 const AUTH_ERRORS: [i64; 3] = [20003, 20005, 20008];
 
@@ -50,7 +53,13 @@ impl ChannelProvider for TwilioSms {
             "{}/2010-04-01/Accounts/{sid}/Messages.json",
             ctx.twilio_url(&channel.channel)
         );
-        let callback = webhook_url(&ctx.public_url, channel.channel.kind, channel.channel.id);
+        // The status callback names the reply: a callback is then the confirmation of a
+        // send whose answer was lost (Twilio signs the full URL, query included).
+        let callback = format!(
+            "{}?{CONFAB_ID_PARAM}={}",
+            webhook_url(&ctx.public_url, channel.channel.kind, channel.channel.id),
+            job.message_id
+        );
         let media_url = job.attachment.as_ref().map(|f| ctx.public_media_url(f.id));
         let mut form = vec![
             ("To", job.contact_external_id.as_str()),
@@ -76,16 +85,23 @@ impl ChannelProvider for TwilioSms {
             .await
             .map_err(|e| transport_error("Twilio", &e))?;
         if !status.is_success() {
-            return Err(with_retry_after(
-                classify_error(status.as_u16(), &bytes),
-                &headers,
-            ));
+            let error = classify_error(status.as_u16(), &bytes);
+            // Twilio's rate limit pauses the channel for its Retry-After.
+            if let SendError::RetryLater(reason) | SendError::Rejected(reason) = &error {
+                if let Some(paused) =
+                    super::rate_limits::twilio(status.as_u16(), &bytes, &headers, reason.clone())
+                {
+                    return Err(paused);
+                }
+            }
+            return Err(with_retry_after(error, &headers));
         }
+        // A 2xx: Twilio took the message, whatever the body says.
         let answer: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| {
-            SendError::RetryLater("Twilio answered with something that is not JSON.".into())
+            SendError::Unconfirmed("Twilio answered with something that is not JSON.".into())
         })?;
         let sid = answer.get("sid").and_then(|s| s.as_str()).ok_or_else(|| {
-            SendError::RetryLater("Twilio answered without a message SID.".into())
+            SendError::Unconfirmed("Twilio answered without a message SID.".into())
         })?;
         Ok(SendReceipt {
             provider_id: sid.to_owned(),

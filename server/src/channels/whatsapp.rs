@@ -17,6 +17,9 @@ use serde_json::json;
 
 pub struct Whatsapp;
 
+/// Every body carries `biz_opaque_callback_data` = `confab:<message id>`: WhatsApp puts
+/// it on the message's status webhooks, which confirm a send whose answer was lost.
+///
 /// The documented text-message body, or a media message (`link` to our signed file URL,
 /// the text as its caption where WhatsApp takes one); the recipient is the lead's wa_id
 /// in E.164.
@@ -30,7 +33,12 @@ pub fn text_body(job: &OutboundJob, media_url: Option<&str>) -> serde_json::Valu
             AttachmentKind::File | AttachmentKind::Location => "document",
         };
         let mut media = json!({ "link": url });
-        if matches!(kind, "image" | "video" | "document") && !job.body.is_empty() {
+        // Audio takes no caption (Confab sends the text after it as its own message).
+        let captioned = app::channels::media_rules::takes_caption(
+            app::channels::ChannelKind::Whatsapp,
+            &file.mime,
+        );
+        if captioned && kind != "sticker" && !job.body.is_empty() {
             media["caption"] = json!(job.body);
         }
         if kind == "document" {
@@ -42,6 +50,7 @@ pub fn text_body(job: &OutboundJob, media_url: Option<&str>) -> serde_json::Valu
             "to": recipient(job),
             "type": kind,
             kind: media,
+            "biz_opaque_callback_data": super::confab_tag(job.message_id),
         });
     }
     json!({
@@ -50,6 +59,7 @@ pub fn text_body(job: &OutboundJob, media_url: Option<&str>) -> serde_json::Valu
         "to": recipient(job),
         "type": "text",
         "text": { "preview_url": false, "body": job.body },
+        "biz_opaque_callback_data": super::confab_tag(job.message_id),
     })
 }
 
@@ -70,6 +80,7 @@ pub fn template_body(job: &OutboundJob, template: &TemplateChoice) -> serde_json
         "to": recipient(job),
         "type": "template",
         "template": { "name": template.name, "language": { "code": template.language } },
+        "biz_opaque_callback_data": super::confab_tag(job.message_id),
     });
     if !parameters.is_empty() {
         body["template"]["components"] = json!([{ "type": "body", "parameters": parameters }]);

@@ -730,7 +730,12 @@ async fn twilio_messages(
     });
     let expected_callback =
         crate::channels::webhook_url(&state.public_url, ChannelKind::TwilioSms, id);
-    if callback.as_deref() == Some(expected_callback.as_str()) {
+    // Confab names the reply in the callback's query (`?confab_id=…`): the same webhook.
+    let to_us = callback.as_deref().is_some_and(|c| {
+        c.strip_prefix(expected_callback.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('?'))
+    });
+    if to_us {
         tokio::spawn(async move {
             let steps: Vec<(&str, Option<(&str, &str)>)> = match outcome {
                 None => vec![("sent", None), ("delivered", None)],

@@ -11,13 +11,13 @@
 use crate::error::{request_locale, ApiError};
 use crate::workers::media::{allowed_media_type, media_type_of};
 use crate::workers::retention::media_path;
-use app::channels::window::{caption_with_file, outbound_file_limit};
+use app::channels::media_rules;
 use app::i18n::Locale;
 use app::messages::store::{self as messages, NewAttachment, StoredMedia};
 use app::messages::{route_text, AttachmentKind, Message, MessageBody};
 use app::state::AppState;
 use app::store::StoreError;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -83,9 +83,11 @@ pub async fn serve_public(
 async fn file_response(state: &AppState, media: StoredMedia) -> Result<Response, ApiError> {
     let path =
         media_path(&state.media_dir, &media.storage_key).ok_or(ApiError::NotFound("File"))?;
-    let bytes = tokio::fs::read(&path)
+    // Streamed from the disk (a WhatsApp document may be 100 MB), never read whole.
+    let file = tokio::fs::File::open(&path)
         .await
         .map_err(|_| ApiError::NotFound("File"))?;
+    let length = file.metadata().await.ok().map(|m| m.len());
     let inline = ["image/", "audio/", "video/"]
         .iter()
         .any(|p| media.mime.starts_with(p));
@@ -94,8 +96,11 @@ async fn file_response(state: &AppState, media: StoredMedia) -> Result<Response,
         "{}; filename=\"{name}\"",
         if inline { "inline" } else { "attachment" },
     );
-    let mut response = Body::from(bytes).into_response();
+    let mut response = Body::from_stream(file_chunks(file)).into_response();
     let headers = response.headers_mut();
+    if let Some(length) = length {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
     let content_type = HeaderValue::from_str(&media.mime)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     headers.insert(header::CONTENT_TYPE, content_type);
@@ -115,6 +120,25 @@ async fn file_response(state: &AppState, media: StoredMedia) -> Result<Response,
         HeaderValue::from_static("private, max-age=86400"),
     );
     Ok(response)
+}
+
+/// A file's bytes, 64 KB at a time; a read error ends the stream with it.
+fn file_chunks(
+    file: tokio::fs::File,
+) -> impl futures::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
+    use tokio::io::AsyncReadExt;
+    futures::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(axum::body::Bytes::from(buf)), Some(file)))
+            }
+            Err(err) => Some((Err(err), None)),
+        }
+    })
 }
 
 /// A file name that is safe in a header and on a disk: letters, digits, `._- `, ≤ 100.
@@ -218,9 +242,15 @@ async fn send_file(
             locale, &mime,
         )));
     }
-    // The body is read only now, after the session and every check above: nobody makes
-    // the server take in a file it would refuse anyway. Within the provider's limit only.
-    let limit = outbound_file_limit(target.channel_kind, &mime);
+    // The provider's own table (media_rules): the type it sends, then its size limit.
+    let rule = media_rules::check(target.channel_kind, &mime, None).map_err(|_| {
+        ApiError::UnsupportedType(media_rules::type_refusal(
+            locale,
+            target.channel_kind,
+            &mime,
+        ))
+    })?;
+    let limit = rule.max_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -236,10 +266,22 @@ async fn send_file(
     if let Some(size) = declared.filter(|size| *size > limit) {
         return Err(too_large(size));
     }
-    let body: Bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large(declared.unwrap_or(limit + 1)))?;
-    if body.is_empty() {
+
+    // The body is read only now, after the session and every check above: nobody makes
+    // the server take in a file it would refuse anyway. It streams to the file (never
+    // whole in memory) and stops, leaving nothing behind, past the provider's limit.
+    let storage_key = format!("out/{}/{:016x}", target.channel_id.0, rand::random::<u64>());
+    let path = media_path(&state.media_dir, &storage_key)
+        .ok_or(ApiError::Internal("media path".into()))?;
+    let size = match store_upload(&path, body, limit).await {
+        Ok(size) => size,
+        Err(Upload::TooLarge(read)) => return Err(too_large(declared.unwrap_or(read))),
+        // The employee's browser went away mid-file: nobody reads this answer.
+        Err(Upload::Broken(reason)) => return Err(ApiError::BadRequest(reason)),
+        Err(Upload::Disk(err)) => return Err(ApiError::Internal(err)),
+    };
+    if size == 0 {
+        let _ = tokio::fs::remove_file(&path).await;
         return Err(ApiError::BadRequest(
             route_text::file_empty(locale).to_owned(),
         ));
@@ -251,52 +293,124 @@ async fn send_file(
         Some("audio") => AttachmentKind::Audio,
         _ => AttachmentKind::File,
     };
-    let storage_key = format!("out/{}/{:016x}", target.channel_id.0, rand::random::<u64>());
-    let path = media_path(&state.media_dir, &storage_key)
-        .ok_or(ApiError::Internal("media path".into()))?;
-    if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-    }
-    tokio::fs::write(&path, &body)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let file = NewAttachment {
         kind,
         mime,
         file_name: safe_file_name(&query.name),
-        size_bytes: body.len() as i64,
+        size_bytes: size as i64,
         storage_key,
     };
-    // Meta takes a file or a text per message: there, the caption follows as its own.
-    let together = caption_with_file(target.channel_kind);
+    // Where the provider shows no text with this type of file (Meta's attachments,
+    // WhatsApp audio), the caption follows as its own message: never lost.
+    let together = rule.caption;
     let first_caption = if together {
         caption.as_ref().map(MessageBody::as_str).unwrap_or("")
     } else {
         ""
     };
-    let mut sent = Vec::new();
-    let (message, events) = messages::queue_outbound_file(
-        &state.db,
+    let queued = queue_file_and_caption(
+        state,
         &employee,
         conversation,
         first_caption,
         &file,
+        (!together).then_some(caption.as_ref()).flatten(),
+        locale,
+    )
+    .await;
+    if queued.is_err() {
+        let _ = tokio::fs::remove_file(&path).await;
+    }
+    queued
+}
+
+/// Queues the file's message, then the caption's when it goes on its own.
+async fn queue_file_and_caption(
+    state: &AppState,
+    employee: &app::auth::Employee,
+    conversation: app::ids::ConversationId,
+    first_caption: &str,
+    file: &NewAttachment,
+    separate_caption: Option<&MessageBody>,
+    locale: Locale,
+) -> Result<Vec<Message>, ApiError> {
+    let mut sent = Vec::new();
+    let (message, events) = messages::queue_outbound_file(
+        &state.db,
+        employee,
+        conversation,
+        first_caption,
+        file,
         locale,
     )
     .await?;
     state.bus.publish(events);
     sent.push(message);
-    if let (false, Some(caption)) = (together, &caption) {
+    if let Some(caption) = separate_caption {
         let (message, events) =
-            messages::queue_outbound(&state.db, &employee, conversation, caption, None, locale)
+            messages::queue_outbound(&state.db, employee, conversation, caption, None, locale)
                 .await?;
         state.bus.publish(events);
         sent.push(message);
     }
     state.outbox.notify_one();
     Ok(sent)
+}
+
+/// Why an upload was not stored.
+enum Upload {
+    /// Past the limit after this many bytes.
+    TooLarge(usize),
+    /// The connection broke off mid-file.
+    Broken(String),
+    Disk(String),
+}
+
+/// Streams `body` into `path`, at most `limit` bytes; returns the size. On any failure
+/// the partial file is removed.
+async fn store_upload(path: &std::path::Path, body: Body, limit: usize) -> Result<usize, Upload> {
+    use futures::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| Upload::Disk(e.to_string()))?;
+    }
+    let mut out = tokio::fs::File::create(path)
+        .await
+        .map_err(|e| Upload::Disk(e.to_string()))?;
+    let mut stream = body.into_data_stream();
+    let mut size = 0usize;
+    let written = async {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                // axum's body limit (the route's largest) shows as an error too.
+                if size + 1 > limit || e.to_string().contains("length limit") {
+                    Upload::TooLarge(size + 1)
+                } else {
+                    Upload::Broken(e.to_string())
+                }
+            })?;
+            size += chunk.len();
+            if size > limit {
+                return Err(Upload::TooLarge(size));
+            }
+            out.write_all(&chunk)
+                .await
+                .map_err(|e| Upload::Disk(e.to_string()))?;
+        }
+        out.flush().await.map_err(|e| Upload::Disk(e.to_string()))?;
+        out.sync_all()
+            .await
+            .map_err(|e| Upload::Disk(e.to_string()))?;
+        Ok(size)
+    }
+    .await;
+    if written.is_err() {
+        drop(out);
+        let _ = tokio::fs::remove_file(path).await;
+    }
+    written
 }
 
 #[cfg(test)]

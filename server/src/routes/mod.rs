@@ -13,16 +13,27 @@ pub mod webhooks;
 /// The largest webhook body we read; larger ones get 413 before parsing.
 pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
 
-/// The largest file an employee can send (no provider takes more).
-pub const MAX_UPLOAD_BYTES: usize = 25 * 1024 * 1024;
+/// The largest file an employee can send (no provider takes more: WhatsApp documents,
+/// 100 MB; each channel's own limit is `app::channels::media_rules`).
+pub const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/events", get(events::stream))
         .route(
             "/webhooks/{kind}/{channel_id}",
-            post(webhooks::receive)
+            post(webhooks::receive_spooled)
                 .get(webhooks::verify)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_WEBHOOK_BYTES))
+                .layer(axum::middleware::from_fn(
+                    crate::error::refuse_declared_oversize::<MAX_WEBHOOK_BYTES>,
+                )),
+        )
+        // One Meta app's webhook, shared by all its channels (`webhooks::receive_app`).
+        .route(
+            "/webhooks/meta/{app}",
+            post(webhooks::receive_app)
+                .get(webhooks::verify_app)
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_WEBHOOK_BYTES))
                 .layer(axum::middleware::from_fn(
                     crate::error::refuse_declared_oversize::<MAX_WEBHOOK_BYTES>,
@@ -40,4 +51,15 @@ pub fn router() -> Router<AppState> {
         .route("/health", get(health::health))
         // `/sandbox/events` and `/webhooks/sandbox/{channel}`, with their limits.
         .merge(sandbox::routes())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_upload_cap_is_the_largest_file_a_provider_takes() {
+        assert_eq!(
+            super::MAX_UPLOAD_BYTES,
+            app::channels::media_rules::largest_outbound()
+        );
+    }
 }

@@ -15,9 +15,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The largest file Confab keeps (WhatsApp's own limit for documents is 100 MB; leads'
-/// photos and voice notes are far below this).
-pub const MAX_MEDIA_BYTES: usize = 25 * 1024 * 1024;
 const BATCH: i64 = 16;
 /// Fetches under way at once per channel: a provider that hangs holds up only these.
 const PER_CHANNEL: usize = 4;
@@ -325,25 +322,12 @@ async fn fetch_one(
             retry_at: None,
         });
     }
+    let limit = app::channels::media_rules::inbound_limit(kind);
     if response
         .content_length()
-        .is_some_and(|n| n as usize > MAX_MEDIA_BYTES)
+        .is_some_and(|n| n as usize > limit)
     {
-        return Ok(too_big());
-    }
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| format!("the provider {}", transport_fault(&e)))?
-    {
-        if bytes.len() + chunk.len() > MAX_MEDIA_BYTES {
-            return Ok(too_big());
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    if bytes.is_empty() {
-        return Err("the provider sent an empty file".into());
+        return Ok(too_big(limit));
     }
     let storage_key = format!(
         "{}/{}-{:016x}",
@@ -357,14 +341,54 @@ async fn fetch_one(
             .await
             .map_err(|e| format!("cannot write the media folder: {e}"))?;
     }
-    tokio::fs::write(&path, &bytes)
+    // Streamed to the file (a 100 MB document is never whole in memory); a partial
+    // file is removed whatever stops it.
+    let written = stream_to_file(&mut response, &path, limit).await;
+    match written {
+        Ok(Some(size)) if size > 0 => Ok(MediaOutcome::Stored {
+            storage_key,
+            mime,
+            size_bytes: size as i64,
+        }),
+        other => {
+            let _ = tokio::fs::remove_file(&path).await;
+            match other {
+                Ok(None) => Ok(too_big(limit)),
+                Err(reason) => Err(reason),
+                Ok(Some(_)) => Err("the provider sent an empty file".into()),
+            }
+        }
+    }
+}
+
+/// Writes the answer's body to `path`: its size, or None past `limit` bytes.
+async fn stream_to_file(
+    response: &mut reqwest::Response,
+    path: &Path,
+    limit: usize,
+) -> Result<Option<usize>, String> {
+    use tokio::io::AsyncWriteExt;
+    let mut out = tokio::fs::File::create(path)
         .await
         .map_err(|e| format!("cannot write the file: {e}"))?;
-    Ok(MediaOutcome::Stored {
-        storage_key,
-        mime,
-        size_bytes: bytes.len() as i64,
-    })
+    let mut size = 0usize;
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("the provider {}", transport_fault(&e)))?
+    {
+        size += chunk.len();
+        if size > limit {
+            return Ok(None);
+        }
+        out.write_all(&chunk)
+            .await
+            .map_err(|e| format!("cannot write the file: {e}"))?;
+    }
+    out.flush()
+        .await
+        .map_err(|e| format!("cannot write the file: {e}"))?;
+    Ok(Some(size))
 }
 
 /// GETs a file with the provider's credentials, following at most three redirects by
@@ -416,12 +440,9 @@ async fn get_following_redirects(
     Err("too many redirects".into())
 }
 
-fn too_big() -> MediaOutcome {
+fn too_big(limit: usize) -> MediaOutcome {
     MediaOutcome::Failed {
-        reason: format!(
-            "the file is larger than {} MB",
-            MAX_MEDIA_BYTES / (1024 * 1024)
-        ),
+        reason: format!("the file is larger than {} MB", limit / (1024 * 1024)),
         retry_at: None,
     }
 }

@@ -4,8 +4,15 @@
 //!
 //! Each channel is delivered by its own task, its replies one after another (in the order
 //! they were written), so a provider that hangs or fails holds up only its own channel:
-//! the others, and the inbox itself, go on.
+//! the others, and the inbox itself, go on. Per conversation, a reply waiting for a retry
+//! or a confirmation holds back the later ones (`store::claim` takes only the oldest).
+//!
+//! A reply whose outcome is unknown (its answer lost or unreadable) is never sent again
+//! blindly: it waits `confirm_wait` for the provider's own signal naming it (an echo or a
+//! status carrying `confab:<id>`, applied by the webhooks), then goes once more; a second
+//! unknown outcome without a signal fails it (`store::NOT_CONFIRMED`).
 
+use crate::channels::rate_limits::PauseScope;
 use crate::channels::{provider_for, ProviderContext, ProviderPolicy, SendError};
 use app::channels::ChannelStatus;
 use app::ids::ChannelId;
@@ -13,7 +20,7 @@ use app::messages::store::{self as messages, DeliveryOutcome, OutboundJob};
 use app::state::AppState;
 use app::state::ReadReceipt;
 use app::store::now_ms;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -45,8 +52,22 @@ pub fn outcome_for(
                 delivered: receipt.delivered,
             }
         }
+        // The answer was lost: wait for the provider's own confirmation, never send blindly.
+        Err(SendError::Unconfirmed(reason)) => {
+            return DeliveryOutcome::Unconfirmed {
+                at: now + policy.confirm_wait.as_millis() as i64,
+                reason,
+            }
+        }
         Err(SendError::RetryLater(reason)) => (reason, None),
         Err(SendError::RetryAfter(reason, wait)) => (reason, Some(wait)),
+        // A rate limit: the reply waits as long as the provider asked, uncounted.
+        Err(SendError::Paused { reason, wait, .. }) => {
+            return DeliveryOutcome::Postponed {
+                at: now + policy.pause(wait).as_millis() as i64,
+                reason,
+            }
+        }
         Err(SendError::Rejected(reason))
         | Err(SendError::WindowClosed(reason))
         | Err(SendError::SyncLost(reason)) => return DeliveryOutcome::Failed { reason },
@@ -68,6 +89,31 @@ pub fn outcome_for(
                 policy.send_attempts
             ),
         }
+    }
+}
+
+/// Why the provider cannot take this reply's file, by the same table the upload checked
+/// (`media_rules`): a file that no longer fits (the channel changed, a limit moved) fails
+/// with the reason instead of being sent to a refusal.
+pub fn file_refusal(kind: app::channels::ChannelKind, job: &OutboundJob) -> Option<String> {
+    use app::channels::media_rules::{self, MediaRefusal};
+    let file = job.attachment.as_ref()?;
+    let size = file
+        .size_bytes
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    match media_rules::check(kind, &file.mime, size) {
+        Ok(_) => None,
+        Err(MediaRefusal::Type) => Some(media_rules::type_refusal(
+            app::i18n::Locale::en,
+            kind,
+            &file.mime,
+        )),
+        Err(MediaRefusal::Size { limit }) => Some(app::messages::route_text::file_too_large(
+            app::i18n::Locale::en,
+            kind,
+            limit,
+            size.unwrap_or_default(),
+        )),
     }
 }
 
@@ -94,16 +140,47 @@ async fn deliver(state: &AppState, ctx: &ProviderContext, job: &OutboundJob) -> 
                     .into(),
         };
     }
+    // Paused by its provider (maybe by another process): the reply waits, uncounted.
+    if let Some(until) = channel.channel.paused_until.filter(|u| *u > now_ms()) {
+        return DeliveryOutcome::Postponed {
+            at: until,
+            reason: PAUSED.into(),
+        };
+    }
+    if let Some(reason) = file_refusal(channel.channel.kind, job) {
+        return DeliveryOutcome::Failed { reason };
+    }
+    if job.confirmation_given_up() {
+        // Sent twice already without a word from the provider: a third could reach the
+        // lead three times. The employee decides.
+        return DeliveryOutcome::Failed {
+            reason: messages::NOT_CONFIRMED.into(),
+        };
+    }
     let result = provider_for(channel.channel.kind)
         .send(ctx, &channel, job)
         .await;
     match &result {
         Err(SendError::SyncLost(reason)) => {
             tracing::warn!(channel = %job.channel_id, %reason, "channel lost its connection");
-            if let Err(err) =
-                app::channels::store::mark_sync_lost(&state.db, job.channel_id, reason).await
-            {
-                tracing::error!(error = %err, "could not mark the channel sync-lost");
+            match app::channels::store::mark_sync_lost(&state.db, job.channel_id, reason).await {
+                // Every composer on the channel locks now.
+                Ok(true) => announce(state, job.channel_id).await,
+                Ok(false) => {}
+                Err(err) => tracing::error!(error = %err, "could not mark the channel sync-lost"),
+            }
+        }
+        Err(SendError::Paused {
+            reason,
+            wait,
+            scope: PauseScope::Channel,
+        }) => {
+            let until = now_ms() + ctx.policy.pause(*wait).as_millis() as i64;
+            tracing::warn!(channel = %job.channel_id, %reason, until, "provider paused the channel");
+            match app::channels::store::pause(&state.db, job.channel_id, until).await {
+                Ok(true) => announce(state, job.channel_id).await,
+                Ok(false) => {}
+                Err(err) => tracing::error!(error = %err, "could not pause the channel"),
             }
         }
         Err(SendError::WindowClosed(_)) => {
@@ -116,6 +193,43 @@ async fn deliver(state: &AppState, ctx: &ProviderContext, job: &OutboundJob) -> 
         _ => {}
     }
     outcome_for(job, result, now_ms(), &ctx.policy)
+}
+
+/// What a reply waiting for its channel's pause says meanwhile.
+const PAUSED: &str = "The provider asked Confab to wait before sending more on this channel.";
+
+/// Tells every open composer on the channel its new state (the event is stored, then
+/// published).
+async fn announce(state: &AppState, channel: ChannelId) {
+    match app::channels::store::announce(&state.db, channel).await {
+        Ok(events) => state.bus.publish(events),
+        Err(err) => tracing::error!(error = %err, "could not announce the channel's state"),
+    }
+}
+
+/// Ends the pauses that are over (announcing each) and returns when the others end. One
+/// read when no channel is paused, as almost always: the write only when a pause is over.
+async fn pauses(state: &AppState) -> HashMap<ChannelId, i64> {
+    let now = now_ms();
+    let pauses = match app::channels::store::pauses(&state.db).await {
+        Ok(pauses) => pauses,
+        Err(err) => {
+            tracing::warn!(error = %err, "sender could not read the channels' pauses");
+            return HashMap::new();
+        }
+    };
+    if pauses.iter().any(|(_, at)| *at <= now) {
+        match app::channels::store::end_pauses(&state.db, now).await {
+            Ok(ended) => {
+                for channel in ended {
+                    tracing::info!(channel = %channel, "the provider's pause is over");
+                    announce(state, channel).await;
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "sender could not end the channels' pauses"),
+        }
+    }
+    pauses.into_iter().filter(|(_, at)| *at > now).collect()
 }
 
 /// The channels whose deliveries are under way.
@@ -156,13 +270,20 @@ pub async fn run(state: AppState, ctx: ProviderContext, mut stop: watch::Receive
                 continue;
             }
         };
+        let paused = pauses(&state).await;
         let now = now_ms();
         let mut sleep_for = if several_processes {
             LEASE_CHECK
         } else {
             LONGEST_SLEEP
         };
+        // A pause ends on time (and is announced) even when no reply waits for it.
+        for until in paused.values() {
+            sleep_for = sleep_for.min(Duration::from_millis((until - now).max(0) as u64));
+        }
         for (channel, at) in due {
+            // A paused channel's replies wait for the end of the pause.
+            let at = paused.get(&channel).map_or(at, |until| at.max(*until));
             if busy.lock().expect("busy channels").contains(&channel) {
                 // Its task looks for more before it ends, and wakes us when it does.
                 continue;
@@ -248,13 +369,24 @@ async fn deliver_channel(
         if jobs.is_empty() {
             return;
         }
+        // Conversations whose reply waits (a retry, a confirmation, a provider's pause):
+        // their later replies wait too, in order.
+        let mut held = HashSet::new();
         for job in &jobs {
             if *stop.borrow() {
                 return;
             }
+            if held.contains(&job.conversation_id) {
+                continue;
+            }
             match messages::claim(&state.db, job, now_ms() + lease_ms(&ctx.policy)).await {
                 Ok(true) => {}
-                Ok(false) => continue,
+                Ok(false) => {
+                    // Taken elsewhere, or behind an earlier reply: its conversation's later
+                    // replies wait for it.
+                    held.insert(job.conversation_id);
+                    continue;
+                }
                 Err(err) => {
                     tracing::warn!(error = %err, "sender could not claim a reply");
                     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -269,6 +401,27 @@ async fn deliver_channel(
                 Ok(events) => state.bus.publish(events),
                 Err(err) => {
                     tracing::error!(error = %err, message = %job.message_id, "could not record a delivery")
+                }
+            }
+            // Waiting for a retry or a confirmation: the conversation's later replies wait
+            // too, so replies leave in the order they were written.
+            if matches!(
+                outcome,
+                DeliveryOutcome::RetryAt { .. } | DeliveryOutcome::Unconfirmed { .. }
+            ) {
+                held.insert(job.conversation_id);
+            }
+            if matches!(outcome, DeliveryOutcome::Postponed { .. }) {
+                held.insert(job.conversation_id);
+                // The whole channel paused: the rest waits for the pause's end.
+                let paused = app::channels::store::by_id(&state.db, channel)
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|c| c.paused_until)
+                    .is_some_and(|until| until > now_ms());
+                if paused {
+                    return;
                 }
             }
         }
@@ -316,6 +469,7 @@ mod tests {
             last_inbound_at: None,
             template: None,
             attachment: None,
+            confirm_state: None,
         }
     }
 
@@ -359,6 +513,27 @@ mod tests {
     }
 
     #[test]
+    fn a_lost_answer_waits_for_a_confirmation_whatever_the_attempts() {
+        let policy = ProviderPolicy::default();
+        for attempts in [0, policy.send_attempts - 1, policy.send_attempts] {
+            assert_eq!(
+                outcome_for(
+                    &job(attempts),
+                    Err(SendError::Unconfirmed(
+                        "Messenger broke off the connection.".into()
+                    )),
+                    1_000,
+                    &policy,
+                ),
+                DeliveryOutcome::Unconfirmed {
+                    at: 121_000,
+                    reason: "Messenger broke off the connection.".into()
+                }
+            );
+        }
+    }
+
+    #[test]
     fn refusals_fail_at_once_with_the_reason() {
         let out = outcome_for(
             &job(0),
@@ -388,5 +563,37 @@ mod tests {
                 delivered: false
             }
         );
+    }
+
+    #[test]
+    fn a_file_the_channel_cannot_take_fails_before_the_provider_is_called() {
+        use app::channels::ChannelKind;
+        use app::messages::store::OutboundFile;
+        use app::messages::AttachmentKind;
+        let with_file = |mime: &str, size: i64| OutboundJob {
+            attachment: Some(OutboundFile {
+                id: 1,
+                kind: AttachmentKind::File,
+                mime: mime.into(),
+                file_name: "f".into(),
+                size_bytes: Some(size),
+            }),
+            ..job(0)
+        };
+        assert_eq!(file_refusal(ChannelKind::Whatsapp, &job(0)), None);
+        assert_eq!(
+            file_refusal(
+                ChannelKind::Whatsapp,
+                &with_file("image/png", 5 * 1024 * 1024)
+            ),
+            None
+        );
+        let big = file_refusal(
+            ChannelKind::Whatsapp,
+            &with_file("image/png", 6 * 1024 * 1024),
+        );
+        assert!(big.is_some_and(|r| r.contains("5 MB")));
+        let pdf = file_refusal(ChannelKind::Instagram, &with_file("application/pdf", 10));
+        assert!(pdf.is_some_and(|r| r.contains("Instagram") && r.contains("application/pdf")));
     }
 }

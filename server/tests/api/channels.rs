@@ -53,6 +53,14 @@ impl Channels {
             ("CONFAB_PUBLIC_URL", "https://inbox.example.com"),
         ];
         all.extend_from_slice(settings);
+        // Instagram Login accounts call Instagram's own host: the same fake, unless a
+        // test gives it one of its own.
+        if !settings
+            .iter()
+            .any(|(k, _)| *k == "CONFAB_INSTAGRAM_API_URL")
+        {
+            all.push(("CONFAB_INSTAGRAM_API_URL", fake.url.as_str()));
+        }
         let app = spawn_app_with(&all).await;
         Channels { app, fake }
     }
@@ -403,12 +411,28 @@ async fn bad_signatures_malformed_bodies_and_unknown_events() {
         401
     );
     // Signed but malformed: 400.
-    for garbage in ["{not json", "[]", "{\"object\":\"instagram\",\"entry\":[]}"] {
+    for garbage in [
+        "{not json",
+        "[]",
+        "{\"entry\":[]}",
+        "{\"object\":\"instagram\",\"entry\":{}}",
+    ] {
         let (status, text) = t
             .post_meta(ChannelKind::Messenger, messenger, garbage, None)
             .await;
         assert_eq!(status, 400, "{garbage}: {text}");
     }
+    // Another object of the app on this URL is read as that object (one URL may serve
+    // them all): acknowledged, nothing for this page.
+    let (status, text) = t
+        .post_meta(
+            ChannelKind::Messenger,
+            messenger,
+            "{\"object\":\"instagram\",\"entry\":[]}",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{text}");
     assert_eq!(
         t.post_twilio(twilio, "From=%2B1555&Body=%FF%FE", None)
             .await
@@ -416,7 +440,8 @@ async fn bad_signatures_malformed_bodies_and_unknown_events() {
         400
     );
     assert_eq!(t.count("SELECT COUNT(*) FROM messages").await, before);
-    // Unknown event kinds and reactions: 200, nothing stored.
+    // Unknown event kinds: 200, nothing stored; the reaction beside it is a line of its
+    // own (see inbound_kinds.rs).
     let reaction = format!(
         r#"{{"object":"page","entry":[{{"id":"{PAGE_ID}","time":1,"messaging":[{{"sender":{{"id":"psid-2"}},"recipient":{{"id":"{PAGE_ID}"}},"timestamp":1,"reaction":{{"mid":"m_1","action":"react","emoji":"👍"}}}},{{"sender":{{"id":"psid-2"}},"recipient":{{"id":"{PAGE_ID}"}},"timestamp":1,"something_new":{{}}}}]}}]}}"#
     );
@@ -437,7 +462,7 @@ async fn bad_signatures_malformed_bodies_and_unknown_events() {
         .0,
         200
     );
-    assert_eq!(t.count("SELECT COUNT(*) FROM messages").await, before);
+    assert_eq!(t.count("SELECT COUNT(*) FROM messages").await, before + 1);
 }
 
 #[tokio::test]
@@ -745,6 +770,11 @@ async fn whatsapp_and_twilio_replies_and_statuses() {
     assert_eq!(json["to"], "+16505551234");
     assert_eq!(json["type"], "text");
     assert_eq!(json["text"]["body"], "WhatsApp reply");
+    let wa_id: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE body = 'WhatsApp reply'")
+        .fetch_one(&t.app.db.read)
+        .await
+        .unwrap();
+    assert_eq!(json["biz_opaque_callback_data"], format!("confab:{wa_id}"));
     let sms = requests
         .iter()
         .find(|r| r.body.contains("SMS+reply"))
@@ -770,9 +800,18 @@ async fn whatsapp_and_twilio_replies_and_statuses() {
     assert_eq!(field("To"), Some("+14017122661"));
     assert_eq!(field("From"), Some(TWILIO_NUMBER));
     assert_eq!(field("Body"), Some("SMS reply"));
+    // The callback names the reply, so that a callback confirms a send whose answer was
+    // lost (replies_once.rs).
+    let sms_id: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE body = 'SMS reply'")
+        .fetch_one(&t.app.db.read)
+        .await
+        .unwrap();
     assert_eq!(
         field("StatusCallback"),
-        Some(format!("https://inbox.example.com/webhooks/twilio_sms/{twilio}").as_str())
+        Some(
+            format!("https://inbox.example.com/webhooks/twilio_sms/{twilio}?confab_id={sms_id}")
+                .as_str()
+        )
     );
     // Statuses: WhatsApp read then a late delivered (stays read); Twilio delivered.
     let wamid: String =

@@ -36,7 +36,16 @@ pub enum Fault {
     /// is longer than its timeout).
     Delay(Duration),
     /// A 200 whose body stops after these bytes: the connection is closed mid-answer.
+    /// The request was read and taken (a real provider delivers the message to the lead
+    /// and then sends its echo or status webhook): only the answer is lost.
     CutOff(String),
+    /// Waits this long, then gives this answer (JSON): a provider slow to answer whose
+    /// webhooks about the message may come first.
+    Slow {
+        wait: Duration,
+        status: u16,
+        body: String,
+    },
 }
 
 impl Fault {
@@ -139,6 +148,12 @@ impl FakeProvider {
         self.shared.always.lock().unwrap().clear();
     }
 
+    /// How many sends reached the provider whose body contains `text` (what the lead
+    /// would receive, cut connections included).
+    pub fn sends_of(&self, text: &str) -> usize {
+        self.requests_with(text).len()
+    }
+
     /// The requests whose path or body contains `needle`, in the order they came.
     pub fn requests_with(&self, needle: &str) -> Vec<Recorded> {
         self.requests()
@@ -220,6 +235,15 @@ async fn answer(
                 .unwrap();
         }
         Some(Fault::Delay(wait)) => tokio::time::sleep(wait).await,
+        Some(Fault::Slow { wait, status, body }) => {
+            tokio::time::sleep(wait).await;
+            return (
+                StatusCode::from_u16(status).unwrap(),
+                [("content-type", "application/json")],
+                body,
+            )
+                .into_response();
+        }
         None => {}
     }
     if let Some(rest) = recorded.path.strip_prefix("/cdn/redirect/") {
@@ -227,6 +251,20 @@ async fn answer(
         return (
             StatusCode::TEMPORARY_REDIRECT,
             [("location", format!("/cdn/{rest}"))],
+        )
+            .into_response();
+    }
+    if let Some(big) = recorded.path.strip_prefix("/cdn/big-") {
+        // A large document a lead sent: `/cdn/big-{MB}-{anything}.pdf`, that many MB.
+        let mb: usize = big
+            .split('-')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        return (
+            StatusCode::OK,
+            [("content-type", "application/pdf")],
+            vec![b'%'; mb * 1024 * 1024],
         )
             .into_response();
     }
@@ -252,10 +290,19 @@ async fn answer(
     {
         // WhatsApp's media lookup: where the file of a media id is.
         let host = header("host").unwrap_or_default();
-        serde_json::json!({
-            "messaging_product": "whatsapp", "id": media_id, "mime_type": "image/jpeg",
-            "url": format!("http://{host}/cdn/wa-{media_id}.jpg"), "file_size": 12
-        })
+        if let Some(mb) = media_id.strip_prefix("2600") {
+            // A document of `{MB}` megabytes (media id 2600{MB}).
+            serde_json::json!({
+                "messaging_product": "whatsapp", "id": media_id, "mime_type": "application/pdf",
+                "url": format!("http://{host}/cdn/big-{mb}-{media_id}.pdf"),
+                "file_size": mb.parse::<usize>().unwrap_or(1) * 1024 * 1024
+            })
+        } else {
+            serde_json::json!({
+                "messaging_product": "whatsapp", "id": media_id, "mime_type": "image/jpeg",
+                "url": format!("http://{host}/cdn/wa-{media_id}.jpg"), "file_size": 12
+            })
+        }
     } else if recorded.method == "GET" && recorded.query.contains("fields=first_name") {
         // Messenger's User Profile API.
         serde_json::json!({ "first_name": "Jane", "last_name": "Doe", "id": recorded.path.trim_start_matches('/') })

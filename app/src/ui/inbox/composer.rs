@@ -2,7 +2,9 @@
 //! a counter near the limit. A reply shows at once as "sending"; if the server refuses it,
 //! the text comes back so nothing typed is lost.
 
-use crate::channels::window::{outbound_file_limit, provider_limit_error, ReplyWindow};
+use crate::channels::help::{channel_help_for, settings_href, ChannelHelp, ChannelState};
+use crate::channels::media_rules::{self, MediaRefusal};
+use crate::channels::window::{provider_limit_error, ReplyWindow};
 use crate::channels::ChannelStatus;
 use crate::conversations::ConversationDetail;
 use crate::error::AppError;
@@ -86,6 +88,7 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
         let locale = i18n.get_locale();
         state.with(|s| lock_reason(locale, s))
     });
+    let (pause, fix) = follow_channel(state);
     let continue_url = Memo::new(move |_| {
         state.with(|s| {
             (s.channel_status == ChannelStatus::Connected && s.reply_window == ReplyWindow::Closed)
@@ -142,17 +145,24 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
     let uploading = move || progress.with(Option::is_some);
     let send_file = move |file: PickedFile| {
         let locale = i18n.get_locale_untracked();
-        let limit = outbound_file_limit(kind, &file.mime);
-        if file.size as usize > limit {
-            error.set(Some(fill(
-                td_string!(locale, reply.file_too_large),
-                &[
-                    ("channel", kind.label_in(locale)),
-                    ("limit", &human_size(locale, limit as u64)),
-                    ("size", &human_size(locale, file.size)),
-                ],
-            )));
-            return;
+        // The same table the server and the sender read: refused here, nothing uploads.
+        match media_rules::check(kind, &file.mime, Some(file.size as usize)) {
+            Err(MediaRefusal::Type) => {
+                error.set(Some(media_rules::type_refusal(locale, kind, &file.mime)));
+                return;
+            }
+            Err(MediaRefusal::Size { limit }) => {
+                error.set(Some(fill(
+                    td_string!(locale, reply.file_too_large),
+                    &[
+                        ("channel", kind.label_in(locale)),
+                        ("limit", &human_size(locale, limit as u64)),
+                        ("size", &human_size(locale, file.size)),
+                    ],
+                )));
+                return;
+            }
+            Ok(_) => {}
         }
         let caption = text.get_untracked();
         if !caption.trim().is_empty() {
@@ -236,6 +246,7 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
         }
     };
     view! {
+        {pause}
         <div class="sending-list">
             <For each=move || sending.get() key=|(l, _)| *l let:item>
                 <div class="bubble-row outbound group-first group-last" data-status="sending">
@@ -249,6 +260,7 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
             fallback=move || view! {
                 <div class="composer-locked" role="status" data-testid="composer-locked">
                     <p>{move || lock.get()}</p>
+                    {fix}
                     {move || template_only.get().then(|| view! { <TemplatePicker id=id/> })}
                     {move || continue_url.get().map(|url| view! {
                         <a class="button" href=url target="_blank" rel="noopener noreferrer">
@@ -275,6 +287,16 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
                     <div class="file-preview" data-testid="file-preview">
                         {file.preview.clone().map(|src| view! { <img src=src alt=fill(td_string!(i18n.get_locale(), reply.preview_alt), &[("name", &file.name)])/> })}
                         <span class="file-name">"📎 "{file.name.clone()}" · "{move || human_size(i18n.get_locale(), file.size)}</span>
+                        // Where the provider shows no text with this file, the caption
+                        // follows it as its own message: say so before it goes.
+                        {
+                            let mime = file.mime.clone();
+                            move || (!media_rules::takes_caption(kind, &mime) && !blank()).then(|| view! {
+                                <p class="caption-note" role="note" data-testid="caption-separate">
+                                    {fill(td_string!(i18n.get_locale(), reply.caption_separate), &[("channel", kind.label_in(i18n.get_locale()))])}
+                                </p>
+                            })
+                        }
                         {move || progress.get().map(|p| view! {
                             <progress max="1" value=p.to_string() aria-label=move || t_string!(i18n, reply.uploading)></progress>
                         })}
@@ -325,6 +347,101 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
             </form>
         </Show>
     }
+}
+
+/// Follows the conversation's channel live: a `channel_updated` event (sync lost,
+/// reconnected, paused by its provider, pause over) changes `state` at once, so the
+/// composer locks or unlocks without a reload. Returns the pause note (when the provider
+/// asked Confab to wait) and, for a locked channel, the way out: a link to the channel's
+/// settings for those who may reconnect it, else whom to ask.
+fn follow_channel(state: RwSignal<ConversationDetail>) -> (impl IntoView, impl IntoView + Copy) {
+    let i18n = use_i18n();
+    let live = crate::ui::live::use_live();
+    let (channel_id, kind) =
+        state.with_untracked(|s| (s.summary.channel_id, s.summary.channel_kind));
+    let paused_until = RwSignal::new(None::<i64>);
+    let help = RwSignal::new(None::<ChannelHelp>);
+    let apply = move |fresh: ChannelState| {
+        state.update(|s| {
+            s.channel_status = fresh.status;
+            s.channel_status_detail = fresh.status_detail.clone();
+        });
+        paused_until.set(fresh.paused_until);
+    };
+    let load = move || {
+        leptos::task::spawn_local(async move {
+            if let Ok(fresh) = channel_help_for(channel_id).await {
+                apply(fresh.state.clone());
+                help.set(Some(fresh));
+            }
+        });
+    };
+    // After hydration: the pause (not in the page) and who can fix the channel.
+    Effect::new(move |_| load());
+    Effect::new(move |first: Option<()>| {
+        live.version.track();
+        if first.is_none() {
+            return;
+        }
+        match live.last.get_untracked() {
+            Some(event)
+                if event.kind == crate::events::EventKind::ChannelUpdated
+                    && event.channel_id == channel_id =>
+            {
+                if let Ok(fresh) = serde_json::from_value::<ChannelState>(event.payload) {
+                    apply(fresh);
+                }
+            }
+            // A resync: whatever happened meanwhile is read again.
+            None => load(),
+            Some(_) => {}
+        }
+    });
+    let mounted = use_mounted();
+    let pause = move || {
+        let until = paused_until.get()?;
+        let now = crate::ui::time::now_ms();
+        if !mounted.get() || until <= now {
+            return None;
+        }
+        let locale = i18n.get_locale();
+        let time = if until - now < 12 * 3_600_000 {
+            crate::ui::time::clock(locale, until)
+        } else {
+            crate::ui::time::date_time(locale, until)
+        };
+        let text = fill(
+            td_string!(locale, reply.paused_until),
+            &[("channel", kind.label_in(locale)), ("time", &time)],
+        );
+        Some(
+            view! { <p class="banner composer-paused" role="status" data-testid="composer-paused">{text}</p> },
+        )
+    };
+    let fix = move || {
+        let broken = state.with(|s| s.channel_status != ChannelStatus::Connected);
+        let help = help.get().filter(|_| broken)?;
+        let locale = i18n.get_locale();
+        Some(if help.can_fix {
+            view! {
+                <a class="button" href=settings_href(channel_id) data-testid="composer-fix">
+                    {td_string!(locale, reply.lock_settings_link)}
+                </a>
+            }
+            .into_any()
+        } else {
+            let text = if help.fixers.is_empty() {
+                td_string!(locale, reply.lock_ask_owner).to_owned()
+            } else {
+                fill(
+                    td_string!(locale, reply.lock_ask),
+                    &[("names", &help.fixers.join(", "))],
+                )
+            };
+            view! { <p class="meta" data-testid="composer-ask">{text}</p> }.into_any()
+        })
+    };
+    (pause, fix)
 }
 
 /// Outside WhatsApp's window: pick an approved template, fill its variables, send.

@@ -15,7 +15,8 @@ use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 use crate::ids::ConversationId;
 use crate::locale::{error_text, fill};
 use crate::messages::{
-    retry_message, Attachment, AttachmentKind, AttachmentState, Direction, Message, MessageStatus,
+    retry_message, Attachment, AttachmentKind, AttachmentState, DeliveryNote, Direction, Message,
+    MessageKind, MessageStatus,
 };
 use crate::ui::live::use_live;
 use crate::ui::text::{initials, MessageText};
@@ -55,9 +56,10 @@ impl ThreadItem {
                 first_of_group,
                 last_of_group,
             } => format!(
-                "m{}-{}-{}-{}",
+                "m{}-{}-{:?}-{}-{}",
                 message.id,
                 message.status.as_str(),
+                message.delivery_note,
                 first_of_group,
                 last_of_group
             ),
@@ -154,9 +156,9 @@ pub fn ConversationPane() -> impl IntoView {
 fn refresh(id: ConversationId, state: RwSignal<ConversationDetail>, older: RwSignal<Vec<Message>>) {
     leptos::task::spawn_local(async move {
         if let Ok(fresh) = get_conversation(id).await {
-            // Older pages stay, minus anything the fresh page now holds.
-            let first_fresh = fresh.messages.first().map(|m| m.id);
-            older.update(|o| o.retain(|m| first_fresh.is_none_or(|f| m.id < f)));
+            // Older pages stay, minus anything the fresh page now holds (the thread is in
+            // the provider's order, so ids alone do not say which page a message is on).
+            older.update(|o| o.retain(|m| fresh.messages.iter().all(|f| f.id != m.id)));
             state.set(fresh);
         }
     });
@@ -464,7 +466,18 @@ fn keep_place(
 #[component]
 fn Bubble(message: Message, first: bool, last: bool) -> impl IntoView {
     let outbound = message.direction == Direction::Outbound;
-    let body = message.body.clone();
+    let kind = message.kind;
+    // A line of another kind (a tapped button, a reaction …) says what it was; its body is
+    // then the detail under that sentence.
+    let event = (kind != MessageKind::Text).then(|| {
+        let message = message.clone();
+        view! { <EventLine message=message/> }
+    });
+    let body = if kind == MessageKind::Text {
+        message.body.clone()
+    } else {
+        String::new()
+    };
     let attachments = message.attachments.clone();
     let id = message.id;
     let i18n = use_i18n();
@@ -500,7 +513,8 @@ fn Bubble(message: Message, first: bool, last: bool) -> impl IntoView {
     view! {
         <div class="bubble-row" class:outbound=outbound class:inbound=!outbound class:group-first=first class:group-last=last
             data-message-id=id.to_string() data-status=message.status.as_str()>
-            <div class="bubble">
+            <div class="bubble" class:bubble-event=kind != MessageKind::Text data-kind=kind.as_str()>
+                {event}
                 {attachments.into_iter().map(|a| view! { <AttachmentView attachment=a/> }).collect_view()}
                 {(!body.is_empty()).then(|| view! { <MessageText body=body/> })}
             </div>
@@ -512,7 +526,85 @@ fn Bubble(message: Message, first: bool, last: bool) -> impl IntoView {
                 </div>
             })}
             {(!last && outbound && message.status == MessageStatus::Failed).then(|| view! { <div class="bubble-meta">{t!(i18n, inbox.not_sent)}</div> })}
+            {outbound.then_some(message.delivery_note).flatten().map(|note| view! {
+                <div class="bubble-meta delivery-note" data-delivery-note=match note {
+                    DeliveryNote::NotConfirmed => "not_confirmed",
+                    DeliveryNote::SentAgain => "sent_again",
+                }>
+                    {match note {
+                        DeliveryNote::NotConfirmed => t!(i18n, inbox.delivery_not_confirmed).into_any(),
+                        DeliveryNote::SentAgain => t!(i18n, inbox.delivery_sent_again).into_any(),
+                    }}
+                </div>
+            })}
         </div>
+    }
+}
+
+/// What a line that is not text says, in `locale`: the sentence, and the detail shown
+/// under it (the provider's own words: a referral's source, an order's items …).
+fn event_text(locale: Locale, message: &Message) -> (String, Option<String>) {
+    let body = message.body.trim();
+    let detail = (!body.is_empty()).then(|| body.to_owned());
+    match message.kind {
+        MessageKind::Text => (message.body.clone(), None),
+        MessageKind::Postback => {
+            let (title, rest) = body.split_once('\n').unwrap_or((body, ""));
+            let rest = rest.trim();
+            (
+                fill(td_string!(locale, inbox.kind_postback), &[("title", title)]),
+                (!rest.is_empty()).then(|| rest.to_owned()),
+            )
+        }
+        MessageKind::Referral => (td_string!(locale, inbox.kind_referral).to_owned(), detail),
+        MessageKind::Reaction if body.is_empty() => (
+            td_string!(locale, inbox.kind_reaction_removed).to_owned(),
+            None,
+        ),
+        MessageKind::Reaction => match message.detail.as_deref() {
+            Some(quote) => (
+                fill(
+                    td_string!(locale, inbox.kind_reaction),
+                    &[("emoji", body), ("quote", quote)],
+                ),
+                None,
+            ),
+            None => (
+                fill(
+                    td_string!(locale, inbox.kind_reaction_no_quote),
+                    &[("emoji", body)],
+                ),
+                None,
+            ),
+        },
+        MessageKind::Removed => (td_string!(locale, inbox.kind_removed).to_owned(), None),
+        MessageKind::Unsupported => (
+            td_string!(locale, inbox.kind_unsupported).to_owned(),
+            detail,
+        ),
+        MessageKind::Order => (td_string!(locale, inbox.kind_order).to_owned(), detail),
+        MessageKind::System => (td_string!(locale, inbox.kind_system).to_owned(), detail),
+        MessageKind::WelcomeRequest => (
+            td_string!(locale, inbox.kind_welcome_request).to_owned(),
+            None,
+        ),
+        MessageKind::FormReply => (td_string!(locale, inbox.kind_form_reply).to_owned(), detail),
+    }
+}
+
+/// A line that is not text: what the lead did, in the employee's language, and its
+/// detail as plain text.
+#[component]
+fn EventLine(message: Message) -> impl IntoView {
+    let i18n = use_i18n();
+    let sentence = {
+        let message = message.clone();
+        move || event_text(i18n.get_locale(), &message).0
+    };
+    let detail = event_text(i18n.get_locale_untracked(), &message).1;
+    view! {
+        <p class="bubble-event-line">{sentence}</p>
+        {detail.map(|d| view! { <p class="bubble-event-detail">{d}</p> })}
     }
 }
 
@@ -597,6 +689,59 @@ mod tests {
             created_at: at,
             read_at: (status == MessageStatus::Read).then_some(at + 1000),
             attachments: Vec::new(),
+            delivery_note: None,
+            kind: MessageKind::Text,
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn lines_that_are_not_text_say_what_the_lead_did() {
+        let line = |kind, body: &str, detail: Option<&str>, locale| {
+            let message = Message {
+                kind,
+                body: body.into(),
+                detail: detail.map(str::to_owned),
+                ..msg(1, Direction::Inbound, 0, MessageStatus::Received)
+            };
+            event_text(locale, &message)
+        };
+        assert_eq!(
+            line(
+                MessageKind::Postback,
+                "Get Started\nSHORTLINK · ref spring",
+                None,
+                Locale::en
+            ),
+            (
+                "Tapped “Get Started”".into(),
+                Some("SHORTLINK · ref spring".into())
+            )
+        );
+        assert_eq!(
+            line(MessageKind::Reaction, "❤", Some("See you at 9"), Locale::en).0,
+            "Reacted ❤ to “See you at 9”"
+        );
+        assert_eq!(
+            line(MessageKind::Reaction, "❤", None, Locale::pt_BR).0,
+            "Reagiu com ❤ a uma mensagem"
+        );
+        assert_eq!(
+            line(MessageKind::Reaction, "", None, Locale::en).0,
+            "Took back a reaction"
+        );
+        assert_eq!(
+            line(MessageKind::Removed, "", None, Locale::pt_BR),
+            ("Mensagem removida pelo contato".into(), None)
+        );
+        for kind in MessageKind::ALL {
+            for locale in [Locale::en, Locale::pt_BR] {
+                let (sentence, _) = line(kind, "x", Some("y"), locale);
+                assert!(
+                    !sentence.is_empty() && !sentence.contains('{'),
+                    "{kind:?} {sentence}"
+                );
+            }
         }
     }
 

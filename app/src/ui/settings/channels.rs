@@ -132,13 +132,20 @@ fn key_label(locale: Locale, key: &str) -> &'static str {
         "auth_token" => td_string!(locale, settings.key_auth_token),
         "phone_number" => td_string!(locale, settings.key_phone_number),
         "business_account_id" => td_string!(locale, settings.key_business_account_id),
+        "login" => td_string!(locale, settings.key_login),
         _ => td_string!(locale, settings.key_value),
     }
 }
 
 /// One input per credential of a kind; secrets are password fields and never shown back.
 #[component]
-fn CredentialFields(kind: ChannelKind, keys: RwSignal<Vec<(String, String)>>) -> impl IntoView {
+fn CredentialFields(
+    kind: ChannelKind,
+    keys: RwSignal<Vec<(String, String)>>,
+    /// Reconnecting: a field left empty keeps what is stored, so none is required.
+    #[prop(optional)]
+    keep: bool,
+) -> impl IntoView {
     let i18n = use_i18n();
     let optional = crate::channels::optional_credential_keys(kind);
     crate::channels::credential_keys(kind)
@@ -146,7 +153,7 @@ fn CredentialFields(kind: ChannelKind, keys: RwSignal<Vec<(String, String)>>) ->
         .chain(optional)
         .map(|key| {
             let key = *key;
-            let required = key != "verify_token" && !optional.contains(&key);
+            let required = !keep && key != "verify_token" && !optional.contains(&key);
             let secret = !crate::channels::is_public_credential(key) && key != "verify_token";
             let set = move |ev: leptos::ev::Event| {
                 let value = event_target_value(&ev);
@@ -155,12 +162,32 @@ fn CredentialFields(kind: ChannelKind, keys: RwSignal<Vec<(String, String)>>) ->
                     list.push((key.to_owned(), value));
                 });
             };
+            if key == "login" {
+                // Instagram: which of Meta's two documented ways the account sends by.
+                // Left alone it is Instagram Login (the default the server assumes).
+                return view! {
+                    <label>{move || key_label(i18n.get_locale(), key)}
+                        <select name=key data-testid="instagram-login" on:change=set>
+                            <option value="instagram" selected>{move || td_string!(i18n.get_locale(), settings.login_instagram)}</option>
+                            <option value="facebook">{move || td_string!(i18n.get_locale(), settings.login_facebook)}</option>
+                        </select>
+                    </label>
+                }
+                .into_any();
+            }
+            let label = move || match (kind, key) {
+                (ChannelKind::Instagram, "page_id") => {
+                    td_string!(i18n.get_locale(), settings.key_instagram_page_id)
+                }
+                _ => key_label(i18n.get_locale(), key),
+            };
             view! {
-                <label>{move || key_label(i18n.get_locale(), key)}
+                <label>{label}
                     <input name=key type=if secret { "password" } else { "text" } autocomplete="off"
                         required=required maxlength="1024" on:input=set/>
                 </label>
             }
+            .into_any()
         })
         .collect_view()
 }
@@ -188,7 +215,8 @@ fn ChannelCard(access: ChannelAccess) -> impl IntoView {
         view! { <Reconnect access=access.clone()/> }.into_any()
     };
     view! {
-        <div class="card channel-card">
+        // The composer's "Open the channel's settings" lands here.
+        <div class="card channel-card" id=format!("channel-{}", access.channel.id)>
         <form class="settings-form" on:submit=save data-channel=access.channel.display_name.clone()>
             <h3>
                 <span class=format!("channel-badge channel-{}", access.channel.kind.as_str())>{access.channel.kind.short_label()}</span>
@@ -211,6 +239,10 @@ fn ChannelCard(access: ChannelAccess) -> impl IntoView {
             {access.webhook_url.clone().map(|url| view! {
                 <dl class="channel-facts">
                     <dt>{t!(i18n, settings.webhook_url)}</dt><dd><code data-testid="webhook-url">{url}</code></dd>
+                    {access.app_webhook_url.clone().map(|u| view! {
+                        <dt>{t!(i18n, settings.app_webhook_url)}</dt>
+                        <dd><code data-testid="app-webhook-url">{u}</code><br/><span class="meta">{t!(i18n, settings.app_webhook_hint)}</span></dd>
+                    })}
                     {access.verify_token.clone().map(|t| view! { <dt>{t!(i18n, settings.verify_token)}</dt><dd><code data-testid="verify-token">{t}</code></dd> })}
                     {access.external_id.clone().map(|t| view! { <dt>{t!(i18n, settings.provider_id)}</dt><dd><code>{t}</code></dd> })}
                 </dl>
@@ -245,7 +277,8 @@ fn Reconnect(access: ChannelAccess) -> impl IntoView {
         <details class="reconnect" prop:open=move || open.get()>
             <summary>{t!(i18n, settings.reconnect_summary)}</summary>
             <form class="settings-form" on:submit=save>
-                <CredentialFields kind=kind keys=keys/>
+                <p class="meta">{t!(i18n, settings.reconnect_keep_hint)}</p>
+                <CredentialFields kind=kind keys=keys keep=true/>
                 <button class="button" type="submit">{t!(i18n, settings.reconnect)}</button>
             </form>
         </details>

@@ -5,7 +5,7 @@
 use super::{
     Addressed, InboundAttachment, InboundEvent, InboundMessage, Malformed, ProviderStatus,
 };
-use app::messages::{AttachmentKind, MessageStatus};
+use app::messages::{AttachmentKind, MessageKind, MessageStatus};
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -118,6 +118,7 @@ fn messaging_events(item: &Value) -> Vec<InboundEvent> {
                     status: MessageStatus::Delivered,
                     at: watermark,
                     error: None,
+                    confab_id: None,
                 })
             })
             .collect();
@@ -150,7 +151,16 @@ fn messaging_events(item: &Value) -> Vec<InboundEvent> {
             _ => InboundEvent::Ignored("read receipt without sender, watermark or mid".into()),
         }];
     }
-    // Reactions, postbacks, referrals, opt-ins, handover … : named by their key.
+    if let Some(postback) = item.get("postback") {
+        return vec![postback_event(item, postback)];
+    }
+    if let Some(referral) = item.get("referral") {
+        return vec![referral_event(item, referral)];
+    }
+    if let Some(reaction) = item.get("reaction") {
+        return vec![reaction_event(item, reaction)];
+    }
+    // Opt-ins, handover, policy notices, edits … : named by their key.
     let what = item
         .as_object()
         .and_then(|o| {
@@ -164,16 +174,24 @@ fn messaging_events(item: &Value) -> Vec<InboundEvent> {
 fn message_event(item: &Value, message: &Value) -> InboundEvent {
     let flag = |key: &str| message.get(key).and_then(Value::as_bool).unwrap_or(false);
     let from_business = flag("is_echo");
-    if from_business
-        && text_at(message, "/metadata").is_some_and(|m| m.starts_with(ECHO_METADATA_PREFIX))
+    if let Some(tag) = text_at(message, "/metadata")
+        .filter(|m| from_business && m.starts_with(ECHO_METADATA_PREFIX))
     {
-        return InboundEvent::Ignored("echo of a message sent by Confab".into());
-    }
-    if flag("is_deleted") {
-        return InboundEvent::Ignored("deleted message".into());
-    }
-    if flag("is_unsupported") {
-        return InboundEvent::Ignored("unsupported message".into());
+        // Confab's own reply, echoed: not a new message, but Meta's word that it took
+        // that reply (which confirms a send whose answer was lost).
+        return match (
+            crate::channels::parse_confab_tag(tag),
+            id_at(message, "/mid"),
+        ) {
+            (Some(confab_id), Some(provider_id)) => InboundEvent::Status(ProviderStatus {
+                provider_id,
+                status: MessageStatus::Sent,
+                at: item.get("timestamp").and_then(Value::as_i64),
+                error: None,
+                confab_id: Some(confab_id),
+            }),
+            _ => InboundEvent::Ignored("echo of a message sent by Confab".into()),
+        };
     }
     // An echo goes from the business to the lead: the lead is its recipient.
     let contact = id_at(
@@ -187,6 +205,30 @@ fn message_event(item: &Value, message: &Value) -> InboundEvent {
     let (Some(contact_external_id), Some(provider_id)) = (contact, id_at(message, "/mid")) else {
         return InboundEvent::Ignored("message without contact id or mid".into());
     };
+    let sent_at = item.get("timestamp").and_then(Value::as_i64);
+    // The lead unsent it: the same mid, now without text or files. Shown as removed.
+    if flag("is_deleted") {
+        return InboundEvent::Message(InboundMessage {
+            contact_external_id,
+            refers_to: Some(provider_id.clone()),
+            provider_id,
+            sent_at,
+            from_business,
+            kind: MessageKind::Removed,
+            ..Default::default()
+        });
+    }
+    // Something Meta cannot pass on through the API: a line says so.
+    if flag("is_unsupported") {
+        return InboundEvent::Message(InboundMessage {
+            contact_external_id,
+            provider_id,
+            sent_at,
+            from_business,
+            kind: MessageKind::Unsupported,
+            ..Default::default()
+        });
+    }
     let text = text_at(message, "/text").unwrap_or_default();
     let mut lines: Vec<String> = Vec::new();
     if !text.is_empty() {
@@ -212,6 +254,105 @@ fn message_event(item: &Value, message: &Value) -> InboundEvent {
         sent_at: item.get("timestamp").and_then(Value::as_i64),
         from_business,
         attachments,
+        ..Default::default()
+    })
+}
+
+/// The id of a lead's action that has no `mid` of its own (a referral, an old postback):
+/// the lead and the time, so that a retried webhook is still told apart.
+fn action_id(what: &str, item: &Value, sender: &str) -> String {
+    let at = item
+        .get("timestamp")
+        .and_then(Value::as_i64)
+        .unwrap_or_default();
+    format!("{what}:{sender}:{at}")
+}
+
+/// A button the lead tapped (Get Started, the persistent menu, an ice breaker, a postback
+/// button): a line with the button's title. A Get Started tapped from an m.me link or an
+/// ad carries that referral too.
+fn postback_event(item: &Value, postback: &Value) -> InboundEvent {
+    let Some(sender) = id_at(item, "/sender/id") else {
+        return InboundEvent::Ignored("postback without sender".into());
+    };
+    let provider_id =
+        id_at(postback, "/mid").unwrap_or_else(|| action_id("postback", item, &sender));
+    let title = text_at(postback, "/title")
+        .filter(|t| !t.trim().is_empty())
+        .or_else(|| text_at(postback, "/payload"))
+        .unwrap_or_default();
+    let mut body = title.to_owned();
+    if let Some(referral) = postback.get("referral").map(referral_words) {
+        if !referral.is_empty() {
+            body = format!(
+                "{body}
+{referral}"
+            );
+        }
+    }
+    InboundEvent::Message(InboundMessage {
+        contact_external_id: sender,
+        provider_id,
+        body,
+        sent_at: item.get("timestamp").and_then(Value::as_i64),
+        kind: MessageKind::Postback,
+        ..Default::default()
+    })
+}
+
+/// Where a referral came from, in the provider's own words: its source (`ADS`,
+/// `SHORTLINK`, …), the ad's title or id and the `ref` parameter.
+fn referral_words(referral: &Value) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(source) = text_at(referral, "/source").filter(|s| !s.is_empty()) {
+        parts.push(source.to_owned());
+    }
+    if let Some(title) = text_at(referral, "/ads_context_data/ad_title").filter(|s| !s.is_empty()) {
+        parts.push(title.to_owned());
+    } else if let Some(ad) = id_at(referral, "/ad_id") {
+        parts.push(format!("ad {ad}"));
+    }
+    if let Some(reference) = text_at(referral, "/ref").filter(|s| !s.is_empty()) {
+        parts.push(format!("ref {reference}"));
+    }
+    parts.join(" · ")
+}
+
+/// The lead came to an existing thread from an ad, an m.me link or a plugin.
+fn referral_event(item: &Value, referral: &Value) -> InboundEvent {
+    let Some(sender) = id_at(item, "/sender/id") else {
+        return InboundEvent::Ignored("referral without sender".into());
+    };
+    InboundEvent::Message(InboundMessage {
+        provider_id: action_id("referral", item, &sender),
+        contact_external_id: sender,
+        body: referral_words(referral),
+        sent_at: item.get("timestamp").and_then(Value::as_i64),
+        kind: MessageKind::Referral,
+        ..Default::default()
+    })
+}
+
+/// A reaction to a message (`react`), or one taken back (`unreact`, no emoji): one line
+/// per message reacted to (`reaction:<mid>`), changed in place.
+fn reaction_event(item: &Value, reaction: &Value) -> InboundEvent {
+    let (Some(sender), Some(target)) = (id_at(item, "/sender/id"), id_at(reaction, "/mid")) else {
+        return InboundEvent::Ignored("reaction without sender or mid".into());
+    };
+    let emoji = match text_at(reaction, "/action") {
+        Some("unreact") => "",
+        _ => text_at(reaction, "/emoji")
+            .filter(|e| !e.is_empty())
+            .or_else(|| text_at(reaction, "/reaction"))
+            .unwrap_or_default(),
+    };
+    InboundEvent::Message(InboundMessage {
+        contact_external_id: sender,
+        provider_id: format!("reaction:{target}"),
+        body: emoji.to_owned(),
+        sent_at: item.get("timestamp").and_then(Value::as_i64),
+        kind: MessageKind::Reaction,
+        refers_to: Some(target),
         ..Default::default()
     })
 }
@@ -540,7 +681,7 @@ mod tests {
     }
 
     #[test]
-    fn empty_deleted_and_unsupported_messages_are_ignored() {
+    fn empty_messages_are_ignored() {
         assert!(matches!(
             with_attachments(None, json!([])),
             InboundEvent::Ignored(_)
@@ -549,16 +690,103 @@ mod tests {
             with_attachments(Some(""), json!(null)),
             InboundEvent::Ignored(_)
         ));
-        for flag in ["is_deleted", "is_unsupported"] {
-            let event = json!({"sender": {"id": "P"}, "recipient": {"id": "PAGE"},
-                "message": {"mid": "m1", "text": "x", flag: true}});
-            let (_, event) = one(MetaObject::Instagram, &{
-                let body =
-                    json!({"object": "instagram", "entry": [{"id": "IG", "messaging": [event]}]});
-                serde_json::to_vec(&body).unwrap()
-            });
-            assert!(ignored(event).contains(&flag[3..]));
-        }
+    }
+
+    fn instagram(name: &str) -> InboundMessage {
+        let body = fixture_json(name).to_string();
+        let body = body
+            .replace("<IGID>", "IG")
+            .replace("<IGSID>", "igsid-1")
+            .replace("<MESSAGE_ID>", "ig-mid-1");
+        message(one(MetaObject::Instagram, body.as_bytes()).1)
+    }
+
+    fn messenger(name: &str) -> InboundMessage {
+        let body = fixture_json(name).to_string().replace("<PSID>", "psid-1");
+        message(one(MetaObject::Page, body.as_bytes()).1)
+    }
+
+    #[test]
+    fn unsent_and_unsupported_messages_are_lines() {
+        let m = instagram("instagram_message_deleted.json");
+        assert_eq!(
+            (
+                m.kind,
+                m.provider_id.as_str(),
+                m.refers_to.as_deref(),
+                m.body.as_str()
+            ),
+            (MessageKind::Removed, "ig-mid-1", Some("ig-mid-1"), "")
+        );
+        assert_eq!(m.contact_external_id, "igsid-1");
+        let m = instagram("instagram_message_unsupported.json");
+        assert_eq!(
+            (m.kind, m.provider_id.as_str(), m.from_business),
+            (MessageKind::Unsupported, "ig-mid-1", false)
+        );
+    }
+
+    #[test]
+    fn postbacks_referrals_and_reactions_are_lines() {
+        let m = messenger("messenger_postback.json");
+        assert_eq!(m.kind, MessageKind::Postback);
+        assert_eq!(m.contact_external_id, "psid-1");
+        assert!(m.provider_id.starts_with("m_AG5Hz2Uq7"));
+        assert_eq!(m.body, "Get Started\nSHORTLINK · ref spring-sale");
+        let m = messenger("messenger_referral.json");
+        assert_eq!(m.kind, MessageKind::Referral);
+        assert_eq!(m.provider_id, "referral:psid-1:1458692752478");
+        assert_eq!(
+            m.body,
+            "ADS · <TITLE_FOR_THE_AD> · ref <REF_DATA_IF_SPECIFIED_IN_THE_AD>"
+        );
+        let m = messenger("messenger_reaction.json");
+        assert_eq!(
+            (
+                m.kind,
+                m.body.as_str(),
+                m.provider_id.as_str(),
+                m.refers_to.as_deref()
+            ),
+            (
+                MessageKind::Reaction,
+                "\u{2764}\u{fe0f}",
+                "reaction:<MID_OF_ReactedTo_Message>",
+                Some("<MID_OF_ReactedTo_Message>")
+            )
+        );
+        // Taken back: the same line, emptied.
+        let unreact = json!({"sender": {"id": "P"}, "recipient": {"id": "PAGE"}, "timestamp": 2,
+            "reaction": {"mid": "m1", "action": "unreact", "reaction": "love"}});
+        let m = message(one(MetaObject::Page, &page_body(unreact)).1);
+        assert_eq!(
+            (m.body.as_str(), m.provider_id.as_str()),
+            ("", "reaction:m1")
+        );
+        // A postback without a mid (before v11): told apart by lead and time.
+        let old = json!({"sender": {"id": "P"}, "recipient": {"id": "PAGE"}, "timestamp": 3,
+            "postback": {"title": "Menu", "payload": "MENU"}});
+        let m = message(one(MetaObject::Page, &page_body(old)).1);
+        assert_eq!(
+            (m.body.as_str(), m.provider_id.as_str()),
+            ("Menu", "postback:P:3")
+        );
+        let bare = json!({"recipient": {"id": "PAGE"}, "reaction": {"mid": "m1"}});
+        assert!(matches!(
+            one(MetaObject::Page, &page_body(bare)).1,
+            InboundEvent::Ignored(_)
+        ));
+    }
+
+    #[test]
+    fn an_echo_of_another_app_is_the_business_s() {
+        let body = fixture_json("messenger_echo_other_app.json")
+            .to_string()
+            .replace("<PSID>", "psid-1");
+        let m = message(one(MetaObject::Page, body.as_bytes()).1);
+        assert!(m.from_business);
+        assert_eq!(m.contact_external_id, "psid-1");
+        assert_eq!(m.kind, MessageKind::Text);
     }
 
     #[test]
@@ -579,8 +807,19 @@ mod tests {
             ("m_echo", "Hi from the page")
         );
         assert!(message(echo(Some("campaign:7"))).from_business);
+        // Confab's own: the confirmation of reply 42, under Meta's id.
         assert_eq!(
-            ignored(echo(Some("confab:42"))),
+            echo(Some("confab:42")),
+            InboundEvent::Status(ProviderStatus {
+                provider_id: "m_echo".into(),
+                status: MessageStatus::Sent,
+                at: Some(7),
+                error: None,
+                confab_id: Some(app::ids::MessageId(42)),
+            })
+        );
+        assert_eq!(
+            ignored(echo(Some("confab:not-ours"))),
             "echo of a message sent by Confab"
         );
     }
@@ -593,6 +832,7 @@ mod tests {
                 status: MessageStatus::Delivered,
                 at: Some(1458668856253),
                 error: None,
+                confab_id: None,
             }),
             InboundEvent::DeliveredUpTo {
                 contact_external_id: "<PSID>".into(),
@@ -677,9 +917,6 @@ mod tests {
     #[test]
     fn other_events_are_ignored_by_name() {
         for key in [
-            "reaction",
-            "postback",
-            "referral",
             "optin",
             "account_linking",
             "policy_enforcement",

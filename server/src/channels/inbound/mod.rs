@@ -32,8 +32,8 @@ pub enum InboundEvent {
         contact_external_id: String,
         provider_id: String,
     },
-    /// An event Confab does not act on (reactions, postbacks, referrals …): answered 200,
-    /// logged at debug with what it was.
+    /// An event Confab does not act on (opt-ins, handover, comments, types Meta adds
+    /// later …): answered 200, logged at debug with what it was.
     Ignored(String),
 }
 

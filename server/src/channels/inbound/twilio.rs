@@ -25,6 +25,22 @@ pub fn signed_params(raw_body: &[u8]) -> Vec<(String, String)> {
 
 /// The event of one Twilio webhook: an inbound message (addressed to our number, `To`) or
 /// a status callback for one of ours (our number is then `From`).
+/// Where the callback URL's `confab_id` is kept among the parameters: a name Twilio's
+/// own parameters (CamelCase) never take.
+const CALLBACK_CONFAB_ID: &str = "confab:callback_id";
+
+/// Adds the `confab_id` of a status callback's URL query (Confab sets it on each send,
+/// and Twilio signs the URL with it) to the parameters, once the signature held.
+pub fn add_callback_query(params: &mut Vec<(String, String)>, query: Option<&str>) {
+    params.retain(|(key, _)| key != CALLBACK_CONFAB_ID);
+    let id = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == crate::channels::twilio_sms::CONFAB_ID_PARAM)
+        .map(|(_, id)| id.into_owned());
+    if let Some(id) = id {
+        params.push((CALLBACK_CONFAB_ID.to_owned(), id));
+    }
+}
+
 pub fn parse(params: &[(String, String)]) -> Result<Vec<Addressed>, Malformed> {
     let get = |name: &str| {
         params
@@ -66,6 +82,11 @@ pub fn parse(params: &[(String, String)]) -> Result<Vec<Addressed>, Malformed> {
                 status,
                 at: None,
                 error,
+                // Named by the status callback URL's query (`add_callback_query`).
+                confab_id: params
+                    .iter()
+                    .find(|(key, _)| key == CALLBACK_CONFAB_ID)
+                    .and_then(|(_, id)| crate::channels::parse_confab_tag(&format!("confab:{id}"))),
             }),
         }]);
     }
@@ -257,8 +278,22 @@ mod tests {
                 status: MessageStatus::Sent,
                 at: None,
                 error: None,
+                confab_id: None,
             })
         );
+        // The callback URL Confab gave names the reply; the body cannot plant it.
+        let mut params = form_fixture("twilio_status_callback.txt");
+        params.push((CALLBACK_CONFAB_ID.into(), "666".into()));
+        add_callback_query(&mut params, Some("confab_id=42"));
+        let (_, event) = one(&params);
+        assert!(
+            matches!(&event, InboundEvent::Status(s) if s.confab_id == Some(app::ids::MessageId(42))),
+            "{event:?}"
+        );
+        let mut params = form_fixture("twilio_status_callback.txt");
+        params.push((CALLBACK_CONFAB_ID.into(), "666".into()));
+        add_callback_query(&mut params, None);
+        assert!(matches!(one(&params).1, InboundEvent::Status(s) if s.confab_id.is_none()));
     }
 
     #[test]

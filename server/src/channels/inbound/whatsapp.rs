@@ -5,7 +5,7 @@ use super::meta::{entries, id_at, text_at};
 use super::{
     Addressed, InboundAttachment, InboundEvent, InboundMessage, Malformed, ProviderStatus,
 };
-use app::messages::{AttachmentKind, MessageStatus};
+use app::messages::{AttachmentKind, MessageKind, MessageStatus};
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -77,6 +77,10 @@ fn message_event(message: &Value, contacts: &[&Value]) -> InboundEvent {
     // The content sits under a key named after the type: `"image": {…}`.
     let content = message.get(kind).unwrap_or(&Value::Null);
     let text = |pointer: &str| text_at(content, pointer).unwrap_or_default().to_owned();
+    let mut line_kind = MessageKind::Text;
+    let mut contact_external_id = from.clone();
+    let mut provider_id = provider_id;
+    let mut refers_to = None;
     let (body, attachment) = match kind {
         "text" => (text("/body"), None),
         "image" | "video" | "audio" | "document" | "sticker" => {
@@ -114,8 +118,16 @@ fn message_event(message: &Value, contacts: &[&Value]) -> InboundEvent {
         }
         // A quick-reply button of a template the lead tapped.
         "button" => (text("/text"), None),
+        // The answers to a WhatsApp Flow: `response_json` holds them (a JSON string).
+        "interactive" if text_at(content, "/type") == Some("nfm_reply") => {
+            line_kind = MessageKind::FormReply;
+            (
+                form_answers(content.get("nfm_reply").unwrap_or(&Value::Null)),
+                None,
+            )
+        }
         // A reply button or list row the lead picked: `{"type": "button_reply",
-        // "button_reply": {"id", "title"}}`; a flow's reply has a `body` instead.
+        // "button_reply": {"id", "title"}}`.
         "interactive" => {
             let reply = text_at(content, "/type").and_then(|t| content.get(t));
             let reply = reply.unwrap_or(&Value::Null);
@@ -126,12 +138,59 @@ fn message_event(message: &Value, contacts: &[&Value]) -> InboundEvent {
             let cards = content.as_array().into_iter().flatten().map(contact_card);
             (cards.collect::<Vec<_>>().join("\n"), None)
         }
-        // Reactions, unsupported and system messages, orders …
-        _ => return InboundEvent::Ignored(format!("{kind} message")),
+        // One line per message reacted to (`reaction:<wamid>`), changed in place; a
+        // reaction taken back comes without its emoji.
+        "reaction" => {
+            let Some(target) = id_at(content, "/message_id") else {
+                return InboundEvent::Ignored("reaction without message_id".into());
+            };
+            line_kind = MessageKind::Reaction;
+            provider_id = format!("reaction:{target}");
+            refers_to = Some(target);
+            (text("/emoji"), None)
+        }
+        // A cart sent from the business's catalog.
+        "order" => {
+            line_kind = MessageKind::Order;
+            (order_lines(content), None)
+        }
+        // The lead opened the chat for the first time (welcome messages enabled).
+        "request_welcome" => {
+            line_kind = MessageKind::WelcomeRequest;
+            (String::new(), None)
+        }
+        // A notice about the lead. On a number change the lead is followed to the new
+        // wa_id: the same contact and conversation, under the new id.
+        "system" => {
+            line_kind = MessageKind::System;
+            let new_id = id_at(content, "/wa_id").or_else(|| id_at(content, "/new_wa_id"));
+            if let (Some("user_changed_number"), Some(new_id)) = (text_at(content, "/type"), new_id)
+            {
+                refers_to = Some(from.clone());
+                contact_external_id = new_id;
+            }
+            (text("/body"), None)
+        }
+        // What WhatsApp cannot pass on (a message type unknown to the API, the first
+        // message from a click-to-WhatsApp ad …): a line says so, with WhatsApp's reason.
+        "unsupported" => {
+            line_kind = MessageKind::Unsupported;
+            let reason = message
+                .pointer("/errors/0")
+                .map(error_reason)
+                .unwrap_or_default();
+            (reason, None)
+        }
+        // Types WhatsApp adds later: still the lead's turn, shown as unsupported.
+        _ => {
+            line_kind = MessageKind::Unsupported;
+            (kind.to_owned(), None)
+        }
     };
-    if body.is_empty() && attachment.is_none() {
+    if line_kind == MessageKind::Text && body.is_empty() && attachment.is_none() {
         return InboundEvent::Ignored(format!("empty {kind} message"));
     }
+    let from = contact_external_id;
     let contact_name = contacts
         .iter()
         .find(|c| text_at(c, "/wa_id") == Some(from.as_str()))
@@ -146,8 +205,62 @@ fn message_event(message: &Value, contacts: &[&Value]) -> InboundEvent {
         body,
         sent_at: seconds_to_ms(message.get("timestamp")),
         attachments: attachment.into_iter().collect(),
+        kind: line_kind,
+        refers_to,
         ..Default::default()
     })
+}
+
+/// A Flow's answers as `name: value` lines, from the JSON string `response_json` (the
+/// flow's token left out); the reply's `body` when there is nothing to read.
+fn form_answers(reply: &Value) -> String {
+    let answers = text_at(reply, "/response_json")
+        .and_then(|json| serde_json::from_str::<Value>(json).ok())
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
+    let lines: Vec<String> = answers
+        .iter()
+        .filter(|(name, _)| name.as_str() != "flow_token")
+        .map(|(name, value)| match value {
+            Value::String(s) => format!("{name}: {s}"),
+            other => format!("{name}: {other}"),
+        })
+        .collect();
+    if lines.is_empty() {
+        text_at(reply, "/body").unwrap_or_default().to_owned()
+    } else {
+        lines.join("\n")
+    }
+}
+
+/// A cart as lines: its note, then `2 × <product id> — 10.5 USD` per item.
+fn order_lines(order: &Value) -> String {
+    let mut lines: Vec<String> = text_at(order, "/text")
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    let items = order.get("product_items").and_then(Value::as_array);
+    for item in items.into_iter().flatten() {
+        let product = text_at(item, "/product_retailer_id").unwrap_or("?");
+        let quantity = item.get("quantity").map_or_else(String::new, number_text);
+        let mut line = format!("{quantity} × {product}");
+        if let Some(price) = item.get("item_price") {
+            let currency = text_at(item, "/currency").unwrap_or_default();
+            let _ = write!(line, " — {} {currency}", number_text(price));
+            line = line.trim_end().to_owned();
+        }
+        lines.push(line);
+    }
+    lines.join("\n")
+}
+
+/// A number WhatsApp sends as a number or a string, as text.
+fn number_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// A shared contact card as a line: `[contact] Name, +1 555 0100`.
@@ -186,6 +299,9 @@ fn status_event(item: &Value) -> InboundEvent {
         status,
         at: seconds_to_ms(item.get("timestamp")),
         error,
+        // Confab sets `confab:<id>` on every send; WhatsApp returns it on the statuses.
+        confab_id: text_at(item, "/biz_opaque_callback_data")
+            .and_then(crate::channels::parse_confab_tag),
     })
 }
 
@@ -280,6 +396,8 @@ mod tests {
                 sent_at: Some(1_749_416_383_000),
                 from_business: false,
                 attachments: vec![],
+                kind: MessageKind::Text,
+                refers_to: None,
             }
         );
     }
@@ -307,6 +425,22 @@ mod tests {
                 provider_media_id: Some("1003383421387256".into()),
             }]
         );
+    }
+
+    #[test]
+    fn a_status_names_confabs_reply_by_its_callback_data() {
+        let status = status("whatsapp_status_sent.callback_data.json");
+        assert_eq!(status.confab_id, Some(app::ids::MessageId(1)));
+        assert_eq!(status.status, MessageStatus::Sent);
+        // Someone else's callback data names nothing.
+        let mut body: Value =
+            serde_json::from_slice(&fixture("whatsapp_status_sent.callback_data.json")).unwrap();
+        body["entry"][0]["changes"][0]["value"]["statuses"][0]["biz_opaque_callback_data"] =
+            json!("{\"source\":\"api\"}");
+        match one(body.to_string().as_bytes()) {
+            InboundEvent::Status(s) => assert_eq!(s.confab_id, None),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -345,6 +479,7 @@ mod tests {
                 status: state,
                 at: Some(at),
                 error: None,
+                confab_id: None,
             };
             assert_eq!(status(name), expected, "{name}");
         }
@@ -359,6 +494,7 @@ mod tests {
                      last replied to the sender number. [131047]"
                         .into()
                 ),
+                confab_id: None,
             }
         );
     }
@@ -431,12 +567,91 @@ mod tests {
         );
     }
 
+    fn line(name: &str) -> InboundMessage {
+        let mut events = parse(&fixture(name)).unwrap();
+        assert_eq!(events.len(), 1, "{events:?}");
+        message(events.remove(0).event)
+    }
+
+    #[test]
+    fn lines_that_are_not_text() {
+        let wamid = "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA=";
+        let m = line("whatsapp_unsupported.json");
+        assert_eq!(
+            (m.kind, m.body.as_str(), m.provider_id.as_str()),
+            (
+                MessageKind::Unsupported,
+                "This message is currently unavailable.: Message type is currently not supported. [131060]",
+                wamid
+            )
+        );
+        assert_eq!(m.contact_name.as_deref(), Some("Sheena Nelson"));
+        let m = line("whatsapp_order.json");
+        assert_eq!(
+            (m.kind, m.body.as_str()),
+            (MessageKind::Order, "Love these!\n2 × di9ozbzfi4 — 7.99 USD")
+        );
+        let m = line("whatsapp_request_welcome.json");
+        assert_eq!((m.kind, m.body.as_str()), (MessageKind::WelcomeRequest, ""));
+        let m = line("whatsapp_nfm_reply.json");
+        assert_eq!(
+            (m.kind, m.body.as_str()),
+            (
+                MessageKind::FormReply,
+                "optional_param1: <value1>\noptional_param2: <value2>"
+            )
+        );
+        let m = line("whatsapp_reaction.json");
+        let target = "wamid.HBgLMTQxMjU1NTA4MjkVAgASGBQzQUNCNjk5RDUwNUZGMUZEM0VBRAA=";
+        assert_eq!(
+            (
+                m.kind,
+                m.body.as_str(),
+                m.provider_id,
+                m.refers_to.as_deref()
+            ),
+            (
+                MessageKind::Reaction,
+                "👍",
+                format!("reaction:{target}"),
+                Some(target)
+            )
+        );
+        // Taken back: the same line, without its emoji.
+        let removed = typed("reaction", json!({"message_id": target}));
+        assert_eq!(message(removed).body, "");
+        // A number change follows the lead to the new wa_id, the old one in `refers_to`.
+        let m = line("whatsapp_system_user_changed_number.json");
+        assert_eq!(
+            (
+                m.kind,
+                m.contact_external_id.as_str(),
+                m.refers_to.as_deref(),
+                m.contact_phone.as_deref()
+            ),
+            (
+                MessageKind::System,
+                "12195555358",
+                Some("16505551234"),
+                Some("+12195555358")
+            )
+        );
+        assert_eq!(
+            m.body,
+            "User Sheena Nelson changed from 16505551234 to 12195555358"
+        );
+        // A type WhatsApp adds later is still the lead's turn.
+        let m = message(typed("poll", json!({"question": "?"})));
+        assert_eq!(
+            (m.kind, m.body.as_str()),
+            (MessageKind::Unsupported, "poll")
+        );
+    }
+
     #[test]
     fn ignored_messages() {
         for (kind, content) in [
-            ("reaction", json!({"message_id": "wamid.Y", "emoji": "👍"})),
-            ("unsupported", json!(null)),
-            ("system", json!({"body": "changed number"})),
+            ("reaction", json!({"emoji": "👍"})),
             ("text", json!({"body": ""})),
             ("image", json!({"caption": ""})),
             ("interactive", json!({"type": "type"})),
@@ -496,6 +711,7 @@ mod tests {
                 status: MessageStatus::Failed,
                 at: None,
                 error: Some("WhatsApp did not deliver the message".into()),
+                confab_id: None,
             })
         );
         assert_eq!(
