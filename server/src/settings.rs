@@ -48,6 +48,9 @@ pub struct Settings {
     /// The spool's largest size (`CONFAB_TWILIO_SPOOL_MAX_MB`, default 64): past it, a
     /// webhook the database cannot take is answered 5xx.
     pub twilio_spool_max_bytes: u64,
+    /// How long a Twilio webhook waits for the database before it is spooled
+    /// (`CONFAB_TWILIO_DB_WAIT_SECS`, default 5, at most 12): Twilio gives up after 15 s.
+    pub twilio_db_wait: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -72,6 +75,7 @@ impl std::fmt::Debug for Settings {
             .field("twilio_spool", &self.twilio_spool)
             .field("twilio_spool_retry", &self.twilio_spool_retry)
             .field("twilio_spool_max_bytes", &self.twilio_spool_max_bytes)
+            .field("twilio_db_wait", &self.twilio_db_wait)
             .finish()
     }
 }
@@ -352,6 +356,12 @@ impl Settings {
                 Duration::from_secs(3600),
             )?,
             twilio_spool_max_bytes,
+            twilio_db_wait: seconds(
+                &get,
+                "CONFAB_TWILIO_DB_WAIT_SECS",
+                Duration::from_secs(5),
+                Duration::from_secs(12),
+            )?,
         })
     }
 
@@ -419,6 +429,7 @@ mod tests {
         );
         assert_eq!(s.twilio_spool_retry, Duration::from_secs(30));
         assert_eq!(s.twilio_spool_max_bytes, 64 * 1024 * 1024);
+        assert_eq!(s.twilio_db_wait, Duration::from_secs(5));
         let s = settings(&[
             ("CONFAB_TWILIO_SPOOL", "/var/spool/confab.jsonl"),
             ("CONFAB_TWILIO_SPOOL_RETRY_SECS", "0.5"),

@@ -164,10 +164,20 @@ impl Application {
             public_url: settings.public_url.as_str().into(),
             read_receipts: receipts_tx,
         };
-        let twilio_spool = Arc::new(crate::spool::TwilioSpool::new(
+        let twilio_spool = crate::spool::TwilioSpool::new(
             settings.twilio_spool.clone(),
             settings.twilio_spool_max_bytes,
-        ));
+        )
+        .with_db_wait(settings.twilio_db_wait);
+        // The Twilio channels' credentials, for webhooks that come while the database
+        // cannot say which channel they are for.
+        twilio_spool.refresh(&state).await;
+        let twilio_spool = Arc::new(twilio_spool);
+        // Uploads cut off by a crash left their part files.
+        let swept = crate::routes::media::sweep_part_files(&settings.media_dir);
+        if swept > 0 {
+            tracing::info!(swept, "unfinished uploads removed");
+        }
         // The webhooks route finds the spool in the request's extensions.
         let router = router(state.clone(), &settings).layer(axum::Extension(twilio_spool.clone()));
         Ok(Self {

@@ -11,6 +11,7 @@ pub mod media_rules;
 pub mod providers;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod whatsapp_identity;
 pub mod window;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -311,6 +311,12 @@ impl ConfigCache {
         }
     }
 
+    /// Bumped by every [`ConfigCache::clear`], i.e. by every write of a channel: what was
+    /// read at an older generation may be stale.
+    pub fn generation(&self) -> u64 {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).generation
+    }
+
     /// Forgets every configuration (a channel was written).
     pub fn clear(&self) {
         let mut cached = self.0.lock().unwrap_or_else(|e| e.into_inner());

@@ -179,9 +179,15 @@ pub mod store {
                         });
                         continue;
                     };
+                    // WhatsApp may know the number in another form (Brazil's ninth digit).
+                    let forms = crate::channels::whatsapp_identity::equivalent_wa_ids(&identity);
                     let existing = known
                         .iter()
-                        .find(|r| r.get::<String, _>("external_id") == identity)
+                        .find(|r| {
+                            let id = r.get::<String, _>("external_id");
+                            id == identity
+                                || (channel.kind == ChannelKind::Whatsapp && forms.contains(&id))
+                        })
                         .and_then(|r| r.get::<Option<i64>, _>("conversation_id"))
                         .map(ConversationId);
                     let note = (channel.kind == ChannelKind::Whatsapp && existing.is_none())
@@ -235,6 +241,23 @@ pub mod store {
         })?;
         let now = now_ms();
         let mut tx = db.write.begin().await?;
+        // The contact WhatsApp already knows under another form of the number (the wa_id
+        // its send answer gave) is the one to open: one number, one thread.
+        let mut identity = identity;
+        if option.channel_kind == ChannelKind::Whatsapp {
+            for form in crate::channels::whatsapp_identity::equivalent_wa_ids(&identity) {
+                let known: Option<String> = sqlx::query_scalar(
+                    "SELECT external_id FROM contacts WHERE channel_id = $1 AND external_id = $2",
+                )
+                .bind(option.channel_id.0)
+                .bind(&form)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if known.is_some() {
+                    identity = form;
+                }
+            }
+        }
         let name: String = sqlx::query_scalar("SELECT name FROM clients WHERE id = $1")
             .bind(client.0)
             .fetch_one(&mut *tx)

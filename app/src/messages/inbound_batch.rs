@@ -33,7 +33,14 @@ pub(crate) async fn record_batch_in(
     let now = now_ms();
     let fresh = first_copies(batch);
     follow_number_changes(tx, batch, &fresh).await?;
-    let contacts = upsert_contacts(tx, batch, &updatable(batch, &fresh), now).await?;
+    // WhatsApp: a Brazilian or Mexican number's other form is the same lead.
+    let leads: Vec<_> = fresh
+        .iter()
+        .map(|&i| (batch[i].0, batch[i].1.contact_external_id.as_str()))
+        .collect();
+    let keep_phone =
+        crate::channels::whatsapp_identity::store::follow_equivalent_forms(tx, &leads).await?;
+    let contacts = upsert_contacts(tx, batch, &updatable(batch, &fresh), &keep_phone, now).await?;
     let details = reaction_details(tx, batch, &fresh).await?;
     let inserted = insert_messages(tx, batch, &fresh, &contacts, &details, now).await?;
     insert_attachments(tx, batch, &inserted, now).await?;
@@ -318,6 +325,7 @@ async fn upsert_contacts<'a>(
     tx: &mut AnyConnection,
     batch: &[(ChannelId, &'a InboundMessage)],
     fresh: &[usize],
+    keep_phone: &std::collections::HashSet<(i64, String)>,
     now: i64,
 ) -> StoreResult<HashMap<ContactKey<'a>, Contact>> {
     type Details<'a> = [Option<&'a String>; 3];
@@ -326,9 +334,11 @@ async fn upsert_contacts<'a>(
     for &i in fresh {
         let (channel, inbound) = batch[i];
         let key = (channel.0, inbound.contact_external_id.as_str());
+        // A WhatsApp contact keeps the number dialled when the message's is its other form.
+        let keeps = keep_phone.contains(&(channel.0, inbound.contact_external_id.clone()));
         let given = [
             inbound.contact_name.as_ref(),
-            inbound.contact_phone.as_ref(),
+            inbound.contact_phone.as_ref().filter(|_| !keeps),
             inbound.contact_username.as_ref(),
         ];
         let merged = details.entry(key).or_insert_with(|| {

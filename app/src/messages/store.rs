@@ -211,7 +211,17 @@ pub struct ProviderStatus {
     /// Confab's own id of the message, when the provider carries it back (a Messenger /
     /// Instagram echo's `metadata`, WhatsApp's `biz_opaque_callback_data`, Twilio's
     /// status callback URL): confirms a send whose answer was lost.
-    pub confab_id: Option<MessageId>,
+    pub confab_id: Option<ConfabTag>,
+}
+
+/// How Confab names one of its replies to the provider (`confab:<id>.<created_at>`), so
+/// that the provider's echo or status confirms that reply and no other: the creation
+/// time (UTC ms) tells this installation's message from another's with the same id (a
+/// staging and a production Confab on one Page or number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfabTag {
+    pub message: MessageId,
+    pub created_at: i64,
 }
 
 /// Stores an inbound message: upsert the contact and the conversation (reopening it when
@@ -258,8 +268,8 @@ pub async fn apply_status(
     let at = update.at.map_or(now, |at| at.min(now));
     let mut tx = db.write.begin().await?;
     let mut changed = None;
-    if let Some(confab_id) = update.confab_id {
-        changed = confirm_in(&mut tx, channel, confab_id, &update.provider_id, at, now).await?;
+    if let Some(tag) = update.confab_id {
+        changed = confirm_in(&mut tx, channel, tag, &update.provider_id, at, now).await?;
     }
     let moved = advance_in(
         &mut tx,
@@ -332,7 +342,7 @@ async fn advance_in(
 async fn confirm_in(
     conn: &mut AnyConnection,
     channel: ChannelId,
-    message: MessageId,
+    tag: ConfabTag,
     provider_id: &str,
     at: i64,
     now: i64,
@@ -340,12 +350,15 @@ async fn confirm_in(
     if provider_id.is_empty() {
         return Ok(None);
     }
+    let message = tag.message;
     let waiting: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM messages WHERE id = $1 AND channel_id = $2 AND direction = 'outbound'
+            AND created_at = $3
             AND (status = 'pending' OR (status = 'failed' AND confirm_state IS NOT NULL))",
     )
     .bind(message.0)
     .bind(channel.0)
+    .bind(tag.created_at)
     .fetch_optional(&mut *conn)
     .await?;
     if waiting.is_none() {
@@ -750,9 +763,19 @@ pub struct OutboundJob {
     /// no confirmation came; `resent_unconfirmed` when that re-send's outcome is unknown
     /// too and no confirmation came either (it is then failed, never sent a third time).
     pub confirm_state: Option<String>,
+    /// When the reply was written (UTC ms): part of its [`ConfabTag`].
+    pub created_at: i64,
 }
 
 impl OutboundJob {
+    /// The name the provider carries back to confirm this reply.
+    pub fn tag(&self) -> ConfabTag {
+        ConfabTag {
+            message: self.message_id,
+            created_at: self.created_at,
+        }
+    }
+
     /// Its one re-send went out unconfirmed and no confirmation came: not sent again.
     pub fn confirmation_given_up(&self) -> bool {
         self.confirm_state.as_deref() == Some("resent_unconfirmed")
@@ -779,7 +802,7 @@ pub async fn due_outbound(
     limit: i64,
 ) -> StoreResult<Vec<OutboundJob>> {
     let rows = sqlx::query(
-        "SELECT m.id, m.conversation_id, m.channel_id, m.body, m.attempts, m.template, m.confirm_state, ct.external_id, c.last_inbound_at,
+        "SELECT m.id, m.conversation_id, m.channel_id, m.body, m.attempts, m.template, m.confirm_state, m.created_at, ct.external_id, c.last_inbound_at,
                 a.id AS attachment_id, a.kind AS attachment_kind, a.mime AS attachment_mime, a.file_name AS attachment_name,
                 a.size_bytes AS attachment_size
            FROM messages m
@@ -811,6 +834,7 @@ pub async fn due_outbound(
             last_inbound_at: r.get("last_inbound_at"),
             template: r.get("template"),
             confirm_state: r.get("confirm_state"),
+            created_at: r.get("created_at"),
             attachment: r
                 .get::<Option<i64>, _>("attachment_id")
                 .map(|id| OutboundFile {

@@ -73,6 +73,7 @@ impl ChannelProvider for Instagram {
         Ok(SendReceipt {
             provider_id: answer_str(&answer, "/message_id", "Instagram")?,
             delivered: false,
+            recipient_id: None,
         })
     }
 

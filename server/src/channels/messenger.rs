@@ -30,7 +30,7 @@ pub fn send_body(
         job.last_inbound_at,
         now,
     );
-    let metadata = super::confab_tag(job.message_id);
+    let metadata = super::confab_tag(job);
     // Meta takes a text or a file per message; Confab queues a caption separately.
     let message = match (&job.attachment, media_url) {
         (Some(file), Some(url)) => {
@@ -80,6 +80,7 @@ pub async fn send_via_graph(
     Ok(SendReceipt {
         provider_id: answer_str(&answer, "/message_id", channel.channel.kind.label())?,
         delivered: false,
+        recipient_id: None,
     })
 }
 

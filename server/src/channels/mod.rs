@@ -4,7 +4,7 @@
 
 use app::channels::store::ChannelConfig;
 use app::channels::ChannelKind;
-use app::messages::store::OutboundJob;
+use app::messages::store::{ConfabTag, OutboundJob};
 use app::state::ReadReceipt;
 use async_trait::async_trait;
 use std::time::Duration;
@@ -56,6 +56,9 @@ pub struct SendReceipt {
     pub provider_id: String,
     /// True when the provider already confirmed delivery (the sandbox does).
     pub delivered: bool,
+    /// The id the provider knows the lead by, when its answer names one that may differ
+    /// from the address used (WhatsApp's `contacts[].wa_id`).
+    pub recipient_id: Option<String>,
 }
 
 /// How long Confab waits for a provider and how it retries (settings
@@ -280,17 +283,30 @@ fn transport_error(provider: &str, err: &reqwest::Error) -> SendError {
 
 /// The text Confab puts on every reply so that the provider's echo or status names it
 /// (Messenger / Instagram `metadata`, WhatsApp `biz_opaque_callback_data`): the
-/// prefix `confab:` and the message id. The inbound parsers read it back.
-pub fn confab_tag(message: app::ids::MessageId) -> String {
-    format!("confab:{}", message.0)
+/// prefix `confab:`, the message id and its creation time ([`ConfabTag`]). The inbound
+/// parsers read it back.
+pub fn confab_tag(job: &OutboundJob) -> String {
+    let tag = job.tag();
+    format!("confab:{}", tag_value(tag))
 }
 
-/// The message id in a [`confab_tag`], if the text is one.
-pub fn parse_confab_tag(text: &str) -> Option<app::ids::MessageId> {
-    let id = text.strip_prefix("confab:")?;
-    (!id.is_empty() && id.len() <= 18 && id.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| id.parse::<i64>().ok().map(app::ids::MessageId))
-        .flatten()
+/// `<id>.<created_at>`: the tag without its prefix (Twilio's callback query carries it).
+pub fn tag_value(tag: ConfabTag) -> String {
+    format!("{}.{}", tag.message.0, tag.created_at)
+}
+
+/// The [`ConfabTag`] in a [`confab_tag`], if the text is one.
+pub fn parse_confab_tag(text: &str) -> Option<ConfabTag> {
+    let (id, created_at) = text.strip_prefix("confab:")?.split_once('.')?;
+    let number = |digits: &str| {
+        (!digits.is_empty() && digits.len() <= 18 && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| digits.parse::<i64>().ok())
+            .flatten()
+    };
+    Some(ConfabTag {
+        message: app::ids::MessageId(number(id)?),
+        created_at: number(created_at)?,
+    })
 }
 
 /// What went wrong on the way, in words for the employee: "did not answer in time".
@@ -345,13 +361,23 @@ mod tests {
 
     #[test]
     fn confab_tags_read_back_only_as_written() {
-        let id = app::ids::MessageId(9_007);
-        assert_eq!(confab_tag(id), "confab:9007");
-        assert_eq!(parse_confab_tag(&confab_tag(id)), Some(id));
+        let tag = ConfabTag {
+            message: app::ids::MessageId(9_007),
+            created_at: 1_764_990_000_123,
+        };
+        assert_eq!(tag_value(tag), "9007.1764990000123");
+        assert_eq!(
+            parse_confab_tag(&format!("confab:{}", tag_value(tag))),
+            Some(tag)
+        );
         for other in [
             "confab:",
-            "confab:-1",
-            "confab:1x",
+            "confab:9007",
+            "confab:9007.",
+            "confab:.1",
+            "confab:-1.2",
+            "confab:1x.2",
+            "confab:1.2.3",
             "campaign:7",
             "confab:99999999999999999999",
             " confab:1",

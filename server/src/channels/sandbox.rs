@@ -19,6 +19,7 @@ impl ChannelProvider for Sandbox {
         Ok(SendReceipt {
             provider_id: format!("sandbox-out-{}", job.message_id),
             delivered: true,
+            recipient_id: None,
         })
     }
 }

@@ -58,7 +58,7 @@ impl ChannelProvider for TwilioSms {
         let callback = format!(
             "{}?{CONFAB_ID_PARAM}={}",
             webhook_url(&ctx.public_url, channel.channel.kind, channel.channel.id),
-            job.message_id
+            super::tag_value(job.tag())
         );
         let media_url = job.attachment.as_ref().map(|f| ctx.public_media_url(f.id));
         let mut form = vec![
@@ -106,6 +106,7 @@ impl ChannelProvider for TwilioSms {
         Ok(SendReceipt {
             provider_id: sid.to_owned(),
             delivered: false,
+            recipient_id: None,
         })
     }
 }

@@ -50,7 +50,7 @@ pub fn text_body(job: &OutboundJob, media_url: Option<&str>) -> serde_json::Valu
             "to": recipient(job),
             "type": kind,
             kind: media,
-            "biz_opaque_callback_data": super::confab_tag(job.message_id),
+            "biz_opaque_callback_data": super::confab_tag(job),
         });
     }
     json!({
@@ -59,12 +59,33 @@ pub fn text_body(job: &OutboundJob, media_url: Option<&str>) -> serde_json::Valu
         "to": recipient(job),
         "type": "text",
         "text": { "preview_url": false, "body": job.body },
-        "biz_opaque_callback_data": super::confab_tag(job.message_id),
+        "biz_opaque_callback_data": super::confab_tag(job),
     })
 }
 
 fn recipient(job: &OutboundJob) -> String {
     format!("+{}", job.contact_external_id.trim_start_matches('+'))
+}
+
+/// Where a reply goes: `to` with the lead's wa_id in E.164, or, for a lead known only by
+/// its business-scoped user id (a username, no number), `recipient` with that id, as
+/// WhatsApp documents for BSUIDs. Anything else is refused: Confab never sends to a
+/// malformed `+` number.
+pub fn address(contact_external_id: &str) -> Result<(&'static str, String), SendError> {
+    use app::channels::whatsapp_identity::{is_bsuid, is_wa_id};
+    if is_wa_id(contact_external_id) {
+        Ok((
+            "to",
+            format!("+{}", contact_external_id.trim_start_matches('+')),
+        ))
+    } else if is_bsuid(contact_external_id) {
+        Ok(("recipient", contact_external_id.to_owned()))
+    } else {
+        Err(SendError::Rejected(
+            "This WhatsApp contact has neither a phone number nor a WhatsApp user id Confab can send to."
+                .into(),
+        ))
+    }
 }
 
 /// The documented template-message body: name, language and the body's text variables.
@@ -80,7 +101,7 @@ pub fn template_body(job: &OutboundJob, template: &TemplateChoice) -> serde_json
         "to": recipient(job),
         "type": "template",
         "template": { "name": template.name, "language": { "code": template.language } },
-        "biz_opaque_callback_data": super::confab_tag(job.message_id),
+        "biz_opaque_callback_data": super::confab_tag(job),
     });
     if !parameters.is_empty() {
         body["template"]["components"] = json!([{ "type": "body", "parameters": parameters }]);
@@ -210,10 +231,23 @@ impl ChannelProvider for Whatsapp {
                 text_body(job, media_url.as_deref())
             }
         };
+        let (key, to) = address(&job.contact_external_id)?;
+        let mut body = body;
+        if let Some(fields) = body.as_object_mut() {
+            fields.remove("to");
+            fields.insert(key.to_owned(), json!(to));
+        }
         let answer = post_messages(ctx, channel, &body).await?;
         Ok(SendReceipt {
             provider_id: answer_str(&answer, "/messages/0/id", "WhatsApp")?,
             delivered: false,
+            // The wa_id WhatsApp knows the lead by (`contacts: [{input, wa_id}]`): a
+            // Brazilian number may come back without its ninth digit.
+            recipient_id: answer
+                .pointer("/contacts/0/wa_id")
+                .and_then(|v| v.as_str())
+                .filter(|id| app::channels::whatsapp_identity::is_wa_id(id))
+                .map(str::to_owned),
         })
     }
 

@@ -302,11 +302,11 @@ mod tests {
                 }
                 other => panic!("{other:?}"),
             }
-            let echo = meta_echo(object, "777", "2001", "m_2", "Olá", Some("confab:9"), 1);
+            let echo = meta_echo(object, "777", "2001", "m_2", "Olá", Some("confab:9.1"), 1);
             let (_, event) = one(parse_meta(parsed_as, &bytes(echo)).unwrap());
             // Confab's own echo confirms reply 9 (it is not a new message).
             assert!(
-                matches!(&event, InboundEvent::Status(s) if s.confab_id == Some(app::ids::MessageId(9))),
+                matches!(&event, InboundEvent::Status(s) if s.confab_id.map(|t| (t.message.0, t.created_at)) == Some((9, 1))),
                 "Confab's own echo: {event:?}"
             );
             let read = meta_read(object, "777", "2001", "m_2", 1_700_000_000_500);

@@ -366,8 +366,75 @@ enum Upload {
     Disk(String),
 }
 
-/// Streams `body` into `path`, at most `limit` bytes; returns the size. On any failure
-/// the partial file is removed.
+/// A file being written beside its final name (`{name}.part`): removed when dropped
+/// unless [`PartFile::finish`] renamed it into place, so an upload cut off (its request
+/// future dropped when the client goes away, or an error) leaves nothing behind.
+pub struct PartFile {
+    part: std::path::PathBuf,
+    done: bool,
+}
+
+impl PartFile {
+    /// The part file's name for `path`.
+    pub fn part_path(path: &std::path::Path) -> std::path::PathBuf {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".part");
+        std::path::PathBuf::from(name)
+    }
+
+    pub fn new(path: &std::path::Path) -> Self {
+        PartFile {
+            part: Self::part_path(path),
+            done: false,
+        }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.part
+    }
+
+    /// Renames the part file to `path`: from then on it stays.
+    pub fn finish(mut self, path: &std::path::Path) -> std::io::Result<()> {
+        std::fs::rename(&self.part, path)?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.part);
+        }
+    }
+}
+
+/// Removes the `*.part` files an upload cut off by a crash left under `dir` (at start).
+pub fn sweep_part_files(dir: &std::path::Path) -> usize {
+    let mut removed = 0;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => removed += sweep_part_files(&path),
+            Ok(t)
+                if t.is_file()
+                    && path.extension().is_some_and(|e| e == "part")
+                    && std::fs::remove_file(&path).is_ok() =>
+            {
+                removed += 1;
+            }
+            _ => {}
+        }
+    }
+    removed
+}
+
+/// Streams `body` into `path`, at most `limit` bytes; returns the size. The bytes go to
+/// `{path}.part`, renamed to `path` once complete; on any failure, or when this future
+/// is dropped half-way, the part file is removed.
 async fn store_upload(path: &std::path::Path, body: Body, limit: usize) -> Result<usize, Upload> {
     use futures::StreamExt;
     use tokio::io::AsyncWriteExt;
@@ -376,7 +443,8 @@ async fn store_upload(path: &std::path::Path, body: Body, limit: usize) -> Resul
             .await
             .map_err(|e| Upload::Disk(e.to_string()))?;
     }
-    let mut out = tokio::fs::File::create(path)
+    let part = PartFile::new(path);
+    let mut out = tokio::fs::File::create(part.path())
         .await
         .map_err(|e| Upload::Disk(e.to_string()))?;
     let mut stream = body.into_data_stream();
@@ -406,11 +474,11 @@ async fn store_upload(path: &std::path::Path, body: Body, limit: usize) -> Resul
         Ok(size)
     }
     .await;
-    if written.is_err() {
-        drop(out);
-        let _ = tokio::fs::remove_file(path).await;
-    }
-    written
+    drop(out);
+    // On failure the guard removes the part file as it goes.
+    let size = written?;
+    part.finish(path).map_err(|e| Upload::Disk(e.to_string()))?;
+    Ok(size)
 }
 
 #[cfg(test)]
@@ -424,5 +492,51 @@ mod tests {
         assert_eq!(safe_file_name("a\"b\r\nc.png"), "abc.png");
         assert_eq!(safe_file_name("..."), "file");
         assert_eq!(safe_file_name(""), "file");
+    }
+
+    #[test]
+    fn a_part_file_goes_unless_finished_and_leftovers_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("a.pdf");
+        let part = PartFile::new(&target);
+        std::fs::write(part.path(), b"half").unwrap();
+        let part_path = part.path().to_owned();
+        assert!(part_path.to_string_lossy().ends_with("a.pdf.part"));
+        drop(part);
+        assert!(!part_path.exists(), "dropped half-way: removed");
+        assert!(!target.exists());
+
+        let part = PartFile::new(&target);
+        std::fs::write(part.path(), b"whole").unwrap();
+        part.finish(&target).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"whole");
+        assert!(!PartFile::part_path(&target).exists());
+
+        std::fs::create_dir_all(dir.path().join("7")).unwrap();
+        std::fs::write(dir.path().join("7/b.png.part"), b"x").unwrap();
+        std::fs::write(dir.path().join("7/b.png"), b"x").unwrap();
+        assert_eq!(sweep_part_files(dir.path()), 1);
+        assert!(!dir.path().join("7/b.png.part").exists());
+        assert!(dir.path().join("7/b.png").exists());
+        assert!(target.exists(), "finished files stay");
+    }
+
+    #[tokio::test]
+    async fn an_upload_dropped_half_way_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("u/c.bin");
+        let (tx, rx) = futures::channel::mpsc::unbounded::<Result<Vec<u8>, std::io::Error>>();
+        tx.unbounded_send(Ok(vec![1u8; 1024])).unwrap();
+        let body = Body::from_stream(rx);
+        let upload = store_upload(&target, body, 1 << 20);
+        // The client goes away half-way: the handler's future is dropped.
+        let cut = tokio::time::timeout(std::time::Duration::from_millis(200), upload).await;
+        assert!(cut.is_err(), "still waiting for the rest");
+        drop(tx);
+        assert!(!target.exists());
+        assert!(
+            !PartFile::part_path(&target).exists(),
+            "no partial file left"
+        );
     }
 }

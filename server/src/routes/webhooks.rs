@@ -11,8 +11,10 @@
 //! entry for one Confab no longer serves (disconnected, deleted, never added) is logged,
 //! counted ([`dropped_events`]) and dropped. `/webhooks/meta/{app}` names the app by
 //! [`SecretKey::meta_app_token`](app::channels::credentials::SecretKey::meta_app_token)
-//! of its secret; the per-channel URLs keep working, a deleted channel's too (its siblings
-//! know the secret). A signature that does not verify is 401 whatever the URL names.
+//! of its secret, but only to name it: as on the per-channel URLs (which keep working, a
+//! deleted channel's too), the signature says which app it is, so the URL keeps working
+//! after the app secret is reset. A signature that does not verify is 401 whatever the
+//! URL names.
 //!
 //! Twilio does not retry a webhook answered with an HTTP error: when the database cannot
 //! take an inbound SMS or status callback, the signed request goes to the spool
@@ -57,6 +59,23 @@ fn is_meta(kind: ChannelKind) -> bool {
 
 fn same_secret(a: &str, b: &str) -> bool {
     !a.is_empty() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// A Meta webhook without a well-formed `X-Hub-Signature-256` (`sha256=` and 64 hex
+/// digits) cannot verify: refused with the bad signature's answer before any channel is
+/// read or any secret tried.
+fn hub_signature_present(headers: &HeaderMap) -> Result<(), ApiError> {
+    let well_formed = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.trim().strip_prefix("sha256="))
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    if well_formed {
+        Ok(())
+    } else {
+        tracing::warn!("webhook refused: no well-formed X-Hub-Signature-256");
+        Err(ApiError::BadSignature)
+    }
 }
 
 /// The channel a webhook URL names, if it serves webhooks of that kind. A caller answers
@@ -138,7 +157,12 @@ pub async fn verify_app(
     Path(app): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let channels = app_channels(&state, &app).await?;
+    // A token no secret gives any more (the app secret was reset): any Meta channel's
+    // verify token will do, as the signature does for the events.
+    let mut channels = app_channels(&state, &app).await?;
+    if channels.is_empty() {
+        channels = meta_channels(&state).await?;
+    }
     handshake(&channels, &query)
 }
 
@@ -180,7 +204,11 @@ pub async fn receive_app(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = crate::error::body_within(body, super::MAX_WEBHOOK_BYTES)?;
-    let channels = app_channels(&state, &app).await?;
+    hub_signature_present(&headers)?;
+    // The token only names the URL: the signature says which app it is, as on the
+    // per-channel URLs. Resetting the app secret changes the app's token, but the URL
+    // Meta was given keeps working (Meta would disable the subscription otherwise).
+    let channels = meta_channels(&state).await?;
     let span = tracing::info_span!("webhook", kind = "meta", app = %app);
     let _guard = span.enter();
     receive_meta(&state, &channels, &headers, &body).await
@@ -215,16 +243,41 @@ pub async fn receive_spooled(
         // channel disconnected or deleted since: the signature says which app it is (any
         // app secret Confab holds may have signed it, whatever channel the URL names, so
         // the answer tells nothing about the id), and the entries say which channels.
+        // Unsigned is refused before any channel is read or any HMAC computed.
+        hub_signature_present(&headers)?;
         let channels = meta_channels(&state).await?;
         return receive_meta(&state, &channels, &headers, &body).await;
     }
+    // With the spool, the database gets `db_wait` for the channel and the events: a
+    // database that hangs (its pool waits far longer than Twilio's 15 s) is taken as
+    // down, and the webhook spooled (a replay skips a message that got stored after all).
+    let deadline = spool
+        .as_ref()
+        .map(|Extension(s)| tokio::time::Instant::now() + s.db_wait());
+    let within = |deadline: Option<tokio::time::Instant>| async move {
+        match deadline {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
     // Until the signature holds, every refusal is the bad signature's: an unknown channel
     // id, another kind's, a wrong content type or body all look alike from outside.
-    let found = match channel_for(&state, &kind, channel_id).await {
+    let generation = state.db.channel_configs.generation();
+    let looked_up = tokio::select! {
+        found = channel_for(&state, &kind, channel_id) => found,
+        () = within(deadline) => Err(ApiError::Internal(
+            "the database did not answer in time".into(),
+        )),
+    };
+    let found = match looked_up {
         Ok(found) => found.filter(|c| c.channel.kind == ChannelKind::TwilioSms),
         // The database cannot say which channel this is: a Twilio channel this process
-        // read before is checked with the auth token it had, and spooled if it holds.
-        Err(err) => match spool.as_ref().and_then(|Extension(s)| s.recall(channel_id)) {
+        // read before (and not written since) is checked with the auth token it had,
+        // and spooled if it holds.
+        Err(err) => match spool
+            .as_ref()
+            .and_then(|Extension(s)| s.recall(state.db.channel_configs.generation(), channel_id))
+        {
             Some(known) if kind == ChannelKind::TwilioSms.as_str() => {
                 tracing::warn!(error = %err, "channel not readable: the one last read is used");
                 Some(known)
@@ -233,7 +286,7 @@ pub async fn receive_spooled(
         },
     };
     if let (Some(channel), Some(Extension(spool))) = (&found, &spool) {
-        spool.remember(channel);
+        spool.remember(generation, channel);
     }
     let Some(channel) = found else {
         tracing::warn!("webhook refused: no such channel");
@@ -269,7 +322,13 @@ pub async fn receive_spooled(
     inbound::twilio::add_callback_query(&mut params, uri.query());
     let events = inbound::twilio::parse(&params)
         .map_err(|e| ApiError::BadRequest(format!("The webhook body is not valid: {e}")))?;
-    match apply_twilio(&state, &channel, events).await {
+    let applied = tokio::select! {
+        applied = apply_twilio(&state, &channel, events) => applied,
+        () = within(deadline) => Err(ApiError::Internal(
+            "the database did not answer in time".into(),
+        )),
+    };
+    match applied {
         Ok(_) => {}
         // The database did not take it, and Twilio will not send it again: onto the disk
         // first, then the 200.
@@ -343,7 +402,9 @@ pub async fn replay_twilio(state: &AppState, entry: SpoolEntry) -> Outcome {
         Err(err) => return Outcome::Retry(err.to_string()),
     };
     let events = match inbound::twilio::parse(&entry.params) {
-        Ok(events) => events,
+        // Twilio's requests carry no time: the message came (and the status changed)
+        // when Confab received it, not when the database took it.
+        Ok(events) => at_received_time(events, entry.received_at),
         Err(err) => {
             // Parsed before it was spooled: cannot happen but by a change of the parser.
             tracing::warn!(error = %err, "a spooled Twilio webhook no longer parses: dropped");
@@ -358,6 +419,22 @@ pub async fn replay_twilio(state: &AppState, entry: SpoolEntry) -> Outcome {
             Outcome::Done
         }
     }
+}
+
+/// Dates a spooled webhook's events at the time Confab received it.
+fn at_received_time(mut events: Vec<Addressed>, received_at: i64) -> Vec<Addressed> {
+    for addressed in &mut events {
+        match &mut addressed.event {
+            InboundEvent::Message(message) => {
+                message.sent_at.get_or_insert(received_at);
+            }
+            InboundEvent::Status(status) => {
+                status.at.get_or_insert(received_at);
+            }
+            _ => {}
+        }
+    }
+    events
 }
 
 /// A Meta webhook for one of `channels` (a channel's URL, or an app's): verified with the

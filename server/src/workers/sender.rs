@@ -190,6 +190,29 @@ async fn deliver(state: &AppState, ctx: &ProviderContext, job: &OutboundJob) -> 
                 tracing::error!(error = %err, "could not lock the conversation's composer");
             }
         }
+        // WhatsApp knows the lead under another form of the number (Brazil's ninth digit,
+        // Mexico's `521`): the contact takes it, so the lead's answer finds this thread.
+        Ok(receipt) => {
+            let used = job.contact_external_id.trim_start_matches('+');
+            // A lead known by its BSUID keeps it: its messages may come without a number.
+            let number = app::channels::whatsapp_identity::is_wa_id(used);
+            if let Some(wa_id) = receipt
+                .recipient_id
+                .as_deref()
+                .filter(|id| number && *id != used)
+            {
+                if let Err(err) = app::channels::whatsapp_identity::store::adopt_wa_id(
+                    &state.db,
+                    job.channel_id,
+                    &job.contact_external_id,
+                    wa_id,
+                )
+                .await
+                {
+                    tracing::error!(error = %err, "could not record the lead's WhatsApp id");
+                }
+            }
+        }
         _ => {}
     }
     outcome_for(job, result, now_ms(), &ctx.policy)
@@ -470,6 +493,7 @@ mod tests {
             template: None,
             attachment: None,
             confirm_state: None,
+            created_at: 1,
         }
     }
 
@@ -552,6 +576,7 @@ mod tests {
             Ok(SendReceipt {
                 provider_id: "p1".into(),
                 delivered: false,
+                recipient_id: None,
             }),
             0,
             &ProviderPolicy::default(),

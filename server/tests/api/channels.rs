@@ -770,11 +770,15 @@ async fn whatsapp_and_twilio_replies_and_statuses() {
     assert_eq!(json["to"], "+16505551234");
     assert_eq!(json["type"], "text");
     assert_eq!(json["text"]["body"], "WhatsApp reply");
-    let wa_id: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE body = 'WhatsApp reply'")
-        .fetch_one(&t.app.db.read)
-        .await
-        .unwrap();
-    assert_eq!(json["biz_opaque_callback_data"], format!("confab:{wa_id}"));
+    let (wa_id, wa_created): (i64, i64) =
+        sqlx::query_as("SELECT id, created_at FROM messages WHERE body = 'WhatsApp reply'")
+            .fetch_one(&t.app.db.read)
+            .await
+            .unwrap();
+    assert_eq!(
+        json["biz_opaque_callback_data"],
+        format!("confab:{wa_id}.{wa_created}")
+    );
     let sms = requests
         .iter()
         .find(|r| r.body.contains("SMS+reply"))
@@ -802,14 +806,15 @@ async fn whatsapp_and_twilio_replies_and_statuses() {
     assert_eq!(field("Body"), Some("SMS reply"));
     // The callback names the reply, so that a callback confirms a send whose answer was
     // lost (replies_once.rs).
-    let sms_id: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE body = 'SMS reply'")
-        .fetch_one(&t.app.db.read)
-        .await
-        .unwrap();
+    let (sms_id, sms_created): (i64, i64) =
+        sqlx::query_as("SELECT id, created_at FROM messages WHERE body = 'SMS reply'")
+            .fetch_one(&t.app.db.read)
+            .await
+            .unwrap();
     assert_eq!(
         field("StatusCallback"),
         Some(
-            format!("https://inbox.example.com/webhooks/twilio_sms/{twilio}?confab_id={sms_id}")
+            format!("https://inbox.example.com/webhooks/twilio_sms/{twilio}?confab_id={sms_id}.{sms_created}")
                 .as_str()
         )
     );

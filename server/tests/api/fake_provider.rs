@@ -326,7 +326,14 @@ async fn answer(
         } else {
             serde_json::json!({
                 "messaging_product": "whatsapp",
-                "contacts": [{ "input": json["to"], "wa_id": json["to"].as_str().unwrap_or_default().trim_start_matches('+') }],
+                // As WhatsApp: the wa_id may be another form of the number dialled (a
+                // Brazilian mobile without its ninth digit, Mexico's `52` without the `1`);
+                // a BSUID recipient comes back as `user_id`.
+                "contacts": [if json.get("recipient").is_some() {
+                    serde_json::json!({ "input": json["recipient"], "user_id": json["recipient"] })
+                } else {
+                    serde_json::json!({ "input": json["to"], "wa_id": whatsapp_wa_id(json["to"].as_str().unwrap_or_default()) })
+                }],
                 "messages": [{ "id": format!("wamid.fake{n}") }]
             })
         }
@@ -341,4 +348,23 @@ async fn answer(
         body.to_string(),
     )
         .into_response()
+}
+
+/// The wa_id WhatsApp answers for a number it was sent to: the digits, without the ninth
+/// digit of a Brazilian mobile (`55 DD 9NNNNNNNN`) and the `1` of a Mexican one (`521`),
+/// as accounts registered before those numbering changes are known.
+fn whatsapp_wa_id(to: &str) -> String {
+    let digits = to.trim_start_matches('+');
+    let b = digits.as_bytes();
+    if digits.len() == 13
+        && digits.starts_with("55")
+        && b[4] == b'9'
+        && (b'6'..=b'9').contains(&b[5])
+    {
+        format!("{}{}", &digits[..4], &digits[5..])
+    } else if digits.len() == 13 && digits.starts_with("521") {
+        format!("52{}", &digits[3..])
+    } else {
+        digits.to_owned()
+    }
 }

@@ -456,6 +456,23 @@ async fn unknown_events_are_acknowledged_and_unknown_message_types_kept() {
         .await,
         0
     );
+    // A message the lead writes while another app owns the thread (handover protocol)
+    // comes on `standby`: the lead's all the same, shown and counted.
+    let standby = messenger("messenger_standby.json", "psid-standby")
+        .replace("1458692752478", &now_ms().to_string());
+    assert_eq!(
+        t.post_ok(ChannelKind::Messenger, page, &standby).await["events"],
+        1
+    );
+    assert_eq!(
+        t.count(
+            "SELECT COUNT(*) FROM messages WHERE direction = 'inbound'
+               AND body = 'hello while another app has the thread'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(t.unread_state("psid-standby").await.0, 1);
     // A message type WhatsApp adds later is the lead's all the same: kept as unsupported.
     let poll = whatsapp("whatsapp_request_welcome.json", "wamid.p1", now_ms())
         .replace("\"request_welcome\"", "\"poll_update\"");

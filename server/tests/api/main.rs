@@ -43,3 +43,4 @@ mod tokens_sessions;
 mod transfer;
 mod twilio_spool;
 mod webhooks;
+mod whatsapp_identity;

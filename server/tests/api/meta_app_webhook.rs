@@ -243,17 +243,27 @@ async fn one_app_url_routes_each_entry_to_its_channel_and_acknowledges_the_rest(
     assert_eq!(stored(&t, page_b, "m-own-b").await, 0);
     assert_eq!(stored(&t, page_a, "m-own-a").await, 1);
 
-    // Refusals: one answer for a bad signature on the app's URL, an app nobody has and
-    // a URL naming a channel of another app.
+    // The token only names the URL: the signature says which app it is, so the URL Meta
+    // was given still works once the app secret is reset (its token is then another).
+    let old_token = format!("/webhooks/meta/{}", "0".repeat(32));
+    let (status, answer) = post(&t, &old_token, &body, APP_SECRET).await;
+    assert_eq!(status, 200, "{answer}");
+    // Refusals: one answer for a bad signature on the app's URL, on a URL no app has and
+    // on a URL naming a channel of another app.
     let (bad_status, bad) = post(&t, &app_url, &body, "not the secret").await;
     assert_eq!(bad_status, 401, "{bad}");
-    let unknown_app = format!("/webhooks/meta/{}", "0".repeat(32));
     assert_eq!(
-        post(&t, &unknown_app, &body, APP_SECRET).await,
+        post(&t, &old_token, &body, "not the secret").await,
         (bad_status, bad.clone())
     );
     assert_eq!(
-        post(&t, &format!("/webhooks/meta/{token}x"), &body, APP_SECRET).await,
+        post(
+            &t,
+            &format!("/webhooks/meta/{token}x"),
+            &body,
+            "not the secret"
+        )
+        .await,
         (bad_status, bad.clone())
     );
     assert_eq!(
@@ -329,4 +339,67 @@ async fn a_deleted_channels_url_still_answers_its_siblings_events() {
     // Unsigned (or signed with a secret nobody here has): refused, as anywhere else.
     let (status, _) = post(&t, &format!("/webhooks/messenger/{gone}"), &body, "guess").await;
     assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn an_unsigned_meta_webhook_is_refused_before_any_channel_is_read() {
+    let t = Channels::start().await;
+    let page = connect(&t, ChannelKind::Messenger, PAGE_A, APP_SECRET).await;
+    let token = SecretKey::from_hex(KEY).unwrap().meta_app_token(APP_SECRET);
+    let body = messenger_body(&[(PAGE_A, "m_unsigned")]);
+    // With the channels unreadable, only a refusal that reads none can answer 401.
+    sqlx::raw_sql("ALTER TABLE channels RENAME TO channels_away")
+        .execute(&t.app.db.write)
+        .await
+        .unwrap();
+    let mut answers = Vec::new();
+    for path in [
+        format!("/webhooks/messenger/{page}"),
+        format!("/webhooks/meta/{token}"),
+    ] {
+        for header in [
+            None,
+            Some("sha256=nothex".to_owned()),
+            Some(format!("sha1={}", "0".repeat(40))),
+            Some(format!("sha256={}", "a".repeat(63))),
+        ] {
+            let mut request = client()
+                .post(t.app.url(&path))
+                .header("content-type", "application/json")
+                .body(body.clone());
+            if let Some(h) = &header {
+                request = request.header("x-hub-signature-256", h);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            answers.push((status, response.text().await.unwrap()));
+            assert_eq!(status, 401, "{path} {header:?}");
+        }
+    }
+    // A well-formed signature does need the channels (and they cannot be read now).
+    let (status, _) = post(
+        &t,
+        &format!("/webhooks/messenger/{page}"),
+        &body,
+        APP_SECRET,
+    )
+    .await;
+    assert_ne!(status, 401);
+    sqlx::raw_sql("ALTER TABLE channels_away RENAME TO channels")
+        .execute(&t.app.db.write)
+        .await
+        .unwrap();
+    // The same answer as a signature that does not verify (no oracle).
+    let (status, bad) = post(
+        &t,
+        &format!("/webhooks/messenger/{page}"),
+        &body,
+        "not the secret",
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(
+        answers.iter().all(|(_, text)| *text == bad),
+        "{answers:?} {bad}"
+    );
 }

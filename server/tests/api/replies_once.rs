@@ -172,8 +172,13 @@ impl Channels {
             .as_str()
             .unwrap()
             .to_owned();
+        self.whatsapp_reports_sent_as(channel, &tag, wamid).await;
+    }
+
+    /// WhatsApp's `sent` status under `wamid` carrying `tag` as `biz_opaque_callback_data`.
+    async fn whatsapp_reports_sent_as(&self, channel: i64, tag: &str, wamid: &str) {
         let body = fixture("whatsapp_status_sent.callback_data.json")
-            .replace("\"confab:1\"", &format!("\"{tag}\""))
+            .replace("\"confab:1.1700000000000\"", &format!("\"{tag}\""))
             .replace(
                 "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA=",
                 wamid,
@@ -264,6 +269,28 @@ async fn a_reply_whose_answer_is_lost_is_confirmed_by_the_provider_and_reaches_t
         assert_eq!(shown["delivery_note"], "not_confirmed", "{shown}");
         assert_eq!(shown["status"], "pending", "{shown}");
     }
+    // Another installation's reply with the same id (a staging Confab on the same
+    // number) is told apart by its creation time: its status confirms nothing here.
+    let sent = t.first_send("Once via WhatsApp");
+    let tag = sent.json()["biz_opaque_callback_data"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (id, written) = tag
+        .strip_prefix("confab:")
+        .unwrap()
+        .split_once('.')
+        .unwrap();
+    let elsewhere = format!("confab:{id}.{}", written.parse::<i64>().unwrap() + 1);
+    t.whatsapp_reports_sent_as(leads.whatsapp, &elsewhere, "wamid.ELSEWHERE")
+        .await;
+    // (The webhook is answered once what it says is stored.)
+    let row = t.row("Once via WhatsApp").await;
+    assert_eq!(
+        (row.status.as_str(), row.confirm_state.as_deref()),
+        ("pending", Some("unconfirmed")),
+        "another installation's status confirmed this reply"
+    );
     // The providers' own word about each, carrying Confab's id.
     let sent = t.first_send("Once via Messenger");
     t.meta_echoes(leads.messenger, &sent, "m_once_echoed").await;

@@ -46,8 +46,11 @@ pub fn parse(object: MetaObject, raw_body: &[u8]) -> Result<Vec<Addressed>, Malf
         };
         let events = list("messaging")
             .flat_map(messaging_events)
-            // Another app owns the thread (handover protocol): not ours to act on.
-            .chain(list("standby").map(|_| InboundEvent::Ignored("standby event".into())))
+            // Another app owns the thread (handover protocol, conversation routing): the
+            // lead's messages, reads and deliveries come on `standby` instead, shaped as on
+            // `messaging` (a postback there has no payload). They are the lead's all the
+            // same: shown, never dropped.
+            .chain(list("standby").flat_map(messaging_events))
             // Other subscriptions (comments, mentions …) arrive as `changes`.
             .chain(list("changes").map(|change| {
                 let field = text_at(change, "/field").unwrap_or("unnamed");
@@ -809,13 +812,16 @@ mod tests {
         assert!(message(echo(Some("campaign:7"))).from_business);
         // Confab's own: the confirmation of reply 42, under Meta's id.
         assert_eq!(
-            echo(Some("confab:42")),
+            echo(Some("confab:42.1764990000123")),
             InboundEvent::Status(ProviderStatus {
                 provider_id: "m_echo".into(),
                 status: MessageStatus::Sent,
                 at: Some(7),
                 error: None,
-                confab_id: Some(app::ids::MessageId(42)),
+                confab_id: Some(app::messages::store::ConfabTag {
+                    message: app::ids::MessageId(42),
+                    created_at: 1_764_990_000_123,
+                }),
             })
         );
         assert_eq!(

@@ -59,12 +59,23 @@ pub fn parse(params: &[(String, String)]) -> Result<Vec<Addressed>, Malformed> {
         .or_else(|| get("SmsStatus"))
         .filter(|s| *s != "received")
     {
+        // Named by the status callback URL's query (`add_callback_query`).
+        let confab_id = params
+            .iter()
+            .find(|(key, _)| key == CALLBACK_CONFAB_ID)
+            .and_then(|(_, id)| crate::channels::parse_confab_tag(&format!("confab:{id}")));
         let status = match state {
             "sent" => MessageStatus::Sent,
             "delivered" => MessageStatus::Delivered,
             "read" => MessageStatus::Read,
             "undelivered" | "failed" => MessageStatus::Failed,
-            // queued / accepted / scheduled / sending: still on its way, nothing new;
+            // queued / accepted / scheduled / sending: Twilio took the reply (its own
+            // queue may hold it longer than Confab waits for a confirmation): it
+            // confirms a send whose answer was lost, as "sent" (what Confab shows for a
+            // reply the provider took), else nothing new.
+            "queued" | "accepted" | "scheduled" | "sending" if confab_id.is_some() => {
+                MessageStatus::Sent
+            }
             // canceled, partially_delivered and later additions: nothing Confab tracks.
             other => {
                 return Ok(vec![Addressed {
@@ -82,11 +93,7 @@ pub fn parse(params: &[(String, String)]) -> Result<Vec<Addressed>, Malformed> {
                 status,
                 at: None,
                 error,
-                // Named by the status callback URL's query (`add_callback_query`).
-                confab_id: params
-                    .iter()
-                    .find(|(key, _)| key == CALLBACK_CONFAB_ID)
-                    .and_then(|(_, id)| crate::channels::parse_confab_tag(&format!("confab:{id}"))),
+                confab_id,
             }),
         }]);
     }
@@ -284,12 +291,39 @@ mod tests {
         // The callback URL Confab gave names the reply; the body cannot plant it.
         let mut params = form_fixture("twilio_status_callback.txt");
         params.push((CALLBACK_CONFAB_ID.into(), "666".into()));
-        add_callback_query(&mut params, Some("confab_id=42"));
+        add_callback_query(&mut params, Some("confab_id=42.1764990000123"));
         let (_, event) = one(&params);
+        let tag = app::messages::store::ConfabTag {
+            message: app::ids::MessageId(42),
+            created_at: 1_764_990_000_123,
+        };
         assert!(
-            matches!(&event, InboundEvent::Status(s) if s.confab_id == Some(app::ids::MessageId(42))),
+            matches!(&event, InboundEvent::Status(s) if s.confab_id == Some(tag)),
             "{event:?}"
         );
+        // Twilio's own queue may hold a reply past Confab's wait: a callback saying it was
+        // queued or is being sent confirms it (as sent) when it names the reply, and
+        // says nothing new otherwise.
+        for state in ["queued", "accepted", "scheduled", "sending"] {
+            let with_state = |query: Option<&str>| {
+                let mut params: Vec<(String, String)> = form_fixture("twilio_status_callback.txt")
+                    .into_iter()
+                    .filter(|(key, _)| key != "MessageStatus" && key != "SmsStatus")
+                    .collect();
+                params.push(("MessageStatus".into(), state.into()));
+                add_callback_query(&mut params, query);
+                one(&params).1
+            };
+            assert!(
+                matches!(&with_state(Some("confab_id=42.1764990000123")),
+                    InboundEvent::Status(s) if s.confab_id == Some(tag) && s.status == MessageStatus::Sent),
+                "{state}"
+            );
+            assert!(
+                matches!(with_state(None), InboundEvent::Ignored(_)),
+                "{state}"
+            );
+        }
         let mut params = form_fixture("twilio_status_callback.txt");
         params.push((CALLBACK_CONFAB_ID.into(), "666".into()));
         add_callback_query(&mut params, None);

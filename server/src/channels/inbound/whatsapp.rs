@@ -70,7 +70,10 @@ fn seconds_to_ms(value: Option<&Value>) -> Option<i64> {
 }
 
 fn message_event(message: &Value, contacts: &[&Value]) -> InboundEvent {
-    let (Some(from), Some(provider_id)) = (id_at(message, "/from"), id_at(message, "/id")) else {
+    // A lead who hides its number behind a username (2026) comes with only its
+    // business-scoped user id, `from_user_id`: the contact is keyed by it.
+    let from = id_at(message, "/from").or_else(|| id_at(message, "/from_user_id"));
+    let (Some(from), Some(provider_id)) = (from, id_at(message, "/id")) else {
         return InboundEvent::Ignored("message without from or id".into());
     };
     let kind = text_at(message, "/type").unwrap_or("untyped");
@@ -191,16 +194,23 @@ fn message_event(message: &Value, contacts: &[&Value]) -> InboundEvent {
         return InboundEvent::Ignored(format!("empty {kind} message"));
     }
     let from = contact_external_id;
-    let contact_name = contacts
-        .iter()
-        .find(|c| text_at(c, "/wa_id") == Some(from.as_str()))
-        .and_then(|c| text_at(c, "/profile/name"))
-        .map(str::to_owned);
+    let contact = contacts.iter().find(|c| {
+        text_at(c, "/wa_id") == Some(from.as_str()) || text_at(c, "/user_id") == Some(from.as_str())
+    });
+    let profile = |key: &str| {
+        contact
+            .and_then(|c| text_at(c, &format!("/profile/{key}")))
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let contact_username = profile("username");
+    let contact_name = profile("name").or_else(|| contact_username.clone());
     let contact_phone = wa_id_phone(&from);
     InboundEvent::Message(InboundMessage {
         contact_external_id: from,
         contact_name,
         contact_phone,
+        contact_username,
         provider_id,
         body,
         sent_at: seconds_to_ms(message.get("timestamp")),
@@ -430,7 +440,13 @@ mod tests {
     #[test]
     fn a_status_names_confabs_reply_by_its_callback_data() {
         let status = status("whatsapp_status_sent.callback_data.json");
-        assert_eq!(status.confab_id, Some(app::ids::MessageId(1)));
+        assert_eq!(
+            status.confab_id,
+            Some(app::messages::store::ConfabTag {
+                message: app::ids::MessageId(1),
+                created_at: 1_700_000_000_000,
+            })
+        );
         assert_eq!(status.status, MessageStatus::Sent);
         // Someone else's callback data names nothing.
         let mut body: Value =
