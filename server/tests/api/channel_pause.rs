@@ -11,7 +11,7 @@
 use crate::channels::{fixture, Channels, PAGE_ID};
 use crate::events::SseReader;
 use crate::fake_provider::Fault;
-use crate::helpers::eventually;
+use crate::helpers::{call_json, eventually};
 use app::channels::ChannelKind;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -58,27 +58,6 @@ async fn channel_event(stream: &mut SseReader, channel: i64) -> Option<Value> {
         }
     }
     None
-}
-
-async fn call_json(
-    t: &Channels,
-    session: &reqwest::Client,
-    name: &str,
-    body: Value,
-) -> (u16, Value) {
-    let response = session
-        .post(t.app.url(&format!("/api/{name}")))
-        .header("accept", "application/json")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
 }
 
 async fn messenger_lead(t: &Channels, psid: &str) -> i64 {
@@ -183,7 +162,7 @@ async fn a_rate_limit_pauses_the_channel_until_meta_says_while_other_channels_se
     }
     // The composer reads the pause (and who can fix the channel).
     let (status, help) = call_json(
-        &t,
+        &t.app,
         &agent,
         "channel_help_for",
         json!({"channel_id": messenger}),

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 pub const KEY: &str = "4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c";
 pub const PAGE_ID: &str = "682498302938465";
-const IG_ID: &str = "17841400000000001";
+pub const IG_ID: &str = "17841400000000001";
 const WA_PHONE_ID: &str = "106540352242922";
 const TWILIO_NUMBER: &str = "+15558675310";
 pub const APP_SECRET: &str = "test_app_secret_key";
@@ -224,6 +224,25 @@ impl Channels {
             self.message_state(body).await.0 == status
         })
         .await
+    }
+}
+
+impl Channels {
+    /// The documented Instagram text webhook: lead `igsid` writes "Oi" now (message
+    /// `mid-{igsid}`), and the server takes it.
+    pub async fn instagram_lead_writes(&self, channel: i64, igsid: &str) {
+        let body = fixture("instagram_text.json")
+            .replace("<IGID>", IG_ID)
+            .replace("<IGSID>", igsid)
+            .replace("<MESSAGE_ID>", &format!("mid-{igsid}"))
+            .replace("<MESSAGE_CONTENT>", "Oi")
+            .replace("1569262485349", &now_ms().to_string());
+        assert_eq!(
+            self.post_meta(ChannelKind::Instagram, channel, &body, None)
+                .await
+                .0,
+            200
+        );
     }
 }
 

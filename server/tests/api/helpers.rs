@@ -329,6 +329,23 @@ impl TestApp {
         .await
         .unwrap()
     }
+
+    /// The message with this body in `lead`'s conversation, as the employee's conversation
+    /// view shows it (the test fails when it is not shown).
+    pub async fn shown_message(&self, agent: &reqwest::Client, lead: &str, body: &str) -> Value {
+        let conversation = self.conversation_of(lead).await.to_string();
+        let (status, detail) = self
+            .call(agent, "get_conversation", &[("id", &conversation)])
+            .await;
+        assert_eq!(status, 200, "{detail}");
+        detail["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["body"] == body)
+            .unwrap_or_else(|| panic!("{body} is not shown: {detail}"))
+            .clone()
+    }
 }
 
 /// A sandbox lead a test plays, named `name`: its browser's secret (chosen from the name, so
@@ -511,4 +528,27 @@ pub async fn post_headers_only(
         .map(|(_, body)| body.to_owned())
         .unwrap_or_default();
     (status, body)
+}
+
+/// Calls a server function that takes JSON; answers its status and JSON body (the text as
+/// a JSON string when it is not JSON).
+pub async fn call_json(
+    app: &TestApp,
+    session: &reqwest::Client,
+    name: &str,
+    body: Value,
+) -> (u16, Value) {
+    let response = session
+        .post(app.url(&format!("/api/{name}")))
+        .header("accept", "application/json")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }

@@ -4,13 +4,10 @@
 //! through `graph.facebook.com/{page-id}/messages` with the Page's token. Each host is its
 //! own fake here, so a reply sent to the wrong one is seen.
 
-use crate::channels::{fixture, Channels, APP_SECRET, KEY, PAGE_ID};
+use crate::channels::{Channels, APP_SECRET, IG_ID, KEY, PAGE_ID};
 use crate::fake_provider::FakeProvider;
 use app::channels::credentials::{Credentials, SecretKey};
 use app::channels::ChannelKind;
-use app::store::now_ms;
-
-const IG_ID: &str = "17841400000000001";
 
 /// Graph API and Instagram's host as two fakes.
 async fn start() -> (Channels, FakeProvider) {
@@ -56,18 +53,7 @@ async fn add_instagram(t: &Channels, extra: &[(&str, &str)]) -> i64 {
 
 /// The documented Instagram text webhook from `igsid`, then an agent's reply `text`.
 async fn lead_writes_and_agent_replies(t: &Channels, channel: i64, igsid: &str, text: &str) {
-    let body = fixture("instagram_text.json")
-        .replace("<IGID>", IG_ID)
-        .replace("<IGSID>", igsid)
-        .replace("<MESSAGE_ID>", &format!("mid-{igsid}"))
-        .replace("<MESSAGE_CONTENT>", "Oi")
-        .replace("1569262485349", &now_ms().to_string());
-    assert_eq!(
-        t.post_meta(ChannelKind::Instagram, channel, &body, None)
-            .await
-            .0,
-        200
-    );
+    t.instagram_lead_writes(channel, igsid).await;
     let agent = t.app.signed_in_agent().await;
     let (status, answer) = t.reply(&agent, igsid, text).await;
     assert_eq!(status, 200, "{answer}");

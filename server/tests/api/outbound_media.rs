@@ -10,7 +10,6 @@ use app::store::now_ms;
 use std::time::Duration;
 
 const MB: usize = 1024 * 1024;
-const IG_ID: &str = "17841400000000001";
 const WA_LEAD: &str = "16505551234";
 
 /// Every file under the media folder (none is left by a refusal).
@@ -62,21 +61,6 @@ async fn whatsapp_lead_writes(t: &Channels, channel: i64) {
     let text = fixture("whatsapp_text.json").replace("1749416383", &(now_ms() / 1000).to_string());
     assert_eq!(
         t.post_meta(ChannelKind::Whatsapp, channel, &text, None)
-            .await
-            .0,
-        200
-    );
-}
-
-async fn instagram_lead_writes(t: &Channels, channel: i64, igsid: &str) {
-    let body = fixture("instagram_text.json")
-        .replace("<IGID>", IG_ID)
-        .replace("<IGSID>", igsid)
-        .replace("<MESSAGE_ID>", &format!("mid-{igsid}"))
-        .replace("<MESSAGE_CONTENT>", "Oi")
-        .replace("1569262485349", &now_ms().to_string());
-    assert_eq!(
-        t.post_meta(ChannelKind::Instagram, channel, &body, None)
             .await
             .0,
         200
@@ -276,7 +260,7 @@ async fn a_caption_whatsapp_audio_cannot_carry_follows_as_its_own_message() {
 async fn instagram_sends_png_and_jpeg_images_without_text_and_refuses_documents() {
     let t = Channels::start().await;
     let instagram = t.add(ChannelKind::Instagram, true).await;
-    instagram_lead_writes(&t, instagram, "igsid-media").await;
+    t.instagram_lead_writes(instagram, "igsid-media").await;
     let agent = t.app.signed_in_agent().await;
     let files_before = files_in(&t.app.media_dir);
     let (status, body) = upload(

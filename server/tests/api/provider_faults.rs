@@ -123,23 +123,6 @@ impl Channels {
         id.to_string()
     }
 
-    /// The message with this body as the employee's conversation view shows it.
-    async fn shown(&self, agent: &reqwest::Client, contact: &str, body: &str) -> Value {
-        let conversation = self.app.conversation_of(contact).await.to_string();
-        let (status, detail) = self
-            .app
-            .call(agent, "get_conversation", &[("id", &conversation)])
-            .await;
-        assert_eq!(status, 200, "{detail}");
-        detail["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["body"] == body)
-            .unwrap_or_else(|| panic!("{body} is not shown: {detail}"))
-            .clone()
-    }
-
     /// (status, error, attempts) of the attachment fetched from `url`.
     async fn attachment(&self, url: &str) -> (String, Option<String>, i64) {
         sqlx::query_as("SELECT status, error, attempts FROM attachments WHERE source_url = $1")
@@ -278,7 +261,10 @@ async fn a_provider_that_never_answers_times_out_while_the_inbox_goes_on() {
     let tries = t.fake.requests_with("Anyone there?");
     assert_eq!(tries.len(), 2);
     assert!(gaps(&tries)[0] + CLOCKS >= Duration::from_secs(4) + CONFIRM_WAIT);
-    let shown = t.shown(&agent, "psid-hang", "Anyone there?").await;
+    let shown = t
+        .app
+        .shown_message(&agent, "psid-hang", "Anyone there?")
+        .await;
     assert_eq!(shown["status"], "failed", "{shown}");
     assert_eq!(shown["error"], reason);
     // Messenger is back: Retry sends it.
@@ -425,7 +411,7 @@ async fn garbage_answers_fail_with_a_reason_the_employee_sees_and_retry_sends() 
             ("failed".into(), Some(reason.to_string()), *attempts),
             "{reply}"
         );
-        let shown = t.shown(&agent, contact, reply).await;
+        let shown = t.app.shown_message(&agent, contact, reply).await;
         assert_eq!(shown["status"], "failed", "{shown}");
         assert_eq!(shown["error"], *reason, "{shown}");
     }

@@ -14,7 +14,6 @@ use crate::fake_provider::{Fault, Recorded};
 use crate::helpers::{client, eventually};
 use app::channels::ChannelKind;
 use confab::channels::inbound::signature::twilio_signature;
-use serde_json::Value;
 use std::time::Duration;
 
 /// How long an unconfirmed reply waits for its confirmation here (120 s in production).
@@ -115,23 +114,6 @@ impl Channels {
     async fn until(&self, body: &str, what: &str, check: impl Fn(&Row) -> bool) {
         let held = eventually(SETTLES, || async { check(&self.row(body).await) }).await;
         assert!(held, "{body}: never {what}: {:?}", self.row(body).await);
-    }
-
-    /// The reply `body` as the employee's conversation view shows it.
-    async fn shown_reply(&self, agent: &reqwest::Client, contact: &str, body: &str) -> Value {
-        let conversation = self.app.conversation_of(contact).await.to_string();
-        let (status, detail) = self
-            .app
-            .call(agent, "get_conversation", &[("id", &conversation)])
-            .await;
-        assert_eq!(status, 200, "{detail}");
-        detail["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["body"] == body)
-            .unwrap_or_else(|| panic!("{body} is not shown: {detail}"))
-            .clone()
     }
 
     /// The one send of `text` the fake received (the first, when there were more).
@@ -265,7 +247,7 @@ async fn a_reply_whose_answer_is_lost_is_confirmed_by_the_provider_and_reaches_t
             r.status == "pending" && r.confirm_state.as_deref() == Some("unconfirmed")
         })
         .await;
-        let shown = t.shown_reply(&agent, contact, text).await;
+        let shown = t.app.shown_message(&agent, contact, text).await;
         assert_eq!(shown["delivery_note"], "not_confirmed", "{shown}");
         assert_eq!(shown["status"], "pending", "{shown}");
     }
@@ -326,7 +308,7 @@ async fn a_reply_whose_answer_is_lost_is_confirmed_by_the_provider_and_reaches_t
     ] {
         assert_eq!(t.fake.sends_of(&needle), 1, "{text}");
         assert_eq!(t.row(text).await.status, "sent", "{text}");
-        let shown = t.shown_reply(&agent, contact, text).await;
+        let shown = t.app.shown_message(&agent, contact, text).await;
         assert_eq!(shown["status"], "sent", "{shown}");
         assert!(shown["delivery_note"].is_null(), "{shown}");
     }
@@ -402,7 +384,7 @@ async fn without_a_confirmation_a_reply_is_sent_once_more_and_never_a_third_time
             sends[1].at - sends[0].at + Duration::from_millis(10) >= CONFIRM_WAIT,
             "{text}: sent again only after the wait for a confirmation"
         );
-        let shown = t.shown_reply(&agent, contact, text).await;
+        let shown = t.app.shown_message(&agent, contact, text).await;
         assert_eq!(shown["delivery_note"], "sent_again", "{shown}");
         assert_eq!(shown["status"], "sent", "{shown}");
     }
@@ -438,7 +420,10 @@ async fn without_a_confirmation_a_reply_is_sent_once_more_and_never_a_third_time
              so it may or may not have reached the lead. Check with them before you send it again."
         )
     );
-    let shown = t.shown_reply(&agent, "psid-once", "Never confirmed").await;
+    let shown = t
+        .app
+        .shown_message(&agent, "psid-once", "Never confirmed")
+        .await;
     assert_eq!(shown["status"], "failed", "{shown}");
     assert_eq!(shown["delivery_note"], "not_confirmed", "{shown}");
     // Never a third send, however long one waits.
@@ -453,7 +438,10 @@ async fn without_a_confirmation_a_reply_is_sent_once_more_and_never_a_third_time
     t.meta_echoes(leads.messenger, &sent, "m_late_echo").await;
     t.until("Never confirmed", "sent", |r| r.status == "sent")
         .await;
-    let shown = t.shown_reply(&agent, "psid-once", "Never confirmed").await;
+    let shown = t
+        .app
+        .shown_message(&agent, "psid-once", "Never confirmed")
+        .await;
     assert_eq!(shown["delivery_note"], "sent_again", "{shown}");
 }
 
@@ -602,7 +590,7 @@ async fn a_whatsapp_failure_that_comes_before_the_send_answer_is_kept_and_applie
             .await,
         0
     );
-    let shown = t.shown_reply(&agent, WA_LEAD, "Fails fast").await;
+    let shown = t.app.shown_message(&agent, WA_LEAD, "Fails fast").await;
     assert_eq!(shown["status"], "failed", "{shown}");
     // A kept status lives 15 minutes: an older one is not applied.
     sqlx::query(

@@ -6,30 +6,10 @@
 
 use crate::channels::{fixture, Channels, APP_SECRET, KEY, PAGE_ID};
 use crate::events::SseReader;
+use crate::helpers::call_json;
 use app::channels::ChannelKind;
 use serde_json::{json, Value};
 use std::time::Duration;
-
-async fn call_json(
-    t: &Channels,
-    session: &reqwest::Client,
-    name: &str,
-    body: Value,
-) -> (u16, Value) {
-    let response = session
-        .post(t.app.url(&format!("/api/{name}")))
-        .header("accept", "application/json")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
 
 fn lead_writes(psid: &str, mid: &str) -> String {
     format!(
@@ -106,7 +86,7 @@ async fn losing_sync_locks_every_composer_on_the_channel_live_and_reconnecting_u
     // The lock says whom to ask: no one yet (the owner lacks the channel), and the owner
     // cannot read the channel's state.
     let (status, help) = call_json(
-        &t,
+        &t.app,
         &agent,
         "channel_help_for",
         json!({"channel_id": channel}),
@@ -117,7 +97,7 @@ async fn losing_sync_locks_every_composer_on_the_channel_live_and_reconnecting_u
     assert_eq!(help["can_fix"], false);
     assert_eq!(help["fixers"], json!([]));
     let (status, _) = call_json(
-        &t,
+        &t.app,
         &owner,
         "channel_help_for",
         json!({"channel_id": channel}),
@@ -135,7 +115,7 @@ async fn losing_sync_locks_every_composer_on_the_channel_live_and_reconnecting_u
     .await
     .unwrap();
     let (_, help) = call_json(
-        &t,
+        &t.app,
         &agent,
         "channel_help_for",
         json!({"channel_id": channel}),
@@ -143,7 +123,7 @@ async fn losing_sync_locks_every_composer_on_the_channel_live_and_reconnecting_u
     .await;
     assert_eq!(help["fixers"], json!(["Olivia Owner"]), "{help}");
     let (_, help) = call_json(
-        &t,
+        &t.app,
         &owner,
         "channel_help_for",
         json!({"channel_id": channel}),
@@ -152,8 +132,7 @@ async fn losing_sync_locks_every_composer_on_the_channel_live_and_reconnecting_u
     assert_eq!(help["can_fix"], true, "{help}");
 
     // Reconnecting with only the new token: the other secrets are kept.
-    let (status, body) = call_json(
-        &t,
+    let (status, body) = call_json(&t.app,
         &owner,
         "reconnect_channel",
         json!({"channel_id": channel, "credentials": [["access_token", "EAAnewtoken"], ["app_secret", ""]], "human_agent": true}),

@@ -4,7 +4,7 @@
 //! may expire; nobody can make other employees' streams re-check.
 
 use crate::events::SseReader;
-use crate::helpers::{client, on_postgres, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{call_json, client, on_postgres, spawn_app, spawn_app_with, TestApp};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -13,28 +13,6 @@ const ALL_SCOPES: [&str; 3] = [
     "conversations:read",
     "conversations:write",
 ];
-
-/// Calls a server function that takes JSON.
-async fn call_json(
-    app: &TestApp,
-    session: &reqwest::Client,
-    name: &str,
-    body: Value,
-) -> (u16, Value) {
-    let response = session
-        .post(app.url(&format!("/api/{name}")))
-        .header("accept", "application/json")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
 
 async fn employee_id(app: &TestApp, email: &str) -> i64 {
     sqlx::query_scalar("SELECT id FROM employees WHERE email = $1")
