@@ -122,7 +122,7 @@ async fn seed_crm(db: &Db) -> StoreResult<()> {
         .execute(&db.write)
         .await?;
         let documents = [
-            ("lead", "open", "Screen replacement", 0),
+            ("lead", "new", "Screen replacement", 0),
             (
                 "estimate",
                 "sent",

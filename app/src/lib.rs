@@ -14,6 +14,7 @@ pub use translations::i18n;
 
 pub mod account;
 pub mod auth;
+pub mod calls;
 pub mod channels;
 pub mod clients;
 pub mod conversations;
@@ -22,6 +23,7 @@ pub mod employees;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod integrations;
 pub mod locale;
 pub mod messages;
 pub mod onboarding;

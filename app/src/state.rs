@@ -29,6 +29,9 @@ pub struct AppState {
     /// Read receipts to send to providers (Messenger `mark_seen`, WhatsApp `read`) when an
     /// employee opens a conversation; best effort, delivered by a worker.
     pub read_receipts: tokio::sync::mpsc::UnboundedSender<ReadReceipt>,
+    /// Outgoing webhooks' policy: which subscription URLs are accepted, how deliveries
+    /// are retried.
+    pub webhooks: crate::integrations::WebhookPolicy,
 }
 
 /// "The business has seen this conversation", to tell the lead's app.

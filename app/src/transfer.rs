@@ -24,6 +24,7 @@ pub const TABLES: &[&str] = &[
     "channel_access",
     "clients",
     "client_phones",
+    "client_history",
     "contacts",
     "conversations",
     "documents",
@@ -34,6 +35,7 @@ pub const TABLES: &[&str] = &[
     "audit_entries",
     "practice_leads",
     "practice_messages",
+    "webhook_subscriptions",
 ];
 
 /// Tables never exported: sign-ins to one server, one-time setup codes, sign-in attempts
@@ -45,6 +47,11 @@ pub const NOT_EXPORTED: &[&str] = &[
     "login_attempts",
     // Statuses waiting minutes for their message's provider id: nothing to carry over.
     "pending_statuses",
+    // Idempotency keys of API requests, kept a day: answers to replay, not business data.
+    "api_idempotency_keys",
+    // The webhook outbox and delivery log: sent by the server that queued them (a copy
+    // would deliver them twice); the subscriptions themselves are exported.
+    "webhook_deliveries",
 ];
 
 /// Tables keyed by a pair of columns (no `id`): exported in the order of that key.

@@ -51,6 +51,9 @@ pub struct Settings {
     /// How long a Twilio webhook waits for the database before it is spooled
     /// (`CONFAB_TWILIO_DB_WAIT_SECS`, default 5, at most 12): Twilio gives up after 15 s.
     pub twilio_db_wait: Duration,
+    /// Outgoing webhooks: retries, timeouts and whether local URLs are allowed
+    /// (`CONFAB_WEBHOOK_*`, `CONFAB_WEBHOOKS_ALLOW_LOCAL`).
+    pub webhooks: app::integrations::WebhookPolicy,
 }
 
 impl std::fmt::Debug for Settings {
@@ -76,6 +79,7 @@ impl std::fmt::Debug for Settings {
             .field("twilio_spool_retry", &self.twilio_spool_retry)
             .field("twilio_spool_max_bytes", &self.twilio_spool_max_bytes)
             .field("twilio_db_wait", &self.twilio_db_wait)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -184,6 +188,54 @@ fn provider_policy(get: &impl Fn(&str) -> Option<String>) -> Result<ProviderPoli
             "CONFAB_LONGEST_PAUSE_SECS",
             default.longest_pause,
             Duration::from_secs(7 * 24 * 3600),
+        )?,
+    })
+}
+
+/// Outgoing webhooks' policy (`app::integrations::WebhookPolicy`).
+fn webhook_policy(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<app::integrations::WebhookPolicy, String> {
+    let default = app::integrations::WebhookPolicy::default();
+    Ok(app::integrations::WebhookPolicy {
+        allow_local: match get("CONFAB_WEBHOOKS_ALLOW_LOCAL").as_deref() {
+            None | Some("0" | "false" | "no") => false,
+            Some("1" | "true" | "yes") => true,
+            Some(other) => {
+                return Err(format!(
+                    "CONFAB_WEBHOOKS_ALLOW_LOCAL '{other}' must be true or false"
+                ))
+            }
+        },
+        first_retry: seconds(
+            get,
+            "CONFAB_WEBHOOK_RETRY_SECS",
+            default.first_retry,
+            Duration::from_secs(3600),
+        )?,
+        longest_retry: seconds(
+            get,
+            "CONFAB_WEBHOOK_LONGEST_RETRY_SECS",
+            default.longest_retry,
+            Duration::from_secs(6 * 3600),
+        )?,
+        give_up_after: seconds(
+            get,
+            "CONFAB_WEBHOOK_GIVE_UP_SECS",
+            default.give_up_after,
+            Duration::from_secs(7 * 24 * 3600),
+        )?,
+        timeout: seconds(
+            get,
+            "CONFAB_WEBHOOK_TIMEOUT_SECS",
+            default.timeout,
+            Duration::from_secs(60),
+        )?,
+        poll: seconds(
+            get,
+            "CONFAB_WEBHOOK_POLL_SECS",
+            default.poll,
+            Duration::from_secs(600),
         )?,
     })
 }
@@ -362,6 +414,7 @@ impl Settings {
                 Duration::from_secs(5),
                 Duration::from_secs(12),
             )?,
+            webhooks: webhook_policy(&get)?,
         })
     }
 

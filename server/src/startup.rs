@@ -163,6 +163,7 @@ impl Application {
             login_limiter: Default::default(),
             public_url: settings.public_url.as_str().into(),
             read_receipts: receipts_tx,
+            webhooks: settings.webhooks.clone(),
         };
         let twilio_spool = crate::spool::TwilioSpool::new(
             settings.twilio_spool.clone(),
@@ -226,6 +227,7 @@ impl Application {
             self.state.db.clone(),
             self.media_dir.clone(),
         ));
+        let webhooks = tokio::spawn(crate::workers::webhooks::run(self.state.clone()));
         // Twilio webhooks spooled while the database was down: at start, then periodically.
         let (spool, spool_every) = self.twilio_spool;
         let spool_replay = tokio::spawn(crate::spool::run(self.state.clone(), spool, spool_every));
@@ -267,6 +269,7 @@ impl Application {
         media.abort();
         sessions.abort();
         retention.abort();
+        webhooks.abort();
         spool_replay.abort();
         self.state.db.close().await;
         served

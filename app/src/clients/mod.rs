@@ -7,6 +7,9 @@ use crate::ids::{ClientId, ConversationId};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub mod import;
+#[cfg(feature = "ssr")]
+pub mod import_store;
 #[cfg(feature = "ssr")]
 pub mod store;
 

@@ -59,11 +59,30 @@ impl DocumentKind {
 
     /// The status a new document starts in.
     pub fn first_status(self) -> &'static str {
+        self.statuses()[0]
+    }
+
+    /// The statuses a document of this kind may be in, in their usual order.
+    pub fn statuses(self) -> &'static [&'static str] {
         match self {
-            DocumentKind::Lead => "open",
-            DocumentKind::Estimate => "draft",
-            DocumentKind::Order => "new",
-            DocumentKind::Invoice => "draft",
+            DocumentKind::Lead => &["new", "contacted", "won", "lost"],
+            DocumentKind::Estimate => &["draft", "sent", "accepted", "declined"],
+            DocumentKind::Order => &["new", "in_progress", "ready", "delivered"],
+            DocumentKind::Invoice => &["unpaid", "paid", "void"],
+        }
+    }
+
+    pub fn allows_status(self, status: &str) -> bool {
+        self.statuses().contains(&status)
+    }
+
+    /// The kind a document of this kind converts into: an estimate into a work order, a
+    /// work order into an invoice.
+    pub fn converts_to(self) -> Option<DocumentKind> {
+        match self {
+            DocumentKind::Estimate => Some(DocumentKind::Order),
+            DocumentKind::Order => Some(DocumentKind::Invoice),
+            DocumentKind::Lead | DocumentKind::Invoice => None,
         }
     }
 }
@@ -78,6 +97,11 @@ pub struct Document {
     pub amount_cents: i64,
     pub currency: String,
     pub created_at: i64,
+    #[serde(default)]
+    pub updated_at: i64,
+    /// The document this one was converted from.
+    #[serde(default)]
+    pub source_document_id: Option<DocumentId>,
 }
 
 /// A document in a list: with its client's name.
@@ -91,22 +115,28 @@ pub struct DocumentRow {
     /// The same number as people read it (`crate::phone::display`).
     pub client_phone_display: Option<String>,
     pub conversation_id: Option<ConversationId>,
+    /// Documents converted from this one (id, kind, number), when visible.
+    #[serde(default)]
+    pub converted_into: Vec<(DocumentId, DocumentKind, String)>,
+    /// The number of the document this one was converted from, when visible.
+    #[serde(default)]
+    pub source_number: Option<String>,
 }
 
-/// A call in the Calls page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Call {
-    pub id: i64,
-    pub client_id: Option<crate::ids::ClientId>,
-    pub client_name: Option<String>,
-    /// In E.164.
-    pub phone: String,
-    /// The same number as people read it (`crate::phone::display`).
-    pub phone_display: String,
-    pub inbound: bool,
-    pub started_at: i64,
-    pub duration_seconds: i64,
-    pub notes: Option<String>,
+/// Refuses a status that is not one of `kind`'s (message in `locale`).
+pub fn check_status(
+    locale: crate::i18n::Locale,
+    kind: DocumentKind,
+    status: &str,
+) -> Result<(), AppError> {
+    if kind.allows_status(status) {
+        Ok(())
+    } else {
+        Err(AppError::validation(
+            "status",
+            crate::i18n::td_string!(locale, documents.status_invalid),
+        ))
+    }
 }
 
 /// The Leads / Estimates / Work orders / Invoices pages: newest first, optionally matching
@@ -116,12 +146,132 @@ pub struct Call {
 pub async fn list_documents(
     kind: DocumentKind,
     #[server(default)] query: String,
+    #[server(default)] status: String,
 ) -> Result<Vec<DocumentRow>, AppError> {
     let employee =
         crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
     crate::conversations::check_search_text(&query)?;
+    let status = status.trim();
+    if !status.is_empty() {
+        check_status(crate::locale::request_locale(), kind, status)?;
+    }
     let state = crate::state::AppState::current()?;
-    Ok(store::list(&state.db, employee.id, kind, &query).await?)
+    let filter = store::ListFilter {
+        kind: Some(kind),
+        status: (!status.is_empty()).then(|| status.to_owned()),
+        text: query,
+        ..Default::default()
+    };
+    Ok(store::list(&state.db, employee.id, &filter, 200).await?)
+}
+
+/// Documents of one client the employee may read, newest first, a page of
+/// [`CLIENT_PAGE`] at a time (`page` from 0).
+pub const CLIENT_PAGE: i64 = 25;
+
+#[server(endpoint = "list_client_documents")]
+pub async fn list_client_documents(
+    client_id: crate::ids::ClientId,
+    #[server(default)] page: i64,
+) -> Result<(Vec<Document>, bool), AppError> {
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
+    if !(0..=1_000_000).contains(&page) {
+        return Err(AppError::validation("page", "0..1000000"));
+    }
+    let state = crate::state::AppState::current()?;
+    let mut docs = store::of_client_page(
+        &state.db,
+        employee.id,
+        client_id,
+        page * CLIENT_PAGE,
+        CLIENT_PAGE + 1,
+    )
+    .await?;
+    let more = docs.len() as i64 > CLIENT_PAGE;
+    docs.truncate(CLIENT_PAGE as usize);
+    Ok((docs, more))
+}
+
+/// What a new document or an edit says (amount as typed, in the user's notation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentInput {
+    pub title: String,
+    pub amount: String,
+    pub status: String,
+    pub client_id: Option<crate::ids::ClientId>,
+}
+
+/// Validates a document's fields for `kind`; an empty status is the kind's first.
+#[cfg(feature = "ssr")]
+pub fn check_input(
+    locale: crate::i18n::Locale,
+    kind: DocumentKind,
+    input: &DocumentInput,
+) -> Result<store::NewDocument, AppError> {
+    let title = crate::employees::check_name(locale, "title", &input.title)?;
+    let amount_cents = parse_amount(locale, &input.amount)?;
+    let status = match input.status.trim() {
+        "" => kind.first_status().to_owned(),
+        s => {
+            check_status(locale, kind, s)?;
+            s.to_owned()
+        }
+    };
+    Ok(store::NewDocument {
+        kind,
+        title,
+        amount_cents,
+        status,
+        client_id: input.client_id,
+    })
+}
+
+/// Creates a document from a list page or a client's page (not from a conversation).
+#[server(endpoint = "create_client_document", input = leptos::server_fn::codec::Json)]
+pub async fn create_client_document(
+    kind: DocumentKind,
+    input: DocumentInput,
+) -> Result<Document, AppError> {
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
+    let new = check_input(crate::locale::request_locale(), kind, &input)?;
+    let state = crate::state::AppState::current()?;
+    Ok(store::create(&state.db, employee.id, &new, None, None).await?)
+}
+
+/// Edits a document's title, amount, status and client.
+#[server(endpoint = "update_document", input = leptos::server_fn::codec::Json)]
+pub async fn update_document(id: DocumentId, input: DocumentInput) -> Result<Document, AppError> {
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
+    let state = crate::state::AppState::current()?;
+    let current = store::by_id(&state.db, employee.id, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let new = check_input(
+        crate::locale::request_locale(),
+        current.document.kind,
+        &input,
+    )?;
+    Ok(store::update(&state.db, employee.id, id, &new).await?)
+}
+
+/// Turns an estimate into a work order, or a work order into an invoice: a new document
+/// with the same title, amount, client and conversation, linked to this one.
+#[server(endpoint = "convert_document")]
+pub async fn convert_document(id: DocumentId) -> Result<Document, AppError> {
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
+    let state = crate::state::AppState::current()?;
+    Ok(store::convert(&state.db, employee.id, id).await?)
+}
+
+#[cfg(feature = "ssr")]
+fn not_found() -> AppError {
+    AppError::NotFound(
+        crate::i18n::td_string!(crate::locale::request_locale(), account.what_document).to_owned(),
+    )
 }
 
 #[server(endpoint = "get_document")]
@@ -137,15 +287,6 @@ pub async fn get_document(id: DocumentId) -> Result<DocumentRow, AppError> {
                     .to_owned(),
             )
         })
-}
-
-#[server(endpoint = "list_calls")]
-pub async fn list_calls(#[server(default)] query: String) -> Result<Vec<Call>, AppError> {
-    let employee =
-        crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
-    crate::conversations::check_search_text(&query)?;
-    let state = crate::state::AppState::current()?;
-    Ok(store::calls(&state.db, employee.id, &query).await?)
 }
 
 /// The most a document may be worth, in cents (a guard against typos, not a business rule).

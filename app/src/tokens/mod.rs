@@ -27,13 +27,21 @@ pub enum TokenScope {
     /// Sending replies, archiving and reopening conversations.
     #[serde(rename = "conversations:write")]
     ConversationsWrite,
+    /// Reading the CRM: clients, documents and calls (with the Documents permission).
+    #[serde(rename = "crm:read")]
+    CrmRead,
+    /// Creating, changing and deleting clients, documents and calls.
+    #[serde(rename = "crm:write")]
+    CrmWrite,
 }
 
 impl TokenScope {
-    pub const ALL: [TokenScope; 3] = [
+    pub const ALL: [TokenScope; 5] = [
         TokenScope::PhoneCardRead,
         TokenScope::ConversationsRead,
         TokenScope::ConversationsWrite,
+        TokenScope::CrmRead,
+        TokenScope::CrmWrite,
     ];
 
     /// What a token gets when nobody chose: reading cards only.
@@ -44,6 +52,8 @@ impl TokenScope {
             TokenScope::PhoneCardRead => "phone-card:read",
             TokenScope::ConversationsRead => "conversations:read",
             TokenScope::ConversationsWrite => "conversations:write",
+            TokenScope::CrmRead => "crm:read",
+            TokenScope::CrmWrite => "crm:write",
         }
     }
 
@@ -200,7 +210,7 @@ mod tests {
         );
         assert_eq!(
             TokenScope::join(&TokenScope::ALL),
-            "phone-card:read,conversations:read,conversations:write"
+            "phone-card:read,conversations:read,conversations:write,crm:read,crm:write"
         );
         assert_eq!(check_scopes(&[]), vec![TokenScope::PhoneCardRead]);
         assert_eq!(

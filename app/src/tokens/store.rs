@@ -202,6 +202,99 @@ pub async fn create_for_email(
         .1)
 }
 
+/// How long an idempotency key is remembered.
+pub const IDEMPOTENCY_KEEP_MS: i64 = 24 * 3_600_000;
+
+/// What an idempotency key already holds, when [`claim_idempotency_key`] did not claim it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// The key is new: the caller does the work, then [`finish_idempotency_key`] (or
+    /// [`release_idempotency_key`] when the work failed, so that a retry may try again).
+    Claimed(i64),
+    /// The key was used for another route or body.
+    Reused,
+    /// The first request with the key is still being answered.
+    InProgress,
+    /// The first request's answer: status and JSON body.
+    Done { status: u16, response: String },
+}
+
+/// Claims `key` for one create request of `employee` (route and SHA-256 of the body), or
+/// says what an earlier request with it holds. Keys older than a day are forgotten first.
+/// The insert is the claim: of two concurrent requests with one key, one inserts, the
+/// other finds its row.
+pub async fn claim_idempotency_key(
+    db: &Db,
+    employee: EmployeeId,
+    key: &str,
+    route: &str,
+    body_hash: &str,
+) -> StoreResult<IdempotencyClaim> {
+    let now = now_ms();
+    sqlx::query("DELETE FROM api_idempotency_keys WHERE created_at < $1")
+        .bind(now - IDEMPOTENCY_KEEP_MS)
+        .execute(&db.write)
+        .await?;
+    let claimed: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO api_idempotency_keys (employee_id, idem_key, route, body_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (employee_id, idem_key) DO NOTHING RETURNING id",
+    )
+    .bind(employee.0)
+    .bind(key)
+    .bind(route)
+    .bind(body_hash)
+    .bind(now)
+    .fetch_optional(&db.write)
+    .await?;
+    if let Some(id) = claimed {
+        return Ok(IdempotencyClaim::Claimed(id));
+    }
+    let row: Option<(String, String, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT route, body_hash, status, response FROM api_idempotency_keys
+          WHERE employee_id = $1 AND idem_key = $2",
+    )
+    .bind(employee.0)
+    .bind(key)
+    .fetch_optional(&db.write)
+    .await?;
+    Ok(match row {
+        // Released between our insert and this read: the caller may try again.
+        None => IdempotencyClaim::InProgress,
+        Some((r, h, _, _)) if r != route || h != body_hash => IdempotencyClaim::Reused,
+        Some((_, _, Some(status), Some(response))) => IdempotencyClaim::Done {
+            status: u16::try_from(status).unwrap_or(200),
+            response,
+        },
+        Some(_) => IdempotencyClaim::InProgress,
+    })
+}
+
+/// Stores the answer of the request that claimed the key.
+pub async fn finish_idempotency_key(
+    db: &Db,
+    claim: i64,
+    status: u16,
+    response: &str,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE api_idempotency_keys SET status = $2, response = $3 WHERE id = $1")
+        .bind(claim)
+        .bind(i64::from(status))
+        .bind(response)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// Forgets a claimed key whose request created nothing (it was refused or failed).
+pub async fn release_idempotency_key(db: &Db, claim: i64) -> StoreResult<()> {
+    sqlx::query("DELETE FROM api_idempotency_keys WHERE id = $1 AND status IS NULL")
+        .bind(claim)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,8 @@ lazy_pages! {
     TokensRoute => view! { <crate::ui::tokens::TokensPage/> };
     /// The client list.
     ClientsRoute => view! { <crate::ui::crm::ClientsPage/> };
+    /// Importing clients from a CSV file.
+    ClientImportRoute => view! { <crate::ui::crm::ClientImportPage/> };
     /// One client.
     ClientRoute => view! { <crate::ui::crm::ClientPage/> };
     /// Leads.

@@ -101,6 +101,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("profile") view={Lazy::<lazy_pages::ProfileRoute>::new()}/>
                     <Route path=path!("tokens") view={Lazy::<lazy_pages::TokensRoute>::new()}/>
                     <Route path=path!("clients") view={Lazy::<lazy_pages::ClientsRoute>::new()}/>
+                    <Route path=path!("clients/import") view={Lazy::<lazy_pages::ClientImportRoute>::new()}/>
                     <Route path=path!("clients/:id") view={Lazy::<lazy_pages::ClientRoute>::new()}/>
                     <Route path=path!("leads") view={Lazy::<lazy_pages::LeadsRoute>::new()}/>
                     <Route path=path!("estimates") view={Lazy::<lazy_pages::EstimatesRoute>::new()}/>

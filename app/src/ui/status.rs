@@ -22,9 +22,9 @@ enum StatusTone {
 impl StatusTone {
     fn of(status: &str) -> Self {
         match status {
-            "open" | "new" => StatusTone::ToDo,
-            "sent" | "in_progress" => StatusTone::UnderWay,
-            "paid" => StatusTone::Done,
+            "open" | "new" | "unpaid" => StatusTone::ToDo,
+            "sent" | "in_progress" | "contacted" | "ready" => StatusTone::UnderWay,
+            "paid" | "won" | "accepted" | "delivered" => StatusTone::Done,
             _ => StatusTone::Neutral,
         }
     }
@@ -39,10 +39,26 @@ impl StatusTone {
     }
 }
 
-/// Every status Confab gives documents: the ones they start in (see
-/// [`DocumentKind::first_status`]) and the later ones of the demo data.
+/// Every status Confab gives documents: each kind's own (see [`DocumentKind::statuses`])
+/// and "open", which leads had before they had statuses of their own.
 #[cfg(test)]
-const KNOWN_STATUSES: [&str; 6] = ["open", "new", "draft", "sent", "in_progress", "paid"];
+const KNOWN_STATUSES: [&str; 15] = [
+    "open",
+    "new",
+    "contacted",
+    "won",
+    "lost",
+    "draft",
+    "sent",
+    "accepted",
+    "declined",
+    "in_progress",
+    "ready",
+    "delivered",
+    "unpaid",
+    "paid",
+    "void",
+];
 
 /// A document's status in the employee's language; Portuguese agrees with the kind's
 /// gender ("Orçamento enviado", "Fatura enviada"). Any other status is shown as stored.
@@ -59,6 +75,15 @@ pub fn status_label(locale: Locale, kind: DocumentKind, status: &str) -> String 
         ("paid", true) => td_string!(locale, crm.status_paid_feminine),
         ("draft", _) => td_string!(locale, crm.status_draft),
         ("in_progress", _) => td_string!(locale, crm.status_in_progress),
+        ("contacted", _) => td_string!(locale, crm.status_contacted),
+        ("won", _) => td_string!(locale, crm.status_won),
+        ("lost", _) => td_string!(locale, crm.status_lost),
+        ("accepted", _) => td_string!(locale, crm.status_accepted),
+        ("declined", _) => td_string!(locale, crm.status_declined),
+        ("ready", _) => td_string!(locale, crm.status_ready),
+        ("delivered", _) => td_string!(locale, crm.status_delivered),
+        ("unpaid", _) => td_string!(locale, crm.status_unpaid),
+        ("void", _) => td_string!(locale, crm.status_void),
         (other, _) => other,
     };
     label.to_owned()
@@ -84,6 +109,9 @@ mod tests {
     fn every_status_documents_start_in_is_known() {
         for kind in DocumentKind::ALL {
             assert!(KNOWN_STATUSES.contains(&kind.first_status()));
+            for status in kind.statuses() {
+                assert!(KNOWN_STATUSES.contains(status), "{status}");
+            }
         }
     }
 
@@ -96,7 +124,8 @@ mod tests {
                     assert_ne!(label, status, "{status} is not translated ({locale:?})");
                     assert!(!label.contains('_'), "{label}");
                 }
-                let neutral_allowed = status == "draft";
+                // Not started, or ended without the work: grey on purpose.
+                let neutral_allowed = matches!(status, "draft" | "lost" | "declined" | "void");
                 assert!(
                     neutral_allowed || StatusTone::of(status) != StatusTone::Neutral,
                     "{status} has no colour"

@@ -166,6 +166,8 @@ pub fn scope_label(locale: Locale, scope: TokenScope) -> String {
         TokenScope::PhoneCardRead => td_string!(locale, settings.scope_phone_card_read),
         TokenScope::ConversationsRead => td_string!(locale, settings.scope_conversations_read),
         TokenScope::ConversationsWrite => td_string!(locale, settings.scope_conversations_write),
+        TokenScope::CrmRead => td_string!(locale, settings.scope_crm_read),
+        TokenScope::CrmWrite => td_string!(locale, settings.scope_crm_write),
     };
     format!("{words} ({})", scope.as_str())
 }

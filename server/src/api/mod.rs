@@ -21,6 +21,9 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
 
+pub mod idempotency;
+pub mod paging;
+
 pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// The largest request body the API reads: a message is at most 1,000 characters.
@@ -137,9 +140,11 @@ impl IntoResponse for ApiRefusal {
     }
 }
 
-/// The scope a route needs, named by a type so each handler says which it takes.
+/// The scope a route needs, named by a type so each handler says which it takes, and
+/// the permission the token's employee must hold for it.
 pub trait RequiredScope {
     const SCOPE: TokenScope;
+    const PERMISSION: Permission = Permission::Conversations;
 }
 
 /// Reading channels, conversations and messages.
@@ -159,8 +164,22 @@ impl RequiredScope for ReadCards {
     const SCOPE: TokenScope = TokenScope::PhoneCardRead;
 }
 
+/// Reading clients, documents and calls: the Documents permission.
+pub struct ReadCrm;
+/// Creating, changing and deleting clients, documents and calls.
+pub struct WriteCrm;
+
+impl RequiredScope for ReadCrm {
+    const SCOPE: TokenScope = TokenScope::CrmRead;
+    const PERMISSION: Permission = Permission::Documents;
+}
+impl RequiredScope for WriteCrm {
+    const SCOPE: TokenScope = TokenScope::CrmWrite;
+    const PERMISSION: Permission = Permission::Documents;
+}
+
 /// The employee a bearer token belongs to, when the token (valid, unexpired, with the
-/// scope `S`) may make this request; they must hold the Conversations permission.
+/// scope `S`) may make this request; they must hold the permission `S::PERMISSION`.
 pub struct ApiEmployee<S: RequiredScope = ReadConversations>(pub Employee, PhantomData<S>);
 
 impl<S: RequiredScope> FromRequestParts<AppState> for ApiEmployee<S> {
@@ -183,7 +202,7 @@ impl<S: RequiredScope> FromRequestParts<AppState> for ApiEmployee<S> {
         if !holder.may(S::SCOPE) {
             return Err(ApiRefusal::MissingScope(S::SCOPE));
         }
-        if !holder.employee.can(Permission::Conversations) {
+        if !holder.employee.can(S::PERMISSION) {
             return Err(ApiError::Forbidden.into());
         }
         Ok(ApiEmployee(holder.employee, PhantomData))

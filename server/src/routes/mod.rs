@@ -4,6 +4,8 @@ use app::state::AppState;
 use axum::routing::{get, post};
 use axum::Router;
 
+pub mod client_export;
+pub mod client_import;
 pub mod events;
 pub mod health;
 pub mod media;
@@ -49,6 +51,20 @@ pub fn router() -> Router<AppState> {
             post(media::send).layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         )
         .route("/health", get(health::health))
+        // The Clients page's CSV import (a file of up to 10 MB) and export.
+        .route(
+            "/crm/clients/import/preview",
+            post(client_import::preview).layer(axum::extract::DefaultBodyLimit::max(
+                app::clients::import::MAX_IMPORT_BYTES,
+            )),
+        )
+        .route(
+            "/crm/clients/import",
+            post(client_import::run).layer(axum::extract::DefaultBodyLimit::max(
+                app::clients::import::MAX_IMPORT_BYTES,
+            )),
+        )
+        .route("/clients/export.csv", get(client_export::export))
         // `/sandbox/events` and `/webhooks/sandbox/{channel}`, with their limits.
         .merge(sandbox::routes())
 }

@@ -4,6 +4,7 @@
 pub mod media;
 pub mod retention;
 pub mod sender;
+pub mod webhooks;
 
 use app::auth::session::SqlSessionStore;
 use std::time::Duration;

@@ -554,6 +554,7 @@ const WITHOUT_REQUIRED_ARGUMENTS: &[&str] = &[
     "/api/inbox_attention",
     "/api/list_calls",
     "/api/list_clients",
+    "/api/list_webhook_subscriptions",
     "/api/list_my_tokens",
     "/api/list_team_tokens",
     "/api/logout",
