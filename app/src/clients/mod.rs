@@ -7,6 +7,9 @@ use crate::ids::{ClientId, ConversationId};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub mod edit;
+#[cfg(feature = "ssr")]
+pub mod edit_store;
 pub mod import;
 #[cfg(feature = "ssr")]
 pub mod import_store;

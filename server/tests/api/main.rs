@@ -18,6 +18,7 @@ mod clients_access;
 mod conversations;
 mod crash;
 mod crm;
+mod crm_clients;
 mod crm_import;
 mod documents_access;
 mod events;
