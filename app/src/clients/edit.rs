@@ -37,6 +37,35 @@ pub struct CheckedClient {
     pub notes: Option<String>,
 }
 
+/// A client as `/api/v1` shows it: every field, each number with its label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRecord {
+    pub id: ClientId,
+    pub name: String,
+    pub phones: Vec<PhoneInput>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub notes: Option<String>,
+    /// Seen by the whole team (not only by those who see one of its conversations).
+    pub shared: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Which clients an API list returns, in id order after `after_id`.
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    /// A fragment of the name, email or a number.
+    pub text: String,
+    /// Exactly this number (E.164).
+    pub phone: Option<String>,
+    /// Exactly this email (as stored: trimmed, lowercase).
+    pub email: Option<String>,
+    /// Changed at or after this instant (UTC ms).
+    pub updated_since: Option<i64>,
+    pub after_id: Option<i64>,
+}
+
 /// One line of a client's history, newest first on its page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {

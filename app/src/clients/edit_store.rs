@@ -1,12 +1,14 @@
 //! The SQL of clients kept by hand (`super::edit`): each change in one transaction with its
 //! history line and its integration event.
 
-use super::edit::{CheckedClient, HistoryEntry};
+use super::edit::{CheckedClient, ClientRecord, HistoryEntry, PhoneInput, RecordFilter};
+use super::import::PhoneLabel;
 use super::store::visible_sql;
 use crate::ids::{ClientId, EmployeeId};
 use crate::integrations::{outbox, IntegrationEvent};
 use crate::store::{now_ms, Db, StoreError, StoreResult};
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 
 fn not_found() -> StoreError {
     StoreError::NotFound(crate::i18n::td_string!(
@@ -30,23 +32,10 @@ async fn visible(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(not_found)?;
-    let phones =
-        sqlx::query("SELECT phone, label FROM client_phones WHERE client_id = $1 ORDER BY id")
-            .bind(client.0)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| {
-                let label: Option<String> = r.get("label");
-                (
-                    r.get::<String, _>("phone"),
-                    label
-                        .as_deref()
-                        .and_then(super::import::PhoneLabel::parse)
-                        .unwrap_or(super::import::PhoneLabel::Other),
-                )
-            })
-            .collect();
+    let phones = labelled_phones(&mut *conn, &[client.0])
+        .await?
+        .remove(&client.0)
+        .unwrap_or_default();
     Ok(CheckedClient {
         name: row.get("name"),
         phones,
@@ -54,6 +43,129 @@ async fn visible(
         address: row.get("address"),
         notes: row.get("notes"),
     })
+}
+
+/// The numbers of these clients with their labels, in the order they were entered.
+async fn labelled_phones(
+    conn: &mut AnyConnection,
+    clients: &[i64],
+) -> StoreResult<HashMap<i64, Vec<(String, PhoneLabel)>>> {
+    let mut by_client: HashMap<i64, Vec<(String, PhoneLabel)>> = HashMap::new();
+    if clients.is_empty() {
+        return Ok(by_client);
+    }
+    let mut sql = crate::store::SqlBuilder::new(
+        "SELECT client_id, phone, label FROM client_phones WHERE client_id IN (",
+    );
+    for (i, id) in clients.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push_bind(*id);
+    }
+    sql.push(") ORDER BY id");
+    for row in sql.build().fetch_all(&mut *conn).await? {
+        let label: Option<String> = row.get("label");
+        by_client.entry(row.get("client_id")).or_default().push((
+            row.get("phone"),
+            label
+                .as_deref()
+                .and_then(PhoneLabel::parse)
+                .unwrap_or(PhoneLabel::Other),
+        ));
+    }
+    Ok(by_client)
+}
+
+const RECORD_COLUMNS: &str =
+    "c.id, c.name, c.email, c.address, c.notes, c.shared, c.created_at, c.updated_at";
+
+/// The records of these rows (of [`RECORD_COLUMNS`]), with their numbers.
+async fn to_records(
+    conn: &mut AnyConnection,
+    rows: &[sqlx::any::AnyRow],
+) -> StoreResult<Vec<ClientRecord>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.get("id")).collect();
+    let mut phones = labelled_phones(conn, &ids).await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let id: i64 = r.get("id");
+            ClientRecord {
+                id: ClientId(id),
+                name: r.get("name"),
+                phones: phones
+                    .remove(&id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(phone, label)| PhoneInput {
+                        phone,
+                        label: label.as_str().to_owned(),
+                    })
+                    .collect(),
+                email: r.get("email"),
+                address: r.get("address"),
+                notes: r.get("notes"),
+                shared: r.get::<i64, _>("shared") != 0,
+                created_at: r.get("created_at"),
+                updated_at: r.get("updated_at"),
+            }
+        })
+        .collect())
+}
+
+/// Clients the employee (who holds Documents) sees, in id order, at most `limit`: the
+/// API's list, paged by id so that a page costs the same at any depth.
+pub async fn records(
+    db: &Db,
+    employee: EmployeeId,
+    filter: &RecordFilter,
+    limit: i64,
+) -> StoreResult<Vec<ClientRecord>> {
+    let like = db.backend.ilike();
+    let digits: String = filter.text.chars().filter(char::is_ascii_digit).collect();
+    let sql = format!(
+        "SELECT {RECORD_COLUMNS} FROM clients c
+          WHERE c.id > $2 AND c.updated_at >= $3
+            AND ($4 = '' OR EXISTS (SELECT 1 FROM client_phones fp WHERE fp.client_id = c.id AND fp.phone = $4))
+            AND ($5 = '' OR c.email = $5)
+            AND ($6 = '%%' OR c.name {like} $6 ESCAPE '\\' OR c.email {like} $6 ESCAPE '\\'
+                 OR ($7 <> '%%' AND EXISTS (SELECT 1 FROM client_phones tp
+                                              WHERE tp.client_id = c.id AND tp.phone LIKE $7)))
+            AND {}
+          ORDER BY c.id LIMIT $8",
+        visible_sql("c", "$1", true)
+    );
+    let mut conn = db.read.acquire().await?;
+    let rows = sqlx::query(&sql)
+        .bind(employee.0)
+        .bind(filter.after_id.unwrap_or(0))
+        .bind(filter.updated_since.unwrap_or(i64::MIN))
+        .bind(filter.phone.clone().unwrap_or_default())
+        .bind(filter.email.clone().unwrap_or_default())
+        .bind(crate::store::like_pattern(&filter.text))
+        .bind(crate::store::like_pattern(&digits))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    to_records(&mut conn, &rows).await
+}
+
+/// One client the employee (who holds Documents) sees.
+pub async fn record(db: &Db, employee: EmployeeId, id: ClientId) -> StoreResult<ClientRecord> {
+    let mut conn = db.read.acquire().await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {RECORD_COLUMNS} FROM clients c WHERE c.id = $1 AND {}",
+        visible_sql("c", "$2", true)
+    ))
+    .bind(id.0)
+    .bind(employee.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    to_records(&mut conn, &rows)
+        .await?
+        .pop()
+        .ok_or_else(not_found)
 }
 
 async fn write_phones(
@@ -76,7 +188,7 @@ async fn write_phones(
     Ok(())
 }
 
-async fn record(
+async fn add_history(
     conn: &mut AnyConnection,
     client: ClientId,
     employee: EmployeeId,
@@ -147,7 +259,7 @@ pub async fn create(
     .await?;
     let id = ClientId(id);
     write_phones(&mut tx, id, &client.phones).await?;
-    record(&mut tx, id, employee, "created", serde_json::json!({})).await?;
+    add_history(&mut tx, id, employee, "created", serde_json::json!({})).await?;
     outbox::enqueue(
         &mut tx,
         IntegrationEvent::ClientCreated,
@@ -186,7 +298,7 @@ pub async fn update(
     if before.phones != client.phones {
         write_phones(&mut tx, id, &client.phones).await?;
     }
-    record(
+    add_history(
         &mut tx,
         id,
         employee,
@@ -276,7 +388,7 @@ pub async fn merge(
         .bind(merged.0)
         .execute(&mut *tx)
         .await?;
-    record(
+    add_history(
         &mut tx,
         kept,
         employee,

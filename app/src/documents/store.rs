@@ -184,7 +184,7 @@ pub async fn list(
           WHERE ($2 = '' OR d.kind = $2) AND ($3 = '' OR d.status = $3)
             AND ($4 = 0 OR d.client_id = $4) AND d.updated_at >= $5
             AND (d.created_at < $6 OR (d.created_at = $6 AND d.id < $7))
-            AND ($8 = '%%%%' OR d.number {like} $8 ESCAPE '\\' OR d.title {like} $8 ESCAPE '\\' OR cl.name {like} $8 ESCAPE '\\')
+            AND ($8 = '%%' OR d.number {like} $8 ESCAPE '\\' OR d.title {like} $8 ESCAPE '\\' OR cl.name {like} $8 ESCAPE '\\')
             AND {}
           ORDER BY d.created_at DESC, d.id DESC LIMIT $9",
         rows_from(),
@@ -275,7 +275,7 @@ async fn require_client(
 }
 
 /// The payload of a document's integration events.
-fn event_json(
+pub fn document_json(
     d: &Document,
     client: Option<ClientId>,
     conversation: Option<i64>,
@@ -342,7 +342,7 @@ async fn insert_numbered(
     crate::integrations::outbox::enqueue(
         conn,
         crate::integrations::IntegrationEvent::DocumentCreated,
-        event_json(&document, new.client_id, conversation.map(|c| c.0)),
+        document_json(&document, new.client_id, conversation.map(|c| c.0)),
     )
     .await?;
     Ok(document)
@@ -410,7 +410,7 @@ pub async fn update(
     .fetch_one(&mut *tx)
     .await?;
     let document = row_to_document(&row);
-    let mut data = event_json(&document, new.client_id, conversation);
+    let mut data = document_json(&document, new.client_id, conversation);
     crate::integrations::outbox::enqueue(
         &mut tx,
         crate::integrations::IntegrationEvent::DocumentUpdated,

@@ -21,6 +21,9 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
 
+mod calls;
+mod clients;
+mod documents;
 pub mod idempotency;
 pub mod paging;
 
@@ -40,6 +43,9 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/conversations/{id}/archive", post(archive))
         .route("/api/v1/conversations/{id}/reopen", post(reopen))
+        .merge(clients::routes())
+        .merge(documents::routes())
+        .merge(calls::routes())
         .layer(DefaultBodyLimit::max(MAX_API_BODY_BYTES))
         .route(
             "/api/v1/phone-card",
@@ -362,6 +368,52 @@ fn no_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<(
     }
 }
 
+/// A JSON body of type `T` (unknown fields refused), with its raw bytes (for the
+/// idempotency key's fingerprint).
+fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(Bytes, T), ApiError> {
+    let body = read_body(body)?;
+    require_json(headers)?;
+    let value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("The body is not what this route takes: {e}")))?;
+    Ok((body, value))
+}
+
+/// A create route: its JSON body read as `B`, then `create` run at most once per
+/// idempotency key (`idempotency::idempotent`, the raw body as the key's fingerprint).
+async fn create_once<B, T, F, Fut>(
+    state: &AppState,
+    me: &Employee,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    route: &str,
+    create: F,
+) -> axum::response::Response
+where
+    B: serde::de::DeserializeOwned,
+    T: Serialize,
+    F: FnOnce(B) -> Fut,
+    Fut: std::future::Future<Output = Result<(StatusCode, T), ApiError>>,
+{
+    match json_body::<B>(headers, body) {
+        Ok((raw, parsed)) => {
+            idempotency::idempotent(state, me, headers, route, &raw, move || create(parsed)).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// For a change's optional fields: absent is `None`, `null` is `Some(None)` (empty it).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewMessage {
@@ -462,6 +514,22 @@ mod tests {
                 WriteConversations::SCOPE,
             ),
             ("/api/v1/phone-card", "get", ReadCards::SCOPE),
+            ("/api/v1/clients", "get", ReadCrm::SCOPE),
+            ("/api/v1/clients", "post", WriteCrm::SCOPE),
+            ("/api/v1/clients/{id}", "get", ReadCrm::SCOPE),
+            ("/api/v1/clients/{id}", "patch", WriteCrm::SCOPE),
+            ("/api/v1/clients/{id}", "delete", WriteCrm::SCOPE),
+            ("/api/v1/documents", "get", ReadCrm::SCOPE),
+            ("/api/v1/documents", "post", WriteCrm::SCOPE),
+            ("/api/v1/documents/{id}", "get", ReadCrm::SCOPE),
+            ("/api/v1/documents/{id}", "patch", WriteCrm::SCOPE),
+            ("/api/v1/documents/{id}", "delete", WriteCrm::SCOPE),
+            ("/api/v1/documents/{id}/convert", "post", WriteCrm::SCOPE),
+            ("/api/v1/calls", "get", ReadCrm::SCOPE),
+            ("/api/v1/calls", "post", WriteCrm::SCOPE),
+            ("/api/v1/calls/{id}", "get", ReadCrm::SCOPE),
+            ("/api/v1/calls/{id}", "patch", WriteCrm::SCOPE),
+            ("/api/v1/calls/{id}", "delete", WriteCrm::SCOPE),
         ] {
             let operation = &doc["paths"][path][method];
             assert_eq!(operation["x-required-scope"], scope.as_str(), "{path}");

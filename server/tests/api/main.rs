@@ -7,6 +7,7 @@ mod helpers;
 
 mod access;
 mod account_language;
+mod api_crm;
 mod api_v1;
 mod assets;
 mod auth;
