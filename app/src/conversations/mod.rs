@@ -332,6 +332,19 @@ pub async fn mark_conversation_read(id: ConversationId) -> Result<(), AppError> 
     Ok(())
 }
 
+/// The conversation no longer awaits a reply (a failed reply the team dealt with another
+/// way, or a message that needs none).
+#[server(endpoint = "mark_conversation_handled")]
+pub async fn mark_conversation_handled(id: ConversationId) -> Result<(), AppError> {
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
+    let state = crate::state::AppState::current()?;
+    let events = store::mark_handled(&state.db, employee.id, id).await?;
+    state.bus.publish(events);
+    Ok(())
+}
+
 /// Puts a conversation back in the unread state for the whole team.
 #[server(endpoint = "mark_conversation_unread")]
 pub async fn mark_conversation_unread(id: ConversationId) -> Result<(), AppError> {

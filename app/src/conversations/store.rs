@@ -638,6 +638,32 @@ pub async fn mark_unread(
     set_unread(db, employee, id, true).await
 }
 
+/// The team has dealt with the lead's last message without a reply that went out (the
+/// reply failed, or none is needed): the conversation stops awaiting a reply. A no-op (and
+/// no event) when it was not awaiting one; recorded in the history.
+pub async fn mark_handled(
+    db: &Db,
+    employee: EmployeeId,
+    id: ConversationId,
+) -> StoreResult<Vec<LiveEvent>> {
+    let mut tx = db.write.begin().await?;
+    let target = require_access(&mut tx, employee, id).await?;
+    let changed = sqlx::query(
+        "UPDATE conversations SET awaiting_reply = 0 WHERE id = $1 AND awaiting_reply = 1",
+    )
+    .bind(id.0)
+    .execute(&mut *tx)
+    .await?;
+    if changed.rows_affected() == 0 {
+        tx.commit().await?;
+        return Ok(Vec::new());
+    }
+    audit(&mut tx, Some(employee), "marked_handled", id, None).await?;
+    let event = status_event(&mut tx, id, target.channel_id).await?;
+    tx.commit().await?;
+    Ok(vec![event])
+}
+
 /// Sets the read state; a no-op (and no event) when it already is so. Marking unread is
 /// a deliberate act and goes in the history; reading is not.
 async fn set_unread(

@@ -294,7 +294,7 @@ pub async fn apply_status(
         tx.commit().await?;
         return Ok(Vec::new());
     };
-    let event = updated_event(
+    let events = updated_events(
         &mut tx,
         MessageId(id),
         ConversationId(conversation),
@@ -302,7 +302,7 @@ pub async fn apply_status(
     )
     .await?;
     tx.commit().await?;
-    Ok(vec![event])
+    Ok(events)
 }
 
 /// The provider's status for one of our messages, by its provider id, moved forward
@@ -722,9 +722,20 @@ pub async fn retry_failed(
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-    let event = updated_event(&mut tx, id, conversation, target.channel_id).await?;
+    // The reply is on its way again: the lead is no longer waiting on the team, as when
+    // a reply is sent.
+    let answered = sqlx::query(
+        "UPDATE conversations SET awaiting_reply = 0 WHERE id = $1 AND awaiting_reply = 1",
+    )
+    .bind(conversation.0)
+    .execute(&mut *tx)
+    .await?;
+    let mut events = vec![updated_event(&mut tx, id, conversation, target.channel_id).await?];
+    if answered.rows_affected() > 0 {
+        events.push(conversations::status_event(&mut tx, conversation, target.channel_id).await?);
+    }
     tx.commit().await?;
-    Ok(vec![event])
+    Ok(events)
 }
 
 async fn updated_event(
@@ -742,6 +753,38 @@ async fn updated_event(
         message_event_payload(&message),
     )
     .await
+}
+
+/// [`updated_event`], and when the message is a reply that ended failed, the conversation
+/// back to awaiting a reply (its red dot on) with its event: unless a later reply to the
+/// lead's last message is on its way or went out. Sending again or marking the
+/// conversation handled clears it.
+async fn updated_events(
+    conn: &mut AnyConnection,
+    id: MessageId,
+    conversation: ConversationId,
+    channel: ChannelId,
+) -> StoreResult<Vec<LiveEvent>> {
+    let awaiting = sqlx::query(
+        "UPDATE conversations SET awaiting_reply = 1
+          WHERE id = $1 AND awaiting_reply = 0 AND last_inbound_at IS NOT NULL
+            AND EXISTS (SELECT 1 FROM messages f
+                         WHERE f.id = $2 AND f.direction = 'outbound' AND f.status = 'failed')
+            AND NOT EXISTS (SELECT 1 FROM messages o
+                             WHERE o.conversation_id = $1 AND o.direction = 'outbound'
+                               AND o.status <> 'failed'
+                               AND o.created_at >= conversations.last_inbound_at)",
+    )
+    .bind(conversation.0)
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?;
+    // The events last, after every row write ([`events::EventDraft`]).
+    let mut out = vec![updated_event(conn, id, conversation, channel).await?];
+    if awaiting.rows_affected() > 0 {
+        out.push(conversations::status_event(conn, conversation, channel).await?);
+    }
+    Ok(out)
 }
 
 /// A reply the sender must deliver.
@@ -902,8 +945,8 @@ pub async fn fail_interrupted_sends(db: &Db, lease_ended_by: i64) -> StoreResult
     .await?;
     let mut events = Vec::with_capacity(interrupted.len());
     for (id, conversation, channel) in interrupted {
-        events.push(
-            updated_event(
+        events.extend(
+            updated_events(
                 &mut tx,
                 MessageId(id),
                 ConversationId(conversation),
@@ -1058,9 +1101,10 @@ pub async fn record_attempt(
         tx.commit().await?;
         return Ok(Vec::new());
     }
-    let event = updated_event(&mut tx, job.message_id, job.conversation_id, job.channel_id).await?;
+    let events =
+        updated_events(&mut tx, job.message_id, job.conversation_id, job.channel_id).await?;
     tx.commit().await?;
-    Ok(vec![event])
+    Ok(events)
 }
 
 /// The lead has read everything we sent up to `watermark` (UTC ms): those replies become read.
@@ -1310,7 +1354,7 @@ pub async fn record_media(
             }
         }
     }
-    let event = updated_event(
+    let events = updated_events(
         &mut tx,
         pending.message_id,
         pending.conversation_id,
@@ -1318,7 +1362,7 @@ pub async fn record_media(
     )
     .await?;
     tx.commit().await?;
-    Ok(vec![event])
+    Ok(events)
 }
 
 /// A stored file an employee may open: only through a channel they have access to.

@@ -599,3 +599,86 @@ async fn eventually_row(t: &Channels, media_id: &str) -> (String, Option<String>
     );
     row().await
 }
+
+/// The conversation's awaiting-reply flag, straight from the store.
+async fn awaiting(t: &Channels, contact: &str) -> bool {
+    let conversation = t.app.conversation_of(contact).await;
+    t.app
+        .count(&format!(
+            "SELECT awaiting_reply FROM conversations WHERE id = {conversation}"
+        ))
+        .await
+        == 1
+}
+
+/// Triage stays true (issue 22, point 7): a reply that ends failed puts the conversation
+/// back to awaiting a reply, until a reply goes out or an employee marks it handled; a
+/// failed follow-up after a reply that went out does not.
+#[tokio::test]
+async fn a_failed_reply_puts_the_conversation_back_to_awaiting_a_reply() {
+    let t = Channels::start_with(&FAST).await;
+    t.messenger_lead("psid-triage").await;
+    let agent = t.app.signed_in_agent().await;
+    assert!(awaiting(&t, "psid-triage").await, "the lead wrote");
+    let refusal = Fault::answer(400, "text/html", "<html>no</html>");
+
+    t.fake.fault("Refused reply", refusal.clone());
+    assert_eq!(t.reply(&agent, "psid-triage", "Refused reply").await.0, 200);
+    assert!(t.settles_as("Refused reply", "failed").await);
+    assert!(
+        eventually(PROMPTLY, || async { awaiting(&t, "psid-triage").await }).await,
+        "a failed reply leaves the lead waiting"
+    );
+    let conversation = t.app.conversation_of("psid-triage").await.to_string();
+    // Marked handled: no longer awaiting, recorded; doing it again changes nothing.
+    let (status, body) = t
+        .app
+        .call(
+            &agent,
+            "mark_conversation_handled",
+            &[("id", &conversation)],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!awaiting(&t, "psid-triage").await);
+    let (status, _) = t
+        .app
+        .call(
+            &agent,
+            "mark_conversation_handled",
+            &[("id", &conversation)],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        t.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM audit_entries WHERE conversation_id = {conversation} AND action = 'marked_handled'"
+            ))
+            .await,
+        1
+    );
+
+    // Failed again, then retried and sent: not awaiting any more.
+    t.fake.fault("Refused twice", refusal.clone());
+    assert_eq!(t.reply(&agent, "psid-triage", "Refused twice").await.0, 200);
+    assert!(t.settles_as("Refused twice", "failed").await);
+    assert!(eventually(PROMPTLY, || async { awaiting(&t, "psid-triage").await }).await);
+    let id = t.message_id("Refused twice").await;
+    let (status, body) = t
+        .app
+        .call(&agent, "retry_message", &[("message_id", &id)])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(t.settles_as("Refused twice", "sent").await);
+    assert!(!awaiting(&t, "psid-triage").await);
+
+    // A follow-up that fails after a reply went out leaves the lead answered.
+    t.fake.fault("Failed follow-up", refusal);
+    assert_eq!(
+        t.reply(&agent, "psid-triage", "Failed follow-up").await.0,
+        200
+    );
+    assert!(t.settles_as("Failed follow-up", "failed").await);
+    assert!(!awaiting(&t, "psid-triage").await);
+}

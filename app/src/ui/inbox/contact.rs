@@ -320,6 +320,7 @@ fn action_words(locale: Locale, action: &str) -> &'static str {
         "linked" => td_string!(locale, reply.action_linked),
         "unlinked" => td_string!(locale, reply.action_unlinked),
         "marked_unread" => td_string!(locale, reply.action_marked_unread),
+        "marked_handled" => td_string!(locale, reply.action_marked_handled),
         "document_created" => td_string!(locale, reply.action_document_created),
         _ => td_string!(locale, reply.action_other),
     }

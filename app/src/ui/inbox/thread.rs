@@ -7,8 +7,9 @@ use super::contact::ContactPanel;
 use super::list::ChannelBadge;
 use super::list_params;
 use crate::conversations::{
-    archive_conversation, get_conversation, mark_conversation_read, mark_conversation_unread,
-    older_messages, reopen_conversation, ConversationDetail, ConversationStatus,
+    archive_conversation, get_conversation, mark_conversation_handled, mark_conversation_read,
+    mark_conversation_unread, older_messages, reopen_conversation, ConversationDetail,
+    ConversationStatus,
 };
 use crate::error::AppError;
 use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
@@ -218,6 +219,20 @@ fn Conversation(
             }
         });
     };
+    // Awaiting a reply with none on its way (a reply failed, or the lead's message needs
+    // none): the employee may say it is dealt with.
+    let awaiting = Memo::new(move |_| state.with(|s| s.summary.awaiting_reply));
+    let mark_handled = move |_| {
+        leptos::task::spawn_local(async move {
+            match mark_conversation_handled(id).await {
+                Ok(()) => {
+                    action_error.set(None);
+                    refresh(id, state, older);
+                }
+                Err(err) => action_error.set(Some(err)),
+            }
+        });
+    };
     let show_panel = RwSignal::new(false);
     let view_params = list_params();
     let navigate = leptos_router::hooks::use_navigate();
@@ -289,6 +304,9 @@ fn Conversation(
                         {summary.channel_simulated.then(|| view! { " "<super::list::PracticeTag/> })}</span>
                 </div>
                 <div class="thread-actions">
+                    {move || awaiting.get().then(|| view! {
+                        <button class="button" on:click=mark_handled data-testid="mark-handled" title=move || t_string!(i18n, inbox.mark_handled_title)>{t!(i18n, inbox.mark_handled)}</button>
+                    })}
                     <button class="button" on:click=mark_unread title=move || t_string!(i18n, inbox.mark_unread_title)>{t!(i18n, inbox.mark_unread)}</button>
                     <button class="button" on:click=toggle_archive data-testid="archive-toggle">
                         {move || if archived.get() { t_string!(i18n, inbox.reopen) } else { t_string!(i18n, inbox.archive) }}
