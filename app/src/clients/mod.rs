@@ -47,6 +47,9 @@ pub struct ClientCard {
     pub documents: Vec<Document>,
     /// The client is private and the employee holds Documents: they may share it.
     pub can_share: bool,
+    /// The label of each of `client.phones`, in the same order (`mobile`, `home`, …), for
+    /// the edit form.
+    pub phone_labels: Vec<String>,
 }
 
 pub const MIN_SEARCH_CHARS: usize = 2;

@@ -178,8 +178,18 @@ pub async fn card(
     let documents =
         crate::documents::store::of_client(db, employee, documents_permission, client).await?;
     let client = row_to_client(&row, &mut phones, db.country);
+    let phone_labels = sqlx::query_scalar::<_, Option<String>>(
+        "SELECT label FROM client_phones WHERE client_id = $1 ORDER BY id",
+    )
+    .bind(client.id.0)
+    .fetch_all(&db.read)
+    .await?
+    .into_iter()
+    .map(|label| label.unwrap_or_else(|| "other".into()))
+    .collect();
     Ok(Some(ClientCard {
         can_share: documents_permission && !client.shared,
+        phone_labels,
         client,
         conversations,
         documents,

@@ -76,6 +76,12 @@ async fn a_client_is_created_edited_merged_and_deleted_with_its_history() {
         2
     );
     assert_eq!(history(&app, &owner, ana).await, ["updated", "created"]);
+    // The card gives the edit form each number's label, in order.
+    let (status, card) = app
+        .call(&owner, "get_client", &[("id", &ana.to_string())])
+        .await;
+    assert_eq!(status, 200, "{card}");
+    assert_eq!(card["phone_labels"], json!(["mobile", "work"]));
 
     // Bia has a conversation and a document; merged into Ana, both follow.
     let (_, bia) = create(

@@ -1,17 +1,27 @@
 //! The Clients list and one client's page.
 
+use super::document_form::{input_of, DocumentForm};
 use super::*;
+use crate::ids::DocumentId;
 
 #[component]
 pub fn ClientsPage() -> impl IntoView {
     let text = query_text();
     let clients = Resource::new(move || text.get(), list_clients);
     let i18n = use_i18n();
+    let adding = RwSignal::new(false);
+    let created = Callback::new(move |id: ClientId| {
+        let navigate = leptos_router::hooks::use_navigate();
+        navigate(&format!("/clients/{id}"), Default::default());
+    });
     view! {
         <Title text=move || t_string!(i18n, crm.clients_page_title)/>
         <div class="settings crm">
             <header class="settings-header"><h1>{t!(i18n, crm.clients_heading)}</h1><ListSearch action="/clients" placeholder=|l| td_string!(l, crm.clients_search) text=text/>
-                <p class="crm-actions"><a class="button" href="/clients/import" data-testid="clients-import">{t!(i18n, clients.import.import_link)}</a>" "<a class="button" rel="external" download="clients.csv" href=move || super::client_import::export_href(&text.get()) data-testid="clients-export">{t!(i18n, clients.import.export_button)}</a></p></header>
+                <p class="crm-actions"><button type="button" class="button primary" data-testid="new-client" on:click=move |_| adding.update(|a| *a = !*a)>{t!(i18n, clients.new_client)}</button>" "<a class="button" href="/clients/import" data-testid="clients-import">{t!(i18n, clients.import.import_link)}</a>" "<a class="button" rel="external" download="clients.csv" href=move || super::client_import::export_href(&text.get()) data-testid="clients-export">{t!(i18n, clients.import.export_button)}</a></p></header>
+            {move || adding.get().then(|| view! {
+                <client_form::ClientForm start=client_form::input_of(None) editing=None saved=created cancel=Callback::new(move |()| adding.set(false))/>
+            })}
             <Transition fallback=move || view! { <p class="list-empty">{t!(i18n, crm.loading)}</p> }>
                 {move || clients.get().map(|r| match r {
                     Err(err) => error_view(i18n.get_locale(), err),
@@ -40,6 +50,12 @@ pub fn ClientsPage() -> impl IntoView {
 pub fn ClientPage() -> impl IntoView {
     let card = resource_for_url_id("Client", |id: ClientId| get_client(id));
     let i18n = use_i18n();
+    let editing = RwSignal::new(false);
+    let refresh = Callback::new(move |()| card.refetch());
+    let saved = Callback::new(move |_: ClientId| {
+        editing.set(false);
+        refresh.run(());
+    });
     let share_error = RwSignal::new(None::<AppError>);
     let share = move |id: ClientId| {
         leptos::task::spawn_local(async move {
@@ -61,7 +77,11 @@ pub fn ClientPage() -> impl IntoView {
                     Ok(card) => {
                         let c = card.client;
                         view! {
-                            <header class="settings-header"><p><a href="/clients">{move || format!("‹ {}", t_string!(i18n, crm.clients_heading))}</a></p><h1>{c.name.clone()}</h1></header>
+                            <header class="settings-header"><p><a href="/clients">{move || format!("‹ {}", t_string!(i18n, crm.clients_heading))}</a></p><h1>{c.name.clone()}</h1>
+                                <p class="crm-actions"><button type="button" class="button" data-testid="edit-client" on:click=move |_| editing.update(|e| *e = !*e)>{t!(i18n, clients.edit)}</button></p></header>
+                            {let start = client_form::input_of(Some((&c, &card.phone_labels))); let id = c.id; move || editing.get().then(|| view! {
+                                <client_form::ClientForm start=start.clone() editing=Some(id) saved=saved cancel=Callback::new(move |()| editing.set(false))/>
+                            })}
                             {move || share_error.get().map(|e| view! { <p class="banner banner-error" role="alert">{error_sentence(i18n.get_locale(), &e)}</p> })}
                             {(!c.shared).then(|| view! { <p class="meta" data-testid="client-private">{t!(i18n, crm.client_private)}</p> })}
                             {card.can_share.then(|| {
@@ -89,18 +109,111 @@ pub fn ClientPage() -> impl IntoView {
                                         </ul>
                                     }.into_any()
                                 }}
-                                <h2>{t!(i18n, crm.documents_heading)}</h2>
-                                <ul class="mini-list card">
-                                    {card.documents.into_iter().map(|d| view! {
-                                        <li><a href=format!("/documents/{}", d.id)>{d.number}" · "{d.title}</a>
-                                            <span class="meta"><StatusChip kind=d.kind status=d.status/>" "{move || format_amount(i18n.get_locale(), d.amount_cents, &d.currency)}</span></li>
-                                    }).collect_view()}
-                                </ul>
+                                <ClientDocuments client=c.id name=c.name.clone()/>
+                                <ClientHistory client=c.id/>
                             </section>
+                            <client_form::ClientActions client=c.id name=c.name.clone() merged=refresh/>
                         }.into_any()
                     }
                 })}
             </Transition>
         </div>
+    }
+}
+
+/// What happened to the client, newest first.
+#[component]
+fn ClientHistory(client: ClientId) -> impl IntoView {
+    let i18n = use_i18n();
+    let lines = Resource::new(move || client, crate::clients::edit::client_history);
+    let what = move |locale: Locale, what: &str| match what {
+        "created" => td_string!(locale, clients.history_created),
+        "updated" => td_string!(locale, clients.history_updated),
+        "merged" => td_string!(locale, clients.history_merged),
+        "shared" => td_string!(locale, clients.history_shared),
+        _ => td_string!(locale, clients.history_imported),
+    };
+    view! {
+        <h2>{t!(i18n, clients.history)}</h2>
+        <Transition fallback=|| ()>
+            {move || lines.get().and_then(Result::ok).map(|lines| view! {
+                <ul class="mini-list card" data-testid="client-history">
+                    {lines.into_iter().map(|l| {
+                        let label = what(i18n.get_locale(), &l.what);
+                        view! {
+                            <li data-what=l.what.clone()><LocalTime ms=l.at format=date_time/>" · "{label}
+                                {(!l.detail.is_empty()).then(|| {
+                                    let locale = i18n.get_locale();
+                                    let words: Vec<&str> = l.detail.iter().map(|w| field_name(locale, w)).collect();
+                                    format!(" ({})", words.join(", "))
+                                })}
+                                <span class="meta">{l.employee_name.unwrap_or_default()}</span></li>
+                        }
+                    }).collect_view()}
+                </ul>
+            })}
+        </Transition>
+    }
+}
+
+/// A changed field's name as the form calls it; anything else (a merged client's name) as is.
+fn field_name(locale: Locale, field: &str) -> &str {
+    match field {
+        "name" => td_string!(locale, crm.name),
+        "phones" => td_string!(locale, crm.phones),
+        "email" => td_string!(locale, crm.email),
+        "address" => td_string!(locale, crm.address),
+        "notes" => td_string!(locale, crm.notes),
+        other => other,
+    }
+}
+
+/// The client's documents, newest first, a page at a time (all of them reachable), and a
+/// form for a new one of any kind, made for this client.
+#[component]
+fn ClientDocuments(client: ClientId, name: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let page = RwSignal::new(0i64);
+    let documents = Resource::new(
+        move || (client, page.get()),
+        move |(client, page)| crate::documents::list_client_documents(client, page),
+    );
+    let new_kind = RwSignal::new(None::<DocumentKind>);
+    let navigate = leptos_router::hooks::use_navigate();
+    let saved = Callback::new(move |id: DocumentId| {
+        navigate(&format!("/documents/{id}"), Default::default());
+    });
+    view! {
+        <h2>{t!(i18n, crm.documents_heading)}</h2>
+        <p class="crm-actions">
+            <label>{t!(i18n, documents.new_for_client)}" "
+                <select data-testid="new-client-document" on:change=move |ev| new_kind.set(DocumentKind::parse(&event_target_value(&ev)))>
+                    <option value="" selected=move || new_kind.get().is_none()>"—"</option>
+                    {DocumentKind::ALL.into_iter().map(|k| view! {
+                        <option value=k.as_str() selected=move || new_kind.get() == Some(k)>{move || kind_label(i18n.get_locale(), k)}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+        </p>
+        {move || new_kind.get().map(|kind| view! {
+            <DocumentForm kind=kind start=input_of(kind, None, Some(client)) client_name=name.clone() editing=None saved=saved cancel=Callback::new(move |()| new_kind.set(None))/>
+        })}
+        <Transition fallback=|| ()>
+            {move || documents.get().map(|r| match r {
+                Err(err) => error_view(i18n.get_locale(), err),
+                Ok((list, more)) => view! {
+                    <ul class="mini-list card" data-testid="client-documents">
+                        {list.into_iter().map(|d| view! {
+                            <li><a href=format!("/documents/{}", d.id)>{move || kind_label(i18n.get_locale(), d.kind)}" "{d.number}" · "{d.title}</a>
+                                <span class="meta"><StatusChip kind=d.kind status=d.status/>" "{move || format_amount(i18n.get_locale(), d.amount_cents, &d.currency)}</span></li>
+                        }).collect_view()}
+                    </ul>
+                    <p class="crm-actions">
+                        {(page.get_untracked() > 0).then(|| view! { <button type="button" class="button" on:click=move |_| page.update(|p| *p -= 1)>{t!(i18n, documents.newer)}</button>" " })}
+                        {more.then(|| view! { <button type="button" class="button" data-testid="client-documents-older" on:click=move |_| page.update(|p| *p += 1)>{t!(i18n, documents.older)}</button> })}
+                    </p>
+                }.into_any(),
+            })}
+        </Transition>
     }
 }

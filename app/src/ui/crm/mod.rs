@@ -3,8 +3,10 @@
 //! One file per page family (`clients`, `documents`, `calls`); this one holds what they share.
 
 mod calls;
+mod client_form;
 mod client_import;
 mod clients;
+mod document_form;
 mod documents;
 
 pub use calls::CallsPage;
@@ -47,6 +49,34 @@ fn ListSearch(
             <label class="visually-hidden" for="crm-search">{placeholder}</label>
             <input id="crm-search" type="search" name="q" maxlength="100" placeholder=placeholder prop:value=move || text.get()/>
         </Form>
+    }
+}
+
+/// A form's refusal shown under the field it names (`field`), when the last answer
+/// refused that field.
+fn field_error(
+    error: RwSignal<Option<AppError>>,
+    field: &'static str,
+) -> impl Fn() -> Option<AnyView> {
+    move || match error.get() {
+        Some(AppError::Validation { field: f, message }) if f == field => {
+            Some(view! { <span class="field-error" role="alert">{message}</span> }.into_any())
+        }
+        _ => None,
+    }
+}
+
+/// A form's refusal that names no field, as a banner above it.
+fn form_banner(error: RwSignal<Option<AppError>>) -> impl Fn() -> Option<AnyView> {
+    let i18n = use_i18n();
+    move || {
+        match error.get() {
+        Some(AppError::Validation { .. }) | None => None,
+        Some(err) => Some(
+            view! { <p class="banner banner-error" role="alert">{error_sentence(i18n.get_locale(), &err)}</p> }
+                .into_any(),
+        ),
+    }
     }
 }
 
