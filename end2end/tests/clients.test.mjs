@@ -45,6 +45,10 @@ test('link a client by phone, see the card, create an estimate', async () => {
   assert.match(await listed.first().textContent(), /E-\d{4}/);
   assert.match(await listed.first().textContent(), /380\.00/);
   await card.locator('[data-testid=documents] li', { hasText: title }).waitFor();
+  // Each number opens its document's page; the card reaches all of the client's documents.
+  const link = card.locator('[data-testid=documents] li', { hasText: title }).locator('a');
+  assert.match(await link.getAttribute('href'), /^\/documents\/\d+$/);
+  assert.match(await card.locator('[data-testid=all-client-documents]').getAttribute('href'), /^\/clients\/\d+$/);
   await shot(page, 'client-card');
   assert.deepEqual(page.errors, []);
   await page.context().close();

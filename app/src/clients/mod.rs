@@ -47,6 +47,14 @@ pub struct ClientCard {
     pub documents: Vec<Document>,
     /// The client is private and the employee holds Documents: they may share it.
     pub can_share: bool,
+    /// The employee holds Documents: the documents link to their pages, and new ones may
+    /// be made.
+    #[serde(default)]
+    pub documents_permission: bool,
+    /// The employee holds Conversations: the client's conversations show, and a new one may
+    /// be started.
+    #[serde(default)]
+    pub may_converse: bool,
     /// The label of each of `client.phones`, in the same order (`mobile`, `home`, …), for
     /// the edit form.
     pub phone_labels: Vec<String>,
@@ -165,14 +173,20 @@ pub struct PhoneCard {
     pub phone_display: String,
     pub client: Option<Client>,
     pub conversations: Vec<ConversationSummary>,
+    /// The employee holds Conversations: without it the card shows the client only.
+    #[serde(default)]
+    pub may_converse: bool,
 }
 
 /// The card of a phone number (as written anywhere in the CRM), for the hover card.
 #[server(endpoint = "get_phone_card")]
 pub async fn get_phone_card(phone: String) -> Result<PhoneCard, AppError> {
-    let employee =
-        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
-            .await?;
+    use crate::employees::Permission;
+    // Either permission shows a card: Conversations its conversations, Documents its client.
+    let employee = crate::auth::session::require_employee().await?;
+    if !employee.can(Permission::Conversations) && !employee.can(Permission::Documents) {
+        return Err(AppError::Forbidden);
+    }
     let state = crate::state::AppState::current()?;
     let phone = crate::phone::normalize(&phone, state.db.country)
         .map_err(|e| AppError::validation("phone", e.message(crate::locale::request_locale())))?;

@@ -83,9 +83,11 @@ pub fn visible_sql(client: &str, employee: &str, shared_counts: bool) -> String 
     )
 }
 
-/// Whether the employee's role holds the Documents permission (shared clients and the
-/// documents not made from a conversation are theirs to see).
-pub async fn has_documents(db: &Db, employee: EmployeeId) -> StoreResult<bool> {
+/// The permissions of the employee's role (none when they are not active).
+pub async fn role_permissions(
+    db: &Db,
+    employee: EmployeeId,
+) -> StoreResult<Vec<crate::employees::Permission>> {
     let permissions: Option<String> = sqlx::query_scalar(
         "SELECT r.permissions FROM employees e JOIN roles r ON r.id = e.role_id
           WHERE e.id = $1 AND e.active = 1",
@@ -93,10 +95,17 @@ pub async fn has_documents(db: &Db, employee: EmployeeId) -> StoreResult<bool> {
     .bind(employee.0)
     .fetch_optional(&db.read)
     .await?;
-    Ok(permissions.is_some_and(|p| {
-        crate::employees::Permission::parse_list(&p)
-            .contains(&crate::employees::Permission::Documents)
-    }))
+    Ok(permissions
+        .map(|p| crate::employees::Permission::parse_list(&p))
+        .unwrap_or_default())
+}
+
+/// Whether the employee's role holds the Documents permission (shared clients and the
+/// documents not made from a conversation are theirs to see).
+pub async fn has_documents(db: &Db, employee: EmployeeId) -> StoreResult<bool> {
+    Ok(role_permissions(db, employee)
+        .await?
+        .contains(&crate::employees::Permission::Documents))
 }
 
 /// Whether the employee may link a conversation to the client (or start one with it): a
@@ -161,7 +170,9 @@ pub async fn card(
     employee: EmployeeId,
     client: ClientId,
 ) -> StoreResult<Option<ClientCard>> {
-    let documents_permission = has_documents(db, employee).await?;
+    let permissions = role_permissions(db, employee).await?;
+    let documents_permission = permissions.contains(&crate::employees::Permission::Documents);
+    let may_converse = permissions.contains(&crate::employees::Permission::Conversations);
     let Some(row) = sqlx::query(&format!(
         "SELECT {CLIENT_COLUMNS} FROM clients c WHERE c.id = $1 AND {}",
         visible_sql("c", "$2", documents_permission)
@@ -174,7 +185,12 @@ pub async fn card(
         return Ok(None);
     };
     let mut phones = phones_of(db, &[client.0]).await?;
-    let conversations = crate::conversations::store::of_client(db, employee, client).await?;
+    // Without Conversations the client's data shows, never their conversations.
+    let conversations = if may_converse {
+        crate::conversations::store::of_client(db, employee, client).await?
+    } else {
+        Vec::new()
+    };
     let documents =
         crate::documents::store::of_client(db, employee, documents_permission, client).await?;
     let client = row_to_client(&row, &mut phones, db.country);
@@ -189,6 +205,8 @@ pub async fn card(
     .collect();
     Ok(Some(ClientCard {
         can_share: documents_permission && !client.shared,
+        documents_permission,
+        may_converse,
         phone_labels,
         client,
         conversations,
@@ -336,9 +354,16 @@ pub async fn phone_card(
         }
         None => None,
     };
-    let conversations =
-        crate::conversations::store::of_phone(db, employee, phone.as_str(), client_id).await?;
+    let may_converse = role_permissions(db, employee)
+        .await?
+        .contains(&crate::employees::Permission::Conversations);
+    let conversations = if may_converse {
+        crate::conversations::store::of_phone(db, employee, phone.as_str(), client_id).await?
+    } else {
+        Vec::new()
+    };
     Ok(super::PhoneCard {
+        may_converse,
         phone: phone.to_string(),
         phone_display: crate::phone::display(phone.as_str(), db.country),
         client,

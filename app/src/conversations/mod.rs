@@ -186,6 +186,9 @@ pub struct ConversationDetail {
     pub client: Option<crate::clients::ClientCard>,
     /// Documents created from this conversation.
     pub documents: Vec<crate::documents::Document>,
+    /// The employee holds Documents: documents link to their pages and may be created here.
+    #[serde(default)]
+    pub documents_permission: bool,
 }
 
 /// One line of a conversation's history: who archived, reopened, linked or sent.

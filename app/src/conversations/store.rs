@@ -349,6 +349,7 @@ pub async fn detail(
             None => None,
         },
         documents: crate::documents::store::of_conversation(db, id).await?,
+        documents_permission: crate::clients::store::has_documents(db, employee).await?,
     })
 }
 

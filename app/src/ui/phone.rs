@@ -163,7 +163,7 @@ fn PhoneCardView(card: PhoneCard) -> impl IntoView {
                 }).collect_view()}
             </ul>
         })}
-        {card.client.as_ref().map(|c| match modal {
+        {card.client.as_ref().filter(|_| card.may_converse).map(|c| match modal {
             Some(_) => view! { <StartConversation client=c.id on_started=open_chat/> }.into_any(),
             None => view! { <StartConversation client=c.id/> }.into_any(),
         })}

@@ -32,6 +32,7 @@ mod messaging_language;
 mod meta_app_webhook;
 mod outbound_media;
 mod pages;
+mod permission_matrix;
 mod practice;
 mod processes;
 mod provider_faults;

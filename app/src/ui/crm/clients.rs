@@ -95,6 +95,7 @@ pub fn ClientPage() -> impl IntoView {
                                     <dt>{t!(i18n, crm.address)}</dt><dd>{c.address.clone().unwrap_or_default()}</dd>
                                     <dt>{t!(i18n, crm.notes)}</dt><dd>{c.notes.clone().unwrap_or_default()}</dd>
                                 </dl>
+                                {card.may_converse.then(|| view! {
                                 <h2>{t!(i18n, crm.conversations_heading)}</h2>
                                 <StartConversation client=c.id/>
                                 {if card.conversations.is_empty() {
@@ -109,6 +110,7 @@ pub fn ClientPage() -> impl IntoView {
                                         </ul>
                                     }.into_any()
                                 }}
+                                })}
                                 <ClientDocuments client=c.id name=c.name.clone()/>
                                 <ClientHistory client=c.id/>
                             </section>

@@ -141,13 +141,18 @@ fn ClientCardView(
             </ul>
             <StartConversation client=c.id/>
             <h4>{t!(i18n, reply.documents)}</h4>
-            <DocumentList documents=card.documents/>
+            <DocumentList documents=card.documents linked=card.documents_permission/>
+            {card.documents_permission.then(|| view! {
+                <p><a href=format!("/clients/{}", c.id) data-testid="all-client-documents">{t!(i18n, reply.all_documents)}</a></p>
+            })}
         </div>
     }
 }
 
+/// Documents, newest first; with `linked` (the employee holds Documents) each number opens
+/// the document's page.
 #[component]
-fn DocumentList(documents: Vec<Document>) -> impl IntoView {
+fn DocumentList(documents: Vec<Document>, linked: bool) -> impl IntoView {
     let i18n = use_i18n();
     if documents.is_empty() {
         return view! { <p class="meta">{t!(i18n, reply.documents_none)}</p> }.into_any();
@@ -156,7 +161,11 @@ fn DocumentList(documents: Vec<Document>) -> impl IntoView {
         <ul class="mini-list" data-testid="documents">
             {documents.into_iter().map(|d| view! {
                 <li>
-                    <span class="mono">{d.number}</span>" "<span>{d.title}</span>
+                    {if linked {
+                        view! { <a class="mono" href=format!("/documents/{}", d.id)>{d.number}</a> }.into_any()
+                    } else {
+                        view! { <span class="mono">{d.number}</span> }.into_any()
+                    }}" "<span>{d.title}</span>
                     <span class="meta"><StatusChip kind=d.kind status=d.status/>" "{move || format_amount(i18n.get_locale(), d.amount_cents, &d.currency)}" · "<LocalTime ms=d.created_at format=date_time/></span>
                 </li>
             }).collect_view()}
@@ -294,7 +303,8 @@ fn DocumentsCard(
     view! {
         <div class="panel-card">
             <h3>{t!(i18n, reply.from_conversation)}</h3>
-            {move || view! { <DocumentList documents=state.with(|s| s.documents.clone())/> }}
+            {move || view! { <DocumentList documents=state.with(|s| s.documents.clone()) linked=state.with(|s| s.documents_permission)/> }}
+            <Show when=move || state.with(|s| s.documents_permission)>
             <form class="settings-form" on:submit=create data-testid="create-document">
                 <label>{t!(i18n, reply.create)}
                     <select on:change=move |ev| if let Some(k) = DocumentKind::parse(&event_target_value(&ev)) { kind.set(k) }>
@@ -307,6 +317,7 @@ fn DocumentsCard(
                 <label>{t!(i18n, reply.amount)}<input name="amount" inputmode="decimal" placeholder=move || t_string!(i18n, reply.amount_placeholder) prop:value=move || amount.get() on:input=move |ev| amount.set(event_target_value(&ev))/></label>
                 <button class="button primary" type="submit">{t!(i18n, reply.create_document)}</button>
             </form>
+            </Show>
         </div>
     }
 }
