@@ -607,6 +607,7 @@ pub async fn set_status(
                 .execute(&mut *tx)
                 .await?;
             audit(&mut tx, Some(employee), "archived", id, None).await?;
+            tell_integrations(&mut tx, id, target.channel_id, employee, true).await?;
         }
         ConversationStatus::Open => {
             sqlx::query("UPDATE conversations SET status = 'open', archived_at = NULL, archived_by = NULL WHERE id = $1")
@@ -614,11 +615,40 @@ pub async fn set_status(
                 .execute(&mut *tx)
                 .await?;
             audit(&mut tx, Some(employee), "reopened", id, None).await?;
+            tell_integrations(&mut tx, id, target.channel_id, employee, false).await?;
         }
     }
     let event = status_event(&mut tx, id, target.channel_id).await?;
     tx.commit().await?;
     Ok(vec![event])
+}
+
+/// `conversation_archived` / `conversation_reopened` (by an employee) to integrations, in
+/// the change's transaction.
+pub async fn tell_integrations(
+    conn: &mut AnyConnection,
+    id: ConversationId,
+    channel: ChannelId,
+    employee: EmployeeId,
+    archived: bool,
+) -> StoreResult<()> {
+    use crate::integrations::IntegrationEvent;
+    let event = if archived {
+        IntegrationEvent::ConversationArchived
+    } else {
+        IntegrationEvent::ConversationReopened
+    };
+    crate::integrations::outbox::enqueue(
+        conn,
+        event,
+        serde_json::json!({
+            "conversation_id": id.0,
+            "channel_id": channel.0,
+            "by": "employee",
+            "employee_id": employee.0,
+        }),
+    )
+    .await
 }
 
 /// Clears the unread count; a no-op (and no event) when nothing was unread.

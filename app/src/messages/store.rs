@@ -280,6 +280,8 @@ pub async fn apply_status(
         update.error.as_deref(),
     )
     .await?;
+    // A confirmation that took a reply still pending: the provider has it now.
+    let handed_over = changed.is_some();
     let Some((id, conversation)) = moved.or(changed) else {
         let known: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM messages WHERE channel_id = $1 AND provider_id = $2",
@@ -299,6 +301,7 @@ pub async fn apply_status(
         MessageId(id),
         ConversationId(conversation),
         channel,
+        handed_over,
     )
     .await?;
     tx.commit().await?;
@@ -661,6 +664,14 @@ async fn queue(
             Some(conversations::REOPENED_BY_SENDING),
         )
         .await?;
+        conversations::tell_integrations(
+            &mut tx,
+            conversation,
+            target.channel_id,
+            employee.id,
+            false,
+        )
+        .await?;
     }
     conversations::audit(&mut tx, Some(employee.id), "sent", conversation, None).await?;
     // The events last, after every row write ([`events::EventDraft`]).
@@ -745,17 +756,58 @@ async fn updated_event(
     channel: ChannelId,
 ) -> StoreResult<LiveEvent> {
     let message = load(conn, id).await?;
+    event_of(conn, &message, conversation, channel).await
+}
+
+async fn event_of(
+    conn: &mut AnyConnection,
+    message: &Message,
+    conversation: ConversationId,
+    channel: ChannelId,
+) -> StoreResult<LiveEvent> {
     events::append(
         conn,
         EventKind::MessageUpdated,
         conversation,
         channel,
-        message_event_payload(&message),
+        message_event_payload(message),
     )
     .await
 }
 
-/// [`updated_event`], and when the message is a reply that ended failed, the conversation
+/// What integrations hear of a reply that the provider just took (`handed_over`:
+/// `reply_sent`) or that ended failed (`reply_failed`): nothing for other changes
+/// (delivered, read, a retry under way).
+async fn tell_integrations(
+    conn: &mut AnyConnection,
+    message: &Message,
+    channel: ChannelId,
+    handed_over: bool,
+) -> StoreResult<()> {
+    use crate::integrations::IntegrationEvent;
+    let event = match (message.direction, message.status) {
+        (Direction::Outbound, MessageStatus::Failed) => IntegrationEvent::ReplyFailed,
+        (Direction::Outbound, _) if handed_over => IntegrationEvent::ReplySent,
+        _ => return Ok(()),
+    };
+    crate::integrations::outbox::enqueue(
+        conn,
+        event,
+        serde_json::json!({
+            "conversation_id": message.conversation_id.0,
+            "channel_id": channel.0,
+            "message_id": message.id.0,
+            "text": message.body,
+            "sender_name": message.sender_name,
+            "error": message.error,
+            "created_at": message.created_at,
+        }),
+    )
+    .await
+}
+
+/// [`updated_event`] (and `reply_sent` / `reply_failed` to integrations), and when the
+/// message is a reply that ended failed, the conversation
 /// back to awaiting a reply (its red dot on) with its event: unless a later reply to the
 /// lead's last message is on its way or went out. Sending again or marking the
 /// conversation handled clears it.
@@ -764,6 +816,7 @@ async fn updated_events(
     id: MessageId,
     conversation: ConversationId,
     channel: ChannelId,
+    handed_over: bool,
 ) -> StoreResult<Vec<LiveEvent>> {
     let awaiting = sqlx::query(
         "UPDATE conversations SET awaiting_reply = 1
@@ -779,8 +832,10 @@ async fn updated_events(
     .bind(id.0)
     .execute(&mut *conn)
     .await?;
+    let message = load(conn, id).await?;
+    tell_integrations(conn, &message, channel, handed_over).await?;
     // The events last, after every row write ([`events::EventDraft`]).
-    let mut out = vec![updated_event(conn, id, conversation, channel).await?];
+    let mut out = vec![event_of(conn, &message, conversation, channel).await?];
     if awaiting.rows_affected() > 0 {
         out.push(conversations::status_event(conn, conversation, channel).await?);
     }
@@ -951,6 +1006,7 @@ pub async fn fail_interrupted_sends(db: &Db, lease_ended_by: i64) -> StoreResult
                 MessageId(id),
                 ConversationId(conversation),
                 ChannelId(channel),
+                false,
             )
             .await?,
         );
@@ -1101,8 +1157,14 @@ pub async fn record_attempt(
         tx.commit().await?;
         return Ok(Vec::new());
     }
-    let events =
-        updated_events(&mut tx, job.message_id, job.conversation_id, job.channel_id).await?;
+    let events = updated_events(
+        &mut tx,
+        job.message_id,
+        job.conversation_id,
+        job.channel_id,
+        matches!(outcome, DeliveryOutcome::Sent { .. }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(events)
 }
@@ -1359,6 +1421,7 @@ pub async fn record_media(
         pending.message_id,
         pending.conversation_id,
         pending.channel_id,
+        false,
     )
     .await?;
     tx.commit().await?;

@@ -618,6 +618,15 @@ async fn awaiting(t: &Channels, contact: &str) -> bool {
 async fn a_failed_reply_puts_the_conversation_back_to_awaiting_a_reply() {
     let t = Channels::start_with(&FAST).await;
     t.messenger_lead("psid-triage").await;
+    // An integration listening for failed replies (nobody answers there: what matters is
+    // what is queued).
+    sqlx::query(
+        "INSERT INTO webhook_subscriptions (url, events, secret_nonce, created_at, updated_at)
+         VALUES ('http://127.0.0.1:9/hook', 'reply_failed', 'unused', 0, 0)",
+    )
+    .execute(&t.app.db.write)
+    .await
+    .unwrap();
     let agent = t.app.signed_in_agent().await;
     assert!(awaiting(&t, "psid-triage").await, "the lead wrote");
     let refusal = Fault::answer(400, "text/html", "<html>no</html>");
@@ -629,6 +638,13 @@ async fn a_failed_reply_puts_the_conversation_back_to_awaiting_a_reply() {
         eventually(PROMPTLY, || async { awaiting(&t, "psid-triage").await }).await,
         "a failed reply leaves the lead waiting"
     );
+    let failed: Vec<String> =
+        sqlx::query_scalar("SELECT payload FROM webhook_deliveries WHERE event = 'reply_failed'")
+            .fetch_all(&t.app.db.read)
+            .await
+            .unwrap();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].contains("Refused reply"), "{failed:?}");
     let conversation = t.app.conversation_of("psid-triage").await.to_string();
     // Marked handled: no longer awaiting, recorded; doing it again changes nothing.
     let (status, body) = t

@@ -372,3 +372,79 @@ async fn no_delivery_is_lost_across_a_restart() {
         .iter()
         .all(|d| d["delivered_at"].is_i64()));
 }
+
+/// The events queued for delivery, oldest first: (event, data).
+async fn queued(app: &TestApp) -> Vec<(String, Value)> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT event, payload FROM webhook_deliveries ORDER BY id")
+            .fetch_all(&app.db.read)
+            .await
+            .unwrap();
+    rows.into_iter()
+        .map(|(event, payload)| {
+            let payload: Value = serde_json::from_str(&payload).unwrap();
+            (event, payload["data"].clone())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn replies_and_archiving_reach_integrations() {
+    let app = spawn_app_with(FAST).await;
+    let owner = app.signed_in_owner().await;
+    // Nobody listens there: what matters is what is queued, in the changes' transactions.
+    subscribe(
+        &app,
+        &owner,
+        "http://127.0.0.1:9/hook",
+        &[
+            "reply_sent",
+            "reply_failed",
+            "conversation_archived",
+            "conversation_reopened",
+        ],
+    )
+    .await;
+    assert_eq!(
+        app.lead_writes("lead-hook-reply", "msg-hook-reply", "Are you open?")
+            .await
+            .status(),
+        200
+    );
+    let conversation = app.conversation_of("lead-hook-reply").await.to_string();
+    let (status, body) = app
+        .call(
+            &owner,
+            "send_message",
+            &[("conversation_id", &conversation), ("body", "Until six.")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            queued(&app).await.iter().any(|(e, _)| e == "reply_sent")
+        })
+        .await,
+        "{:?}",
+        queued(&app).await
+    );
+    for (name, _) in [("archive_conversation", ()), ("reopen_conversation", ())] {
+        let (status, body) = app.call(&owner, name, &[("id", &conversation)]).await;
+        assert_eq!(status, 200, "{name}: {body}");
+    }
+    let events = queued(&app).await;
+    let names: Vec<&str> = events.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "reply_sent",
+            "conversation_archived",
+            "conversation_reopened"
+        ],
+        "no message_received: not subscribed"
+    );
+    assert_eq!(events[0].1["text"], "Until six.");
+    assert_eq!(events[0].1["conversation_id"].to_string(), conversation);
+    assert_eq!(events[1].1["by"], "employee");
+    assert_eq!(events[2].1["conversation_id"].to_string(), conversation);
+}
