@@ -153,6 +153,8 @@ pub async fn apply(
     let mut tx = db.write.begin().await?;
     let mut new_phones: Vec<(i64, String, &'static str)> = Vec::new();
     let mut history: Vec<(i64, &'static str, String)> = Vec::new();
+    // Read once: a file of 10,000 lines queues up to 10,000 events.
+    let listeners = crate::integrations::outbox::Listeners::load(&mut tx).await?;
     for c in &plan.create {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO clients (name, email, address, notes, created_at, updated_at, shared)
@@ -171,21 +173,22 @@ pub async fn apply(
             "imported",
             serde_json::json!({ "lines": c.lines }).to_string(),
         ));
-        crate::integrations::outbox::enqueue(
-            &mut tx,
-            IntegrationEvent::ClientCreated,
-            client_json(
-                id,
-                Some(&c.name),
-                &[
-                    ("email", c.email.as_deref()),
-                    ("address", c.address.as_deref()),
-                    ("notes", c.notes.as_deref()),
-                ],
-                &c.phones,
-            ),
-        )
-        .await?;
+        listeners
+            .enqueue(
+                &mut tx,
+                IntegrationEvent::ClientCreated,
+                &client_json(
+                    id,
+                    Some(&c.name),
+                    &[
+                        ("email", c.email.as_deref()),
+                        ("address", c.address.as_deref()),
+                        ("notes", c.notes.as_deref()),
+                    ],
+                    &c.phones,
+                ),
+            )
+            .await?;
     }
     let (mut updated, mut unchanged) = (0, 0);
     for u in &plan.update {
@@ -212,21 +215,22 @@ pub async fn apply(
             serde_json::json!({ "fields": u.fields(), "source": "csv_import", "lines": u.lines })
                 .to_string(),
         ));
-        crate::integrations::outbox::enqueue(
-            &mut tx,
-            IntegrationEvent::ClientUpdated,
-            client_json(
-                u.id,
-                None,
-                &[
-                    ("email", u.email.as_deref()),
-                    ("address", u.address.as_deref()),
-                    ("notes", u.notes.as_deref()),
-                ],
-                &u.phones,
-            ),
-        )
-        .await?;
+        listeners
+            .enqueue(
+                &mut tx,
+                IntegrationEvent::ClientUpdated,
+                &client_json(
+                    u.id,
+                    None,
+                    &[
+                        ("email", u.email.as_deref()),
+                        ("address", u.address.as_deref()),
+                        ("notes", u.notes.as_deref()),
+                    ],
+                    &u.phones,
+                ),
+            )
+            .await?;
     }
     for chunk in new_phones.chunks(CHUNK / 3) {
         let mut sql =

@@ -27,27 +27,64 @@ pub fn wake() {
 /// inside the caller's transaction (so it is delivered if and only if the change commits).
 ///
 /// Call it from the store function that makes the change, after the change's own writes.
+/// A transaction that queues many events (an inbound batch, a CSV import) reads the
+/// subscriptions once with [`Listeners::load`] instead.
 pub async fn enqueue(
     conn: &mut AnyConnection,
     event: IntegrationEvent,
     data: serde_json::Value,
 ) -> StoreResult<()> {
-    // Few subscriptions, each with its list of events: read them all, match here.
-    let rows = sqlx::query("SELECT id, events FROM webhook_subscriptions WHERE active = 1")
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut queued = false;
-    for row in rows {
-        let events = super::parse_events(&row.get::<String, _>("events"));
-        if events.contains(&event) {
-            insert(conn, row.get("id"), event, &data).await?;
-            queued = true;
+    Listeners::load(conn)
+        .await?
+        .enqueue(conn, event, &data)
+        .await
+}
+
+/// The active subscriptions and the events each asked for, as a transaction read them.
+pub struct Listeners(Vec<(i64, Vec<IntegrationEvent>)>);
+
+impl Listeners {
+    pub async fn load(conn: &mut AnyConnection) -> StoreResult<Self> {
+        // Few subscriptions, each with its list of events: read them all, match here.
+        let rows = sqlx::query("SELECT id, events FROM webhook_subscriptions WHERE active = 1")
+            .fetch_all(&mut *conn)
+            .await?;
+        Ok(Listeners(
+            rows.iter()
+                .map(|row| {
+                    (
+                        row.get::<i64, _>("id"),
+                        super::parse_events(&row.get::<String, _>("events")),
+                    )
+                })
+                .collect(),
+        ))
+    }
+
+    /// Whether any subscription asked for `event` (spares building its payload).
+    pub fn want(&self, event: IntegrationEvent) -> bool {
+        self.0.iter().any(|(_, events)| events.contains(&event))
+    }
+
+    /// Queues `event` for each subscription that asked for it.
+    pub async fn enqueue(
+        &self,
+        conn: &mut AnyConnection,
+        event: IntegrationEvent,
+        data: &serde_json::Value,
+    ) -> StoreResult<()> {
+        let mut queued = false;
+        for (id, events) in &self.0 {
+            if events.contains(&event) {
+                insert(conn, *id, event, data).await?;
+                queued = true;
+            }
         }
+        if queued {
+            wake();
+        }
+        Ok(())
     }
-    if queued {
-        wake();
-    }
-    Ok(())
 }
 
 /// A new delivery id: `dlv_` and 32 random hex digits.

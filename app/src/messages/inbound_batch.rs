@@ -49,6 +49,8 @@ pub(crate) async fn record_batch_in(
 
     let mut out: Vec<Option<Vec<EventDraft>>> = vec![None; batch.len()];
     let mut announced = std::collections::HashSet::new();
+    // Read once per batch, not once per message.
+    let listeners = crate::integrations::outbox::Listeners::load(tx).await?;
     for (i, (channel, inbound)) in batch.iter().enumerate() {
         if let Some(draft) = updated.get(&i) {
             out[i] = Some(vec![draft.clone()]);
@@ -64,16 +66,17 @@ pub(crate) async fn record_batch_in(
         if let Some(draft) = reopened.get(&contact.conversation_id) {
             if is_from_lead(inbound) && announced.insert(contact.conversation_id) {
                 drafts.push(draft.clone());
-                crate::integrations::outbox::enqueue(
-                    tx,
-                    crate::integrations::IntegrationEvent::ConversationReopened,
-                    serde_json::json!({
-                        "conversation_id": contact.conversation_id.0,
-                        "channel_id": channel.0,
-                        "by": "lead",
-                    }),
-                )
-                .await?;
+                listeners
+                    .enqueue(
+                        tx,
+                        crate::integrations::IntegrationEvent::ConversationReopened,
+                        &serde_json::json!({
+                            "conversation_id": contact.conversation_id.0,
+                            "channel_id": channel.0,
+                            "by": "lead",
+                        }),
+                    )
+                    .await?;
             }
         }
         let message = if inbound.attachments.is_empty() {
@@ -107,24 +110,27 @@ pub(crate) async fn record_batch_in(
             channel_id: *channel,
             payload: message_event_payload(&message),
         });
-        if !inbound.from_business {
+        if !inbound.from_business
+            && listeners.want(crate::integrations::IntegrationEvent::MessageReceived)
+        {
             // Outgoing webhooks: in this transaction, so sent if and only if it commits.
-            crate::integrations::outbox::enqueue(
-                tx,
-                crate::integrations::IntegrationEvent::MessageReceived,
-                serde_json::json!({
-                    "conversation_id": contact.conversation_id.0,
-                    "channel_id": channel.0,
-                    "message_id": message_id,
-                    "contact": {
-                        "external_id": inbound.contact_external_id,
-                        "name": inbound.contact_name,
-                    },
-                    "text": inbound.body,
-                    "created_at": message.created_at,
-                }),
-            )
-            .await?;
+            listeners
+                .enqueue(
+                    tx,
+                    crate::integrations::IntegrationEvent::MessageReceived,
+                    &serde_json::json!({
+                        "conversation_id": contact.conversation_id.0,
+                        "channel_id": channel.0,
+                        "message_id": message_id,
+                        "contact": {
+                            "external_id": inbound.contact_external_id,
+                            "name": inbound.contact_name,
+                        },
+                        "text": inbound.body,
+                        "created_at": message.created_at,
+                    }),
+                )
+                .await?;
         }
         out[i] = Some(drafts);
     }
