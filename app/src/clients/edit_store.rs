@@ -238,6 +238,28 @@ pub fn changed_fields(before: &CheckedClient, after: &CheckedClient) -> Vec<&'st
     .collect()
 }
 
+/// Inserts a client shared with the team (by hand, the API or a CSV import): its id.
+/// `texts` are the email, address and notes.
+pub(super) async fn insert_shared(
+    conn: &mut AnyConnection,
+    name: &str,
+    texts: [&Option<String>; 3],
+    now: i64,
+) -> StoreResult<i64> {
+    let [email, address, notes] = texts;
+    Ok(sqlx::query_scalar(
+        "INSERT INTO clients (name, email, address, notes, created_at, updated_at, shared)
+         VALUES ($1, $2, $3, $4, $5, $5, 1) RETURNING id",
+    )
+    .bind(name)
+    .bind(email)
+    .bind(address)
+    .bind(notes)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
 /// Creates a client shared with the team.
 pub async fn create(
     db: &Db,
@@ -246,18 +268,15 @@ pub async fn create(
 ) -> StoreResult<ClientId> {
     let now = now_ms();
     let mut tx = db.write.begin().await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO clients (name, email, address, notes, created_at, updated_at, shared)
-         VALUES ($1, $2, $3, $4, $5, $5, 1) RETURNING id",
-    )
-    .bind(&client.name)
-    .bind(&client.email)
-    .bind(&client.address)
-    .bind(&client.notes)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    let id = ClientId(id);
+    let id = ClientId(
+        insert_shared(
+            &mut tx,
+            &client.name,
+            [&client.email, &client.address, &client.notes],
+            now,
+        )
+        .await?,
+    );
     write_phones(&mut tx, id, &client.phones).await?;
     add_history(&mut tx, id, employee, "created", serde_json::json!({})).await?;
     outbox::enqueue(

@@ -3,10 +3,10 @@
 //! for the whole import. Imported clients are shared with the team.
 
 use super::import::{self, Column, Existing, ImportReport, Plan};
-use super::store::{phones_of, visible_sql};
+use super::store::{phones_of, row_to_client, visible_sql, CLIENT_COLUMNS};
 use super::Client;
 use crate::i18n::Locale;
-use crate::ids::{ClientId, EmployeeId};
+use crate::ids::EmployeeId;
 use crate::integrations::IntegrationEvent;
 use crate::store::{now_ms, Db, SqlBuilder, StoreResult};
 use sqlx::Row;
@@ -156,16 +156,12 @@ pub async fn apply(
     // Read once: a file of 10,000 lines queues up to 10,000 events.
     let listeners = crate::integrations::outbox::Listeners::load(&mut tx).await?;
     for c in &plan.create {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO clients (name, email, address, notes, created_at, updated_at, shared)
-             VALUES ($1, $2, $3, $4, $5, $5, 1) RETURNING id",
+        let id = super::edit_store::insert_shared(
+            &mut tx,
+            &c.name,
+            [&c.email, &c.address, &c.notes],
+            now,
         )
-        .bind(&c.name)
-        .bind(&c.email)
-        .bind(&c.address)
-        .bind(&c.notes)
-        .bind(now)
-        .fetch_one(&mut *tx)
         .await?;
         new_phones.extend(c.phones.iter().map(|(p, l)| (id, p.clone(), l.as_str())));
         history.push((
@@ -286,7 +282,7 @@ pub async fn export(db: &Db, employee: EmployeeId, text: Option<&str>) -> StoreR
     });
     let like_op = db.backend.ilike();
     let rows = sqlx::query(&format!(
-        "SELECT c.id, c.name, c.email, c.address, c.notes, c.shared FROM clients c
+        "SELECT {CLIENT_COLUMNS} FROM clients c
           WHERE ($1 IS NULL OR c.name {like_op} $1 ESCAPE '\\' OR c.email {like_op} $1 ESCAPE '\\'
              OR EXISTS (SELECT 1 FROM client_phones p WHERE p.client_id = c.id AND p.phone LIKE $2))
             AND {}
@@ -305,22 +301,6 @@ pub async fn export(db: &Db, employee: EmployeeId, text: Option<&str>) -> StoreR
     }
     Ok(rows
         .iter()
-        .map(|r| {
-            let id: i64 = r.get("id");
-            let phones = phones.remove(&id).unwrap_or_default();
-            Client {
-                id: ClientId(id),
-                name: r.get("name"),
-                email: r.get("email"),
-                address: r.get("address"),
-                notes: r.get("notes"),
-                phones_display: phones
-                    .iter()
-                    .map(|p| crate::phone::display(p, db.country))
-                    .collect(),
-                phones,
-                shared: r.get::<i64, _>("shared") != 0,
-            }
-        })
+        .map(|r| row_to_client(r, &mut phones, db.country))
         .collect())
 }

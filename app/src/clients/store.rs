@@ -38,11 +38,11 @@ pub async fn phones_of(db: &Db, clients: &[i64]) -> StoreResult<HashMap<i64, Vec
 }
 
 /// The columns [`row_to_client`] reads, of a client aliased `c`.
-const CLIENT_COLUMNS: &str = "c.id, c.name, c.email, c.address, c.notes, c.shared";
+pub(super) const CLIENT_COLUMNS: &str = "c.id, c.name, c.email, c.address, c.notes, c.shared";
 
 /// The client of a row, with its phones (taken from `phones`) shown as `country`'s
 /// business reads them.
-fn row_to_client(
+pub(super) fn row_to_client(
     r: &sqlx::any::AnyRow,
     phones: &mut HashMap<i64, Vec<String>>,
     country: crate::phone::Country,
