@@ -10,7 +10,7 @@ after(async () => { await browser?.close(); });
 
 const pages = [
   '/conversations', '/conversations?status=archived', '/conversations/1', '/conversations/999999',
-  '/settings/employees', '/settings/roles', '/settings/conversations', '/tokens', '/profile', '/sandbox', '/no-such-page',
+  '/settings/employees', '/settings/roles', '/settings/conversations', '/settings/integrations', '/tokens', '/profile', '/sandbox', '/no-such-page',
   '/clients', '/clients?q=maria', '/clients/1', '/leads', '/estimates', '/orders', '/invoices', '/documents/1', '/calls',
 ];
 

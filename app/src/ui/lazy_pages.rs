@@ -65,4 +65,6 @@ lazy_pages! {
     RoleSettingsRoute => view! { <crate::ui::settings::RoleSettings/> };
     /// Channel settings.
     ChannelSettingsRoute => view! { <crate::ui::settings::ChannelSettings/> };
+    /// Integration settings (outgoing webhooks).
+    IntegrationSettingsRoute => view! { <crate::ui::settings::IntegrationSettings/> };
 }

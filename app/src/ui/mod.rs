@@ -114,6 +114,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("employees") view={Lazy::<lazy_pages::EmployeeSettingsRoute>::new()}/>
                         <Route path=path!("roles") view={Lazy::<lazy_pages::RoleSettingsRoute>::new()}/>
                         <Route path=path!("conversations") view={Lazy::<lazy_pages::ChannelSettingsRoute>::new()}/>
+                        <Route path=path!("integrations") view={Lazy::<lazy_pages::IntegrationSettingsRoute>::new()}/>
                     </ParentRoute>
                 </ParentRoute>
             </Routes>
@@ -169,5 +170,20 @@ fn NotFound() -> impl IntoView {
                 <p>{t!(i18n, common.not_found_text)}" "<a href="/conversations">{t!(i18n, common.not_found_link)}</a></p>
             </div>
         </main>
+    }
+}
+
+/// The browser's own yes/no question (never asked during server rendering).
+pub fn confirmed(question: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.confirm_with_message(question).ok())
+            .unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = question;
+        false
     }
 }

@@ -151,7 +151,7 @@ pub fn ClientActions(client: ClientId, name: String, merged: Callback<()>) -> im
                 td_string!(i18n.get_locale(), clients.delete_confirm),
                 &[("name", &name)],
             );
-            if !confirmed(&question) {
+            if !crate::ui::confirmed(&question) {
                 return;
             }
             leptos::task::spawn_local(async move {
@@ -170,7 +170,7 @@ pub fn ClientActions(client: ClientId, name: String, merged: Callback<()>) -> im
             td_string!(i18n.get_locale(), clients.merge_confirm),
             &[("other", &other.name)],
         );
-        if !confirmed(&question) {
+        if !crate::ui::confirmed(&question) {
             return;
         }
         leptos::task::spawn_local(async move {
@@ -202,20 +202,5 @@ pub fn ClientActions(client: ClientId, name: String, merged: Callback<()>) -> im
             </Transition>
             <p><button type="button" class="button danger" data-testid="client-delete" on:click=delete>{t!(i18n, clients.delete)}</button></p>
         </section>
-    }
-}
-
-/// The browser's own yes/no question (never asked during server rendering).
-fn confirmed(question: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window()
-            .and_then(|w| w.confirm_with_message(question).ok())
-            .unwrap_or(false)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = question;
-        false
     }
 }

@@ -12,11 +12,13 @@ use leptos_router::hooks::use_location;
 
 mod channels;
 mod employees;
+mod integrations;
 mod roles;
 mod tokens;
 
 pub use channels::ChannelSettings;
 pub use employees::EmployeeSettings;
+pub use integrations::IntegrationSettings;
 pub use roles::RoleSettings;
 
 /// A sentence in the employee's language (a translation key).
@@ -78,6 +80,7 @@ pub fn SettingsPage() -> impl IntoView {
                     {tab("/settings/employees", |l| td_string!(l, settings.tab_employees))}
                     {tab("/settings/roles", |l| td_string!(l, settings.tab_roles))}
                     {tab("/settings/conversations", |l| td_string!(l, settings.tab_conversations))}
+                    {tab("/settings/integrations", |l| td_string!(l, settings.tab_integrations))}
                 </nav>
             </header>
             <Transition fallback=move || view! { <p class="list-empty">{t!(i18n, settings.loading)}</p> }>
