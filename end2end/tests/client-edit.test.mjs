@@ -48,6 +48,11 @@ for (const [width, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
     assert.match(detail, new RegExp(`ana\\.${digits}@example\\.com`));
     assert.match(detail, /3333/);
     await shot(page, `client-edited-${width}`);
+    // The page as the server renders it, history included, hydrates cleanly.
+    await page.reload();
+    await page.locator('[data-testid=client-history] li[data-what=updated]').waitFor();
+    await hydrated(page);
+    assert.deepEqual(page.errors, []);
 
     // Bia merged in: her number comes along, she is gone from the list.
     await page.locator('[data-testid=merge-search]').fill(`Bia ${stamp}`);

@@ -143,13 +143,16 @@ fn ClientHistory(client: ClientId) -> impl IntoView {
                     {lines.into_iter().map(|l| {
                         let label = what(i18n.get_locale(), &l.what);
                         view! {
-                            <li data-what=l.what.clone()><LocalTime ms=l.at format=date_time/>" · "{label}
+                            // Each part in an element of its own: optional text beside other
+                            // text does not hydrate reliably.
+                            <li data-what=l.what.clone()><LocalTime ms=l.at format=date_time/>
+                                <span>{format!(" · {label}")}</span>
                                 {(!l.detail.is_empty()).then(|| {
                                     let locale = i18n.get_locale();
                                     let words: Vec<&str> = l.detail.iter().map(|w| field_name(locale, w)).collect();
-                                    format!(" ({})", words.join(", "))
+                                    view! { <span>{format!(" ({})", words.join(", "))}</span> }
                                 })}
-                                <span class="meta">{l.employee_name.unwrap_or_default()}</span></li>
+                                " "<span class="meta">{l.employee_name.unwrap_or_default()}</span></li>
                         }
                     }).collect_view()}
                 </ul>
