@@ -111,8 +111,13 @@ pub fn ClientPage() -> impl IntoView {
                                     }.into_any()
                                 }}
                                 })}
-                                <ClientDocuments client=c.id name=c.name.clone()/>
-                                <ClientHistory client=c.id/>
+                                // Loaded in the browser only: lists of their own that change
+                                // with every edit, kept out of the server's render (and of its
+                                // resources, which hydration matches one by one).
+                                {let (id, name) = (c.id, c.name.clone()); let mounted = crate::ui::time::use_mounted(); move || mounted.get().then(|| view! {
+                                    <ClientDocuments client=id name=name.clone()/>
+                                    <ClientHistory client=id/>
+                                })}
                             </section>
                             <client_form::ClientActions client=c.id name=c.name.clone() merged=refresh/>
                         }.into_any()
