@@ -147,6 +147,23 @@ pub fn call_json(call: &Call) -> serde_json::Value {
     })
 }
 
+/// Binds a call's parts as `$1`…`$7` (phone, direction, missed, started at, duration,
+/// notes, external id), as both the INSERT and the UPDATE take them.
+fn bind_parts<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    call: &'q NewCall,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let (direction, missed) = call.direction.columns();
+    query
+        .bind(&call.phone)
+        .bind(direction)
+        .bind(missed)
+        .bind(call.started_at)
+        .bind(call.duration_seconds)
+        .bind(&call.notes)
+        .bind(&call.external_id)
+}
+
 /// Logs a call (its client found by number) and tells the integrations, in one
 /// transaction. A call whose `external_id` is already logged is not logged again: its id
 /// comes back with `false`.
@@ -167,25 +184,20 @@ pub async fn create(
             return Ok((id, false));
         }
     }
-    let (direction, missed) = call.direction.columns();
-    let row: (i64, Option<i64>) = sqlx::query_as(
-        "INSERT INTO calls (client_id, phone, direction, missed, started_at, duration_seconds, notes,
-                            external_id, created_by, created_at, updated_at)
-         VALUES ((SELECT MIN(client_id) FROM client_phones WHERE phone = $1), $1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-         RETURNING id, client_id",
+    let row = bind_parts(
+        sqlx::query(
+            "INSERT INTO calls (client_id, phone, direction, missed, started_at, duration_seconds, notes,
+                                external_id, created_by, created_at, updated_at)
+             VALUES ((SELECT MIN(client_id) FROM client_phones WHERE phone = $1), $1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+             RETURNING id, client_id",
+        ),
+        call,
     )
-    .bind(&call.phone)
-    .bind(direction)
-    .bind(missed)
-    .bind(call.started_at)
-    .bind(call.duration_seconds)
-    .bind(&call.notes)
-    .bind(&call.external_id)
     .bind(created_by.map(|e| e.0))
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
-    let (id, client_id) = row;
+    let (id, client_id): (i64, Option<i64>) = (row.get("id"), row.get("client_id"));
     let payload = call_json(&Call {
         id,
         client_id: client_id.map(ClientId),
@@ -206,23 +218,18 @@ pub async fn create(
 
 /// Rewrites a call's parts (its client found again by its number). `false`: no such call.
 pub async fn update(db: &Db, id: i64, call: &NewCall) -> StoreResult<bool> {
-    let (direction, missed) = call.direction.columns();
     let mut tx = db.write.begin().await?;
-    let done = sqlx::query(
-        "UPDATE calls SET client_id = (SELECT MIN(client_id) FROM client_phones WHERE phone = $2),
-                phone = $2, direction = $3, missed = $4, started_at = $5, duration_seconds = $6,
-                notes = $7, external_id = $8, updated_at = $9
-          WHERE id = $1",
+    let done = bind_parts(
+        sqlx::query(
+            "UPDATE calls SET client_id = (SELECT MIN(client_id) FROM client_phones WHERE phone = $1),
+                    phone = $1, direction = $2, missed = $3, started_at = $4, duration_seconds = $5,
+                    notes = $6, external_id = $7, updated_at = $8
+              WHERE id = $9",
+        ),
+        call,
     )
-    .bind(id)
-    .bind(&call.phone)
-    .bind(direction)
-    .bind(missed)
-    .bind(call.started_at)
-    .bind(call.duration_seconds)
-    .bind(&call.notes)
-    .bind(&call.external_id)
     .bind(now_ms())
+    .bind(id)
     .execute(&mut *tx)
     .await;
     let done = match done {

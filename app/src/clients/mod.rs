@@ -193,14 +193,31 @@ pub async fn get_phone_card(phone: String) -> Result<PhoneCard, AppError> {
     Ok(store::phone_card(&state.db, employee.id, &phone).await?)
 }
 
-/// The Clients page: the clients the employee sees, or those of them matching `query`.
+/// Rows of the Clients list per page.
+pub const LIST_PAGE: usize = 200;
+
+/// The Clients page: the clients the employee sees, A–Z, a page at a time (the next page
+/// after the last client of the one before: `after_name`, `after_id`), or those of them
+/// matching `query`.
 #[server(endpoint = "list_clients")]
-pub async fn list_clients(#[server(default)] query: String) -> Result<Vec<Client>, AppError> {
+pub async fn list_clients(
+    #[server(default)] query: String,
+    #[server(default)] after_name: String,
+    #[server(default)] after_id: i64,
+) -> Result<Vec<Client>, AppError> {
     let employee =
         crate::auth::session::require_permission(crate::employees::Permission::Documents).await?;
     crate::conversations::check_search_text(&query)?;
+    if after_name.chars().count() > import::MAX_TEXT_CHARS || after_id < 0 {
+        let locale = crate::locale::request_locale();
+        return Err(AppError::validation(
+            "after_id",
+            crate::i18n::td_string!(locale, calls.cursor_invalid),
+        ));
+    }
+    let after = (after_id > 0).then_some((after_name.as_str(), ClientId(after_id)));
     let state = crate::state::AppState::current()?;
-    Ok(store::list(&state.db, employee.id, Some(&query)).await?)
+    Ok(store::list(&state.db, employee.id, Some(&query), after).await?)
 }
 
 /// One client's card, with the conversations the employee may see.

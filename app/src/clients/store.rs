@@ -302,16 +302,30 @@ pub async fn create_and_link(
     Ok((ClientId(id), events))
 }
 
-/// Clients the employee sees by name (or a name/phone/email fragment), A–Z, at most 200.
-pub async fn list(db: &Db, employee: EmployeeId, text: Option<&str>) -> StoreResult<Vec<Client>> {
+/// Clients the employee sees, A–Z, a page of [`super::LIST_PAGE`] after the client `after` (name,
+/// id) of the page before; or those matching a name/phone/email fragment (the first 20).
+pub async fn list(
+    db: &Db,
+    employee: EmployeeId,
+    text: Option<&str>,
+    after: Option<(&str, ClientId)>,
+) -> StoreResult<Vec<Client>> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         Some(text) => search(db, employee, text).await,
         None => {
+            // Keyset on the (name, id) index: a page deep in 100,000 clients costs what
+            // the first does. The name bound alone is what the index can seek on.
+            let (name, id) = after.map_or(("", 0), |(name, id)| (name, id.0));
             let rows = sqlx::query(&format!(
-                "SELECT {CLIENT_COLUMNS} FROM clients c WHERE {} ORDER BY c.name LIMIT 200",
-                visible_sql("c", "$1", true)
+                "SELECT {CLIENT_COLUMNS} FROM clients c
+                  WHERE c.name >= $2 AND (c.name > $2 OR c.id > $3) AND {}
+                  ORDER BY c.name, c.id LIMIT {}",
+                visible_sql("c", "$1", true),
+                super::LIST_PAGE
             ))
             .bind(employee.0)
+            .bind(name)
+            .bind(id)
             .fetch_all(&db.read)
             .await?;
             let ids: Vec<i64> = rows.iter().map(|r| r.get("id")).collect();

@@ -74,13 +74,78 @@ pub async fn start_conversation(
                 crate::i18n::td_string!(locale, messaging.start_cannot_reach_there),
             )
         })?;
+    open_or_start(&state, employee.id, Some(client_id), option).await
+}
+
+/// The ways to write to a phone number that may be nobody's client yet (a missed call, a
+/// number in the CRM): SMS, and WhatsApp with a template.
+#[server(endpoint = "number_conversation_options")]
+pub async fn number_conversation_options(phone: String) -> Result<Vec<StartOption>, AppError> {
+    let (employee, state, phone) = writing_to(&phone).await?;
+    Ok(store::number_options(&state.db, employee, &phone).await?.0)
+}
+
+/// Who writes (with the Conversations permission), and the number they typed, read in the
+/// business's country.
+#[cfg(feature = "ssr")]
+async fn writing_to(
+    phone: &str,
+) -> Result<
+    (
+        crate::ids::EmployeeId,
+        crate::state::AppState,
+        crate::phone::E164,
+    ),
+    AppError,
+> {
+    let employee =
+        crate::auth::session::require_permission(crate::employees::Permission::Conversations)
+            .await?;
+    let state = crate::state::AppState::current()?;
+    let phone = crate::phone::normalize(phone, state.db.country)
+        .map_err(|e| AppError::validation("phone", e.message(crate::locale::request_locale())))?;
+    Ok((employee.id, state, phone))
+}
+
+/// Starts (or finds) the conversation with a number on a channel from
+/// `number_conversation_options`; the contact is linked to the client holding the number,
+/// if the employee sees one, and otherwise offers to create one.
+#[server(endpoint = "start_number_conversation")]
+pub async fn start_number_conversation(
+    phone: String,
+    channel_id: ChannelId,
+) -> Result<ConversationId, AppError> {
+    let (employee, state, phone) = writing_to(&phone).await?;
+    let (options, client) = store::number_options(&state.db, employee, &phone).await?;
+    let option = options
+        .into_iter()
+        .find(|o| o.channel_id == channel_id)
+        .ok_or_else(|| {
+            let locale = crate::locale::request_locale();
+            AppError::validation(
+                "channel_id",
+                crate::i18n::td_string!(locale, messaging.start_cannot_write_first),
+            )
+        })?;
+    open_or_start(&state, employee, client, option).await
+}
+
+/// The conversation an option leads to: the one there is already, or a new one (contact
+/// and conversation made together); an unavailable option says why.
+#[cfg(feature = "ssr")]
+async fn open_or_start(
+    state: &crate::state::AppState,
+    employee: crate::ids::EmployeeId,
+    client: Option<ClientId>,
+    option: StartOption,
+) -> Result<ConversationId, AppError> {
     if let Some(reason) = option.unavailable {
         return Err(AppError::validation("channel_id", reason));
     }
     if let Some(existing) = option.existing {
         return Ok(existing);
     }
-    let (id, events) = store::start(&state.db, employee.id, client_id, &option).await?;
+    let (id, events) = store::start(&state.db, employee, client, &option).await?;
     state.bus.publish(events);
     Ok(id)
 }
@@ -135,101 +200,154 @@ pub mod store {
         .await?;
         let mut out = Vec::new();
         for channel in crate::channels::store::accessible(db, employee).await? {
-            let option = |address: String| StartOption {
-                channel_id: channel.id,
-                channel_kind: channel.kind,
-                channel_name: channel.display_name.clone(),
-                // A number (the client's, or a contact's without a name) as people read
-                // it; a name is left as it is.
-                address_display: crate::phone::display(&address, db.country),
-                address,
-                existing: None,
-                note: None,
-                unavailable: None,
-            };
-            if channel.status != ChannelStatus::Connected {
-                out.push(StartOption {
-                    unavailable: Some(fill(
-                        td_string!(locale, messaging.start_not_connected),
-                        &[("channel", &channel.display_name)],
-                    )),
-                    ..option(String::new())
-                });
-                continue;
-            }
-            let known: Vec<_> = contacts
-                .iter()
-                .filter(|r| r.get::<i64, _>("channel_id") == channel.id.0)
-                .collect();
-            if writes_first(channel.kind) {
-                if phones.is_empty() {
-                    out.push(StartOption {
-                        unavailable: Some(td_string!(locale, messaging.start_no_phone).to_owned()),
-                        ..option(String::new())
-                    });
-                }
-                for phone in &phones {
-                    let Some(identity) = phone_identity(channel.kind, phone) else {
-                        out.push(StartOption {
-                            unavailable: Some(fill(
-                                td_string!(locale, messaging.start_no_country_code),
-                                &[("phone", &crate::phone::display(phone, db.country))],
-                            )),
-                            ..option(phone.clone())
-                        });
-                        continue;
-                    };
-                    // WhatsApp may know the number in another form (Brazil's ninth digit).
-                    let forms = crate::channels::whatsapp_identity::equivalent_wa_ids(&identity);
-                    let existing = known
-                        .iter()
-                        .find(|r| {
-                            let id = r.get::<String, _>("external_id");
-                            id == identity
-                                || (channel.kind == ChannelKind::Whatsapp && forms.contains(&id))
-                        })
-                        .and_then(|r| r.get::<Option<i64>, _>("conversation_id"))
-                        .map(ConversationId);
-                    let note = (channel.kind == ChannelKind::Whatsapp && existing.is_none())
-                        .then(|| td_string!(locale, messaging.start_note_template).to_owned());
-                    out.push(StartOption {
-                        existing,
-                        note,
-                        ..option(phone.clone())
-                    });
-                }
-            } else if known.is_empty() {
-                out.push(StartOption {
-                    unavailable: Some(fill(
-                        td_string!(locale, messaging.start_answers_only),
-                        &[
-                            ("kind", channel.kind.label_in(locale)),
-                            ("channel", &channel.display_name),
-                        ],
-                    )),
-                    ..option(String::new())
-                });
-            } else {
-                for r in known {
-                    out.push(StartOption {
-                        existing: r
-                            .get::<Option<i64>, _>("conversation_id")
-                            .map(ConversationId),
-                        ..option(r.get("label"))
-                    });
-                }
-            }
+            out.extend(channel_options(db, &channel, &phones, &contacts));
         }
         // What can be done first; the reasons why not after.
         out.sort_by_key(|o| o.unavailable.is_some());
         Ok(out)
     }
 
-    /// Creates the contact (linked to the client) and its conversation, in one transaction.
+    /// The options for one number, whoever holds it: each channel that writes first, with
+    /// the conversation there is already with that number. `client` is the client holding
+    /// the number whom the employee sees, linked to the new contact.
+    pub async fn number_options(
+        db: &Db,
+        employee: EmployeeId,
+        phone: &crate::phone::E164,
+    ) -> StoreResult<(Vec<StartOption>, Option<ClientId>)> {
+        let phone = phone.as_str();
+        let digits = phone.trim_start_matches('+');
+        let contacts = sqlx::query(
+            "SELECT ct.channel_id, ct.external_id, COALESCE(ct.name, ct.username, ct.phone, ct.external_id) AS label,
+                    c.id AS conversation_id
+               FROM contacts ct
+               JOIN channel_access a ON a.channel_id = ct.channel_id AND a.employee_id = $1
+               LEFT JOIN conversations c ON c.contact_id = ct.id
+              WHERE ct.phone = $2 OR ct.external_id = $2 OR ct.external_id = $3",
+        )
+        .bind(employee.0)
+        .bind(phone)
+        .bind(digits)
+        .fetch_all(&db.read)
+        .await?;
+        let phones = [phone.to_owned()];
+        let mut out = Vec::new();
+        for channel in crate::channels::store::accessible(db, employee).await? {
+            if writes_first(channel.kind) {
+                out.extend(channel_options(db, &channel, &phones, &contacts));
+            }
+        }
+        out.sort_by_key(|o| o.unavailable.is_some());
+        let client = crate::calls::store::visible_client_of(db, employee, phone)
+            .await?
+            .map(|(id, _)| id);
+        Ok((out, client))
+    }
+
+    /// The options of one channel for `phones` (a client's numbers, or one number typed),
+    /// given the `contacts` on the employee's channels that may already be them
+    /// (`channel_id`, `external_id`, `label`, `conversation_id`).
+    fn channel_options(
+        db: &Db,
+        channel: &crate::channels::Channel,
+        phones: &[String],
+        contacts: &[sqlx::any::AnyRow],
+    ) -> Vec<StartOption> {
+        let locale = request_locale();
+        let mut out = Vec::new();
+        let option = |address: String| StartOption {
+            channel_id: channel.id,
+            channel_kind: channel.kind,
+            channel_name: channel.display_name.clone(),
+            // A number (the client's, or a contact's without a name) as people read
+            // it; a name is left as it is.
+            address_display: crate::phone::display(&address, db.country),
+            address,
+            existing: None,
+            note: None,
+            unavailable: None,
+        };
+        if channel.status != ChannelStatus::Connected {
+            out.push(StartOption {
+                unavailable: Some(fill(
+                    td_string!(locale, messaging.start_not_connected),
+                    &[("channel", &channel.display_name)],
+                )),
+                ..option(String::new())
+            });
+            return out;
+        }
+        let known: Vec<_> = contacts
+            .iter()
+            .filter(|r| r.get::<i64, _>("channel_id") == channel.id.0)
+            .collect();
+        if writes_first(channel.kind) {
+            if phones.is_empty() {
+                out.push(StartOption {
+                    unavailable: Some(td_string!(locale, messaging.start_no_phone).to_owned()),
+                    ..option(String::new())
+                });
+            }
+            for phone in phones {
+                let Some(identity) = phone_identity(channel.kind, phone) else {
+                    out.push(StartOption {
+                        unavailable: Some(fill(
+                            td_string!(locale, messaging.start_no_country_code),
+                            &[("phone", &crate::phone::display(phone, db.country))],
+                        )),
+                        ..option(phone.clone())
+                    });
+                    continue;
+                };
+                // WhatsApp may know the number in another form (Brazil's ninth digit).
+                let forms = crate::channels::whatsapp_identity::equivalent_wa_ids(&identity);
+                let existing = known
+                    .iter()
+                    .find(|r| {
+                        let id = r.get::<String, _>("external_id");
+                        id == identity
+                            || (channel.kind == ChannelKind::Whatsapp && forms.contains(&id))
+                    })
+                    .and_then(|r| r.get::<Option<i64>, _>("conversation_id"))
+                    .map(ConversationId);
+                let note = (channel.kind == ChannelKind::Whatsapp && existing.is_none())
+                    .then(|| td_string!(locale, messaging.start_note_template).to_owned());
+                out.push(StartOption {
+                    existing,
+                    note,
+                    ..option(phone.clone())
+                });
+            }
+        } else if known.is_empty() {
+            out.push(StartOption {
+                unavailable: Some(fill(
+                    td_string!(locale, messaging.start_answers_only),
+                    &[
+                        ("kind", channel.kind.label_in(locale)),
+                        ("channel", &channel.display_name),
+                    ],
+                )),
+                ..option(String::new())
+            });
+        } else {
+            for r in known {
+                out.push(StartOption {
+                    existing: r
+                        .get::<Option<i64>, _>("conversation_id")
+                        .map(ConversationId),
+                    ..option(r.get("label"))
+                });
+            }
+        }
+        out
+    }
+
+    /// Creates the contact (linked to the client, if any) and its conversation, in one
+    /// transaction.
     pub async fn start(
         db: &Db,
         employee: EmployeeId,
-        client: ClientId,
+        client: Option<ClientId>,
         option: &StartOption,
     ) -> StoreResult<(ConversationId, Vec<LiveEvent>)> {
         let identity = phone_identity(option.channel_kind, &option.address).ok_or_else(|| {
@@ -258,10 +376,16 @@ pub mod store {
                 }
             }
         }
-        let name: String = sqlx::query_scalar("SELECT name FROM clients WHERE id = $1")
-            .bind(client.0)
-            .fetch_one(&mut *tx)
-            .await?;
+        // The contact is named after its client; a number of nobody's, as people read it.
+        let name: String = match client {
+            Some(client) => {
+                sqlx::query_scalar("SELECT name FROM clients WHERE id = $1")
+                    .bind(client.0)
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
+            None => option.address_display.clone(),
+        };
         let contact: i64 = sqlx::query_scalar(
             "INSERT INTO contacts (channel_id, external_id, name, phone, client_id, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $6)
@@ -273,7 +397,7 @@ pub mod store {
         .bind(&identity)
         .bind(&name)
         .bind(&option.address)
-        .bind(client.0)
+        .bind(client.map(|c| c.0))
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;

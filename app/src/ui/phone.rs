@@ -163,9 +163,12 @@ fn PhoneCardView(card: PhoneCard) -> impl IntoView {
                 }).collect_view()}
             </ul>
         })}
-        {card.client.as_ref().filter(|_| card.may_converse).map(|c| match modal {
-            Some(_) => view! { <StartConversation client=c.id on_started=open_chat/> }.into_any(),
-            None => view! { <StartConversation client=c.id/> }.into_any(),
+        {card.may_converse.then(|| match (card.client.as_ref().map(|c| c.id), modal) {
+            (Some(id), Some(_)) => view! { <StartConversation client=id on_started=open_chat/> }.into_any(),
+            (Some(id), None) => view! { <StartConversation client=id/> }.into_any(),
+            // A number of nobody's: write to it (SMS, WhatsApp by template).
+            (None, Some(_)) => view! { <StartConversation phone=card.phone.clone() on_started=open_chat/> }.into_any(),
+            (None, None) => view! { <StartConversation phone=card.phone.clone()/> }.into_any(),
         })}
         <a class="meta" href=format!("tel:{}", card.phone)>{t!(i18n, crm.call_number, phone = move || phone.clone())}</a>
     }

@@ -6,7 +6,7 @@ use crate::error::{request_locale, ApiError};
 use crate::routes::client_import::signed_in;
 use app::state::AppState;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
@@ -38,19 +38,11 @@ pub async fn export(
             app::clients::import_store::export(&state.db, employee.id, Some(&query.q)).await?;
         let body = app::clients::import::export_csv(locale, &clients);
         let mut response = body.into_response();
-        let h = response.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
+        crate::routes::file_headers(
+            response.headers_mut(),
             HeaderValue::from_static("text/csv; charset=utf-8"),
-        );
-        h.insert(
-            header::CONTENT_DISPOSITION,
-            HeaderValue::from_static("attachment; filename=\"clients.csv\""),
-        );
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        h.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
+            "attachment; filename=\"clients.csv\"",
+            "no-store",
         );
         Ok(response)
     };

@@ -103,21 +103,11 @@ async fn file_response(state: &AppState, media: StoredMedia) -> Result<Response,
     }
     let content_type = HeaderValue::from_str(&media.mime)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    headers.insert(header::CONTENT_TYPE, content_type);
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; sandbox"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=86400"),
+    crate::routes::file_headers(
+        headers,
+        content_type,
+        &disposition,
+        "private, max-age=86400",
     );
     Ok(response)
 }

@@ -19,6 +19,34 @@ pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
 /// 100 MB; each channel's own limit is `app::channels::media_rules`).
 pub const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
 
+/// The headers of a file handed to the browser (a media file, the clients' CSV): its type,
+/// how it opens with which name, how long it is kept; never sniffed as another type, and
+/// sandboxed if opened as a page.
+pub fn file_headers(
+    headers: &mut axum::http::HeaderMap,
+    content_type: axum::http::HeaderValue,
+    disposition: &str,
+    cache_control: &'static str,
+) {
+    use axum::http::{header, HeaderValue};
+    headers.insert(header::CONTENT_TYPE, content_type);
+    if let Ok(value) = HeaderValue::from_str(disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/events", get(events::stream))

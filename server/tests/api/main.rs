@@ -41,6 +41,7 @@ mod retention;
 mod sandbox_access;
 mod search;
 mod setup;
+mod start_number;
 mod sync_lost_live;
 mod tls;
 mod tokens_sessions;

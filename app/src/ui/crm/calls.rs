@@ -97,7 +97,11 @@ pub fn CallsPage() -> impl IntoView {
             <tr data-testid="call-row">
                 <td><LocalTime ms=k.started_at format=date_time/></td>
                 <td><PhoneNumber phone=k.phone.clone() display=k.phone_display.clone()/></td>
-                <td><ClientLink id=k.client_id name=k.client_name/></td>
+                <td>{match k.client_id {
+                    Some(_) => view! { <ClientLink id=k.client_id name=k.client_name/> }.into_any(),
+                    // A number of nobody's (a missed call, most often): one click to write back.
+                    None => view! { <StartConversation phone=k.phone.clone()/> }.into_any(),
+                }}</td>
                 <td>{move || direction_label(i18n.get_locale(), d)}</td>
                 <td>{format_duration(k.duration_seconds)}</td>
                 <td>{k.notes.unwrap_or_default()}</td>

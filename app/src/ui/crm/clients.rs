@@ -2,13 +2,49 @@
 
 use super::document_form::{input_of, DocumentForm};
 use super::*;
+use crate::clients::Client;
 use crate::ids::DocumentId;
 
 #[component]
 pub fn ClientsPage() -> impl IntoView {
     let text = query_text();
-    let clients = Resource::new(move || text.get(), list_clients);
+    let clients = Resource::new(
+        move || text.get(),
+        |query| list_clients(query, String::new(), 0),
+    );
     let i18n = use_i18n();
+    // The pages after the first, A–Z, loaded on request; a new search starts over.
+    let more = RwSignal::new(Vec::<Client>::new());
+    let more_done = RwSignal::new(false);
+    let loading_more = RwSignal::new(false);
+    Effect::new(move |_| {
+        text.track();
+        more.set(Vec::new());
+        more_done.set(false);
+    });
+    let load_more = move |last: Option<(String, ClientId)>| {
+        let last = more
+            .with_untracked(|m| m.last().map(|c| (c.name.clone(), c.id)))
+            .or(last);
+        let Some((name, id)) = last else { return };
+        loading_more.set(true);
+        leptos::task::spawn_local(async move {
+            if let Ok(page) = list_clients(String::new(), name, id.0).await {
+                more_done.set(page.len() < crate::clients::LIST_PAGE);
+                more.update(|m| m.extend(page));
+            }
+            loading_more.set(false);
+        });
+    };
+    let row = |c: Client| {
+        view! {
+            <tr>
+                <td><a href=format!("/clients/{}", c.id)>{c.name}</a></td>
+                <td>{c.phones.into_iter().zip(c.phones_display).map(|(p, d)| view! { <PhoneNumber phone=p display=d/> }).collect_view()}</td>
+                <td>{c.email.unwrap_or_default()}</td>
+            </tr>
+        }
+    };
     let adding = RwSignal::new(false);
     let created = Callback::new(move |id: ClientId| {
         let navigate = leptos_router::hooks::use_navigate();
@@ -26,20 +62,29 @@ pub fn ClientsPage() -> impl IntoView {
                 {move || clients.get().map(|r| match r {
                     Err(err) => error_view(i18n.get_locale(), err),
                     Ok(list) if list.is_empty() => view! { <p class="list-empty">{t!(i18n, crm.clients_empty)}</p> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="settings-table" data-testid="clients">
-                            <thead><tr><th>{t!(i18n, crm.name)}</th><th>{t!(i18n, crm.phones)}</th><th>{t!(i18n, crm.email)}</th></tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|c| view! {
-                                    <tr>
-                                        <td><a href=format!("/clients/{}", c.id)>{c.name}</a></td>
-                                        <td>{c.phones.into_iter().zip(c.phones_display).map(|(p, d)| view! { <PhoneNumber phone=p display=d/> }).collect_view()}</td>
-                                        <td>{c.email.unwrap_or_default()}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
+                    Ok(list) => {
+                        // A full first page of the whole list: there may be more, A–Z.
+                        let paged = text.get_untracked().trim().is_empty() && list.len() == crate::clients::LIST_PAGE;
+                        let last = list.last().map(|c| (c.name.clone(), c.id));
+                        view! {
+                            <table class="settings-table" data-testid="clients">
+                                <thead><tr><th>{t!(i18n, crm.name)}</th><th>{t!(i18n, crm.phones)}</th><th>{t!(i18n, crm.email)}</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(row).collect_view()}
+                                    {move || more.get().into_iter().map(row).collect_view()}
+                                </tbody>
+                            </table>
+                            {move || (paged && !more_done.get()).then(|| {
+                                let last = last.clone();
+                                view! {
+                                    <p class="list-more"><button class="button" type="button" data-testid="clients-more"
+                                        on:click=move |_| load_more(last.clone()) disabled=move || loading_more.get()>
+                                        {move || if loading_more.get() { t_string!(i18n, inbox.loading) } else { t_string!(i18n, inbox.show_more) }}
+                                    </button></p>
+                                }
+                            })}
+                        }.into_any()
+                    }
                 })}
             </Transition>
         </div>

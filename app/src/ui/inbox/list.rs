@@ -76,7 +76,11 @@ pub fn ConversationList() -> impl IntoView {
     view! {
         <section class="list-pane" aria-label=move || t_string!(i18n, inbox.conversations)>
             <header class="list-header">
-                <h1>{t!(i18n, inbox.conversations)}</h1>
+                <div class="list-title">
+                    <h1>{t!(i18n, inbox.conversations)}</h1>
+                    // Write to any number: a lead who called, a number from a card.
+                    <super::start::StartConversation ask_number=true/>
+                </div>
                 <div class="segmented" role="tablist" aria-label=move || t_string!(i18n, inbox.status_tabs_label)>
                     {status_tab(ConversationStatus::Open, |l| td_string!(l, inbox.tab_open))}
                     {status_tab(ConversationStatus::Archived, |l| td_string!(l, inbox.tab_archived))}
