@@ -4,63 +4,13 @@
 // build scripts/test serves), once per width and language.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { launch, hydrated, shot, DESKTOP, PHONE } from './support.mjs';
+import { launch, hydrated, shot, emptyBusiness, DESKTOP, PHONE } from './support.mjs';
 
 const BINARY = process.env.CONFAB_E2E_BINARY;
-const SITE_ROOT = process.env.CONFAB_E2E_SITE_ROOT;
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/// An empty business's server; resolves with its URL and the one-time code it logged.
-async function emptyBusiness() {
-  const dir = mkdtempSync(join(tmpdir(), 'confab-setup-'));
-  const port = await freePort();
-  const child = spawn(BINARY, ['serve'], {
-    env: {
-      PATH: process.env.PATH,
-      CONFAB_DATABASE_URL: `sqlite://${dir}/confab.db`,
-      CONFAB_ADDR: `127.0.0.1:${port}`,
-      CONFAB_MEDIA_DIR: `${dir}/media`,
-      LEPTOS_SITE_ROOT: SITE_ROOT,
-      RUST_LOG: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  const code = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no setup code in the log:\n${log}`)), 30_000);
-    const read = (chunk) => {
-      log += chunk;
-      const found = log.match(/one-time code ([A-Z0-9]{4}(?:-[A-Z0-9]{4}){4})/);
-      if (found && log.includes('Confab is ready')) { clearTimeout(timer); resolve(found[1]); }
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.on('exit', (status) => reject(new Error(`the server exited (${status}):\n${log}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    code,
-    stop() { child.kill(); rmSync(dir, { recursive: true, force: true }); },
-  };
-}
 
 const TEXT = {
   en: { intro: /Nobody can sign in yet/, taken: /business is set up/, wrongCode: /not valid/, saved: /password is changed/, hideGuide: 'Hide this guide' },

@@ -1,8 +1,12 @@
 // Shared set-up for the end-to-end tests: Debian's Chromium driven by playwright-core
 // against the Confab server that scripts/test started (CONFAB_E2E_URL).
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const BASE_URL = process.env.CONFAB_E2E_URL ?? 'http://127.0.0.1:3000';
 export const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
@@ -67,7 +71,9 @@ export async function shot(page, name) {
 /// records every request in `sent` ({ method, path, json, form }).
 export const PROVIDER_PORT = Number(process.env.CONFAB_E2E_PROVIDER_PORT ?? 0);
 
-export async function startFakeProviders({ profile = () => ({}) } = {}) {
+/// `port`: where to listen (PROVIDER_PORT, the one the suite's server uses, unless told;
+/// a test's own server gets fake providers of its own on a `freePort()`).
+export async function startFakeProviders({ profile = () => ({}), port = PROVIDER_PORT } = {}) {
   const sent = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -89,8 +95,59 @@ export async function startFakeProviders({ profile = () => ({}) } = {}) {
       }
     });
   });
-  await new Promise((resolve) => server.listen(PROVIDER_PORT, '127.0.0.1', resolve));
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { sent, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+/// A TCP port nobody listens on now.
+export function freePort() {
+  return new Promise((resolve) => {
+    const server = createTcpServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/// An empty business's server (CONFAB_E2E_BINARY on a database of its own, no demo data);
+/// resolves with its URL and the one-time setup code it logged. `env`: more of the
+/// server's environment (e.g. CONFAB_TWILIO_API_URL).
+export async function emptyBusiness({ env = {} } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'confab-setup-'));
+  const port = await freePort();
+  const child = spawn(process.env.CONFAB_E2E_BINARY, ['serve'], {
+    env: {
+      PATH: process.env.PATH,
+      CONFAB_DATABASE_URL: `sqlite://${dir}/confab.db`,
+      CONFAB_ADDR: `127.0.0.1:${port}`,
+      CONFAB_MEDIA_DIR: `${dir}/media`,
+      LEPTOS_SITE_ROOT: process.env.CONFAB_E2E_SITE_ROOT,
+      RUST_LOG: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const stop = () => { child.kill(); rmSync(dir, { recursive: true, force: true }); };
+  const code = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { stop(); reject(new Error(`no setup code in the log:\n${log}`)); }, 30_000);
+    const read = (chunk) => {
+      log += chunk;
+      const found = log.match(/one-time code ([A-Z0-9]{4}(?:-[A-Z0-9]{4}){4})/);
+      if (found && log.includes('Confab is ready')) { clearTimeout(timer); resolve(found[1]); }
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.on('exit', (status) => reject(new Error(`the server exited (${status}):\n${log}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    code,
+    /// What the server logged so far (to show when a test fails).
+    log: () => log,
+    stop,
+  };
 }
 
 /// Runs axe-core on the page and returns its serious and critical violations, each as

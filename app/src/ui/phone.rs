@@ -96,16 +96,26 @@ pub fn PhoneNumber(
             )
         }
     };
+    // A tap focuses the number (which opens the card) and then clicks it: the click does
+    // what the card's state was when the finger (or mouse button) went down, so it does not
+    // close what its own focus just opened. Hover is for a mouse only (a touch screen fakes
+    // mouse enter/leave around a tap, and layout shifts after it).
+    let open_at_press = StoredValue::new(None::<bool>);
     let show_on_enter = show.clone();
     let show_on_focus = show.clone();
     view! {
         <span class="phone-number" data-phone=phone.clone()
-            on:mouseenter=move |_| show_on_enter()
-            on:mouseleave=move |_| open.set(false)
+            on:pointerenter=move |ev| if ev.pointer_type() == "mouse" { show_on_enter() }
+            on:pointerleave=move |ev| if ev.pointer_type() == "mouse" { open.set(false) }
             on:focusin=move |_| show_on_focus()
             on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
             <button type="button" class="phone-button" aria-expanded=move || open.get().to_string()
-                on:click=move |_| if open.get_untracked() { open.set(false) } else { show() }>
+                on:pointerdown=move |_| open_at_press.set_value(Some(open.get_untracked()))
+                on:click=move |_| {
+                    let was_open = open_at_press.get_value().unwrap_or_else(|| open.get_untracked());
+                    open_at_press.set_value(None);
+                    if was_open { open.set(false) } else { show() }
+                }>
                 {display}
             </button>
             <Show when=move || open.get()>

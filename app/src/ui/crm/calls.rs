@@ -102,8 +102,9 @@ pub fn CallsPage() -> impl IntoView {
                     // A number of nobody's (a missed call, most often): one click to write back.
                     None => view! { <StartConversation phone=k.phone.clone()/> }.into_any(),
                 }}</td>
-                <td>{move || direction_label(i18n.get_locale(), d)}</td>
-                <td>{format_duration(k.duration_seconds)}</td>
+                // Labelled for phones, where the rows become cards without the table's head.
+                <td data-label=move || t_string!(i18n, crm.direction)>{move || direction_label(i18n.get_locale(), d)}</td>
+                <td data-label=move || t_string!(i18n, crm.duration)>{format_duration(k.duration_seconds)}</td>
                 <td>{k.notes.unwrap_or_default()}</td>
             </tr>
         }
@@ -114,8 +115,8 @@ pub fn CallsPage() -> impl IntoView {
             <header class="settings-header">
                 <h1>{t!(i18n, crm.calls_heading)}</h1>
                 <ListSearch action="/calls" placeholder=|l| td_string!(l, crm.calls_search) text=text/>
-                <button type="button" class="button primary" data-testid="log-call"
-                    on:click=move |_| form_open.update(|o| *o = !*o)>{t!(i18n, calls.log_call)}</button>
+                <p class="crm-actions"><button type="button" class="button primary" data-testid="log-call"
+                    on:click=move |_| form_open.update(|o| *o = !*o)>{t!(i18n, calls.log_call)}</button></p>
             </header>
             <nav class="filter-chips" aria-label=move || t_string!(i18n, calls.filter_label)>
                 <a href="/calls" class="chip" aria-current=move || direction.get().is_empty().then_some("true")>{t!(i18n, calls.all_directions)}</a>
@@ -127,7 +128,7 @@ pub fn CallsPage() -> impl IntoView {
                 }).collect_view()}
             </nav>
             {move || logged.get().map(|c| view! {
-                <p class="banner" role="status">{t!(i18n, calls.logged)}" "
+                <p class="banner banner-ok" role="status">{t!(i18n, calls.logged)}" "
                     {move || {
                         let locale = i18n.get_locale();
                         match c.client_name.clone() {

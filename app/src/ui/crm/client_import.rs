@@ -179,7 +179,7 @@ pub fn ClientImportPage() -> impl IntoView {
                     <section class="settings-section" data-testid="client-import-preview">
                         <p>{move || fill(t_string!(i18n, clients.import.rows_found), &[("count", &count)])}</p>
                         <div class="table-scroll">
-                            <table class="settings-table">
+                            <table class="settings-table keep-head">
                                 <thead>
                                     <tr>{p.header.iter().cloned().map(|h| view! { <th>{h}</th> }).collect_view()}</tr>
                                     <tr>
@@ -212,7 +212,7 @@ pub fn ClientImportPage() -> impl IntoView {
                                 </tbody>
                             </table>
                         </div>
-                        <p><button class="button button-primary" data-testid="client-import-run" disabled=move || busy.get() on:click=on_import>
+                        <p><button class="button primary" data-testid="client-import-run" disabled=move || busy.get() on:click=on_import>
                             {move || if busy.get() { t_string!(i18n, clients.import.importing) } else { t_string!(i18n, clients.import.import_button) }}
                         </button></p>
                     </section>
@@ -232,7 +232,7 @@ pub fn ClientImportPage() -> impl IntoView {
                             fill(t_string!(i18n, clients.import.result), &args)
                         }}</p>
                         {(!r.refused.is_empty()).then(|| view! {
-                            <table class="settings-table" data-testid="client-import-refused">
+                            <table class="settings-table keep-head" data-testid="client-import-refused">
                                 <thead><tr><th>{t!(i18n, clients.import.line)}</th><th>{t!(i18n, clients.import.reason)}</th></tr></thead>
                                 <tbody>
                                     {r.refused.iter().cloned().map(|row| view! {

@@ -76,8 +76,9 @@ pub fn DocumentsPage(kind: DocumentKind) -> impl IntoView {
                                             <td><ClientLink id=row.client_id name=row.client_name/></td>
                                             <td>{row.client_phone.zip(row.client_phone_display).map(|(p, d)| view! { <PhoneNumber phone=p display=d/> })}</td>
                                             <td><StatusChip kind=d.kind status=d.status/></td>
-                                            <td>{move || format_amount(i18n.get_locale(), d.amount_cents, &d.currency)}</td>
-                                            <td><LocalTime ms=d.created_at format=date_time/></td>
+                                            // Labelled for phones, where the rows become cards without the table's head.
+                                            <td data-label=move || t_string!(i18n, crm.amount)>{move || format_amount(i18n.get_locale(), d.amount_cents, &d.currency)}</td>
+                                            <td data-label=move || t_string!(i18n, crm.date)><LocalTime ms=d.created_at format=date_time/></td>
                                         </tr>
                                     }
                                 }).collect_view()}
