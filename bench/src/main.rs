@@ -8,14 +8,15 @@
 //! processes on one database (`--postgres URL`). Prints the tables and writes them to
 //! `bench/RESULTS.md`.
 //!
-//! `scripts/bench [--smoke] [--only store,footprint,ingest,latency,idle,wasm,page,postgres]
-//! [--conversations N] [--messages-per-conversation M] [--iterations K]
+//! `scripts/bench [--smoke] [--only store,crm,footprint,ingest,latency,idle,wasm,page,postgres]
+//! [--conversations N] [--messages-per-conversation M] [--clients N] [--import-rows N] [--iterations K]
 //! [--ingest-seconds S] [--senders N] [--sse-clients N] [--sse-rate R] [--sse-seconds S]
 //! [--idle-connections N] [--idle-seconds S] [--page-runs N] [--confab PATH] [--site DIR]
 //! [--postgres URL]
 //! [--out FILE | --no-out] [--keep]` (it builds the release site and binaries, then runs
 //! `target/release/bench` with these arguments).
 
+mod crm;
 mod footprint;
 mod http;
 mod ingest;
@@ -31,8 +32,9 @@ use report::{ServerRow, Target};
 use server::Kind;
 use std::time::{Duration, Instant};
 
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "store",
+    "crm",
     "footprint",
     "ingest",
     "latency",
@@ -47,6 +49,9 @@ struct Options {
     sections: Vec<String>,
     conversations: i64,
     messages_per_conversation: i64,
+    /// Clients in the CRM figures' business, and rows in its CSV import.
+    clients: i64,
+    import_rows: usize,
     iterations: usize,
     ingest_seconds: f64,
     senders: usize,
@@ -79,6 +84,8 @@ fn parse_options() -> Result<Options, String> {
             sections: SECTIONS.iter().map(|s| s.to_string()).collect(),
             conversations: 2_000,
             messages_per_conversation: 5,
+            clients: 2_000,
+            import_rows: 200,
             iterations: 20,
             ingest_seconds: 2.0,
             senders: 64,
@@ -103,6 +110,8 @@ fn parse_options() -> Result<Options, String> {
             sections: SECTIONS.iter().map(|s| s.to_string()).collect(),
             conversations: 100_000,
             messages_per_conversation: 20,
+            clients: 100_000,
+            import_rows: 10_000,
             iterations: 200,
             ingest_seconds: 30.0,
             senders: 64,
@@ -151,6 +160,8 @@ fn parse_options() -> Result<Options, String> {
             }
             "--conversations" => options.conversations = number(value()?)?,
             "--messages-per-conversation" => options.messages_per_conversation = number(value()?)?,
+            "--clients" => options.clients = number(value()?)?,
+            "--import-rows" => options.import_rows = number(value()?)? as usize,
             "--iterations" => options.iterations = number(value()?)? as usize,
             "--ingest-seconds" => options.ingest_seconds = seconds(value()?)?,
             "--senders" => options.senders = number(value()?)? as usize,
@@ -301,6 +312,31 @@ async fn run(options: Options) -> Result<(), String> {
             eprintln!("store figures …");
             store_rows = store::figures(&db, owner, &channels, options.iterations).await?;
         }
+        db.close().await;
+    }
+
+    // ---- the CRM, on a business with many clients ----
+    let mut crm_rows = Vec::new();
+    let mut crm_import = Vec::new();
+    let mut crm_header = String::new();
+    if wants("crm") {
+        let db = Db::connect(&format!("sqlite://{}/crm.db", dir.display()))
+            .await
+            .map_err(|e| e.to_string())?;
+        eprintln!("generating {} clients …", options.clients);
+        let started = Instant::now();
+        let owner = crm::generate(&db, options.clients).await?;
+        crm_header = format!(
+            "The CRM: {} clients with a number each (generated in {:.1} s), SQLite, {} iterations each; server time in the store, as the owner (who sees every client):",
+            options.clients,
+            started.elapsed().as_secs_f64(),
+            options.iterations
+        );
+        eprintln!("CRM figures …");
+        crm_rows = crm::list_figures(&db, owner, options.iterations).await;
+        let (row, note) = crm::import_figure(&db, owner, options.import_rows).await?;
+        crm_import.push(row);
+        notes.push(note);
         db.close().await;
     }
 
@@ -559,6 +595,13 @@ async fn run(options: Options) -> Result<(), String> {
     let mut text = format!("{header}\n\n");
     if !store_rows.is_empty() {
         text.push_str(&report::store_table(&store_rows));
+        text.push('\n');
+    }
+    if !crm_rows.is_empty() {
+        text.push_str(&format!("{crm_header}\n\n"));
+        text.push_str(&report::store_table(&crm_rows));
+        text.push('\n');
+        text.push_str(&report::server_table(&crm_import));
         text.push('\n');
     }
     if !server_rows.is_empty() {

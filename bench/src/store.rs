@@ -8,7 +8,7 @@ use app::ids::{ChannelId, ConversationId, EmployeeId};
 use app::store::Db;
 use std::time::Instant;
 
-async fn measure<F, Fut, T>(iterations: usize, mut run: F) -> Timings
+pub async fn measure<F, Fut, T>(iterations: usize, mut run: F) -> Timings
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = T>,
@@ -26,9 +26,8 @@ where
     Timings(timings)
 }
 
-/// Fills the database: three channels, `n` contacts and conversations, `m` messages each
-/// (every 7th conversation unread, every 3rd awaiting a reply), all in SQL.
-pub async fn generate(db: &Db, n: i64, m: i64) -> Result<(EmployeeId, Vec<ChannelId>), String> {
+/// The demo business's owner, the demo seeded first into an empty database.
+pub async fn demo_owner(db: &Db) -> Result<EmployeeId, String> {
     app::demo::seed_if_empty(db)
         .await
         .map_err(|e| e.to_string())?;
@@ -37,6 +36,13 @@ pub async fn generate(db: &Db, n: i64, m: i64) -> Result<(EmployeeId, Vec<Channe
         .fetch_one(&db.read)
         .await
         .map_err(|e| e.to_string())?;
+    Ok(EmployeeId(owner))
+}
+
+/// Fills the database: three channels, `n` contacts and conversations, `m` messages each
+/// (every 7th conversation unread, every 3rd awaiting a reply), all in SQL.
+pub async fn generate(db: &Db, n: i64, m: i64) -> Result<(EmployeeId, Vec<ChannelId>), String> {
+    let EmployeeId(owner) = demo_owner(db).await?;
     let mut channels = Vec::new();
     for (kind, name) in [
         ("sandbox", "Bench A"),

@@ -1,6 +1,6 @@
 // The README's screenshots, taken from the running product: the inbox at 1280×800 in
-// English, the inbox on a phone (390×844) in Portuguese, and a practice channel's lead on
-// /sandbox. `scripts/screenshots` writes them to docs/ (CONFAB_README_SHOTS); the test run
+// English, the inbox on a phone (390×844) in Portuguese, a practice channel's lead on
+// /sandbox, and the CRM (the Clients list with a number's card, an estimate's page). `scripts/screenshots` writes them to docs/ (CONFAB_README_SHOTS); the test run
 // writes them to end2end/artifacts/, so the script keeps working.
 import { test, before, after } from 'node:test';
 import { launch, newPage, signIn, hydrated, ARTIFACTS, OWNER, DESKTOP, PHONE } from './support.mjs';
@@ -38,6 +38,21 @@ test('the README screenshots', async () => {
   await lead.press('#lead-text', 'Enter');
   await lead.locator('.bubble-row.outbound').first().waitFor();
   await lead.screenshot({ path: `${OUT}screenshot-practice.png` });
+
+  // The CRM: the Clients list with a number's card open, and an estimate's page.
+  await desktop.goto('/clients');
+  await hydrated(desktop);
+  const number = desktop.locator('.phone-number[data-phone="+5511987654321"]').first();
+  await number.locator('.phone-button').hover();
+  await number.locator('[data-testid=phone-card-conversations] a').first().waitFor();
+  await desktop.screenshot({ path: `${OUT}screenshot-clients.png` });
+  await desktop.goto('/estimates');
+  await hydrated(desktop);
+  // Maria's: made from her conversation.
+  await desktop.locator('[data-testid=documents-table] tr', { hasText: 'Maria Souza' }).first().locator('a[href^="/documents/"]').click();
+  await desktop.locator('[data-testid=document-detail]').waitFor();
+  await desktop.waitForTimeout(300);
+  await desktop.screenshot({ path: `${OUT}screenshot-document.png` });
   await desktop.context().close();
   await phone.context().close();
 });

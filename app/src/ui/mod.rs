@@ -173,6 +173,31 @@ fn NotFound() -> impl IntoView {
     }
 }
 
+/// Saves in the background, once at a time: nothing when `busy` already, else `busy` while
+/// `save` runs, then its value to `done`, or its error to `error` (what was typed stays).
+pub fn save_once<T: 'static>(
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<crate::error::AppError>>,
+    save: impl std::future::Future<Output = Result<T, crate::error::AppError>> + 'static,
+    done: impl FnOnce(T) + 'static,
+) {
+    if busy.get_untracked() {
+        return;
+    }
+    busy.set(true);
+    leptos::task::spawn_local(async move {
+        let result = save.await;
+        busy.set(false);
+        match result {
+            Ok(value) => {
+                error.set(None);
+                done(value);
+            }
+            Err(err) => error.set(Some(err)),
+        }
+    });
+}
+
 /// The browser's own yes/no question (never asked during server rendering).
 pub fn confirmed(question: &str) -> bool {
     #[cfg(feature = "hydrate")]

@@ -149,3 +149,48 @@ async fn a_number_of_a_client_is_linked_to_them() {
         maria
     );
 }
+
+/// WhatsApp writes first to a number only with an approved template: the option says so,
+/// free text is refused, and the template reaches the number's WhatsApp id.
+#[tokio::test]
+async fn a_number_of_nobodys_is_written_to_on_whatsapp_by_template() {
+    let t = Channels::start().await;
+    let whatsapp = t.add(ChannelKind::Whatsapp, true).await;
+    let agent = t.app.signed_in_agent().await;
+    let (status, list) = options(&t, &agent, NUMBER).await;
+    assert_eq!(status, 200, "{list}");
+    let option = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["channel_id"] == whatsapp)
+        .cloned()
+        .unwrap_or_else(|| panic!("WhatsApp is offered: {list}"));
+    assert!(option["note"].is_string(), "a template first: {option}");
+    let (status, id) = t
+        .app
+        .call(
+            &agent,
+            "start_number_conversation",
+            &[("phone", NUMBER), ("channel_id", &whatsapp.to_string())],
+        )
+        .await;
+    assert_eq!(status, 200, "{id}");
+    let conversation = id.as_i64().unwrap();
+    let (status, body) = t
+        .app
+        .call(
+            &agent,
+            "send_message",
+            &[
+                ("conversation_id", &conversation.to_string()),
+                ("body", "Free text"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("approved template"), "{body}");
+    let request = t.send_template(&agent, conversation, "Sheena").await;
+    assert_eq!(request["type"], "template");
+    assert_eq!(request["to"], NUMBER);
+}

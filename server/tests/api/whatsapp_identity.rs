@@ -58,8 +58,14 @@ impl Channels {
         (agent, client, id.as_i64().unwrap())
     }
 
-    /// The agent sends the approved template in `conversation`; waits until it is sent.
-    async fn send_template(&self, agent: &reqwest::Client, conversation: i64, name: &str) {
+    /// The agent sends the approved template in `conversation`; waits until it is sent;
+    /// returns the request WhatsApp got.
+    pub(crate) async fn send_template(
+        &self,
+        agent: &reqwest::Client,
+        conversation: i64,
+        name: &str,
+    ) -> serde_json::Value {
         let response = agent
             .post(self.app.url("/api/send_template"))
             .json(&serde_json::json!({
@@ -72,6 +78,12 @@ impl Channels {
         assert_eq!(response.status().as_u16(), 200);
         let rendered = format!("Olá {name}, seu pedido #7 está pronto.");
         assert!(self.wait_for_status(&rendered, "sent").await);
+        self.fake
+            .requests()
+            .into_iter()
+            .find(|r| r.body.contains("order_ready"))
+            .unwrap()
+            .json()
     }
 
     /// (external id, phone) of every contact on `channel`.
@@ -114,14 +126,7 @@ async fn one_number_one_thread(dialled: &str, wa_id: &str) {
     let t = Channels::start().await;
     let channel = t.add(ChannelKind::Whatsapp, true).await;
     let (agent, client, conversation) = t.start_whatsapp(channel, dialled).await;
-    t.send_template(&agent, conversation, "Rita").await;
-    let sent = t
-        .fake
-        .requests()
-        .into_iter()
-        .find(|r| r.body.contains("order_ready"))
-        .unwrap()
-        .json();
+    let sent = t.send_template(&agent, conversation, "Rita").await;
     assert_eq!(sent["to"], dialled, "sent to the number dialled");
     // The contact is known by WhatsApp's wa_id now; its phone is the number dialled.
     assert_eq!(

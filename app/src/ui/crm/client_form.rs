@@ -65,10 +65,6 @@ pub fn ClientForm(
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
         let input = ClientInput {
             name: name.get_untracked(),
             phones: phones.get_untracked(),
@@ -76,20 +72,13 @@ pub fn ClientForm(
             address: address.get_untracked(),
             notes: notes.get_untracked(),
         };
-        leptos::task::spawn_local(async move {
-            let result = match editing {
+        let save = async move {
+            match editing {
                 Some(id) => update_client(id, input).await.map(|()| id),
                 None => create_client(input).await,
-            };
-            busy.set(false);
-            match result {
-                Ok(id) => {
-                    error.set(None);
-                    saved.run(id);
-                }
-                Err(err) => error.set(Some(err)),
             }
-        });
+        };
+        crate::ui::save_once(busy, error, save, move |id| saved.run(id));
     };
     let field_error = move |field: &'static str| field_error(error, field);
     let other_error = form_banner(error);

@@ -58,30 +58,19 @@ pub fn DocumentForm(
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
         let input = DocumentInput {
             title: title.get_untracked(),
             amount: amount.get_untracked(),
             status: status.get_untracked(),
             client_id: client.get_untracked().map(|(id, _)| id),
         };
-        leptos::task::spawn_local(async move {
-            let result = match editing {
+        let save = async move {
+            match editing {
                 Some(id) => update_document(id, input).await,
                 None => create_client_document(kind, input).await,
-            };
-            busy.set(false);
-            match result {
-                Ok(document) => {
-                    error.set(None);
-                    saved.run(document.id);
-                }
-                Err(err) => error.set(Some(err)),
             }
-        });
+        };
+        crate::ui::save_once(busy, error, save, move |document| saved.run(document.id));
     };
     let field_error = move |field: &'static str| field_error(error, field);
     let other_error = form_banner(error);
@@ -161,20 +150,9 @@ pub fn ConvertButton(id: DocumentId, target: DocumentKind) -> impl IntoView {
     let busy = RwSignal::new(false);
     let navigate = leptos_router::hooks::use_navigate();
     let convert = move |_| {
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
         let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            let result = convert_document(id).await;
-            busy.set(false);
-            match result {
-                Ok(document) => {
-                    navigate(&format!("/documents/{}", document.id), Default::default());
-                }
-                Err(err) => error.set(Some(err)),
-            }
+        crate::ui::save_once(busy, error, convert_document(id), move |document| {
+            navigate(&format!("/documents/{}", document.id), Default::default())
         });
     };
     view! {

@@ -66,29 +66,17 @@ pub fn IntegrationSettings() -> impl IntoView {
     let busy = RwSignal::new(false);
     let subscribe = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        let (u, d, e) = (
+        let save = create_webhook_subscription(
             url.get_untracked(),
             description.get_untracked(),
             events.get_untracked(),
         );
-        leptos::task::spawn_local(async move {
-            let result = create_webhook_subscription(u, d, e).await;
-            busy.set(false);
-            match result {
-                Ok(created) => {
-                    error.set(None);
-                    secret.set(Some(created.secret));
-                    url.set(String::new());
-                    description.set(String::new());
-                    events.set(Vec::new());
-                    reload.update(|r| *r += 1);
-                }
-                Err(err) => error.set(Some(err)),
-            }
+        crate::ui::save_once(busy, error, save, move |created| {
+            secret.set(Some(created.secret));
+            url.set(String::new());
+            description.set(String::new());
+            events.set(Vec::new());
+            reload.update(|r| *r += 1);
         });
     };
     view! {
