@@ -20,8 +20,8 @@ pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
 pub const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
 
 /// The headers of a file handed to the browser (a media file, the clients' CSV): its type,
-/// how it opens with which name, how long it is kept; never sniffed as another type, and
-/// sandboxed if opened as a page.
+/// how it opens with which name, how long it is kept, and sandboxed if opened as a page
+/// (`nosniff` comes with every response, from `middleware::security_headers`).
 pub fn file_headers(
     headers: &mut axum::http::HeaderMap,
     content_type: axum::http::HeaderValue,
@@ -33,10 +33,6 @@ pub fn file_headers(
     if let Ok(value) = HeaderValue::from_str(disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),

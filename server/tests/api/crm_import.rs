@@ -204,6 +204,9 @@ async fn export(app: &TestApp, session: &reqwest::Client, q: &str) -> String {
         .to_str()
         .unwrap()
         .starts_with("attachment"));
+    // Never sniffed as a page, never kept by a cache.
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(response.headers()["cache-control"], "no-store");
     response.text().await.unwrap()
 }
 
