@@ -318,7 +318,7 @@ pub async fn lookup_call_number(phone: String) -> Result<NumberLookup, AppError>
     }
     let phone = crate::phone::normalize(&phone, state.db.country)
         .map_err(|e| AppError::validation("phone", e.message(locale)))?;
-    let client = store::visible_client_of(&state.db, employee.id, phone.as_str()).await?;
+    let client = store::visible_client_of(&state.db, employee.id, phone.as_str(), true).await?;
     Ok(NumberLookup {
         phone_display: crate::phone::display(phone.as_str(), state.db.country),
         phone: phone.to_string(),

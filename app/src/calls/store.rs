@@ -115,16 +115,18 @@ pub async fn get(db: &Db, employee: EmployeeId, id: i64) -> StoreResult<Option<C
     Ok(row.map(|r| row_to_call(&r, db.country)))
 }
 
-/// The client holding this number whom the employee sees (the first such), with their name.
+/// The client holding this number whom the employee sees (the first such), with their name;
+/// shared clients count only with `shared_counts` (the Documents permission).
 pub async fn visible_client_of(
     db: &Db,
     employee: EmployeeId,
     phone: &str,
+    shared_counts: bool,
 ) -> StoreResult<Option<(ClientId, String)>> {
     let row: Option<(i64, String)> = sqlx::query_as(&format!(
         "SELECT c.id, c.name FROM client_phones p JOIN clients c ON c.id = p.client_id
           WHERE p.phone = $2 AND {} ORDER BY c.id LIMIT 1",
-        crate::clients::store::visible_sql("c", "$1", true)
+        crate::clients::store::visible_sql("c", "$1", shared_counts)
     ))
     .bind(employee.0)
     .bind(phone)

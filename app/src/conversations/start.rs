@@ -238,7 +238,10 @@ pub mod store {
             }
         }
         out.sort_by_key(|o| o.unavailable.is_some());
-        let client = crate::calls::store::visible_client_of(db, employee, phone)
+        // A shared client is linked only for those who may see shared clients (as when
+        // linking by hand: `clients::store::may_link`), else starting would reveal them.
+        let documents = crate::clients::store::has_documents(db, employee).await?;
+        let client = crate::calls::store::visible_client_of(db, employee, phone, documents)
             .await?
             .map(|(id, _)| id);
         Ok((out, client))

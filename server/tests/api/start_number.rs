@@ -148,6 +148,37 @@ async fn a_number_of_a_client_is_linked_to_them() {
         .await,
         maria
     );
+
+    // Without the Documents permission, a shared client is not theirs to see: starting a
+    // conversation with the client's number on WhatsApp must not link (and so reveal) them.
+    let whatsapp = t.add(ChannelKind::Whatsapp, true).await;
+    let no_documents = employee_with(
+        &t.app,
+        "no-documents@shop.com",
+        &[Permission::Conversations],
+        &[app::ids::ChannelId(whatsapp)],
+    )
+    .await;
+    let (status, id) = t
+        .app
+        .call(
+            &no_documents,
+            "start_number_conversation",
+            &[
+                ("phone", "+55 11 98765-4321"),
+                ("channel_id", &whatsapp.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{id}");
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM contacts ct JOIN conversations c ON c.contact_id = ct.id WHERE c.id = {id} AND ct.client_id IS NULL"
+        ))
+        .await,
+        1,
+        "not linked to the shared client"
+    );
 }
 
 /// WhatsApp writes first to a number only with an approved template: the option says so,
