@@ -337,6 +337,11 @@ async fn seed_conversations(db: &Db, sandbox: ChannelId, agent: EmployeeId) -> S
         .bind(agent.0)
         .execute(&db.write)
         .await?;
+        if !archived {
+            let mut conn = db.write.acquire().await?;
+            crate::conversations::store::add_unread(&mut conn, &[(conversation, sandbox, unread)])
+                .await?;
+        }
     }
     Ok(())
 }

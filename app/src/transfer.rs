@@ -27,6 +27,7 @@ pub const TABLES: &[&str] = &[
     "client_history",
     "contacts",
     "conversations",
+    "unread_marks",
     "documents",
     "calls",
     "messages",
@@ -57,6 +58,7 @@ pub const NOT_EXPORTED: &[&str] = &[
 /// Tables keyed by a pair of columns (no `id`): exported in the order of that key.
 const PAIR_KEYED: &[(&str, &str)] = &[
     ("channel_access", "channel_id, employee_id"),
+    ("unread_marks", "employee_id, conversation_id"),
     ("practice_leads", "channel_id, address"),
 ];
 

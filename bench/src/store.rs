@@ -39,8 +39,15 @@ pub async fn demo_owner(db: &Db) -> Result<EmployeeId, String> {
     Ok(EmployeeId(owner))
 }
 
+/// Employees with every bench channel, the owner among them.
+pub const TEAM: i64 = 50;
+
+/// The agent who reads as messages come: a few unread only.
+const READER_EMAIL: &str = "bench-agent-1@bench.confab";
+
 /// Fills the database: three channels, `n` contacts and conversations, `m` messages each
-/// (every 7th conversation unread, every 3rd awaiting a reply), all in SQL.
+/// (every 7th conversation not seen by anyone, every 3rd awaiting a reply), a team of
+/// [`TEAM`] with their own unread, all in SQL.
 pub async fn generate(db: &Db, n: i64, m: i64) -> Result<(EmployeeId, Vec<ChannelId>), String> {
     let EmployeeId(owner) = demo_owner(db).await?;
     let mut channels = Vec::new();
@@ -93,6 +100,29 @@ pub async fn generate(db: &Db, n: i64, m: i64) -> Result<(EmployeeId, Vec<Channe
         ),
         "UPDATE conversations SET last_message_id = (SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = conversations.id)
           WHERE last_message_id IS NULL".to_owned(),
+        // The team: the owner and 49 agents on every bench channel, each with their own
+        // unread (a seventh of the open conversations), but the reader, who keeps up (a
+        // thousandth).
+        format!(
+            "WITH RECURSIVE t(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM t WHERE i < {agents})
+             INSERT INTO employees (email, name, password_hash, role_id, active, created_at)
+             SELECT 'bench-agent-' || i || '@bench.confab', 'Agent ' || i, '-',
+                    (SELECT id FROM roles WHERE is_owner = 0 ORDER BY id LIMIT 1), 1, {now} FROM t",
+            agents = TEAM - 1
+        ),
+        format!(
+            "INSERT INTO channel_access (channel_id, employee_id)
+             SELECT ch.id, e.id FROM employees e, channels ch
+              WHERE e.email LIKE 'bench-agent-%' AND ch.id IN ({a}, {b}, {c})"
+        ),
+        format!(
+            "INSERT INTO unread_marks (employee_id, conversation_id, channel_id, unread_count)
+             SELECT a.employee_id, c.id, c.channel_id, 1 + c.id % 3
+               FROM conversations c JOIN channel_access a ON a.channel_id = c.channel_id
+              WHERE c.status = 'open' AND c.channel_id IN ({a}, {b}, {c})
+                AND CASE WHEN a.employee_id = (SELECT id FROM employees WHERE email = '{READER_EMAIL}')
+                         THEN c.id % 1000 = 0 ELSE (c.id + a.employee_id) % 7 = 0 END"
+        ),
     ];
     for sql in statements {
         sqlx::query(&sql)
@@ -139,14 +169,43 @@ pub async fn figures(
         query: Some("+55 11 9000 12345".into()),
         ..ListFilter::default()
     };
-    let list = |filter: ListFilter, status: ConversationStatus| {
+    let list_as = |employee: EmployeeId, filter: ListFilter, status: ConversationStatus| {
         let db = db.clone();
         move || {
             let (db, filter) = (db.clone(), filter.clone());
             async move {
-                conversations::list(&db, owner, status, &filter, None, PAGE_SIZE)
+                conversations::list(&db, employee, status, &filter, None, PAGE_SIZE)
                     .await
                     .map(|p| p.items.len())
+            }
+        }
+    };
+    let list = |filter: ListFilter, status: ConversationStatus| list_as(owner, filter, status);
+    let reader: i64 = sqlx::query_scalar("SELECT id FROM employees WHERE email = $1")
+        .bind(READER_EMAIL)
+        .fetch_one(&db.read)
+        .await
+        .map_err(|e| e.to_string())?;
+    let reader = EmployeeId(reader);
+    let unread_of = |employee: EmployeeId| {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM unread_marks WHERE employee_id = $1")
+                .bind(employee.0)
+                .fetch_one(&db.read)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    };
+    let (owner_unread, reader_unread) = (unread_of(owner).await?, unread_of(reader).await?);
+    let tab_count = {
+        let db = db.clone();
+        move || {
+            let db = db.clone();
+            async move {
+                conversations::attention(&db, owner)
+                    .await
+                    .map(|a| a.unread_conversations as usize)
             }
         }
     };
@@ -192,47 +251,57 @@ pub async fn figures(
     };
     let rows = vec![
         (
-            "list: first page of Open",
+            format!("list: first page of Open (each of a team of {TEAM} has their own unread)"),
             measure(k, list(open.clone(), ConversationStatus::Open)).await,
             p95_under_ms(10.0),
         ),
         (
-            "list: second page of Open (keyset)",
+            "list: second page of Open (keyset)".to_owned(),
             measure(k, deep).await,
             p95_under_ms(10.0),
         ),
         (
-            "list: Archived",
+            "list: Archived".to_owned(),
             measure(k, list(open.clone(), ConversationStatus::Archived)).await,
             p95_under_ms(10.0),
         ),
         (
-            "list: unread only",
-            measure(k, list(unread, ConversationStatus::Open)).await,
+            format!("list: unread only, the employee's own ({owner_unread} unread)"),
+            measure(k, list(unread.clone(), ConversationStatus::Open)).await,
             p95_under_ms(10.0),
         ),
         (
-            "list: one channel, awaiting reply",
+            format!("list: unread only, an employee who keeps up ({reader_unread} unread)"),
+            measure(k, list_as(reader, unread, ConversationStatus::Open)).await,
+            p95_under_ms(10.0),
+        ),
+        (
+            format!("the tab's count of the employee's own unread ({owner_unread})"),
+            measure(k, tab_count).await,
+            p95_under_ms(10.0),
+        ),
+        (
+            "list: one channel, awaiting reply".to_owned(),
             measure(k, list(channel, ConversationStatus::Open)).await,
             p95_under_ms(10.0),
         ),
         (
-            "search: one word over all messages",
+            "search: one word over all messages".to_owned(),
             measure(k, list(search, ConversationStatus::Open)).await,
             p95_under_ms(50.0),
         ),
         (
-            "search: the beginning of that word",
+            "search: the beginning of that word".to_owned(),
             measure(k, list(beginning, ConversationStatus::Open)).await,
             p95_under_ms(50.0),
         ),
         (
-            "search: a phone number",
+            "search: a phone number".to_owned(),
             measure(k, list(phone, ConversationStatus::Open)).await,
             p95_under_ms(50.0),
         ),
         (
-            "open a conversation (newest 50 messages)",
+            "open a conversation (newest 50 messages)".to_owned(),
             measure(k, open_conversation).await,
             p95_under_ms(5.0),
         ),
@@ -240,7 +309,7 @@ pub async fn figures(
     Ok(rows
         .into_iter()
         .map(|(name, timings, target)| StoreRow {
-            name: name.to_owned(),
+            name,
             timings,
             target,
         })

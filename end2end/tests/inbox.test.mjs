@@ -179,7 +179,7 @@ test('search finds a conversation by a word of a message, in the view the employ
   await page.locator('[data-testid=list-empty]', { hasText: 'Nothing matches' }).waitFor();
   await page.click('text=Clear search and filters');
   await rows.first().waitFor();
-  // Mark unread: back to the list, and the row is unread for the team.
+  // Mark unread: back to the list, and the row is unread again (for this employee).
   const name = await rows.first().locator('.contact-name').textContent();
   await rows.first().click();
   await page.waitForURL(/\/conversations\/\d+/);

@@ -8,6 +8,9 @@ use crate::messages::Message;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub mod assign;
+#[cfg(feature = "ssr")]
+pub mod assign_store;
 pub mod start;
 #[cfg(feature = "ssr")]
 pub mod store;
@@ -57,8 +60,49 @@ pub struct ConversationSummary {
     pub last_message_at: i64,
     pub preview: Option<String>,
     pub preview_outbound: bool,
+    /// The lead's messages the acting employee has not read (each employee has their own).
     pub unread_count: i64,
     pub awaiting_reply: bool,
+    /// Who answers this conversation, if anyone was given it.
+    #[serde(default)]
+    pub assignee: Option<Assignee>,
+}
+
+/// The employee a conversation is assigned to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Assignee {
+    pub id: crate::ids::EmployeeId,
+    pub name: String,
+}
+
+/// Whose conversations the list shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssigneeFilter {
+    #[default]
+    All,
+    /// Assigned to the acting employee.
+    Mine,
+    Unassigned,
+}
+
+impl AssigneeFilter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssigneeFilter::All => "all",
+            AssigneeFilter::Mine => "mine",
+            AssigneeFilter::Unassigned => "unassigned",
+        }
+    }
+
+    /// A link's value; anything else is the whole list.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "mine" => AssigneeFilter::Mine,
+            "unassigned" => AssigneeFilter::Unassigned,
+            _ => AssigneeFilter::All,
+        }
+    }
 }
 
 /// Where the next page of the list starts (keyset pagination).
@@ -77,6 +121,7 @@ pub struct ListFilter {
     pub channel: Option<ChannelId>,
     pub unread_only: bool,
     pub awaiting_only: bool,
+    pub assignee: AssigneeFilter,
 }
 
 /// The longest search text we accept.
@@ -317,21 +362,21 @@ async fn set_status(id: ConversationId, status: ConversationStatus) -> Result<()
     Ok(())
 }
 
-/// The employee has seen the conversation: its unread count drops to zero.
+/// The employee has read the conversation: their own unread count drops to zero.
 #[server(endpoint = "mark_conversation_read")]
 pub async fn mark_conversation_read(id: ConversationId) -> Result<(), AppError> {
     let employee =
         crate::auth::session::require_permission(crate::employees::Permission::Conversations)
             .await?;
     let state = crate::state::AppState::current()?;
-    let events = store::mark_read(&state.db, employee.id, id).await?;
-    if !events.is_empty() {
-        // There was something unread: tell the lead's app it was seen.
+    let read = store::mark_read(&state.db, employee.id, id).await?;
+    if read.first_seen {
+        // Nobody had seen the lead's newest messages: tell the lead's app, once.
         if let Some(receipt) = store::read_receipt(&state.db, id).await? {
             let _ = state.read_receipts.send(receipt);
         }
     }
-    state.bus.publish(events);
+    state.bus.publish(read.events);
     Ok(())
 }
 
@@ -348,7 +393,7 @@ pub async fn mark_conversation_handled(id: ConversationId) -> Result<(), AppErro
     Ok(())
 }
 
-/// Puts a conversation back in the unread state for the whole team.
+/// Puts a conversation back in the unread state for this employee alone.
 #[server(endpoint = "mark_conversation_unread")]
 pub async fn mark_conversation_unread(id: ConversationId) -> Result<(), AppError> {
     let employee =

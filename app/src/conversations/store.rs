@@ -22,18 +22,22 @@ const SUMMARY_COLUMNS: &str =
        ch.simulated AS channel_simulated,
        COALESCE(ct.name, ct.username) AS contact_name, ct.phone AS contact_phone,
        ct.external_id AS contact_external_id,
-       c.status, c.last_message_at, c.unread_count, c.awaiting_reply,
+       c.status, c.last_message_at, COALESCE(u.unread_count, 0) AS unread_count, c.awaiting_reply,
        m.body AS preview,
        CASE WHEN m.body = '' THEN
          (SELECT x.kind FROM attachments x WHERE x.message_id = m.id ORDER BY x.id LIMIT 1)
        END AS preview_kind,
-       m.direction AS preview_direction";
+       m.direction AS preview_direction,
+       c.assignee_id, asg.name AS assignee_name";
 
+/// The read state is the acting employee's own (`unread_marks`, looked up by key).
 const SUMMARY_FROM: &str = "FROM conversations c
   JOIN channel_access a ON a.channel_id = c.channel_id AND a.employee_id = $1
+  LEFT JOIN unread_marks u ON u.employee_id = $1 AND u.conversation_id = c.id
   JOIN channels ch ON ch.id = c.channel_id
   JOIN contacts ct ON ct.id = c.contact_id
-  LEFT JOIN messages m ON m.id = c.last_message_id";
+  LEFT JOIN messages m ON m.id = c.last_message_id
+  LEFT JOIN employees asg ON asg.id = c.assignee_id";
 
 fn preview_of(body: Option<String>) -> Option<String> {
     body.map(|b| {
@@ -92,13 +96,25 @@ fn row_to_summary(
             == Some("outbound"),
         unread_count: r.get("unread_count"),
         awaiting_reply: r.get::<i64, _>("awaiting_reply") != 0,
+        assignee: r
+            .get::<Option<i64>, _>("assignee_id")
+            .zip(r.get::<Option<String>, _>("assignee_name"))
+            .map(|(id, name)| super::Assignee {
+                id: EmployeeId(id),
+                name,
+            }),
     }
 }
 
-/// One page of the list, newest activity first, narrowed by `filter`: a single query.
+/// Up to this many unread conversations, the Unread filter starts from the employee's
+/// unread rows; beyond, from the list (about where the two cost the same at 100,000).
+const FEW_UNREAD: i64 = 2_000;
+
 /// How many of the newest messages matching a search word are looked at.
 pub const SEARCH_MESSAGE_CAP: i64 = 10_000;
 
+/// One page of the list, newest activity first, narrowed by `filter`, with the acting
+/// employee's own unread counts: a single query (two for the Unread filter).
 pub async fn list(
     db: &Db,
     employee: EmployeeId,
@@ -109,15 +125,42 @@ pub async fn list(
 ) -> StoreResult<ConversationPage> {
     let mut sql = crate::store::SqlBuilder::new(format!("SELECT {SUMMARY_COLUMNS} "));
     // The first bind is the acting employee ($1 in SUMMARY_FROM).
-    sql.push("FROM conversations c JOIN channel_access a ON a.channel_id = c.channel_id AND a.employee_id = ")
-        .push_bind(employee.0)
-        .push(
-            " JOIN channels ch ON ch.id = c.channel_id
+    const REST: &str = " JOIN channels ch ON ch.id = c.channel_id
               JOIN contacts ct ON ct.id = c.contact_id
               LEFT JOIN messages m ON m.id = c.last_message_id
-             WHERE c.status = ",
+              LEFT JOIN employees asg ON asg.id = c.assignee_id";
+    // Few unread: their rows, by key, then their conversations, sorted (the list of a few
+    // unread among 100,000 does not walk the rest; CROSS JOIN keeps SQLite's planner to
+    // that order, PostgreSQL reads it as an inner join). Many: the list walked newest
+    // first finds a page of them soon, where sorting them all would not be.
+    let few_unread = filter.unread_only && {
+        let marks: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM unread_marks WHERE employee_id = $1 LIMIT $2) f",
         )
-        .push_bind(status.as_str());
+        .bind(employee.0)
+        .bind(FEW_UNREAD + 1)
+        .fetch_one(&db.read)
+        .await?;
+        marks <= FEW_UNREAD
+    };
+    if few_unread {
+        sql.push("FROM unread_marks u CROSS JOIN conversations c
+              JOIN channel_access a ON a.channel_id = c.channel_id AND a.employee_id = u.employee_id")
+            .push(REST)
+            .push(" WHERE u.employee_id = ")
+            .push_bind(employee.0)
+            .push(" AND c.id = u.conversation_id AND c.status = ");
+    } else {
+        sql.push("FROM conversations c JOIN channel_access a ON a.channel_id = c.channel_id AND a.employee_id = ")
+            .push_bind(employee.0)
+            .push(" LEFT JOIN unread_marks u ON u.employee_id = a.employee_id AND u.conversation_id = c.id")
+            .push(REST)
+            .push(" WHERE c.status = ");
+    }
+    sql.push_bind(status.as_str());
+    if filter.unread_only && !few_unread {
+        sql.push(" AND COALESCE(u.unread_count, 0) > 0");
+    }
     if let Some(cursor) = after {
         sql.push(" AND (c.last_message_at < ")
             .push_bind(cursor.last_message_at)
@@ -130,11 +173,17 @@ pub async fn list(
     if let Some(channel) = filter.channel {
         sql.push(" AND c.channel_id = ").push_bind(channel.0);
     }
-    if filter.unread_only {
-        sql.push(" AND c.unread_count > 0");
-    }
     if filter.awaiting_only {
         sql.push(" AND c.awaiting_reply = 1");
+    }
+    match filter.assignee {
+        super::AssigneeFilter::All => {}
+        super::AssigneeFilter::Mine => {
+            sql.push(" AND c.assignee_id = ").push_bind(employee.0);
+        }
+        super::AssigneeFilter::Unassigned => {
+            sql.push(" AND c.assignee_id IS NULL");
+        }
     }
     let words = filter.words().map_err(|err| StoreError::Invalid {
         field: "query",
@@ -530,7 +579,7 @@ pub async fn status_draft(
     channel: ChannelId,
 ) -> StoreResult<events::EventDraft> {
     let row = sqlx::query(
-        "SELECT c.status, c.archived_at, c.unread_count, c.awaiting_reply, e.name AS archived_by
+        "SELECT c.status, c.archived_at, c.awaiting_reply, e.name AS archived_by
            FROM conversations c LEFT JOIN employees e ON e.id = c.archived_by WHERE c.id = $1",
     )
     .bind(id.0)
@@ -540,7 +589,6 @@ pub async fn status_draft(
         "status": row.get::<String, _>("status"),
         "archived_at": row.get::<Option<i64>, _>("archived_at"),
         "archived_by": row.get::<Option<String>, _>("archived_by"),
-        "unread_count": row.get::<i64, _>("unread_count"),
         "awaiting_reply": row.get::<i64, _>("awaiting_reply") != 0,
     });
     Ok(events::EventDraft {
@@ -606,6 +654,11 @@ pub async fn set_status(
                 .bind(employee.0)
                 .execute(&mut *tx)
                 .await?;
+            // Dealt with: nobody's unread any more.
+            sqlx::query("DELETE FROM unread_marks WHERE conversation_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
             audit(&mut tx, Some(employee), "archived", id, None).await?;
             tell_integrations(&mut tx, id, target.channel_id, employee, true).await?;
         }
@@ -651,22 +704,140 @@ pub async fn tell_integrations(
     .await
 }
 
-/// Clears the unread count; a no-op (and no event) when nothing was unread.
+/// What reading a conversation changed.
+#[derive(Debug, Default)]
+pub struct ReadOutcome {
+    /// The reader's own `read_state_updated` (none when nothing was unread for them).
+    pub events: Vec<LiveEvent>,
+    /// Nobody had seen the lead's newest messages before: the lead's app may be told.
+    pub first_seen: bool,
+}
+
+/// The employee has read the conversation: their own unread count drops to zero (the
+/// others' stay). The first employee to read the lead's newest messages is the one whose
+/// reading the lead's app hears of ([`ReadOutcome::first_seen`]).
 pub async fn mark_read(
     db: &Db,
     employee: EmployeeId,
     id: ConversationId,
-) -> StoreResult<Vec<LiveEvent>> {
-    set_unread(db, employee, id, false).await
+) -> StoreResult<ReadOutcome> {
+    let mut tx = db.write.begin().await?;
+    let target = require_access(&mut tx, employee, id).await?;
+    let mine = forget_unread(&mut tx, employee, id).await?;
+    let first =
+        sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1 AND unread_count > 0")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+    let mut outcome = ReadOutcome {
+        events: Vec::new(),
+        first_seen: first.rows_affected() > 0,
+    };
+    if mine {
+        outcome.events = read_state_event(&mut tx, employee, id, target.channel_id, 0).await?;
+    }
+    tx.commit().await?;
+    Ok(outcome)
 }
 
-/// Marks a conversation unread again for the team (one unread message).
+/// Marks a conversation unread again for this employee alone (one unread message); a
+/// no-op (and no event) when it already is unread for them.
 pub async fn mark_unread(
     db: &Db,
     employee: EmployeeId,
     id: ConversationId,
 ) -> StoreResult<Vec<LiveEvent>> {
-    set_unread(db, employee, id, true).await
+    let mut tx = db.write.begin().await?;
+    let target = require_access(&mut tx, employee, id).await?;
+    let added = sqlx::query(
+        "INSERT INTO unread_marks (employee_id, conversation_id, channel_id, unread_count) VALUES ($1, $2, $3, 1)
+         ON CONFLICT (employee_id, conversation_id) DO NOTHING",
+    )
+    .bind(employee.0)
+    .bind(id.0)
+    .bind(target.channel_id.0)
+    .execute(&mut *tx)
+    .await?;
+    let events = if added.rows_affected() > 0 {
+        read_state_event(&mut tx, employee, id, target.channel_id, 1).await?
+    } else {
+        Vec::new()
+    };
+    tx.commit().await?;
+    Ok(events)
+}
+
+/// Adds a lead's new messages to the unread count of every active employee who may use
+/// the conversation's channel, each their own: `(conversation, channel, messages)`, in one
+/// statement for a whole batch.
+pub async fn add_unread(
+    conn: &mut AnyConnection,
+    changes: &[(ConversationId, ChannelId, i64)],
+) -> StoreResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut sql =
+        crate::store::SqlBuilder::new("WITH changes (id, channel_id, unread) AS (VALUES ");
+    for (row, (conversation, channel, unread)) in changes.iter().enumerate() {
+        sql.push(if row == 0 { "(" } else { ", (" })
+            .push_bind(conversation.0)
+            .push(", ")
+            .push_bind(channel.0)
+            .push(", ")
+            .push_bind(*unread)
+            .push(")");
+    }
+    // SQLite needs the WHERE before an upsert that follows a join.
+    sql.push(
+        ")
+        INSERT INTO unread_marks (employee_id, conversation_id, channel_id, unread_count)
+        SELECT a.employee_id, changes.id, changes.channel_id, changes.unread
+          FROM changes
+          JOIN channel_access a ON a.channel_id = changes.channel_id
+          JOIN employees e ON e.id = a.employee_id AND e.active = 1
+         WHERE changes.unread > 0
+        ON CONFLICT (employee_id, conversation_id)
+        DO UPDATE SET unread_count = unread_marks.unread_count + excluded.unread_count",
+    );
+    sql.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The employee has read the conversation (opened it, or answered in it): their own
+/// unread count goes. Whether there was one.
+pub async fn forget_unread(
+    conn: &mut AnyConnection,
+    employee: EmployeeId,
+    id: ConversationId,
+) -> StoreResult<bool> {
+    let gone =
+        sqlx::query("DELETE FROM unread_marks WHERE employee_id = $1 AND conversation_id = $2")
+            .bind(employee.0)
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await?;
+    Ok(gone.rows_affected() > 0)
+}
+
+/// The employee's own `read_state_updated`, appended in the change's transaction.
+async fn read_state_event(
+    conn: &mut AnyConnection,
+    employee: EmployeeId,
+    id: ConversationId,
+    channel: ChannelId,
+    unread_count: i64,
+) -> StoreResult<Vec<LiveEvent>> {
+    events::append_drafts(
+        conn,
+        vec![events::EventDraft {
+            kind: EventKind::ReadStateUpdated,
+            conversation_id: id,
+            channel_id: channel,
+            payload: serde_json::json!({ "employee_id": employee.0, "unread_count": unread_count }),
+        }],
+    )
+    .await
 }
 
 /// The team has dealt with the lead's last message without a reply that went out (the
@@ -695,48 +866,26 @@ pub async fn mark_handled(
     Ok(vec![event])
 }
 
-/// Sets the read state; a no-op (and no event) when it already is so. Marking unread is
-/// a deliberate act and goes in the history; reading is not.
-async fn set_unread(
-    db: &Db,
-    employee: EmployeeId,
-    id: ConversationId,
-    unread: bool,
-) -> StoreResult<Vec<LiveEvent>> {
-    let mut tx = db.write.begin().await?;
-    let target = require_access(&mut tx, employee, id).await?;
-    let sql = if unread {
-        "UPDATE conversations SET unread_count = 1 WHERE id = $1 AND unread_count = 0"
-    } else {
-        "UPDATE conversations SET unread_count = 0 WHERE id = $1 AND unread_count > 0"
-    };
-    let changed = sqlx::query(sql).bind(id.0).execute(&mut *tx).await?;
-    if changed.rows_affected() == 0 {
-        tx.commit().await?;
-        return Ok(Vec::new());
-    }
-    if unread {
-        audit(&mut tx, Some(employee), "marked_unread", id, None).await?;
-    }
-    let event = status_event(&mut tx, id, target.channel_id).await?;
-    tx.commit().await?;
-    Ok(vec![event])
-}
-
 /// Whether any open conversation the employee may see is unread or awaiting a reply.
 pub async fn attention(db: &Db, employee: EmployeeId) -> StoreResult<super::InboxAttention> {
+    // The employee's own unread rows, then whether anything awaits the team's reply (the
+    // partial index holds only those).
+    // Counted from the index alone (an employee's rows, by channel).
     let row = sqlx::query(
-        "SELECT COUNT(*) AS pending, COALESCE(SUM(CASE WHEN c.unread_count > 0 THEN 1 ELSE 0 END), 0) AS unread
-           FROM conversations c
-           JOIN channel_access a ON a.channel_id = c.channel_id AND a.employee_id = $1
-          WHERE c.status = 'open' AND (c.unread_count > 0 OR c.awaiting_reply = 1)",
+        "SELECT (SELECT COUNT(*) FROM unread_marks u
+                 WHERE u.employee_id = $1
+                   AND u.channel_id IN (SELECT a.channel_id FROM channel_access a WHERE a.employee_id = $1)) AS unread,
+                (SELECT COUNT(*) FROM (SELECT 1 FROM conversations c
+                  JOIN channel_access a ON a.channel_id = c.channel_id AND a.employee_id = $1
+                 WHERE c.status = 'open' AND c.awaiting_reply = 1 LIMIT 1) w) AS awaiting",
     )
     .bind(employee.0)
     .fetch_one(&db.read)
     .await?;
+    let unread: i64 = row.get("unread");
     Ok(super::InboxAttention {
-        needs_attention: row.get::<i64, _>("pending") > 0,
-        unread_conversations: row.get("unread"),
+        needs_attention: unread > 0 || row.get::<i64, _>("awaiting") > 0,
+        unread_conversations: unread,
     })
 }
 

@@ -117,6 +117,9 @@ pub struct ChannelAccess {
     pub verify_token: Option<String>,
     /// The channel's id at the provider (page, account, number).
     pub external_id: Option<String>,
+    /// New conversations go to the signed-in employees with the channel in turn.
+    #[serde(default)]
+    pub auto_assign: bool,
 }
 
 /// Everything the settings pages show, in one call.
@@ -261,7 +264,8 @@ pub async fn update_employee(
     let actor = crate::auth::session::require_permission(Permission::Settings).await?;
     let name = check_name(crate::locale::request_locale(), "name", &name)?;
     let state = crate::state::AppState::current()?;
-    store::update(&state.db, actor.id, id, &name, role_id).await?;
+    let events = store::update(&state.db, actor.id, id, &name, role_id).await?;
+    state.bus.publish(events);
     state.bus.access_changed_for([id]);
     Ok(())
 }
@@ -272,7 +276,8 @@ pub async fn update_employee(
 pub async fn set_employee_active(id: EmployeeId, active: bool) -> Result<(), AppError> {
     let actor = crate::auth::session::require_permission(Permission::Settings).await?;
     let state = crate::state::AppState::current()?;
-    store::set_active(&state.db, actor.id, id, active).await?;
+    let events = store::set_active(&state.db, actor.id, id, active).await?;
+    state.bus.publish(events);
     tracing::info!(actor = %actor.id, employee = %id, active, "employee activation changed");
     state.bus.access_changed_for([id]);
     Ok(())
@@ -309,7 +314,8 @@ pub async fn save_role(
     crate::auth::session::require_permission(Permission::Settings).await?;
     let name = check_name(crate::locale::request_locale(), "name", &name)?;
     let state = crate::state::AppState::current()?;
-    let id = store::save_role(&state.db, id, &name, &permissions).await?;
+    let (id, events) = store::save_role(&state.db, id, &name, &permissions).await?;
+    state.bus.publish(events);
     state
         .bus
         .access_changed_for(store::employees_with_role(&state.db, id).await?);
@@ -324,7 +330,9 @@ pub async fn set_channel_access(
 ) -> Result<(), AppError> {
     crate::auth::session::require_permission(Permission::Settings).await?;
     let state = crate::state::AppState::current()?;
-    let concerned = store::set_channel_access(&state.db, channel_id, &employee_ids).await?;
+    let (concerned, events) =
+        store::set_channel_access(&state.db, channel_id, &employee_ids).await?;
+    state.bus.publish(events);
     state.bus.access_changed_for(concerned);
     Ok(())
 }
@@ -360,7 +368,7 @@ pub async fn create_channel(
         )
         .await?
     };
-    let concerned = store::set_channel_access(&state.db, id, &employee_ids).await?;
+    let (concerned, _) = store::set_channel_access(&state.db, id, &employee_ids).await?;
     state.bus.access_changed_for(concerned);
     Ok(id)
 }

@@ -60,11 +60,18 @@ pub async fn team(db: &Db) -> StoreResult<Team> {
         employee_count: r.get("employee_count"),
     })
     .collect();
+    let auto_assign: HashSet<i64> =
+        sqlx::query_scalar("SELECT id FROM channels WHERE auto_assign = 1")
+            .fetch_all(&db.read)
+            .await?
+            .into_iter()
+            .collect();
     let channels = crate::channels::store::all(db)
         .await?
         .into_iter()
         .map(|channel| ChannelAccess {
             employee_ids: by_channel.remove(&channel.id.0).unwrap_or_default(),
+            auto_assign: auto_assign.contains(&channel.id.0),
             channel,
             webhook_url: None,
             app_webhook_url: None,
@@ -177,7 +184,7 @@ pub async fn update(
     id: EmployeeId,
     name: &str,
     role: RoleId,
-) -> StoreResult<()> {
+) -> StoreResult<Vec<crate::events::LiveEvent>> {
     let mut tx = db.write.begin().await?;
     let current_role: Option<i64> =
         sqlx::query_scalar("SELECT role_id FROM employees WHERE id = $1")
@@ -207,8 +214,10 @@ pub async fn update(
         .bind(role.0)
         .execute(&mut *tx)
         .await?;
+    // A role without Conversations answers nothing.
+    let events = crate::conversations::assign_store::release_unqualified(&mut tx, id).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(events)
 }
 
 pub async fn set_active(
@@ -216,7 +225,7 @@ pub async fn set_active(
     actor: EmployeeId,
     id: EmployeeId,
     active: bool,
-) -> StoreResult<()> {
+) -> StoreResult<Vec<crate::events::LiveEvent>> {
     let mut tx = db.write.begin().await?;
     let role: Option<i64> = sqlx::query_scalar("SELECT role_id FROM employees WHERE id = $1")
         .bind(id.0)
@@ -248,8 +257,10 @@ pub async fn set_active(
         .bind(active as i64)
         .execute(&mut *tx)
         .await?;
+    // Someone who left answers nothing: their conversations go back to the team.
+    let events = crate::conversations::assign_store::release_unqualified(&mut tx, id).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(events)
 }
 
 /// Sets a new password and signs the employee out everywhere; `revoke_tokens` also
@@ -298,7 +309,7 @@ pub async fn save_role(
     id: Option<RoleId>,
     name: &str,
     permissions: &[Permission],
-) -> StoreResult<RoleId> {
+) -> StoreResult<(RoleId, Vec<crate::events::LiveEvent>)> {
     let mut tx = db.write.begin().await?;
     let joined = Permission::join(permissions);
     let id = match id {
@@ -338,8 +349,20 @@ pub async fn save_role(
             id
         }
     };
+    // Those whose role lost Conversations answer nothing.
+    let holders: Vec<i64> = sqlx::query_scalar("SELECT id FROM employees WHERE role_id = $1")
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut events = Vec::new();
+    for holder in holders {
+        events.extend(
+            crate::conversations::assign_store::release_unqualified(&mut tx, EmployeeId(holder))
+                .await?,
+        );
+    }
     tx.commit().await?;
-    Ok(id)
+    Ok((id, events))
 }
 
 /// Gives the channel to exactly `employees`; returns those whose access changed (given
@@ -348,7 +371,7 @@ pub async fn set_channel_access(
     db: &Db,
     channel: ChannelId,
     employees: &[EmployeeId],
-) -> StoreResult<Vec<EmployeeId>> {
+) -> StoreResult<(Vec<EmployeeId>, Vec<crate::events::LiveEvent>)> {
     let mut tx = db.write.begin().await?;
     let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM channels WHERE id = $1")
         .bind(channel.0)
@@ -382,8 +405,25 @@ pub async fn set_channel_access(
                 _ => StoreError::Database(e),
             })?;
     }
-    tx.commit().await?;
+    // The unread counts of those who lost the channel go (given back later, the channel
+    // brings back no stale count), and so do the conversations they were given.
+    sqlx::query(
+        "DELETE FROM unread_marks WHERE channel_id = $1
+            AND employee_id NOT IN (SELECT employee_id FROM channel_access WHERE channel_id = $1)",
+    )
+    .bind(channel.0)
+    .execute(&mut *tx)
+    .await?;
     let before: HashSet<EmployeeId> = before.into_iter().map(EmployeeId).collect();
     let after: HashSet<EmployeeId> = employees.iter().copied().collect();
-    Ok(before.symmetric_difference(&after).copied().collect())
+    let mut events = Vec::new();
+    for lost in before.difference(&after) {
+        events
+            .extend(crate::conversations::assign_store::release_unqualified(&mut tx, *lost).await?);
+    }
+    tx.commit().await?;
+    Ok((
+        before.symmetric_difference(&after).copied().collect(),
+        events,
+    ))
 }

@@ -3,7 +3,7 @@
 //! table in the same transaction as the change, then published on the in-process bus.
 //! `GET /api/events` streams them over SSE; a reconnect replays what it missed.
 
-use crate::ids::{ChannelId, ConversationId, EventId};
+use crate::ids::{ChannelId, ConversationId, EmployeeId, EventId};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
@@ -22,6 +22,14 @@ pub enum EventKind {
     /// A channel's state changed (sync lost, reconnected, paused, pause over): its payload
     /// is a [`crate::channels::help::ChannelState`] and its conversation id is 0.
     ChannelUpdated,
+    /// One employee's own read state of a conversation changed (they read it, or marked it
+    /// unread): its payload is `{"employee_id", "unread_count"}`, and only that employee's
+    /// streams carry it ([`LiveEvent::audience`]).
+    ReadStateUpdated,
+    /// A conversation was given to an employee or to nobody: its payload is
+    /// `{"assignee_id", "assignee_name", "by_id", "by_name"}` (`by` is null when it went in
+    /// turn or was taken back from someone who left).
+    ConversationAssigned,
 }
 
 impl EventKind {
@@ -31,6 +39,8 @@ impl EventKind {
             EventKind::MessageUpdated => "message_updated",
             EventKind::ConversationUpdated => "conversation_updated",
             EventKind::ChannelUpdated => "channel_updated",
+            EventKind::ReadStateUpdated => "read_state_updated",
+            EventKind::ConversationAssigned => "conversation_assigned",
         }
     }
 
@@ -40,6 +50,8 @@ impl EventKind {
             "message_updated" => Some(EventKind::MessageUpdated),
             "conversation_updated" => Some(EventKind::ConversationUpdated),
             "channel_updated" => Some(EventKind::ChannelUpdated),
+            "read_state_updated" => Some(EventKind::ReadStateUpdated),
+            "conversation_assigned" => Some(EventKind::ConversationAssigned),
             _ => None,
         }
     }
@@ -55,6 +67,24 @@ pub struct LiveEvent {
     pub channel_id: ChannelId,
     /// A `MessageDto` for message events, a `ConversationSummary` for conversation events.
     pub payload: serde_json::Value,
+}
+
+impl LiveEvent {
+    /// The one employee the event is for, or `None` when it is for everyone who may use
+    /// its channel. A private event whose payload names nobody is for nobody.
+    pub fn audience(&self) -> Option<EmployeeId> {
+        match self.kind {
+            EventKind::ReadStateUpdated => Some(EmployeeId(
+                self.payload["employee_id"].as_i64().unwrap_or_default(),
+            )),
+            _ => None,
+        }
+    }
+
+    /// Whether `employee`, who may use the event's channel, receives it.
+    pub fn is_for(&self, employee: EmployeeId) -> bool {
+        self.audience().is_none_or(|only| only == employee)
+    }
 }
 
 /// Name of the SSE event that tells a client it missed too much and must reload its views.

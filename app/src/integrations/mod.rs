@@ -22,6 +22,8 @@ pub enum IntegrationEvent {
     ReplyFailed,
     ConversationArchived,
     ConversationReopened,
+    /// Given to an employee (or to nobody): by an employee, in turn, or taken back.
+    ConversationAssigned,
     ClientCreated,
     ClientUpdated,
     ClientDeleted,
@@ -36,12 +38,13 @@ pub enum IntegrationEvent {
 }
 
 impl IntegrationEvent {
-    pub const ALL: [IntegrationEvent; 14] = [
+    pub const ALL: [IntegrationEvent; 15] = [
         IntegrationEvent::MessageReceived,
         IntegrationEvent::ReplySent,
         IntegrationEvent::ReplyFailed,
         IntegrationEvent::ConversationArchived,
         IntegrationEvent::ConversationReopened,
+        IntegrationEvent::ConversationAssigned,
         IntegrationEvent::ClientCreated,
         IntegrationEvent::ClientUpdated,
         IntegrationEvent::ClientDeleted,
@@ -60,6 +63,7 @@ impl IntegrationEvent {
             IntegrationEvent::ReplyFailed => "reply_failed",
             IntegrationEvent::ConversationArchived => "conversation_archived",
             IntegrationEvent::ConversationReopened => "conversation_reopened",
+            IntegrationEvent::ConversationAssigned => "conversation_assigned",
             IntegrationEvent::ClientCreated => "client_created",
             IntegrationEvent::ClientUpdated => "client_updated",
             IntegrationEvent::ClientDeleted => "client_deleted",

@@ -46,6 +46,7 @@ pub(crate) async fn record_batch_in(
     insert_attachments(tx, batch, &inserted, now).await?;
     let reopened = update_conversations(tx, batch, &inserted, &contacts, now).await?;
     let updated = update_in_place(tx, batch, &fresh, &inserted, &contacts, &details, now).await?;
+    let mut assigned = auto_assign_new(tx, &contacts, now).await?;
 
     let mut out: Vec<Option<Vec<EventDraft>>> = vec![None; batch.len()];
     let mut announced = std::collections::HashSet::new();
@@ -110,6 +111,10 @@ pub(crate) async fn record_batch_in(
             channel_id: *channel,
             payload: message_event_payload(&message),
         });
+        // A new conversation given to someone in turn says so after its first message.
+        if let Some(draft) = assigned.remove(&contact.conversation_id) {
+            drafts.push(draft);
+        }
         if !inbound.from_business
             && listeners.want(crate::integrations::IntegrationEvent::MessageReceived)
         {
@@ -135,6 +140,30 @@ pub(crate) async fn record_batch_in(
         out[i] = Some(drafts);
     }
     Ok(out)
+}
+
+/// The batch's new conversations on channels that assign automatically, handed out
+/// ([`crate::conversations::assign_store::auto_assign`]): their events, by conversation.
+async fn auto_assign_new(
+    tx: &mut AnyConnection,
+    contacts: &HashMap<ContactKey<'_>, Contact>,
+    now: i64,
+) -> StoreResult<HashMap<ConversationId, EventDraft>> {
+    let mut created: Vec<(ConversationId, ChannelId)> = contacts
+        .iter()
+        .filter(|(_, contact)| contact.created)
+        .map(|(key, contact)| (contact.conversation_id, ChannelId(key.0)))
+        .collect();
+    if created.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // In the order they came to be, so turns follow arrival.
+    created.sort_by_key(|(id, _)| id.0);
+    let drafts = crate::conversations::assign_store::auto_assign(tx, &created, now).await?;
+    Ok(drafts
+        .into_iter()
+        .map(|draft| (draft.conversation_id, draft))
+        .collect())
 }
 
 /// The provider's time rules the reply window, but never a time in the future.
@@ -349,6 +378,8 @@ struct Contact {
     conversation_id: ConversationId,
     /// Archived before this batch.
     was_archived: bool,
+    /// Its conversation is new in this batch.
+    created: bool,
 }
 
 type ContactKey<'a> = (i64, &'a str);
@@ -445,6 +476,7 @@ async fn upsert_contacts<'a>(
                     Contact {
                         conversation_id: ConversationId(conversation),
                         was_archived: status == "archived",
+                        created: false,
                     },
                 );
             }
@@ -467,6 +499,7 @@ async fn upsert_contacts<'a>(
             Contact {
                 conversation_id,
                 was_archived: false,
+                created: true,
             },
         );
     }
@@ -682,6 +715,12 @@ async fn update_conversations(
          WHERE conversations.id = changes.id",
     );
     update.build().execute(&mut *tx).await?;
+    let unread: Vec<_> = order
+        .iter()
+        .map(|id| (*id, ChannelId(changes[id].channel), changes[id].unread))
+        .filter(|(_, _, unread)| *unread > 0)
+        .collect();
+    conversations::add_unread(tx, &unread).await?;
 
     let mut reopened = HashMap::new();
     for conversation in order {

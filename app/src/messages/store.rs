@@ -655,6 +655,8 @@ async fn queue(
     .bind(message_id)
     .execute(&mut *tx)
     .await?;
+    // Answering is reading: the sender's own unread count goes (the others' stay).
+    conversations::forget_unread(&mut tx, employee.id, conversation).await?;
     if target.archived {
         conversations::audit(
             &mut tx,

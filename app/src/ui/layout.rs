@@ -64,6 +64,7 @@ pub fn EmployeeArea() -> impl IntoView {
                 <Outlet/>
             </div>
             <crate::ui::phone::ChatModalHost/>
+            <crate::ui::notify::AssignedNotice me=Signal::derive(move || employee.get().and_then(|r| r.ok()).flatten().map(|e| e.id))/>
         </div>
     }
 }

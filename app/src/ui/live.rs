@@ -65,6 +65,8 @@ fn connect(
         "message_updated",
         "conversation_updated",
         "channel_updated",
+        "read_state_updated",
+        "conversation_assigned",
         crate::events::RESYNC_EVENT,
     ];
     let streams: Vec<_> = kinds

@@ -49,6 +49,79 @@ pub fn UnreadTitle(attention: Signal<InboxAttention>) -> impl IntoView {
     }
 }
 
+/// What an assignment event says to `me`: the conversation given to them by someone
+/// else (`Some(by)`), or in turn (`None`); nothing for anyone else, or for their own act.
+pub fn assigned_to_me(
+    event: &crate::events::LiveEvent,
+    me: crate::ids::EmployeeId,
+) -> Option<(crate::ids::ConversationId, Option<String>)> {
+    if event.kind != crate::events::EventKind::ConversationAssigned
+        || event.payload["assignee_id"].as_i64() != Some(me.0)
+        || event.payload["by_id"].as_i64() == Some(me.0)
+    {
+        return None;
+    }
+    let by = event.payload["by_name"].as_str().map(str::to_owned);
+    Some((event.conversation_id, by))
+}
+
+/// "Ana assigned you the conversation with Pedro": a notice in the corner (always), with
+/// the chime and a browser notification as the employee chose for new messages.
+#[component]
+pub fn AssignedNotice(me: Signal<Option<crate::ids::EmployeeId>>) -> impl IntoView {
+    use crate::i18n::{t, td_string, use_i18n};
+    let i18n = use_i18n();
+    let live = crate::ui::live::use_live();
+    let notice = RwSignal::new(None::<(crate::ids::ConversationId, String)>);
+    Effect::new(move |_| {
+        live.version.track();
+        let (Some(event), Some(me)) = (live.last.get_untracked(), me.get_untracked()) else {
+            return;
+        };
+        let Some((conversation, by)) = assigned_to_me(&event, me) else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            // The lead's name, read as this employee (who may use the channel: they were
+            // given the conversation).
+            let Ok(summary) = crate::conversations::get_conversation_summary(conversation).await
+            else {
+                return;
+            };
+            let locale = i18n.get_locale_untracked();
+            let text = match &by {
+                Some(by) => crate::locale::fill(
+                    td_string!(locale, inbox.assigned_you),
+                    &[("by", by), ("name", &summary.contact_name)],
+                ),
+                None => crate::locale::fill(
+                    td_string!(locale, inbox.assigned_you_in_turn),
+                    &[("name", &summary.contact_name)],
+                ),
+            };
+            #[cfg(feature = "hydrate")]
+            browser::tell_assigned(
+                td_string!(locale, inbox.assigned_notification_title),
+                &text,
+                conversation.0,
+            );
+            notice.set(Some((conversation, text)));
+        });
+    });
+    move || {
+        notice.get().map(|(conversation, text)| {
+            view! {
+                <div class="assigned-notice" role="status" data-testid="assigned-notice">
+                    <span>{text}</span>
+                    <a href=format!("/conversations/{conversation}") on:click=move |_| notice.set(None)>{t!(i18n, inbox.open_it)}</a>
+                    <button class="button" type="button" on:click=move |_| notice.set(None)
+                        aria-label=move || crate::i18n::t_string!(i18n, inbox.dismiss)>"×"</button>
+                </div>
+            }
+        })
+    }
+}
+
 #[cfg(feature = "hydrate")]
 pub use browser::*;
 
@@ -178,6 +251,18 @@ mod browser {
             .is_some_and(|d| d.hidden())
     }
 
+    /// An assignment, told as the employee chose for new messages: the chime, and a
+    /// browser notification that opens the conversation.
+    pub fn tell_assigned(title: &str, text: &str, conversation: i64) {
+        let prefs = load_prefs();
+        if prefs.sound {
+            chime();
+        }
+        if prefs.desktop && permission() == "granted" {
+            show_notification(title, &notification_body(text, 140), conversation);
+        }
+    }
+
     /// Watches the live stream: for a new message from a lead, not in the conversation the
     /// employee is looking at, plays the chime and/or shows a notification as they chose.
     pub fn watch_new_messages(live: Live, i18n: leptos_i18n::I18nContext<crate::i18n::Locale>) {
@@ -238,6 +323,36 @@ mod browser {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_assignment_is_told_to_the_assignee_only_and_not_for_their_own_act() {
+        use crate::events::{EventKind, LiveEvent};
+        use crate::ids::{ChannelId, ConversationId, EmployeeId, EventId};
+        let event = |payload: serde_json::Value| LiveEvent {
+            id: EventId(1),
+            kind: EventKind::ConversationAssigned,
+            conversation_id: ConversationId(7),
+            channel_id: ChannelId(1),
+            payload,
+        };
+        let (ana, bruno) = (EmployeeId(1), EmployeeId(2));
+        let by_ana = event(serde_json::json!({"assignee_id": 2, "by_id": 1, "by_name": "Ana"}));
+        assert_eq!(
+            assigned_to_me(&by_ana, bruno),
+            Some((ConversationId(7), Some("Ana".to_owned())))
+        );
+        assert_eq!(assigned_to_me(&by_ana, ana), None);
+        let own = event(serde_json::json!({"assignee_id": 2, "by_id": 2, "by_name": "Bruno"}));
+        assert_eq!(assigned_to_me(&own, bruno), None);
+        let in_turn = event(serde_json::json!({"assignee_id": 2, "by_id": null}));
+        assert_eq!(
+            assigned_to_me(&in_turn, bruno),
+            Some((ConversationId(7), None))
+        );
+        let mut other_kind = by_ana.clone();
+        other_kind.kind = EventKind::ConversationUpdated;
+        assert_eq!(assigned_to_me(&other_kind, bruno), None);
+    }
 
     #[test]
     fn the_title_leads_with_the_count() {

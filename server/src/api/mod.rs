@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/conversations/{id}/archive", post(archive))
         .route("/api/v1/conversations/{id}/reopen", post(reopen))
+        .route("/api/v1/conversations/{id}/assign", post(assign))
         .merge(clients::routes())
         .merge(documents::routes())
         .merge(calls::routes())
@@ -240,6 +241,7 @@ struct ListQuery {
     q: Option<String>,
     unread: Option<bool>,
     awaiting: Option<bool>,
+    assignee: Option<String>,
 }
 
 fn bad(field: &str, message: &str) -> ApiError {
@@ -275,11 +277,19 @@ async fn list_conversations(
         Some(_) => return Err(bad("status", "status must be open or archived")),
     };
     let after = query.cursor.as_deref().map(parse_list_cursor).transpose()?;
+    use app::conversations::AssigneeFilter;
+    let assignee = match query.assignee.as_deref() {
+        None | Some("all") => AssigneeFilter::All,
+        Some("mine") => AssigneeFilter::Mine,
+        Some("unassigned") => AssigneeFilter::Unassigned,
+        Some(_) => return Err(bad("assignee", "assignee must be all, mine or unassigned")),
+    };
     let filter = app::conversations::ListFilter {
         query: query.q,
         channel: query.channel.map(ChannelId),
         unread_only: query.unread.unwrap_or(false),
         awaiting_only: query.awaiting.unwrap_or(false),
+        assignee,
     };
     filter.words()?;
     let page = conversations::list(
@@ -483,6 +493,39 @@ async fn reopen(
     set_status(state, me, id, ConversationStatus::Open).await
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Assignment {
+    /// The employee to give the conversation to; `null` for nobody.
+    assignee_id: Option<i64>,
+}
+
+/// Gives the conversation to an employee who may answer it, or to nobody.
+async fn assign(
+    State(state): State<AppState>,
+    ApiEmployee(me, _): ApiEmployee<WriteConversations>,
+    Path(id): Path<i64>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let body = read_body(body)?;
+    let assignment: Assignment = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "Send JSON like {{\"assignee_id\": 7}} (or null for nobody): {e}"
+        ))
+    })?;
+    let id = ConversationId(id);
+    let events = app::conversations::assign_store::assign(
+        &state.db,
+        me.id,
+        id,
+        assignment.assignee_id.map(app::ids::EmployeeId),
+    )
+    .await?;
+    state.bus.publish(events);
+    let detail = conversations::detail(&state.db, me.id, id, 0).await?;
+    Ok(Json(detail.summary))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -497,6 +540,7 @@ mod tests {
             "/api/v1/conversations/{id}/messages",
             "/api/v1/conversations/{id}/archive",
             "/api/v1/conversations/{id}/reopen",
+            "/api/v1/conversations/{id}/assign",
         ] {
             assert!(doc["paths"][path].is_object(), "{path} is documented");
         }
@@ -510,6 +554,11 @@ mod tests {
             ),
             (
                 "/api/v1/conversations/{id}/archive",
+                "post",
+                WriteConversations::SCOPE,
+            ),
+            (
+                "/api/v1/conversations/{id}/assign",
                 "post",
                 WriteConversations::SCOPE,
             ),

@@ -181,6 +181,9 @@ impl EmployeeCursor {
             Ok(missed) => {
                 for event in missed {
                     self.cursor = self.cursor.max(event.id);
+                    if !event.is_for(self.employee) {
+                        continue;
+                    }
                     self.ready
                         .push_back(Item::Event(Arc::new(BusEvent::new(event))));
                 }
@@ -200,7 +203,7 @@ impl EmployeeCursor {
     /// Takes `event` as the next in order (queued when the employee may see it).
     fn advance(&mut self, event: Arc<BusEvent>) {
         self.cursor = event.id;
-        if self.channels.contains(&event.channel_id) {
+        if self.channels.contains(&event.channel_id) && event.is_for(self.employee) {
             self.ready.push_back(Item::Event(event));
         }
     }

@@ -428,7 +428,8 @@ pub async fn lead_stream(
             async move {
                 loop {
                     match receiver.recv().await {
-                        Ok(event) if event.channel_id == channel => {
+                        // One employee's read state is not the lead's business.
+                        Ok(event) if event.channel_id == channel && event.audience().is_none() => {
                             if conversation.is_none() {
                                 conversation =
                                     app::conversations::store::of_contact(&db, channel, &lead)

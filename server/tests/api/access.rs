@@ -44,6 +44,10 @@ async fn an_employee_without_access_gets_nothing_of_the_other_channel() {
         .execute(&app.db.write)
         .await
         .unwrap();
+    sqlx::query("DELETE FROM unread_marks")
+        .execute(&app.db.write)
+        .await
+        .unwrap();
     let (_, hidden) = owner_only_channel(&app).await;
     let hidden = hidden.to_string();
     let agent = app.signed_in_agent().await;

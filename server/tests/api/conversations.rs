@@ -232,6 +232,10 @@ async fn opening_marks_read_and_the_red_dot_follows() {
         .execute(&app.db.write)
         .await
         .unwrap();
+    sqlx::query("DELETE FROM unread_marks")
+        .execute(&app.db.write)
+        .await
+        .unwrap();
     let (_, needs) = app.call(&agent, "inbox_attention", &[]).await;
     assert_eq!(needs["needs_attention"], false);
     app.lead_writes("lead-dot-1", "msg-dot-0001", "Anyone there?")
@@ -312,7 +316,7 @@ async fn the_list_pages_with_a_cursor() {
 }
 
 #[tokio::test]
-async fn mark_unread_puts_it_back_for_the_team() {
+async fn mark_unread_puts_it_back_for_this_employee_alone() {
     let app = spawn_app().await;
     let agent = app.signed_in_agent().await;
     let conversation = app.conversation_of("demo-lead-joao").await.to_string();
@@ -328,8 +332,14 @@ async fn mark_unread_puts_it_back_for_the_team() {
     let (_, detail) = app
         .call(&owner, "get_conversation", &[("id", &conversation)])
         .await;
-    assert_eq!(detail["summary"]["unread_count"], 1, "unread for everyone");
-    assert_eq!(detail["history"][0]["action"], "marked_unread");
+    assert_eq!(
+        detail["summary"]["unread_count"], 0,
+        "the owner's own state"
+    );
+    let (_, detail) = app
+        .call(&agent, "get_conversation", &[("id", &conversation)])
+        .await;
+    assert_eq!(detail["summary"]["unread_count"], 1);
     let (status, _) = app
         .call(&agent, "mark_conversation_unread", &[("id", "999999")])
         .await;

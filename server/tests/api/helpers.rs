@@ -257,6 +257,35 @@ impl TestApp {
         signed_in_at(&self.address, email, password).await
     }
 
+    /// A new employee with the demo's Agent role (and the sandbox channel when
+    /// `with_channel`), signed in: their id and session.
+    pub async fn new_agent(
+        &self,
+        name: &str,
+        email: &str,
+        with_channel: bool,
+    ) -> (i64, reqwest::Client) {
+        let owner = self.signed_in_owner().await;
+        let role = self
+            .count("SELECT id FROM roles WHERE name = 'Agent'")
+            .await;
+        let channels: Vec<i64> = if with_channel {
+            vec![self.sandbox_channel().await]
+        } else {
+            Vec::new()
+        };
+        let created = owner
+            .post(self.url("/api/create_employee"))
+            .json(&serde_json::json!({"name": name, "email": email,
+                "password": "a long enough pass", "role_id": role, "channel_ids": channels}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 200, "{}", created.text().await.unwrap());
+        let id: i64 = created.json().await.unwrap();
+        (id, self.signed_in(email, "a long enough pass").await)
+    }
+
     pub async fn sandbox_channel(&self) -> i64 {
         sqlx::query_scalar("SELECT id FROM channels WHERE kind = 'sandbox' ORDER BY id LIMIT 1")
             .fetch_one(&self.db.read)

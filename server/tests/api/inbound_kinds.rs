@@ -112,6 +112,10 @@ async fn messenger_postbacks_referrals_and_reactions_are_lines_that_open_the_win
         .execute(&t.app.db.write)
         .await
         .unwrap();
+    sqlx::query("DELETE FROM unread_marks")
+        .execute(&t.app.db.write)
+        .await
+        .unwrap();
     assert!(!window_is_open(&t.thread(&agent, psid).await));
 
     // Tapping Get Started from an m.me link: a line, the lead's turn, the window open.

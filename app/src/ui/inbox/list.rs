@@ -4,7 +4,7 @@ use super::{list_params, ListParams};
 use crate::channels::ChannelKind;
 use crate::conversations::ListCursor;
 use crate::conversations::{
-    list_conversations, my_channels, ConversationStatus, ConversationSummary,
+    list_conversations, my_channels, AssigneeFilter, ConversationStatus, ConversationSummary,
 };
 use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 use crate::ids::ConversationId;
@@ -15,6 +15,15 @@ use crate::ui::time::{list_time, now_ms, use_mounted};
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_params_map;
+
+/// A chip's filter turned on, or off when it was on.
+fn toggled(current: AssigneeFilter, chip: AssigneeFilter) -> AssigneeFilter {
+    if current == chip {
+        AssigneeFilter::All
+    } else {
+        chip
+    }
+}
 
 #[component]
 pub fn ConversationList() -> impl IntoView {
@@ -93,6 +102,7 @@ pub fn ConversationList() -> impl IntoView {
                             {p.filter.channel.map(|c| view! { <input type="hidden" name="channel" value=c.to_string()/> })}
                             {p.filter.unread_only.then(|| view! { <input type="hidden" name="unread" value="1"/> })}
                             {p.filter.awaiting_only.then(|| view! { <input type="hidden" name="awaiting" value="1"/> })}
+                            {(p.filter.assignee != AssigneeFilter::All).then(|| view! { <input type="hidden" name="assignee" value=p.filter.assignee.as_str()/> })}
                         }
                     }}
                     <label class="visually-hidden" for="list-search">{t!(i18n, inbox.search_label)}</label>
@@ -100,6 +110,9 @@ pub fn ConversationList() -> impl IntoView {
                         prop:value=move || params.get().filter.query.unwrap_or_default()/>
                 </Form>
                 <div class="chips" aria-label=move || t_string!(i18n, inbox.filters_label)>
+                    // Mine and Unassigned exclude each other; neither is the whole team's list.
+                    {chip(|l| td_string!(l, inbox.filter_mine), |p| p.filter.assignee == AssigneeFilter::Mine, |p| p.filter.assignee = toggled(p.filter.assignee, AssigneeFilter::Mine))}
+                    {chip(|l| td_string!(l, inbox.filter_unassigned), |p| p.filter.assignee == AssigneeFilter::Unassigned, |p| p.filter.assignee = toggled(p.filter.assignee, AssigneeFilter::Unassigned))}
                     {chip(|l| td_string!(l, inbox.filter_unread), |p| p.filter.unread_only, |p| p.filter.unread_only = !p.filter.unread_only)}
                     {chip(|l| td_string!(l, inbox.filter_awaiting), |p| p.filter.awaiting_only, |p| p.filter.awaiting_only = !p.filter.awaiting_only)}
                     <Transition fallback=|| ()>
@@ -176,7 +189,7 @@ pub fn ConversationList() -> impl IntoView {
                         view! {
                             <ul class="conversation-list" data-testid="conversation-list" on:scroll=on_scroll>
                                 <li class="list-spacer" aria-hidden="true" style:height=move || format!("{}px", window.get().0 as i32 * ROW_HEIGHT)></li>
-                                <For each=rows key=|c| (c.id, c.last_message_at, c.unread_count, c.awaiting_reply, c.status) let:item>
+                                <For each=rows key=|c| (c.id, c.last_message_at, c.unread_count, c.awaiting_reply, c.status, c.assignee.as_ref().map(|a| a.id)) let:item>
                                     <ConversationRow item=item selected=selected params=params/>
                                 </For>
                                 <li class="list-spacer" aria-hidden="true"
@@ -284,7 +297,12 @@ fn ConversationRow(
                         <span class="contact-name">{item.contact_name.clone()}</span>
                         <span class="row-time">{move || if mounted.get() { list_time(i18n.get_locale(), at, now_ms()) } else { String::new() }}</span>
                     </span>
-                    <span class="row-page">{item.channel_name.clone()}{item.channel_simulated.then(|| view! { " "<PracticeTag/> })}</span>
+                    <span class="row-page">
+                        <span class="row-channel">{item.channel_name.clone()}{item.channel_simulated.then(|| view! { " "<PracticeTag/> })}</span>
+                        {item.assignee.clone().map(|a| view! {
+                            <span class="row-assignee" data-testid="row-assignee" title=move || t_string!(i18n, inbox.assigned_to)>{a.name}</span>
+                        })}
+                    </span>
                     <span class="row-bottom">
                         <span class="row-preview">{preview}</span>
                         {if unread {

@@ -1,13 +1,14 @@
 //! Conversations: the list (`list`), the open conversation (`thread`), its composer
 //! (`composer`) and the contact panel (`contact`).
 
-use crate::conversations::{ConversationStatus, ListFilter};
+use crate::conversations::{AssigneeFilter, ConversationStatus, ListFilter};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::ids::ConversationId;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_query_map};
 
+mod assignee;
 mod composer;
 mod contact;
 mod first_hour;
@@ -49,6 +50,9 @@ impl ListParams {
         }
         if self.filter.awaiting_only {
             parts.push("awaiting=1".to_owned());
+        }
+        if self.filter.assignee != AssigneeFilter::All {
+            parts.push(format!("assignee={}", self.filter.assignee.as_str()));
         }
         parts.join("&")
     }
@@ -102,6 +106,7 @@ fn list_params() -> Memo<ListParams> {
                     channel: q.get("channel").and_then(|c| c.parse().ok()),
                     unread_only: flag("unread"),
                     awaiting_only: flag("awaiting"),
+                    assignee: AssigneeFilter::parse(&q.get("assignee").unwrap_or_default()),
                 },
             }
         })
@@ -156,10 +161,19 @@ mod tests {
             p.filter.query = Some("ação & 50%".into());
             p.filter.channel = Some(ChannelId(2));
             p.filter.unread_only = true;
+            p.filter.assignee = AssigneeFilter::Mine;
         });
         assert_eq!(
             narrowed.conversation_href(ConversationId(7)),
-            "/conversations/7?status=archived&q=a%C3%A7%C3%A3o%20%26%2050%25&channel=2&unread=1"
+            "/conversations/7?status=archived&q=a%C3%A7%C3%A3o%20%26%2050%25&channel=2&unread=1&assignee=mine"
         );
+        for filter in [
+            AssigneeFilter::All,
+            AssigneeFilter::Mine,
+            AssigneeFilter::Unassigned,
+        ] {
+            assert_eq!(AssigneeFilter::parse(filter.as_str()), filter);
+        }
+        assert_eq!(AssigneeFilter::parse("someone-else"), AssigneeFilter::All);
     }
 }

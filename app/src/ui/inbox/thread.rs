@@ -236,7 +236,7 @@ fn Conversation(
     let show_panel = RwSignal::new(false);
     let view_params = list_params();
     let navigate = leptos_router::hooks::use_navigate();
-    // Unread again for the team: leave the conversation, or opening it would read it.
+    // Unread again for this employee: leave the conversation, or opening it would read it.
     let mark_unread = move |_| {
         let navigate = navigate.clone();
         // Read now: a live update may replace this view (and its signals) before the
@@ -304,6 +304,7 @@ fn Conversation(
                         {summary.channel_simulated.then(|| view! { " "<super::list::PracticeTag/> })}</span>
                 </div>
                 <div class="thread-actions">
+                    <super::assignee::AssigneePicker state=state on_change=Callback::new(move |_| refresh(id, state, older))/>
                     {move || awaiting.get().then(|| view! {
                         <button class="button" on:click=mark_handled data-testid="mark-handled" title=move || t_string!(i18n, inbox.mark_handled_title)>{t!(i18n, inbox.mark_handled)}</button>
                     })}

@@ -250,7 +250,38 @@ fn ChannelCard(access: ChannelAccess) -> impl IntoView {
             <EmployeePicker chosen=chosen/>
             <button class="button primary" type="submit">{t!(i18n, settings.save_access)}</button>
         </form>
+        <AutoAssignSwitch access=access.clone()/>
         {reconnect}
+        </div>
+    }
+}
+
+/// Whether the channel's new conversations go to its signed-in employees in turn.
+#[component]
+fn AutoAssignSwitch(access: ChannelAccess) -> impl IntoView {
+    let (data, _) = use_team();
+    let i18n = use_i18n();
+    let channel = access.channel.id;
+    let toggle = move |ev: leptos::ev::Event| {
+        let on = event_target_checked(&ev);
+        let done: super::Sentence = if on {
+            |l| td_string!(l, settings.auto_assign_on)
+        } else {
+            |l| td_string!(l, settings.auto_assign_off)
+        };
+        run_change(
+            data,
+            done,
+            crate::conversations::assign::set_channel_auto_assign(channel, on),
+        );
+    };
+    view! {
+        <div class="settings-form">
+            <label class="check">
+                <input type="checkbox" data-testid="auto-assign" prop:checked=access.auto_assign on:change=toggle/>
+                {t!(i18n, settings.auto_assign)}
+            </label>
+            <p class="meta">{t!(i18n, settings.auto_assign_hint)}</p>
         </div>
     }
 }

@@ -27,6 +27,9 @@ fn event_name(locale: Locale, event: IntegrationEvent) -> &'static str {
         IntegrationEvent::ConversationReopened => {
             td_string!(locale, integrations.event_conversation_reopened)
         }
+        IntegrationEvent::ConversationAssigned => {
+            td_string!(locale, integrations.event_conversation_assigned)
+        }
         IntegrationEvent::ClientCreated => td_string!(locale, integrations.event_client_created),
         IntegrationEvent::ClientUpdated => td_string!(locale, integrations.event_client_updated),
         IntegrationEvent::ClientDeleted => td_string!(locale, integrations.event_client_deleted),
