@@ -29,6 +29,7 @@ pub mod messages;
 pub mod onboarding;
 pub mod phone;
 pub mod practice;
+pub mod replies;
 pub mod sandbox;
 pub mod setup;
 pub mod tokens;

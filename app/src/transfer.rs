@@ -34,9 +34,12 @@ pub const TABLES: &[&str] = &[
     "attachments",
     "events",
     "audit_entries",
+    "notes",
+    "note_mentions",
     "practice_leads",
     "practice_messages",
     "webhook_subscriptions",
+    "saved_replies",
 ];
 
 /// Tables never exported: sign-ins to one server, one-time setup codes, sign-in attempts
@@ -59,6 +62,7 @@ pub const NOT_EXPORTED: &[&str] = &[
 const PAIR_KEYED: &[(&str, &str)] = &[
     ("channel_access", "channel_id, employee_id"),
     ("unread_marks", "employee_id, conversation_id"),
+    ("note_mentions", "note_id, employee_id"),
     ("practice_leads", "channel_id, address"),
 ];
 

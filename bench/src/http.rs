@@ -96,17 +96,29 @@ pub async fn open_sse(
 
 /// Signs in (`POST /api/login`) and returns the session cookie (`name=value`).
 pub async fn sign_in(base: &str, email: &str, password: &str) -> Result<String, String> {
+    sign_in_from(base, email, password, None).await
+}
+
+/// [`sign_in`] from the address `from` (the server trusts `X-Forwarded-For`): sign-in
+/// limits count per address, and a team signs in from many.
+pub async fn sign_in_from(
+    base: &str,
+    email: &str,
+    password: &str,
+    from: Option<&str>,
+) -> Result<String, String> {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| e.to_string())?;
-    let response = client
+    let mut request = client
         .post(format!("{base}/api/login"))
         .header("accept", "application/json")
-        .form(&[("email", email), ("password", password)])
-        .send()
-        .await
-        .map_err(|e| format!("sign-in: {e}"))?;
+        .form(&[("email", email), ("password", password)]);
+    if let Some(from) = from {
+        request = request.header("x-forwarded-for", from);
+    }
+    let response = request.send().await.map_err(|e| format!("sign-in: {e}"))?;
     let status = response.status();
     let cookie = response
         .headers()

@@ -8,7 +8,7 @@
 //! processes on one database (`--postgres URL`). Prints the tables and writes them to
 //! `bench/RESULTS.md`.
 //!
-//! `scripts/bench [--smoke] [--only store,crm,footprint,ingest,latency,idle,wasm,page,postgres]
+//! `scripts/bench [--smoke] [--only store,crm,footprint,ingest,latency,presence,idle,wasm,page,postgres]
 //! [--conversations N] [--messages-per-conversation M] [--clients N] [--import-rows N] [--iterations K]
 //! [--ingest-seconds S] [--senders N] [--sse-clients N] [--sse-rate R] [--sse-seconds S]
 //! [--idle-connections N] [--idle-seconds S] [--page-runs N] [--confab PATH] [--site DIR]
@@ -32,12 +32,13 @@ use report::{ServerRow, Target};
 use server::Kind;
 use std::time::{Duration, Instant};
 
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "store",
     "crm",
     "footprint",
     "ingest",
     "latency",
+    "presence",
     "idle",
     "wasm",
     "page",
@@ -60,6 +61,8 @@ struct Options {
     sse_clients: usize,
     sse_rate: u32,
     sse_seconds: f64,
+    /// Employees typing while the presence figure is measured.
+    typists: usize,
     idle_connections: usize,
     idle_seconds: f64,
     footprint_rounds: usize,
@@ -94,6 +97,7 @@ fn parse_options() -> Result<Options, String> {
             sse_clients: 20,
             sse_rate: 500,
             sse_seconds: 2.0,
+            typists: 3,
             idle_connections: 100,
             idle_seconds: 3.0,
             footprint_rounds: 1,
@@ -120,6 +124,7 @@ fn parse_options() -> Result<Options, String> {
             sse_clients: 1_000,
             sse_rate: 500,
             sse_seconds: 10.0,
+            typists: 50,
             idle_connections: 10_000,
             idle_seconds: 30.0,
             footprint_rounds: 3,
@@ -249,9 +254,17 @@ async fn run(options: Options) -> Result<(), String> {
     let needed = options.idle_connections.max(options.sse_clients) as u64 + 256;
     let limit = open_files_limit(needed)?;
     notes.push(format!("Open files: soft limit {limit} (needed {needed})."));
-    let confab = if ["footprint", "latency", "idle", "wasm", "page", "postgres"]
-        .iter()
-        .any(|s| wants(s))
+    let confab = if [
+        "footprint",
+        "latency",
+        "presence",
+        "idle",
+        "wasm",
+        "page",
+        "postgres",
+    ]
+    .iter()
+    .any(|s| wants(s))
     {
         Some(server::confab_binary(options.confab.as_deref())?)
     } else {
@@ -455,6 +468,68 @@ async fn run(options: Options) -> Result<(), String> {
                 target: Target::AtMost { limit, unit: "ms" },
             });
         }
+    }
+
+    // ---- the same latency while a team types (presence events) ----
+    if let (true, Some(confab)) = (wants("presence"), &confab) {
+        eprintln!(
+            "webhook → SSE latency while {} employees type …",
+            options.typists
+        );
+        let sub = dir.join("presence");
+        let (child, channel, cookie) = sse::start(Kind::Confab, confab, &sub).await?;
+        let team = sse::typing_team(&child, options.typists).await?;
+        let run = || {
+            sse::latency(
+                &child,
+                &child,
+                channel,
+                cookie.as_deref(),
+                options.sse_clients,
+                options.sse_rate,
+                Duration::from_secs_f64(options.sse_seconds),
+            )
+        };
+        let quiet = run().await?;
+        // A demo conversation of the sandbox channel (its first).
+        let (stop, typists) = sse::keep_typing(&child, 1, &team);
+        let typing = run().await;
+        stop.store(true, std::sync::atomic::Ordering::Release);
+        let mut said = 0;
+        for typist in typists {
+            said += typist.await.unwrap_or(0);
+        }
+        let typing = typing?;
+        notes.push(format!(
+            "Presence: the same server measured quiet, then while {} employees each said \"typing\" every {} ms ({said} presence requests, each an event on every stream of the channel). Quiet: {} Typing: {}",
+            options.typists,
+            app::conversations::presence::TYPING_EVERY_MS,
+            quiet.note,
+            typing.note
+        ));
+        for (name, pick) in [
+            (
+                "p50",
+                (|l: &sse::Latency| l.p50_ms) as fn(&sse::Latency) -> f64,
+            ),
+            ("p99", |l: &sse::Latency| l.p99_ms),
+        ] {
+            server_rows.push(ServerRow {
+                name: format!(
+                    "webhook → SSE event, {name}, while {} employees type (presence); baseline: the same without them",
+                    options.typists
+                ),
+                confab: pick(&typing),
+                baseline: pick(&quiet),
+                unit: "ms",
+                target_on_ratio: true,
+                target: Target::AtMost {
+                    limit: 110.0,
+                    unit: "%",
+                },
+            });
+        }
+        drop(child);
     }
 
     // ---- ingest and latency on PostgreSQL, two processes ----

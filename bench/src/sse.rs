@@ -232,6 +232,103 @@ pub async fn latency(
     })
 }
 
+/// A team of `n` agents with the sandbox channel, each signed in from an address of their
+/// own (the sign-in limits count per address): their session cookies.
+pub async fn typing_team(child: &Child, n: usize) -> Result<Vec<String>, String> {
+    let base = child.url("");
+    let owner =
+        crate::http::sign_in(&base, app::demo::OWNER_EMAIL, app::demo::OWNER_PASSWORD).await?;
+    let http = reqwest::Client::new();
+    let team: serde_json::Value = http
+        .post(child.url("/api/settings_team"))
+        .header("cookie", &owner)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let role = team["roles"]
+        .as_array()
+        .and_then(|roles| roles.iter().find(|r| r["name"] == "Agent"))
+        .and_then(|r| r["id"].as_i64())
+        .ok_or("the demo has no Agent role")?;
+    let channel = team["channels"][0]["channel"]["id"]
+        .as_i64()
+        .ok_or("the demo has no channel")?;
+    let mut cookies = Vec::with_capacity(n);
+    for i in 0..n {
+        let email = format!("typist-{i}@bench.confab");
+        let created = http
+            .post(child.url("/api/create_employee"))
+            .header("cookie", &owner)
+            .json(
+                &serde_json::json!({"name": format!("Typist {i}"), "email": email,
+                "password": "typing all day long", "role_id": role, "channel_ids": [channel]}),
+            )
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !created.status().is_success() {
+            return Err(format!("creating a typist: {}", created.status()));
+        }
+        let cookie = crate::http::sign_in_from(
+            &base,
+            &email,
+            "typing all day long",
+            Some(&crate::server::lead_address(50_000 + i as u64)),
+        )
+        .await?;
+        cookies.push(cookie);
+    }
+    Ok(cookies)
+}
+
+/// Each of `team` says it types in `conversation` every 2.5 s, as a tab does while its
+/// employee types (staggered), until the returned flag is set; the tasks return how many
+/// presence requests they made.
+pub fn keep_typing(
+    child: &Child,
+    conversation: i64,
+    team: &[String],
+) -> (Arc<AtomicBool>, Vec<tokio::task::JoinHandle<u64>>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let url = child.url("/api/set_presence");
+    let every = Duration::from_millis(app::conversations::presence::TYPING_EVERY_MS as u64);
+    let tasks = team
+        .iter()
+        .enumerate()
+        .map(|(i, cookie)| {
+            let (stop, url, cookie) = (stop.clone(), url.clone(), cookie.clone());
+            let offset = every.mul_f64(i as f64 / team.len().max(1) as f64);
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut said = 0;
+                tokio::time::sleep(offset).await;
+                let mut tick = tokio::time::interval(every);
+                while !stop.load(Ordering::Acquire) {
+                    tick.tick().await;
+                    let answer = http
+                        .post(&url)
+                        .header("cookie", &cookie)
+                        .form(&[
+                            ("conversation_id", conversation.to_string()),
+                            ("state", "typing".to_owned()),
+                        ])
+                        .send()
+                        .await;
+                    if answer.is_ok_and(|r| r.status().is_success()) {
+                        said += 1;
+                    }
+                }
+                said
+            })
+        })
+        .collect();
+    (stop, tasks)
+}
+
 /// Reads one stream until told to stop: the latency (µs) of the first arrival of each
 /// marked message, and whether the stream ended early.
 async fn read_latencies(

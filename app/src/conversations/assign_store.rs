@@ -44,8 +44,13 @@ pub async fn assignable(
 ) -> StoreResult<Vec<Assignee>> {
     let mut conn = db.read.acquire().await?;
     let target = require_access(&mut conn, actor, id).await?;
+    answerers(&mut conn, target.channel_id).await
+}
+
+/// The employees who may answer the conversations of `channel`, by name.
+pub async fn answerers(conn: &mut AnyConnection, channel: ChannelId) -> StoreResult<Vec<Assignee>> {
     let rows = sqlx::query(&format!("{ANSWERERS} ORDER BY e.name, e.id"))
-        .bind(target.channel_id.0)
+        .bind(channel.0)
         .fetch_all(&mut *conn)
         .await?;
     Ok(rows.iter().map(to_assignee).collect())

@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 pub mod assign;
 #[cfg(feature = "ssr")]
 pub mod assign_store;
+pub mod notes;
+#[cfg(feature = "ssr")]
+pub mod notes_store;
+pub mod presence;
 pub mod start;
 #[cfg(feature = "ssr")]
 pub mod store;
@@ -234,6 +238,9 @@ pub struct ConversationDetail {
     /// The employee holds Documents: documents link to their pages and may be created here.
     #[serde(default)]
     pub documents_permission: bool,
+    /// The team's private notes, oldest first ([`notes_store::NOTES_SHOWN`] newest).
+    #[serde(default)]
+    pub notes: Vec<notes::Note>,
 }
 
 /// One line of a conversation's history: who archived, reopened, linked or sent.

@@ -219,6 +219,11 @@ pub async fn list(
                     .push(&format!(
                         " ESCAPE '\\' OR ct.client_id IN (SELECT cl.id FROM clients cl WHERE cl.name {like_op} "
                     ))
+                    .push_bind(like.clone())
+                    // The team's notes are searched as messages are (few beside them).
+                    .push(&format!(
+                        " ESCAPE '\\') OR c.id IN (SELECT n.conversation_id FROM notes n WHERE n.body {like_op} "
+                    ))
                     .push_bind(like)
                     .push(" ESCAPE '\\')");
                 if let Some(digits) = super::phone_digits(&words) {
@@ -399,6 +404,8 @@ pub async fn detail(
         },
         documents: crate::documents::store::of_conversation(db, id).await?,
         documents_permission: crate::clients::store::has_documents(db, employee).await?,
+        // The row above was read through the access join: the employee may see these.
+        notes: super::notes_store::of_conversation(&mut *db.read.acquire().await?, id).await?,
     })
 }
 

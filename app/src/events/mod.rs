@@ -30,6 +30,11 @@ pub enum EventKind {
     /// `{"assignee_id", "assignee_name", "by_id", "by_name"}` (`by` is null when it went in
     /// turn or was taken back from someone who left).
     ConversationAssigned,
+    /// A private note was added: its payload is a [`crate::conversations::notes::Note`].
+    NoteCreated,
+    /// A colleague views, types in or left a conversation: its payload is a
+    /// [`crate::conversations::presence::PresenceNote`]. Views do not reload for it.
+    Presence,
 }
 
 impl EventKind {
@@ -41,6 +46,8 @@ impl EventKind {
             EventKind::ChannelUpdated => "channel_updated",
             EventKind::ReadStateUpdated => "read_state_updated",
             EventKind::ConversationAssigned => "conversation_assigned",
+            EventKind::NoteCreated => "note_created",
+            EventKind::Presence => "presence",
         }
     }
 
@@ -52,6 +59,8 @@ impl EventKind {
             "channel_updated" => Some(EventKind::ChannelUpdated),
             "read_state_updated" => Some(EventKind::ReadStateUpdated),
             "conversation_assigned" => Some(EventKind::ConversationAssigned),
+            "note_created" => Some(EventKind::NoteCreated),
+            "presence" => Some(EventKind::Presence),
             _ => None,
         }
     }

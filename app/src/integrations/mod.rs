@@ -24,6 +24,8 @@ pub enum IntegrationEvent {
     ConversationReopened,
     /// Given to an employee (or to nobody): by an employee, in turn, or taken back.
     ConversationAssigned,
+    /// A private note was added (with the employees it mentions).
+    NoteCreated,
     ClientCreated,
     ClientUpdated,
     ClientDeleted,
@@ -38,13 +40,14 @@ pub enum IntegrationEvent {
 }
 
 impl IntegrationEvent {
-    pub const ALL: [IntegrationEvent; 15] = [
+    pub const ALL: [IntegrationEvent; 16] = [
         IntegrationEvent::MessageReceived,
         IntegrationEvent::ReplySent,
         IntegrationEvent::ReplyFailed,
         IntegrationEvent::ConversationArchived,
         IntegrationEvent::ConversationReopened,
         IntegrationEvent::ConversationAssigned,
+        IntegrationEvent::NoteCreated,
         IntegrationEvent::ClientCreated,
         IntegrationEvent::ClientUpdated,
         IntegrationEvent::ClientDeleted,
@@ -64,6 +67,7 @@ impl IntegrationEvent {
             IntegrationEvent::ConversationArchived => "conversation_archived",
             IntegrationEvent::ConversationReopened => "conversation_reopened",
             IntegrationEvent::ConversationAssigned => "conversation_assigned",
+            IntegrationEvent::NoteCreated => "note_created",
             IntegrationEvent::ClientCreated => "client_created",
             IntegrationEvent::ClientUpdated => "client_updated",
             IntegrationEvent::ClientDeleted => "client_deleted",

@@ -18,6 +18,16 @@ pub fn EmployeeArea() -> impl IntoView {
     crate::ui::phone::provide_phone_cards();
     crate::ui::phone::provide_chat_modal();
     let employee = Resource::new(|| (), |_| current_employee());
+    // Who is signed in, for views that tell their own acts from colleagues' (read once
+    // the page is live: the resource stays inside Transitions elsewhere).
+    provide_context(Me(Signal::derive(move || {
+        employee
+            .get()
+            .and_then(|r| r.ok())
+            .flatten()
+            .map(|e| (e.id, e.name))
+    })));
+    let me = use_me();
     let i18n = use_i18n();
     let live = use_live();
     // One request per live event feeds both the red dot and the tab title.
@@ -64,9 +74,19 @@ pub fn EmployeeArea() -> impl IntoView {
                 <Outlet/>
             </div>
             <crate::ui::phone::ChatModalHost/>
-            <crate::ui::notify::AssignedNotice me=Signal::derive(move || employee.get().and_then(|r| r.ok()).flatten().map(|e| e.id))/>
+            <crate::ui::notify::TeamNotice me=Signal::derive(move || me.get().map(|(id, _)| id))/>
         </div>
     }
+}
+
+/// The signed-in employee's id and name (`None` until known).
+#[derive(Clone, Copy)]
+pub struct Me(pub Signal<Option<(crate::ids::EmployeeId, String)>>);
+
+pub fn use_me() -> Signal<Option<(crate::ids::EmployeeId, String)>> {
+    use_context::<Me>()
+        .map(|me| me.0)
+        .unwrap_or_else(|| Signal::derive(|| None))
 }
 
 /// A page of the menu, in the menu's order (top to bottom on a desktop).

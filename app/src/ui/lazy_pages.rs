@@ -67,4 +67,6 @@ lazy_pages! {
     ChannelSettingsRoute => view! { <crate::ui::settings::ChannelSettings/> };
     /// Integration settings (outgoing webhooks).
     IntegrationSettingsRoute => view! { <crate::ui::settings::IntegrationSettings/> };
+    /// The team's saved replies.
+    SavedReplySettingsRoute => view! { <crate::ui::settings::SavedReplySettings/> };
 }

@@ -14,6 +14,9 @@ pub struct Live {
     pub last: ReadSignal<Option<LiveEvent>>,
     /// Whether the stream is connected (the UI says so when it is not).
     pub connected: ReadSignal<bool>,
+    /// The newest `presence` event: colleagues viewing or typing. It bumps no `version`
+    /// (nothing reloads for it, however often it comes).
+    pub presence: ReadSignal<Option<LiveEvent>>,
 }
 
 pub fn use_live() -> Live {
@@ -21,6 +24,7 @@ pub fn use_live() -> Live {
         version: signal(0).0,
         last: signal(None).0,
         connected: signal(true).0,
+        presence: signal(None).0,
     })
 }
 
@@ -29,14 +33,16 @@ pub fn provide_live() -> Live {
     let (version, set_version) = signal(0u64);
     let (last, set_last) = signal(None::<LiveEvent>);
     let (connected, set_connected) = signal(true);
+    let (presence, set_presence) = signal(None::<LiveEvent>);
     #[cfg(feature = "hydrate")]
-    connect(set_version, set_last, set_connected);
+    connect(set_version, set_last, set_connected, set_presence);
     #[cfg(not(feature = "hydrate"))]
-    let _ = (set_version, set_last, set_connected);
+    let _ = (set_version, set_last, set_connected, set_presence);
     let live = Live {
         version,
         last,
         connected,
+        presence,
     };
     provide_context(live);
     live
@@ -47,6 +53,7 @@ fn connect(
     set_version: WriteSignal<u64>,
     set_last: WriteSignal<Option<LiveEvent>>,
     set_connected: WriteSignal<bool>,
+    set_presence: WriteSignal<Option<LiveEvent>>,
 ) {
     use futures::StreamExt;
     use gloo_net::eventsource::futures::EventSource;
@@ -67,6 +74,8 @@ fn connect(
         "channel_updated",
         "read_state_updated",
         "conversation_assigned",
+        "note_created",
+        "presence",
         crate::events::RESYNC_EVENT,
     ];
     let streams: Vec<_> = kinds
@@ -85,6 +94,13 @@ fn connect(
                         .then(|| message.data().as_string())
                         .flatten()
                         .and_then(|data| serde_json::from_str::<LiveEvent>(&data).ok());
+                    if let Some(event) = event
+                        .as_ref()
+                        .filter(|e| e.kind == crate::events::EventKind::Presence)
+                    {
+                        set_presence.set(Some(event.clone()));
+                        continue;
+                    }
                     set_last.set(event);
                     set_version.update(|v| *v += 1);
                 }

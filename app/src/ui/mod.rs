@@ -114,6 +114,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("employees") view={Lazy::<lazy_pages::EmployeeSettingsRoute>::new()}/>
                         <Route path=path!("roles") view={Lazy::<lazy_pages::RoleSettingsRoute>::new()}/>
                         <Route path=path!("conversations") view={Lazy::<lazy_pages::ChannelSettingsRoute>::new()}/>
+                        <Route path=path!("replies") view={Lazy::<lazy_pages::SavedReplySettingsRoute>::new()}/>
                         <Route path=path!("integrations") view={Lazy::<lazy_pages::IntegrationSettingsRoute>::new()}/>
                     </ParentRoute>
                 </ParentRoute>

@@ -49,26 +49,47 @@ pub fn UnreadTitle(attention: Signal<InboxAttention>) -> impl IntoView {
     }
 }
 
-/// What an assignment event says to `me`: the conversation given to them by someone
-/// else (`Some(by)`), or in turn (`None`); nothing for anyone else, or for their own act.
-pub fn assigned_to_me(
-    event: &crate::events::LiveEvent,
-    me: crate::ids::EmployeeId,
-) -> Option<(crate::ids::ConversationId, Option<String>)> {
-    if event.kind != crate::events::EventKind::ConversationAssigned
-        || event.payload["assignee_id"].as_i64() != Some(me.0)
-        || event.payload["by_id"].as_i64() == Some(me.0)
-    {
-        return None;
-    }
-    let by = event.payload["by_name"].as_str().map(str::to_owned);
-    Some((event.conversation_id, by))
+/// What a team event asks of one employee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToldToMe {
+    /// The conversation was given to them: by someone (their name), or in turn (`None`).
+    Assigned(Option<String>),
+    /// A note names them; the author's name.
+    Mentioned(String),
 }
 
-/// "Ana assigned you the conversation with Pedro": a notice in the corner (always), with
-/// the chime and a browser notification as the employee chose for new messages.
+/// What an event tells `me`: a conversation given to them or a note naming them, by
+/// someone else (nothing for their own acts, or for what concerns others).
+pub fn told_to_me(
+    event: &crate::events::LiveEvent,
+    me: crate::ids::EmployeeId,
+) -> Option<(crate::ids::ConversationId, ToldToMe)> {
+    use crate::events::EventKind;
+    let p = &event.payload;
+    let told = match event.kind {
+        EventKind::ConversationAssigned
+            if p["assignee_id"].as_i64() == Some(me.0) && p["by_id"].as_i64() != Some(me.0) =>
+        {
+            ToldToMe::Assigned(p["by_name"].as_str().map(str::to_owned))
+        }
+        EventKind::NoteCreated
+            if p["author_id"].as_i64() != Some(me.0)
+                && p["mentions"]
+                    .as_array()
+                    .is_some_and(|m| m.iter().any(|a| a["id"].as_i64() == Some(me.0))) =>
+        {
+            ToldToMe::Mentioned(p["author_name"].as_str().unwrap_or_default().to_owned())
+        }
+        _ => return None,
+    };
+    Some((event.conversation_id, told))
+}
+
+/// "Ana assigned you the conversation with Pedro", "Ana mentioned you…": a notice in the
+/// corner (always), with the chime and a browser notification as the employee chose for
+/// new messages.
 #[component]
-pub fn AssignedNotice(me: Signal<Option<crate::ids::EmployeeId>>) -> impl IntoView {
+pub fn TeamNotice(me: Signal<Option<crate::ids::EmployeeId>>) -> impl IntoView {
     use crate::i18n::{t, td_string, use_i18n};
     let i18n = use_i18n();
     let live = crate::ui::live::use_live();
@@ -78,40 +99,52 @@ pub fn AssignedNotice(me: Signal<Option<crate::ids::EmployeeId>>) -> impl IntoVi
         let (Some(event), Some(me)) = (live.last.get_untracked(), me.get_untracked()) else {
             return;
         };
-        let Some((conversation, by)) = assigned_to_me(&event, me) else {
+        let Some((conversation, told)) = told_to_me(&event, me) else {
             return;
         };
         leptos::task::spawn_local(async move {
-            // The lead's name, read as this employee (who may use the channel: they were
-            // given the conversation).
+            // The lead's name, read as this employee (the stream only carries
+            // conversations of their channels).
             let Ok(summary) = crate::conversations::get_conversation_summary(conversation).await
             else {
                 return;
             };
             let locale = i18n.get_locale_untracked();
-            let text = match &by {
-                Some(by) => crate::locale::fill(
-                    td_string!(locale, inbox.assigned_you),
-                    &[("by", by), ("name", &summary.contact_name)],
+            let name = summary.contact_name.as_str();
+            let (title, text) = match &told {
+                ToldToMe::Assigned(Some(by)) => (
+                    td_string!(locale, inbox.assigned_notification_title),
+                    crate::locale::fill(
+                        td_string!(locale, inbox.assigned_you),
+                        &[("by", by), ("name", name)],
+                    ),
                 ),
-                None => crate::locale::fill(
-                    td_string!(locale, inbox.assigned_you_in_turn),
-                    &[("name", &summary.contact_name)],
+                ToldToMe::Assigned(None) => (
+                    td_string!(locale, inbox.assigned_notification_title),
+                    crate::locale::fill(
+                        td_string!(locale, inbox.assigned_you_in_turn),
+                        &[("name", name)],
+                    ),
+                ),
+                ToldToMe::Mentioned(by) => (
+                    td_string!(locale, inbox.mentioned_notification_title),
+                    crate::locale::fill(
+                        td_string!(locale, inbox.mentioned_you),
+                        &[("by", by), ("name", name)],
+                    ),
                 ),
             };
             #[cfg(feature = "hydrate")]
-            browser::tell_assigned(
-                td_string!(locale, inbox.assigned_notification_title),
-                &text,
-                conversation.0,
-            );
+            browser::tell_team(title, &text, conversation.0);
+            #[cfg(not(feature = "hydrate"))]
+            let _ = title;
             notice.set(Some((conversation, text)));
         });
     });
     move || {
         notice.get().map(|(conversation, text)| {
             view! {
-                <div class="assigned-notice" role="status" data-testid="assigned-notice">
+                <div class="team-notice" role="status" data-testid="team-notice">
                     <span>{text}</span>
                     <a href=format!("/conversations/{conversation}") on:click=move |_| notice.set(None)>{t!(i18n, inbox.open_it)}</a>
                     <button class="button" type="button" on:click=move |_| notice.set(None)
@@ -251,9 +284,9 @@ mod browser {
             .is_some_and(|d| d.hidden())
     }
 
-    /// An assignment, told as the employee chose for new messages: the chime, and a
-    /// browser notification that opens the conversation.
-    pub fn tell_assigned(title: &str, text: &str, conversation: i64) {
+    /// An assignment or a mention, told as the employee chose for new messages: the
+    /// chime, and a browser notification that opens the conversation.
+    pub fn tell_team(title: &str, text: &str, conversation: i64) {
         let prefs = load_prefs();
         if prefs.sound {
             chime();
@@ -325,33 +358,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_assignment_is_told_to_the_assignee_only_and_not_for_their_own_act() {
+    fn assignments_and_mentions_are_told_to_the_one_named_and_not_for_their_own_act() {
         use crate::events::{EventKind, LiveEvent};
         use crate::ids::{ChannelId, ConversationId, EmployeeId, EventId};
-        let event = |payload: serde_json::Value| LiveEvent {
+        let event = |kind, payload: serde_json::Value| LiveEvent {
             id: EventId(1),
-            kind: EventKind::ConversationAssigned,
+            kind,
             conversation_id: ConversationId(7),
             channel_id: ChannelId(1),
             payload,
         };
         let (ana, bruno) = (EmployeeId(1), EmployeeId(2));
-        let by_ana = event(serde_json::json!({"assignee_id": 2, "by_id": 1, "by_name": "Ana"}));
+        let assigned = |payload| event(EventKind::ConversationAssigned, payload);
+        let by_ana = assigned(serde_json::json!({"assignee_id": 2, "by_id": 1, "by_name": "Ana"}));
         assert_eq!(
-            assigned_to_me(&by_ana, bruno),
-            Some((ConversationId(7), Some("Ana".to_owned())))
+            told_to_me(&by_ana, bruno),
+            Some((ConversationId(7), ToldToMe::Assigned(Some("Ana".into()))))
         );
-        assert_eq!(assigned_to_me(&by_ana, ana), None);
-        let own = event(serde_json::json!({"assignee_id": 2, "by_id": 2, "by_name": "Bruno"}));
-        assert_eq!(assigned_to_me(&own, bruno), None);
-        let in_turn = event(serde_json::json!({"assignee_id": 2, "by_id": null}));
+        assert_eq!(told_to_me(&by_ana, ana), None);
+        let own = assigned(serde_json::json!({"assignee_id": 2, "by_id": 2, "by_name": "Bruno"}));
+        assert_eq!(told_to_me(&own, bruno), None);
+        let in_turn = assigned(serde_json::json!({"assignee_id": 2, "by_id": null}));
         assert_eq!(
-            assigned_to_me(&in_turn, bruno),
-            Some((ConversationId(7), None))
+            told_to_me(&in_turn, bruno),
+            Some((ConversationId(7), ToldToMe::Assigned(None)))
         );
+        let note = event(
+            EventKind::NoteCreated,
+            serde_json::json!({"author_id": 1, "author_name": "Ana", "mentions": [{"id": 2, "name": "Bruno"}]}),
+        );
+        assert_eq!(
+            told_to_me(&note, bruno),
+            Some((ConversationId(7), ToldToMe::Mentioned("Ana".into())))
+        );
+        assert_eq!(told_to_me(&note, ana), None, "her own note");
+        assert_eq!(told_to_me(&note, EmployeeId(3)), None, "not named");
         let mut other_kind = by_ana.clone();
         other_kind.kind = EventKind::ConversationUpdated;
-        assert_eq!(assigned_to_me(&other_kind, bruno), None);
+        assert_eq!(told_to_me(&other_kind, bruno), None);
     }
 
     #[test]

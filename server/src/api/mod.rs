@@ -44,6 +44,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/conversations/{id}/archive", post(archive))
         .route("/api/v1/conversations/{id}/reopen", post(reopen))
         .route("/api/v1/conversations/{id}/assign", post(assign))
+        .route(
+            "/api/v1/conversations/{id}/notes",
+            get(list_notes).post(add_note),
+        )
         .merge(clients::routes())
         .merge(documents::routes())
         .merge(calls::routes())
@@ -526,6 +530,44 @@ async fn assign(
     Ok(Json(detail.summary))
 }
 
+/// The conversation's private notes, oldest first (the newest 200).
+async fn list_notes(
+    State(state): State<AppState>,
+    ApiEmployee(me, _): ApiEmployee<ReadConversations>,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = ConversationId(id);
+    conversations::ensure_access(&state.db, me.id, id).await?;
+    let mut conn = state
+        .db
+        .read
+        .acquire()
+        .await
+        .map_err(app::store::StoreError::from)?;
+    let items = app::conversations::notes_store::of_conversation(&mut conn, id).await?;
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// Adds a private note (never sent to the lead); `@name` mentions tell those named.
+async fn add_note(
+    State(state): State<AppState>,
+    ApiEmployee(me, _): ApiEmployee<WriteConversations>,
+    Path(id): Path<i64>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let body = read_body(body)?;
+    let new: NewMessage = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("Send JSON like {{\"body\": \"…\"}}: {e}")))?;
+    let text = app::conversations::notes::check_note(app::i18n::Locale::en, &new.body)?;
+    let (note, events) =
+        app::conversations::notes_store::add(&state.db, me.id, ConversationId(id), &text).await?;
+    state.bus.publish(events);
+    Ok((StatusCode::CREATED, Json(note)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,6 +583,7 @@ mod tests {
             "/api/v1/conversations/{id}/archive",
             "/api/v1/conversations/{id}/reopen",
             "/api/v1/conversations/{id}/assign",
+            "/api/v1/conversations/{id}/notes",
         ] {
             assert!(doc["paths"][path].is_object(), "{path} is documented");
         }

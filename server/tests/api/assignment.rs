@@ -5,24 +5,6 @@
 use crate::events::SseReader;
 use crate::helpers::{spawn_app, TestApp};
 use serde_json::Value;
-use std::time::Duration;
-
-async fn ids_listed(app: &TestApp, who: &reqwest::Client, assignee: &str) -> Vec<i64> {
-    let (status, page) = app
-        .call(
-            who,
-            "list_conversations",
-            &[("status", "open"), ("filter[assignee]", assignee)],
-        )
-        .await;
-    assert_eq!(status, 200, "{page}");
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_i64().unwrap())
-        .collect()
-}
 
 async fn summary(app: &TestApp, who: &reqwest::Client, id: &str) -> Value {
     let (status, detail) = app.call(who, "get_conversation", &[("id", id)]).await;
@@ -43,19 +25,6 @@ async fn assign(app: &TestApp, who: &reqwest::Client, id: &str, to: i64) -> u16 
     status
 }
 
-/// The next event of `kind` on a stream (others are skipped), within a few seconds.
-async fn next_of_kind(stream: &mut SseReader, kind: &str) -> Option<crate::events::SseEvent> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while tokio::time::Instant::now() < deadline {
-        match stream.next(Duration::from_millis(500)).await {
-            Some(event) if event.kind == kind => return Some(event),
-            Some(_) => {}
-            None => {}
-        }
-    }
-    None
-}
-
 #[tokio::test]
 async fn ana_assigns_to_bruno_who_sees_it_in_mine_live_and_in_the_api() {
     let app = spawn_app().await;
@@ -66,10 +35,14 @@ async fn ana_assigns_to_bruno_who_sees_it_in_mine_live_and_in_the_api() {
     app.lead_writes("lead-asg-1", "msg-asg-0001", "Hello").await;
     let conversation = app.conversation_of("lead-asg-1").await;
     let id = conversation.to_string();
-    assert!(ids_listed(&app, &bruno, "unassigned")
+    assert!(app
+        .listed_ids(&bruno, ("filter[assignee]", "unassigned"))
         .await
         .contains(&conversation));
-    assert!(ids_listed(&app, &bruno, "mine").await.is_empty());
+    assert!(app
+        .listed_ids(&bruno, ("filter[assignee]", "mine"))
+        .await
+        .is_empty());
 
     // Whom it may go to: those with the channel and Conversations, by name.
     let (status, choices) = app.call(&ana, "assignable_employees", &[("id", &id)]).await;
@@ -85,16 +58,24 @@ async fn ana_assigns_to_bruno_who_sees_it_in_mine_live_and_in_the_api() {
     let mut bruno_live = SseReader::open(&app, &bruno, None).await;
     assert_eq!(assign(&app, &ana, &id, bruno_id).await, 200);
     // Bruno hears of it live, with who did it.
-    let event = next_of_kind(&mut bruno_live, "conversation_assigned")
+    let event = bruno_live
+        .next_of_kind("conversation_assigned")
         .await
         .expect("Bruno's stream carries the assignment");
     let payload: Value = serde_json::from_str(&event.data).unwrap();
     assert_eq!(payload["payload"]["assignee_id"], bruno_id);
     assert_eq!(payload["payload"]["by_name"], "Ana Agent");
     // Mine, Unassigned, the row and the header, the history.
-    assert_eq!(ids_listed(&app, &bruno, "mine").await, vec![conversation]);
-    assert!(ids_listed(&app, &ana, "mine").await.is_empty());
-    assert!(!ids_listed(&app, &ana, "unassigned")
+    assert_eq!(
+        app.listed_ids(&bruno, ("filter[assignee]", "mine")).await,
+        vec![conversation]
+    );
+    assert!(app
+        .listed_ids(&ana, ("filter[assignee]", "mine"))
+        .await
+        .is_empty());
+    assert!(!app
+        .listed_ids(&ana, ("filter[assignee]", "unassigned"))
         .await
         .contains(&conversation));
     let detail = summary(&app, &ana, &id).await;
@@ -182,7 +163,8 @@ async fn an_assignment_on_a_channel_one_may_not_use_reaches_nobody_without_it() 
         .count("SELECT id FROM employees WHERE email = 'agent@demo.confab'")
         .await;
     assert_eq!(assign(&app, &ana, &id, ana_id).await, 200);
-    assert!(next_of_kind(&mut outsider_live, "conversation_assigned")
+    assert!(outsider_live
+        .next_of_kind("conversation_assigned")
         .await
         .is_none());
     let (status, _) = app
@@ -193,7 +175,10 @@ async fn an_assignment_on_a_channel_one_may_not_use_reaches_nobody_without_it() 
         )
         .await;
     assert_eq!(status, 200);
-    assert!(ids_listed(&app, &outsider, "all").await.is_empty());
+    assert!(app
+        .listed_ids(&outsider, ("filter[assignee]", "all"))
+        .await
+        .is_empty());
     // A bad filter value is refused, not read as "all".
     let (status, _) = app
         .call(
@@ -320,7 +305,8 @@ async fn new_conversations_go_round_the_signed_in_employees_of_a_channel_that_as
     names.sort();
     names.dedup();
     assert_eq!(names, ["Ana Agent", "Olivia Owner"]);
-    assert!(next_of_kind(&mut ana_live, "conversation_assigned")
+    assert!(ana_live
+        .next_of_kind("conversation_assigned")
         .await
         .is_some());
 }

@@ -82,6 +82,19 @@ impl SseReader {
 }
 
 impl SseReader {
+    /// The next event of `kind` within a few seconds (others are skipped).
+    pub async fn next_of_kind(&mut self, kind: &str) -> Option<SseEvent> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(4);
+        while tokio::time::Instant::now() < deadline {
+            if let Some(event) = self.next(Duration::from_millis(400)).await {
+                if event.kind == kind {
+                    return Some(event);
+                }
+            }
+        }
+        None
+    }
+
     /// Whether the server closes the stream within `timeout`.
     pub async fn ended(&mut self, timeout: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;

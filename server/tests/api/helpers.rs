@@ -286,6 +286,21 @@ impl TestApp {
         (id, self.signed_in(email, "a long enough pass").await)
     }
 
+    /// The ids of the open conversations `who` is listed, narrowed by `filter`
+    /// (`("filter[query]", "bike")`, `("filter[assignee]", "mine")`).
+    pub async fn listed_ids(&self, who: &reqwest::Client, filter: (&str, &str)) -> Vec<i64> {
+        let (status, page) = self
+            .call(who, "list_conversations", &[("status", "open"), filter])
+            .await;
+        assert_eq!(status, 200, "{page}");
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect()
+    }
+
     pub async fn sandbox_channel(&self) -> i64 {
         sqlx::query_scalar("SELECT id FROM channels WHERE kind = 'sandbox' ORDER BY id LIMIT 1")
             .fetch_one(&self.db.read)

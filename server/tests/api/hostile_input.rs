@@ -562,6 +562,7 @@ const WITHOUT_REQUIRED_ARGUMENTS: &[&str] = &[
     "/api/my_channels",
     "/api/sandbox_channels",
     "/api/sandbox_lead",
+    "/api/saved_replies",
     "/api/set_my_language",
     "/api/settings_team",
     "/api/setup_needed",

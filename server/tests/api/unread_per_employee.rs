@@ -20,24 +20,6 @@ async fn unread_of(app: &TestApp, who: &reqwest::Client, conversation: &str) -> 
     detail["summary"]["unread_count"].as_i64().unwrap()
 }
 
-/// The ids the Unread filter lists for `who`.
-async fn unread_list(app: &TestApp, who: &reqwest::Client) -> Vec<i64> {
-    let (status, page) = app
-        .call(
-            who,
-            "list_conversations",
-            &[("status", "open"), ("filter[unread_only]", "true")],
-        )
-        .await;
-    assert_eq!(status, 200, "{page}");
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_i64().unwrap())
-        .collect()
-}
-
 async fn tab_count(app: &TestApp, who: &reqwest::Client) -> i64 {
     let (_, attention) = app.call(who, "inbox_attention", &[]).await;
     attention["unread_conversations"].as_i64().unwrap()
@@ -68,10 +50,17 @@ async fn reading_is_each_employees_own_and_awaiting_reply_stays_the_teams() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(unread_of(&app, &ana, &id).await, 0);
-    assert!(!unread_list(&app, &ana).await.contains(&conversation));
+    assert!(!app
+        .listed_ids(&ana, ("filter[unread_only]", "true"))
+        .await
+        .contains(&conversation));
     assert_eq!(tab_count(&app, &ana).await, ana_before);
     assert_eq!(unread_of(&app, &bruno, &id).await, 2);
-    assert_eq!(unread_list(&app, &bruno).await, vec![conversation]);
+    assert_eq!(
+        app.listed_ids(&bruno, ("filter[unread_only]", "true"))
+            .await,
+        vec![conversation]
+    );
     assert_eq!(tab_count(&app, &bruno).await, 1);
     let token = app.token_with(&bruno, &["conversations:read"]).await;
     let (status, listed) = app
@@ -154,7 +143,10 @@ async fn without_the_channel_nothing_is_unread_and_nothing_can_be_marked() {
     app.lead_writes("lead-own-3", "msg-own-0201", "Hello").await;
     let id = app.conversation_of("lead-own-3").await.to_string();
     assert_eq!(tab_count(&app, &bruno).await, 0);
-    assert!(unread_list(&app, &bruno).await.is_empty());
+    assert!(app
+        .listed_ids(&bruno, ("filter[unread_only]", "true"))
+        .await
+        .is_empty());
     for function in ["mark_conversation_read", "mark_conversation_unread"] {
         let (status, _) = app.call(&bruno, function, &[("id", &id)]).await;
         assert_eq!(status, 404, "{function}");

@@ -80,6 +80,28 @@ fn window_note(locale: Locale, window: ReplyWindow, now: i64) -> Option<String> 
     }
 }
 
+/// The id of the conversation's newest answer (0 when none).
+fn newest_answer(detail: &ConversationDetail) -> i64 {
+    detail
+        .messages
+        .iter()
+        .filter(|m| m.direction == crate::messages::Direction::Outbound)
+        .map(|m| m.id.0)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Who answered the lead after the answer `since` (not `me`): the name of the newest.
+fn answered_by_other(detail: &ConversationDetail, since: i64, me: Option<&str>) -> Option<String> {
+    detail
+        .messages
+        .iter()
+        .rev()
+        .filter(|m| m.direction == crate::messages::Direction::Outbound && m.id.0 > since)
+        .find(|m| m.sender_name.as_deref() != me)
+        .map(|m| m.sender_name.clone().unwrap_or_default())
+}
+
 #[component]
 pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
@@ -130,6 +152,12 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
         }
     });
     let error = RwSignal::new(None::<String>);
+    let slash = super::saved_reply_menu::SlashMenu::new(id, text);
+    let presence = super::presence::use_own_presence();
+    let me = crate::ui::layout::use_me();
+    // The newest answer when the conversation was opened (or last answered here): an
+    // answer of a colleague's after it asks before this one goes too.
+    let answered_up_to = StoredValue::new(newest_answer(&state.get_untracked()));
     let sending = RwSignal::new(Vec::<(u64, String)>::new());
     let next_local = StoredValue::new(0u64);
     let count = Memo::new(move |_| text.with(|t| t.chars().count()));
@@ -213,6 +241,19 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
         }
         let locale = i18n.get_locale_untracked();
         let body = text.get_untracked();
+        let mine = me.get_untracked().map(|(_, name)| name);
+        let since = answered_up_to.get_value();
+        let other = state.with_untracked(|s| answered_by_other(s, since, mine.as_deref()));
+        if let Some(other) = other {
+            let question = fill(
+                td_string!(locale, reply.answered_meanwhile),
+                &[("name", &other)],
+            );
+            if !crate::ui::confirmed(&question) {
+                return;
+            }
+        }
+        answered_up_to.set_value(state.with_untracked(newest_answer));
         match MessageBody::parse(locale, &body) {
             Err(err) => error.set(Some(error_text(locale, &err))),
             Ok(valid) => {
@@ -240,6 +281,9 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
         }
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if slash.key(&ev) {
+            return;
+        }
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             send();
@@ -283,6 +327,7 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
                     }
                 }>
                 {move || error.get().map(|e| view! { <p class="form-error" role="alert" data-testid="composer-error">{e}</p> })}
+                {slash.view()}
                 {move || picked.get().map(|file| view! {
                     <div class="file-preview" data-testid="file-preview">
                         {file.preview.clone().map(|src| view! { <img src=src alt=fill(td_string!(i18n.get_locale(), reply.preview_alt), &[("name", &file.name)])/> })}
@@ -325,11 +370,17 @@ pub fn Composer(state: RwSignal<ConversationDetail>, on_sent: Callback<()>) -> i
                                 }
                             }/>
                     </label>
+                    {slash.button()}
                     <label class="visually-hidden" for="composer-text">{t!(i18n, reply.reply_label)}</label>
                     <textarea id="composer-text" name="body" rows="1" placeholder=move || t_string!(i18n, reply.reply_placeholder)
                         title=move || t_string!(i18n, reply.reply_hint)
                         prop:value=move || text.get()
-                        on:input=move |ev| { text.set(event_target_value(&ev)); error.set(None); }
+                        on:input=move |ev| {
+                            text.set(event_target_value(&ev));
+                            error.set(None);
+                            slash.typed();
+                            if let Some(presence) = presence { presence.typing(); }
+                        }
                         on:keydown=on_keydown
                         aria-describedby="composer-counter"></textarea>
                     <button type="submit" class="button primary send-button"

@@ -14,6 +14,9 @@ mod contact;
 mod first_hour;
 pub mod keys;
 mod list;
+mod note_composer;
+mod presence;
+mod saved_reply_menu;
 pub mod start;
 mod thread;
 

@@ -2,10 +2,10 @@
 //! once per conversation (server-rendered); live events then refresh its state in place,
 //! so what the employee is typing, their scroll position and focus are never disturbed.
 
-use super::composer::Composer;
 use super::contact::ContactPanel;
 use super::list::ChannelBadge;
 use super::list_params;
+use crate::conversations::notes::Note;
 use crate::conversations::{
     archive_conversation, get_conversation, mark_conversation_handled, mark_conversation_read,
     mark_conversation_unread, older_messages, reopen_conversation, ConversationDetail,
@@ -46,6 +46,8 @@ enum ThreadItem {
     ReadMarker {
         at: i64,
     },
+    /// A private note of the team, where it was written among the messages.
+    Note(Note),
 }
 
 impl ThreadItem {
@@ -65,45 +67,93 @@ impl ThreadItem {
                 last_of_group
             ),
             ThreadItem::ReadMarker { at } => format!("r{at}"),
+            ThreadItem::Note(note) => format!("n{}", note.id),
         }
     }
 }
 
 const GROUP_GAP_MS: i64 = 5 * 60_000;
 
-fn thread_items(messages: &[Message]) -> Vec<ThreadItem> {
+/// A message or a note, in the thread's order.
+enum Entry<'a> {
+    Message(&'a Message),
+    Note(&'a Note),
+}
+
+impl Entry<'_> {
+    fn at(&self) -> i64 {
+        match self {
+            Entry::Message(m) => m.created_at,
+            Entry::Note(n) => n.created_at,
+        }
+    }
+}
+
+/// The thread's lines: messages grouped by sender and minute, a line per day, the lead's
+/// read marker, and the notes written since the oldest message shown (older ones come
+/// with the older messages).
+fn thread_items(messages: &[Message], notes: &[Note], has_older: bool) -> Vec<ThreadItem> {
     let last_read = messages
         .iter()
-        .rposition(|m| m.direction == Direction::Outbound && m.status == MessageStatus::Read);
-    let mut items = Vec::with_capacity(messages.len() + 4);
+        .rposition(|m| m.direction == Direction::Outbound && m.status == MessageStatus::Read)
+        .map(|i| messages[i].id);
+    let oldest = messages.first().map(|m| m.created_at);
+    let mut entries: Vec<Entry> = messages.iter().map(Entry::Message).collect();
+    entries.extend(
+        notes
+            .iter()
+            .filter(|n| !has_older || oldest.is_none_or(|o| n.created_at >= o))
+            .map(Entry::Note),
+    );
+    // Stable: a note written at a message's millisecond follows it.
+    entries.sort_by_key(Entry::at);
+    let mut items = Vec::with_capacity(entries.len() + 4);
     let mut last_day = None;
-    for (i, m) in messages.iter().enumerate() {
-        let (date, _, _) = local_parts(m.created_at);
-        let day = (date.year, date.month, date.day);
+    let day_of = |at: i64| {
+        let (date, _, _) = local_parts(at);
+        (date.year, date.month, date.day)
+    };
+    let same_group = |a: &Message, b: &Message| {
+        a.direction == b.direction && (b.created_at - a.created_at).abs() < GROUP_GAP_MS
+    };
+    for (i, entry) in entries.iter().enumerate() {
+        let day = day_of(entry.at());
         let new_day = last_day != Some(day);
         if new_day {
             items.push(ThreadItem::Day {
                 key: day,
-                at: m.created_at,
+                at: entry.at(),
             });
             last_day = Some(day);
         }
-        let prev = (!new_day)
-            .then(|| i.checked_sub(1).map(|p| &messages[p]))
-            .flatten();
-        let next = messages.get(i + 1).filter(|n| {
-            let (d, _, _) = local_parts(n.created_at);
-            (d.year, d.month, d.day) == day
-        });
-        let same_group = |a: &Message, b: &Message| {
-            a.direction == b.direction && (b.created_at - a.created_at).abs() < GROUP_GAP_MS
+        let m = match entry {
+            Entry::Note(note) => {
+                items.push(ThreadItem::Note((*note).clone()));
+                continue;
+            }
+            Entry::Message(m) => *m,
         };
+        // Neighbours in the group: messages of the same day, with no note between.
+        let prev = (!new_day)
+            .then(|| i.checked_sub(1).map(|p| &entries[p]))
+            .flatten()
+            .and_then(|p| match p {
+                Entry::Message(p) => Some(*p),
+                Entry::Note(_) => None,
+            });
+        let next = entries
+            .get(i + 1)
+            .and_then(|n| match n {
+                Entry::Message(n) => Some(*n),
+                Entry::Note(_) => None,
+            })
+            .filter(|n| day_of(n.created_at) == day);
         items.push(ThreadItem::Message {
             message: m.clone(),
             first_of_group: prev.is_none_or(|p| !same_group(p, m)),
             last_of_group: next.is_none_or(|n| !same_group(m, n)),
         });
-        if Some(i) == last_read {
+        if Some(m.id) == last_read {
             if let Some(at) = m.read_at {
                 items.push(ThreadItem::ReadMarker { at });
             }
@@ -175,6 +225,7 @@ fn Conversation(
     let live = use_live();
     let i18n = use_i18n();
     let id = initial.summary.id;
+    super::presence::provide_own_presence(id);
     let state = RwSignal::new(initial);
     let older = RwSignal::new(Vec::<Message>::new());
     let older_left = RwSignal::new(None::<bool>);
@@ -302,9 +353,9 @@ fn Conversation(
                     <h2>{summary.contact_name.clone()}</h2>
                     <span class="meta">{move || summary.channel_kind.label_in(i18n.get_locale())}" · "{summary.channel_name.clone()}
                         {summary.channel_simulated.then(|| view! { " "<super::list::PracticeTag/> })}</span>
+                    <super::assignee::AssigneePicker state=state on_change=Callback::new(move |_| refresh(id, state, older))/>
                 </div>
                 <div class="thread-actions">
-                    <super::assignee::AssigneePicker state=state on_change=Callback::new(move |_| refresh(id, state, older))/>
                     {move || awaiting.get().then(|| view! {
                         <button class="button" on:click=mark_handled data-testid="mark-handled" title=move || t_string!(i18n, inbox.mark_handled_title)>{t!(i18n, inbox.mark_handled)}</button>
                     })}
@@ -318,7 +369,8 @@ fn Conversation(
             </header>
             {move || action_error.get().map(|e| view! { <p class="banner banner-error" role="alert">{error_text(i18n.get_locale(), &e)}</p> })}
             <Thread messages=messages has_older=has_older load_older=load_older state=state/>
-            <Composer state=state on_sent=Callback::new(move |_| refresh(id, state, older))/>
+            <super::presence::PresenceLine id=id/>
+            <super::note_composer::ComposerTabs state=state on_sent=Callback::new(move |_| refresh(id, state, older))/>
         </section>
         {close.is_none().then(|| view! {
             <ContactPanel state=state show=show_panel on_change=Callback::new(move |_| refresh(id, state, older))/>
@@ -361,7 +413,8 @@ fn Thread(
     // Grouping by day needs the browser's zone: recompute once mounted.
     let items = Memo::new(move |_| {
         mounted.track();
-        messages.with(|m| thread_items(m))
+        let has_older = has_older.get();
+        state.with(|s| messages.with(|m| thread_items(m, &s.notes, has_older)))
     });
     let scroller = NodeRef::<leptos::html::Div>::new();
     let at_bottom = RwSignal::new(true);
@@ -422,7 +475,9 @@ fn Thread(
     };
     view! {
         <div class="thread-wrap">
-            <div class="thread" node_ref=scroller on:scroll=on_scroll data-testid="thread">
+            // Focusable, so the keyboard scrolls it too (it may hold nothing else to focus).
+            <div class="thread" node_ref=scroller on:scroll=on_scroll data-testid="thread" tabindex="0"
+                role="log" aria-label=move || t_string!(i18n, inbox.messages_label)>
                 {move || {
                     let pruned = state.with(|s| s.history_pruned_at.is_some());
                     if has_older.get() {
@@ -446,6 +501,7 @@ fn Thread(
                         ThreadItem::Message { message, first_of_group, last_of_group } => view! {
                             <Bubble message=message first=first_of_group last=last_of_group/>
                         }.into_any(),
+                        ThreadItem::Note(note) => view! { <NoteLine note=note/> }.into_any(),
                     }}
                 </For>
                 {archived_line}
@@ -453,6 +509,27 @@ fn Thread(
             {move || unseen.get().then(|| view! {
                 <button class="new-messages-pill" on:click=to_bottom>{t!(i18n, inbox.new_messages)}</button>
             })}
+        </div>
+    }
+}
+
+/// A private note in the thread: in the team's colour, never the lead's or a reply.
+#[component]
+fn NoteLine(note: Note) -> impl IntoView {
+    let i18n = use_i18n();
+    let author = note
+        .author_name
+        .clone()
+        .unwrap_or_else(|| td_string!(i18n.get_locale_untracked(), reply.someone).to_owned());
+    let at = note.created_at;
+    view! {
+        <div class="note-line" role="note" data-testid="note" data-note-id=note.id.to_string()>
+            <div class="note-head">
+                <span class="note-tag">{t!(i18n, inbox.note_tag)}</span>
+                <strong>{author}</strong>
+                <span class="meta"><LocalTime ms=at format=clock/></span>
+            </div>
+            <MessageText body=note.body/>
         </div>
     }
 }
@@ -785,18 +862,31 @@ mod tests {
     fn days_are_separated_and_groups_marked() {
         let day = 86_400_000;
         let t0 = 1_795_701_720_000;
-        let items = thread_items(&[
+        let note = |id: i64, at: i64| Note {
+            id,
+            conversation_id: crate::ids::ConversationId(1),
+            author_id: None,
+            author_name: Some("Ana".into()),
+            body: "call back".into(),
+            mentions: Vec::new(),
+            created_at: at,
+        };
+        let messages = [
             msg(1, Direction::Inbound, t0 - day, MessageStatus::Received),
             msg(2, Direction::Inbound, t0, MessageStatus::Received),
             msg(3, Direction::Inbound, t0 + 1000, MessageStatus::Received),
             msg(4, Direction::Outbound, t0 + 2000, MessageStatus::Read),
             msg(5, Direction::Outbound, t0 + 3000, MessageStatus::Delivered),
-        ]);
+        ];
+        // A note older than the oldest message shown waits for the older messages.
+        let notes = [note(90, t0 - 2 * day), note(91, t0 + 1500)];
+        let items = thread_items(&messages, &notes, true);
         let kinds: Vec<String> = items
             .iter()
             .map(|i| match i {
                 ThreadItem::Day { .. } => "day".to_owned(),
                 ThreadItem::ReadMarker { .. } => "read".to_owned(),
+                ThreadItem::Note(note) => format!("note{}", note.id),
                 ThreadItem::Message {
                     message,
                     first_of_group,
@@ -811,6 +901,17 @@ mod tests {
                 }
             })
             .collect();
-        assert_eq!(kinds, ["day", "1FL", "day", "2F", "3L", "4F", "read", "5L"]);
+        // The note between 3 and 4 ends 3's group.
+        assert_eq!(
+            kinds,
+            ["day", "1FL", "day", "2F", "3L", "note91", "4F", "read", "5L"]
+        );
+        let all = thread_items(&messages, &notes, false);
+        assert_eq!(
+            all.iter()
+                .filter(|i| matches!(i, ThreadItem::Note(_)))
+                .count(),
+            2
+        );
     }
 }

@@ -30,6 +30,7 @@ fn event_name(locale: Locale, event: IntegrationEvent) -> &'static str {
         IntegrationEvent::ConversationAssigned => {
             td_string!(locale, integrations.event_conversation_assigned)
         }
+        IntegrationEvent::NoteCreated => td_string!(locale, integrations.event_note_created),
         IntegrationEvent::ClientCreated => td_string!(locale, integrations.event_client_created),
         IntegrationEvent::ClientUpdated => td_string!(locale, integrations.event_client_updated),
         IntegrationEvent::ClientDeleted => td_string!(locale, integrations.event_client_deleted),

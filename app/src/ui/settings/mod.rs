@@ -14,12 +14,14 @@ mod channels;
 mod employees;
 mod integrations;
 mod roles;
+mod saved_replies;
 mod tokens;
 
 pub use channels::ChannelSettings;
 pub use employees::EmployeeSettings;
 pub use integrations::IntegrationSettings;
 pub use roles::RoleSettings;
+pub use saved_replies::SavedReplySettings;
 
 /// A sentence in the employee's language (a translation key).
 pub type Sentence = fn(Locale) -> &'static str;
@@ -80,6 +82,7 @@ pub fn SettingsPage() -> impl IntoView {
                     {tab("/settings/employees", |l| td_string!(l, settings.tab_employees))}
                     {tab("/settings/roles", |l| td_string!(l, settings.tab_roles))}
                     {tab("/settings/conversations", |l| td_string!(l, settings.tab_conversations))}
+                    {tab("/settings/replies", |l| td_string!(l, settings.tab_saved_replies))}
                     {tab("/settings/integrations", |l| td_string!(l, settings.tab_integrations))}
                 </nav>
             </header>
