@@ -78,6 +78,18 @@ struct Options {
     keep: bool,
 }
 
+impl Options {
+    /// The latency runs' load; `first`: where its message ids and addresses start.
+    fn sse_load(&self, first: u64) -> sse::Load {
+        sse::Load {
+            clients: self.sse_clients,
+            rate: self.sse_rate,
+            duration: Duration::from_secs_f64(self.sse_seconds),
+            first,
+        }
+    }
+}
+
 fn parse_options() -> Result<Options, String> {
     let smoke = std::env::args().any(|a| a == "--smoke");
     let mut options = if smoke {
@@ -439,9 +451,7 @@ async fn run(options: Options) -> Result<(), String> {
                 &child,
                 channel,
                 cookie.as_deref(),
-                options.sse_clients,
-                options.sse_rate,
-                Duration::from_secs_f64(options.sse_seconds),
+                options.sse_load(0),
             )
             .await?;
             notes.push(format!("Latency, {kind:?}: {}", result.note));
@@ -479,21 +489,20 @@ async fn run(options: Options) -> Result<(), String> {
         let sub = dir.join("presence");
         let (child, channel, cookie) = sse::start(Kind::Confab, confab, &sub).await?;
         let team = sse::typing_team(&child, options.typists).await?;
-        let run = || {
+        let run = |first| {
             sse::latency(
                 &child,
                 &child,
                 channel,
                 cookie.as_deref(),
-                options.sse_clients,
-                options.sse_rate,
-                Duration::from_secs_f64(options.sse_seconds),
+                options.sse_load(first),
             )
         };
-        let quiet = run().await?;
+        let quiet = run(0).await?;
         // A demo conversation of the sandbox channel (its first).
         let (stop, typists) = sse::keep_typing(&child, 1, &team);
-        let typing = run().await;
+        // Ids and addresses of its own: the quiet run's are stored and counted already.
+        let typing = run(10_000_000).await;
         stop.store(true, std::sync::atomic::Ordering::Release);
         let mut said = 0;
         for typist in typists {

@@ -176,9 +176,12 @@ async fn measure(
         &a,
         sandbox,
         Some(&cookie),
-        sizes.clients,
-        sizes.rate,
-        sizes.latency,
+        sse::Load {
+            clients: sizes.clients,
+            rate: sizes.rate,
+            duration: sizes.latency,
+            first: 0,
+        },
     )
     .await?;
     notes.push(format!(
@@ -190,9 +193,12 @@ async fn measure(
         &baseline,
         1,
         None,
-        sizes.clients,
-        sizes.rate,
-        sizes.latency,
+        sse::Load {
+            clients: sizes.clients,
+            rate: sizes.rate,
+            duration: sizes.latency,
+            first: 0,
+        },
     )
     .await?;
     Ok(Figures {

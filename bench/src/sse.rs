@@ -84,6 +84,17 @@ pub struct Latency {
     pub note: String,
 }
 
+/// How the webhooks of a latency run are posted.
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    pub clients: usize,
+    pub rate: u32,
+    pub duration: Duration,
+    /// Where this run's message ids and lead addresses start: a second run on the same
+    /// server needs ids it has not stored and addresses the sandbox's limit has not seen.
+    pub first: u64,
+}
+
 /// Time from a webhook's POST being sent to its event being read by each of `clients`
 /// SSE clients of `child`, with webhooks posted to `post_to` (the same server, or another
 /// process on its database) at `rate` per second for `duration`.
@@ -92,10 +103,14 @@ pub async fn latency(
     post_to: &Child,
     channel: i64,
     cookie: Option<&str>,
-    clients: usize,
-    rate: u32,
-    duration: Duration,
+    load: Load,
 ) -> Result<Latency, String> {
+    let Load {
+        clients,
+        rate,
+        duration,
+        first,
+    } = load;
     let total = (rate as f64 * duration.as_secs_f64()).round() as usize;
     let base = Instant::now();
     // When message `i` was sent, in ns since `base` (+1; 0 = not yet).
@@ -149,7 +164,7 @@ pub async fn latency(
             let lead = &leads[i % leads.len()];
             let body = serde_json::json!({
                 "type": "message", "lead_id": lead.id,
-                "name": "Latency Lead", "message_id": format!("latency-{i:08}"),
+                "name": "Latency Lead", "message_id": format!("latency-{:08}", first + i as u64),
                 "text": format!("blat-{i} is my order ready?"),
             })
             .to_string();
@@ -161,7 +176,7 @@ pub async fn latency(
                 .header("cookie", &lead.cookie)
                 .header(
                     "x-forwarded-for",
-                    crate::server::lead_address(i as u64 / 25),
+                    crate::server::lead_address((first + i as u64) / 25),
                 )
                 .body(body)
                 .send()
