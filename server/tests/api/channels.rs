@@ -1524,3 +1524,41 @@ async fn connecting_a_channel_refuses_bad_input_and_stores_nothing() {
         0
     );
 }
+
+/// Issue 24: a private note in a real channel's conversation never goes to the provider,
+/// while a reply written after it does.
+#[tokio::test]
+async fn a_note_never_reaches_the_provider() {
+    let t = Channels::start().await;
+    let messenger = t.add(ChannelKind::Messenger, true).await;
+    let text = messenger_fixture("messenger_text.json", "psid-note")
+        .replace("1458692752478", &now_ms().to_string());
+    assert_eq!(
+        t.post_meta(ChannelKind::Messenger, messenger, &text, None)
+            .await
+            .0,
+        200
+    );
+    let agent = t.app.signed_in_agent().await;
+    let conversation = t.app.conversation_of("psid-note").await.to_string();
+    let (status, note) = t
+        .app
+        .call(
+            &agent,
+            "add_note",
+            &[
+                ("conversation_id", &conversation),
+                ("body", "Internal only: ZQX-417 is a bad payer"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{note}");
+    let (status, body) = t.reply(&agent, "psid-note", "We open at 9").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(t.wait_for_status("We open at 9", "sent").await);
+    assert!(
+        t.fake.requests_with("ZQX-417").is_empty(),
+        "the note reached the provider"
+    );
+    assert_eq!(t.fake.requests_with("We open at 9").len(), 1);
+}
